@@ -1,0 +1,42 @@
+# mrl: PGXS build.  `make demo` and `make test` bootstrap everything they
+# need (Debian packages, a throwaway cluster); see README.md.
+EXTENSION = mrl
+EXTVERSION = 0.1.0
+
+MODULE_big = mrl
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+HEADERS = src/mvector.h
+
+# The install script is assembled from one fragment per concept, so each
+# part of the extension keeps its SQL beside the others in sql/install/.
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# Every sql/*.sql except the install script is a pg_regress test.
+REGRESS = $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK += -lm
+
+PG_CONFIG ?= $(shell command -v pg_config 2>/dev/null || echo /usr/lib/postgresql/15/bin/pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+all install installcheck:
+	@echo "PostgreSQL server development files not found (PG_CONFIG=$(PG_CONFIG))." >&2
+	@echo "Run 'make test' or 'make demo' to install them, or install postgresql-server-dev-15." >&2
+	@exit 1
+endif
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
+	cat $^ > $@
+
+.PHONY: test demo bench
+# The whole suite in a throwaway cluster; prints "N passed, M failed" last.
+test:
+	@bash test/run_suite.sh
+# The product's main job end to end, in a throwaway cluster.
+demo:
+	@bash test/demo.sh

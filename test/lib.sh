@@ -1,0 +1,80 @@
+# test/lib.sh: shared steps of `make test`, `make demo` and the benchmarks.
+# Source it from bash; it defines functions and sets MRL_ROOT.
+
+MRL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BINDIR=/usr/lib/postgresql/15/bin
+export PG_CONFIG=${PG_CONFIG:-$PG_BINDIR/pg_config}
+
+# Install the Debian packages listed in test/deps.d/*.txt that are missing.
+mrl_ensure_deps()
+{
+	local missing=() pkg
+	for pkg in $(grep -hv '^#' "$MRL_ROOT"/test/deps.d/*.txt | sort -u); do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+		return 1
+	fi
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Build and install the extension into the PostgreSQL found by PG_CONFIG.
+mrl_build_install()
+{
+	make -C "$MRL_ROOT" -s -j2 PG_CONFIG="$PG_CONFIG" >/dev/null &&
+		make -C "$MRL_ROOT" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+}
+
+# Run a command as the unprivileged cluster owner (PostgreSQL refuses root).
+mrl_as_owner()
+{
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u "$MRL_OWNER" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# Start a throwaway cluster in a temp directory; exports PGHOST/PGPORT/PGUSER.
+# Extra postgresql.conf lines may be passed as arguments.
+mrl_cluster_start()
+{
+	MRL_OWNER=$(id -un)
+	if [ "$(id -u)" -eq 0 ]; then
+		MRL_OWNER=postgres
+		id "$MRL_OWNER" >/dev/null 2>&1 || useradd -r -m "$MRL_OWNER"
+	fi
+	MRL_TMP=$(mktemp -d /tmp/mrl-cluster.XXXXXX)
+	chmod 755 "$MRL_TMP"
+	[ "$(id -u)" -eq 0 ] && chown "$MRL_OWNER" "$MRL_TMP"
+	export PGDATA=$MRL_TMP/data PGHOST=$MRL_TMP PGUSER=$MRL_OWNER PGDATABASE=postgres
+	export PGPORT=${MRL_PORT:-$((20000 + RANDOM % 20000))}
+	mrl_as_owner "$PG_BINDIR/initdb" -A trust -U "$MRL_OWNER" -D "$PGDATA" >"$MRL_TMP/initdb.log" 2>&1 ||
+		{ cat "$MRL_TMP/initdb.log" >&2; return 1; }
+	{
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$MRL_TMP'"
+		echo "port = $PGPORT"
+		echo "fsync = off"
+		echo "shared_buffers = 512MB"
+		local line
+		for line in "$@"; do echo "$line"; done
+	} >>"$PGDATA/postgresql.conf"
+	mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$MRL_TMP/server.log" -w start >/dev/null ||
+		{ cat "$MRL_TMP/server.log" >&2; return 1; }
+	trap mrl_cluster_stop EXIT
+}
+
+# Stop the throwaway cluster and remove its directory.
+mrl_cluster_stop()
+{
+	[ -n "${MRL_TMP:-}" ] || return 0
+	mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1
+	rm -rf "$MRL_TMP"
+	MRL_TMP=
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# test/run_suite.sh: the whole test suite (`make test`).
+#
+# Installs missing Debian packages, builds and installs the extension, starts
+# a throwaway cluster, runs pg_regress and then every test/suites/*.sh, and
+# prints "N passed, M failed" last.  Each suite script prints TAP lines
+# ("ok N - what" / "not ok N - what") and sees PGHOST/PGPORT/PGUSER of the
+# running cluster, MRL_ROOT and PG_CONFIG.  Exits non-zero on any failure.
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$MRL_ROOT"
+
+mrl_ensure_deps || exit 1
+mrl_build_install || { echo "0 passed, 1 failed"; exit 1; }
+mrl_cluster_start || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+log=$(mktemp)
+
+# pg_regress (PG 15 prints "name ... ok" / "... FAILED" per test).
+make -s installcheck PG_CONFIG="$PG_CONFIG" >"$log" 2>&1
+cat "$log"
+p=$(grep -cE '\.\.\. ok' "$log")
+f=$(grep -cE '\.\.\. (FAILED|failed)' "$log")
+[ -f regression.diffs ] && [ "$f" -gt 0 ] && head -200 regression.diffs
+passed=$((passed + p))
+failed=$((failed + f))
+
+# Suites printing TAP.  A script that fails without a "not ok" line counts
+# as one failure, so a crash is never silent.
+for suite in test/suites/*.sh; do
+	[ -e "$suite" ] || continue
+	echo "# suite $suite"
+	bash "$suite" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -cE '^ok [0-9]+' "$log")
+	f=$(grep -cE '^not ok [0-9]+' "$log")
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $suite exited with status $rc"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+rm -f "$log"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
