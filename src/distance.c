@@ -1,0 +1,375 @@
+/*
+ * distance.c: distance kernels (scalar, AVX2+FMA, AVX-512) and dispatch.
+ *
+ * One build runs on any x86-64: the SIMD versions are compiled with target
+ * attributes and picked at load time from what the CPU reports.  Sums are
+ * kept in several float accumulators (as the SIMD lanes do) so that the
+ * scalar version vectorises and all versions agree to float rounding.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "distance.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MRL_X86_DISPATCH 1
+#include <immintrin.h>
+#endif
+
+/* ---------- scalar ---------- */
+
+/* Squared Euclidean distance. */
+static float
+l2sq_scalar(const float *a, const float *b, int n)
+{
+	float		s[4] = {0, 0, 0, 0};
+	int			i = 0;
+
+	for (; i + 4 <= n; i += 4)
+		for (int j = 0; j < 4; j++)
+		{
+			float		d = a[i + j] - b[i + j];
+
+			s[j] += d * d;
+		}
+	for (; i < n; i++)
+		s[0] += (a[i] - b[i]) * (a[i] - b[i]);
+	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* Inner product. */
+static float
+dot_scalar(const float *a, const float *b, int n)
+{
+	float		s[4] = {0, 0, 0, 0};
+	int			i = 0;
+
+	for (; i + 4 <= n; i += 4)
+		for (int j = 0; j < 4; j++)
+			s[j] += a[i + j] * b[i + j];
+	for (; i < n; i++)
+		s[0] += a[i] * b[i];
+	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* Manhattan distance. */
+static float
+l1_scalar(const float *a, const float *b, int n)
+{
+	float		s[4] = {0, 0, 0, 0};
+	int			i = 0;
+
+	for (; i + 4 <= n; i += 4)
+		for (int j = 0; j < 4; j++)
+			s[j] += fabsf(a[i + j] - b[i + j]);
+	for (; i < n; i++)
+		s[0] += fabsf(a[i] - b[i]);
+	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* Dot product and squared norms in one pass. */
+static void
+dot_norms_scalar(const float *a, const float *b, int n,
+				 float *dot, float *norma, float *normb)
+{
+	float		d = 0,
+				na = 0,
+				nb = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		d += a[i] * b[i];
+		na += a[i] * a[i];
+		nb += b[i] * b[i];
+	}
+	*dot = d;
+	*norma = na;
+	*normb = nb;
+}
+
+#ifdef MRL_X86_DISPATCH
+
+/* ---------- AVX2 + FMA: 8 lanes, two accumulators, scalar tail ---------- */
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static inline float
+hsum256(__m256 v)
+{
+	__m128		lo = _mm256_castps256_ps128(v);
+	__m128		hi = _mm256_extractf128_ps(v, 1);
+
+	lo = _mm_add_ps(lo, hi);
+	lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+	lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+	return _mm_cvtss_f32(lo);
+}
+
+AVX2 static float
+l2sq_avx2(const float *a, const float *b, int n)
+{
+	__m256		s0 = _mm256_setzero_ps(),
+				s1 = _mm256_setzero_ps();
+	int			i = 0;
+	float		tail = 0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		__m256		d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+		__m256		d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+
+		s0 = _mm256_fmadd_ps(d0, d0, s0);
+		s1 = _mm256_fmadd_ps(d1, d1, s1);
+	}
+	for (; i < n; i++)
+		tail += (a[i] - b[i]) * (a[i] - b[i]);
+	return hsum256(_mm256_add_ps(s0, s1)) + tail;
+}
+
+AVX2 static float
+dot_avx2(const float *a, const float *b, int n)
+{
+	__m256		s0 = _mm256_setzero_ps(),
+				s1 = _mm256_setzero_ps();
+	int			i = 0;
+	float		tail = 0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+		s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+	}
+	for (; i < n; i++)
+		tail += a[i] * b[i];
+	return hsum256(_mm256_add_ps(s0, s1)) + tail;
+}
+
+AVX2 static float
+l1_avx2(const float *a, const float *b, int n)
+{
+	const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+	__m256		s0 = _mm256_setzero_ps(),
+				s1 = _mm256_setzero_ps();
+	int			i = 0;
+	float		tail = 0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		__m256		d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+		__m256		d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+
+		s0 = _mm256_add_ps(s0, _mm256_and_ps(d0, absmask));
+		s1 = _mm256_add_ps(s1, _mm256_and_ps(d1, absmask));
+	}
+	for (; i < n; i++)
+		tail += fabsf(a[i] - b[i]);
+	return hsum256(_mm256_add_ps(s0, s1)) + tail;
+}
+
+AVX2 static void
+dot_norms_avx2(const float *a, const float *b, int n,
+			   float *dot, float *norma, float *normb)
+{
+	__m256		sd = _mm256_setzero_ps(),
+				sa = _mm256_setzero_ps(),
+				sb = _mm256_setzero_ps();
+	int			i = 0;
+	float		td = 0,
+				ta = 0,
+				tb = 0;
+
+	for (; i + 8 <= n; i += 8)
+	{
+		__m256		va = _mm256_loadu_ps(a + i);
+		__m256		vb = _mm256_loadu_ps(b + i);
+
+		sd = _mm256_fmadd_ps(va, vb, sd);
+		sa = _mm256_fmadd_ps(va, va, sa);
+		sb = _mm256_fmadd_ps(vb, vb, sb);
+	}
+	for (; i < n; i++)
+	{
+		td += a[i] * b[i];
+		ta += a[i] * a[i];
+		tb += b[i] * b[i];
+	}
+	*dot = hsum256(sd) + td;
+	*norma = hsum256(sa) + ta;
+	*normb = hsum256(sb) + tb;
+}
+
+/* ---------- AVX-512: 16 lanes, masked tail ---------- */
+
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+AVX512 static inline __mmask16
+tailmask(int left)
+{
+	return left >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << left) - 1);
+}
+
+AVX512 static float
+l2sq_avx512(const float *a, const float *b, int n)
+{
+	__m512		s0 = _mm512_setzero_ps(),
+				s1 = _mm512_setzero_ps();
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		__m512		d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+		__m512		d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+
+		s0 = _mm512_fmadd_ps(d0, d0, s0);
+		s1 = _mm512_fmadd_ps(d1, d1, s1);
+	}
+	for (; i < n; i += 16)
+	{
+		__mmask16	m = tailmask(n - i);
+		__m512		d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+
+		s0 = _mm512_fmadd_ps(d, d, s0);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+AVX512 static float
+dot_avx512(const float *a, const float *b, int n)
+{
+	__m512		s0 = _mm512_setzero_ps(),
+				s1 = _mm512_setzero_ps();
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+		s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+	}
+	for (; i < n; i += 16)
+	{
+		__mmask16	m = tailmask(n - i);
+
+		s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+AVX512 static float
+l1_avx512(const float *a, const float *b, int n)
+{
+	__m512		s0 = _mm512_setzero_ps(),
+				s1 = _mm512_setzero_ps();
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		s0 = _mm512_add_ps(s0, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i))));
+		s1 = _mm512_add_ps(s1, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16))));
+	}
+	for (; i < n; i += 16)
+	{
+		__mmask16	m = tailmask(n - i);
+
+		s0 = _mm512_add_ps(s0, _mm512_abs_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i),
+														   _mm512_maskz_loadu_ps(m, b + i))));
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+AVX512 static void
+dot_norms_avx512(const float *a, const float *b, int n,
+				 float *dot, float *norma, float *normb)
+{
+	__m512		sd = _mm512_setzero_ps(),
+				sa = _mm512_setzero_ps(),
+				sb = _mm512_setzero_ps();
+
+	for (int i = 0; i < n; i += 16)
+	{
+		__mmask16	m = tailmask(n - i);
+		__m512		va = _mm512_maskz_loadu_ps(m, a + i);
+		__m512		vb = _mm512_maskz_loadu_ps(m, b + i);
+
+		sd = _mm512_fmadd_ps(va, vb, sd);
+		sa = _mm512_fmadd_ps(va, va, sa);
+		sb = _mm512_fmadd_ps(vb, vb, sb);
+	}
+	*dot = _mm512_reduce_add_ps(sd);
+	*norma = _mm512_reduce_add_ps(sa);
+	*normb = _mm512_reduce_add_ps(sb);
+}
+#endif							/* MRL_X86_DISPATCH */
+
+static const MrlKernels kernels_scalar = {
+	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar
+};
+
+#ifdef MRL_X86_DISPATCH
+static const MrlKernels kernels_avx2 = {
+	"avx2", l2sq_avx2, dot_avx2, l1_avx2, dot_norms_avx2
+};
+static const MrlKernels kernels_avx512 = {
+	"avx512", l2sq_avx512, dot_avx512, l1_avx512, dot_norms_avx512
+};
+#endif
+
+MrlKernels	mrl_kernels = {
+	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar
+};
+
+/*
+ * Choose kernels by name if this CPU supports them; returns 0 when it does
+ * not (tests use this to compare every variant with the others).
+ */
+int
+MrlKernelsSelect(const char *isa)
+{
+	if (strcmp(isa, "scalar") == 0)
+	{
+		mrl_kernels = kernels_scalar;
+		return 1;
+	}
+#ifdef MRL_X86_DISPATCH
+	__builtin_cpu_init();
+	if (strcmp(isa, "avx2") == 0 &&
+		__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+	{
+		mrl_kernels = kernels_avx2;
+		return 1;
+	}
+	if (strcmp(isa, "avx512") == 0 && __builtin_cpu_supports("avx512f"))
+	{
+		mrl_kernels = kernels_avx512;
+		return 1;
+	}
+#endif
+	return 0;
+}
+
+/* Pick the best kernels the CPU supports. */
+void
+MrlKernelsInit(void)
+{
+	if (!MrlKernelsSelect("avx512") && !MrlKernelsSelect("avx2"))
+		MrlKernelsSelect("scalar");
+}
+
+/*
+ * Cosine distance from a dot product and squared norms, in double, with the
+ * similarity clamped to [-1, 1] against rounding.  A zero vector has no
+ * direction: the result is NaN, which sorts after every number.
+ */
+double
+MrlCosineFromParts(float dot, float norma, float normb)
+{
+	double		sim;
+
+	if (norma == 0 || normb == 0)
+		return NAN;
+	sim = (double) dot / sqrt((double) norma * (double) normb);
+	if (sim > 1)
+		sim = 1;
+	else if (sim < -1)
+		sim = -1;
+	return 1 - sim;
+}

@@ -1,0 +1,30 @@
+/*
+ * distance.h: float4 distance kernels with runtime CPU dispatch.
+ *
+ * Each kernel reads n elements of two arrays.  The prefix-aware SQL
+ * functions and the full-dimension operators share them: a prefix is just a
+ * smaller n.  No PostgreSQL dependencies, so the kernels can be unit-tested
+ * and benchmarked on their own.
+ */
+#ifndef MRL_DISTANCE_H
+#define MRL_DISTANCE_H
+
+typedef struct MrlKernels
+{
+	const char *isa;			/* "avx512", "avx2" or "scalar" */
+	float		(*l2sq) (const float *a, const float *b, int n);
+	float		(*dot) (const float *a, const float *b, int n);
+	float		(*l1) (const float *a, const float *b, int n);
+	/* dot product and both squared norms in one pass (cosine) */
+	void		(*dot_norms) (const float *a, const float *b, int n,
+							  float *dot, float *norma, float *normb);
+} MrlKernels;
+
+/* The best kernels this CPU runs, chosen once by MrlKernelsInit(). */
+extern MrlKernels mrl_kernels;
+
+extern void MrlKernelsInit(void);
+extern int	MrlKernelsSelect(const char *isa);
+extern double MrlCosineFromParts(float dot, float norma, float normb);
+
+#endif							/* MRL_DISTANCE_H */

@@ -1,0 +1,729 @@
+/*
+ * mvector.c: the mvector type: I/O, typmod, casts, comparison, arithmetic,
+ * aggregates and Matryoshka truncation.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/shortest_dec.h"
+#include "distance.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "mvector.h"
+#include "parser/scansup.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+
+/* Reject NaN and infinities: they make every distance meaningless. */
+static inline void
+CheckElement(float value)
+{
+	if (isnan(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("NaN not allowed in mvector")));
+	if (isinf(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("infinite value not allowed in mvector")));
+}
+
+/* Check a dimension count against the type's limits. */
+static inline void
+CheckDim(int dim)
+{
+	if (dim < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("mvector must have at least 1 dimension")));
+	if (dim > MVECTOR_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("mvector cannot have more than %d dimensions", MVECTOR_MAX_DIM)));
+}
+
+/* Check a dimension count against a column's typmod (-1: any). */
+static inline void
+CheckExpectedDim(int32 typmod, int dim)
+{
+	if (typmod != -1 && typmod != dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", typmod, dim)));
+}
+
+/* Result elements that overflowed float4 are an error, not infinity. */
+static inline void
+CheckOverflow(float value)
+{
+	if (isinf(value))
+		float_overflow_error();
+}
+
+/* Allocate a zeroed mvector of dim dimensions. */
+MVector *
+InitMVector(int dim)
+{
+	Size		size = MVECTOR_SIZE(dim);
+	MVector    *v = (MVector *) palloc0(size);
+
+	SET_VARSIZE(v, size);
+	v->dim = dim;
+	return v;
+}
+
+/* Error unless two vectors have the same number of dimensions. */
+void
+MVectorCheckDims(const MVector *a, const MVector *b)
+{
+	if (a->dim != b->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different mvector dimensions %d and %d", a->dim, b->dim)));
+}
+
+/*
+ * Fetch a value for reading its first `prefix` elements only.  An inline,
+ * uncompressed value is used in place; a TOASTed or compressed one is
+ * sliced, so only the chunks holding the prefix are read.  The header's dim
+ * still says the full count, returned in *fulldim; prefix must be checked
+ * against it before any element is read.
+ */
+MVector *
+MVectorGetPrefix(Datum d, int prefix, int *fulldim)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	MVector    *v;
+
+	if (!VARATT_IS_EXTENDED(raw))
+		v = (MVector *) raw;
+	else
+	{
+		if (prefix < 1 || prefix > MVECTOR_MAX_DIM)
+			prefix = MVECTOR_MAX_DIM;	/* let the caller report it */
+		v = (MVector *) PG_DETOAST_DATUM_SLICE(d, 0,
+											   MVECTOR_SIZE(prefix) - VARHDRSZ);
+	}
+	*fulldim = v->dim;
+	if (prefix >= 1 && prefix <= v->dim &&
+		VARSIZE(v) < MVECTOR_SIZE(prefix))
+		elog(ERROR, "mvector value is truncated");
+	return v;
+}
+
+/* ---------- text I/O ---------- */
+
+/* Parse the text form "[1,2.5,-3e-2]". */
+PG_FUNCTION_INFO_V1(mvector_in);
+Datum
+mvector_in(PG_FUNCTION_ARGS)
+{
+	char	   *lit = PG_GETARG_CSTRING(0);
+	int32		typmod = PG_GETARG_INT32(2);
+	float	   *x = palloc(sizeof(float) * MVECTOR_MAX_DIM);
+	char	   *pt = lit;
+	int			dim = 0;
+	MVector    *result;
+
+	while (scanner_isspace(*pt))
+		pt++;
+	if (*pt != '[')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type mvector: \"%s\"", lit),
+				 errdetail("mvector contents must start with \"[\".")));
+	pt++;
+	while (scanner_isspace(*pt))
+		pt++;
+	if (*pt == ']')
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("mvector must have at least 1 dimension")));
+
+	for (;;)
+	{
+		char	   *end;
+		float		val;
+
+		if (dim == MVECTOR_MAX_DIM)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("mvector cannot have more than %d dimensions", MVECTOR_MAX_DIM)));
+		while (scanner_isspace(*pt))
+			pt++;
+		if (*pt == '\0' || *pt == ',' || *pt == ']')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid input syntax for type mvector: \"%s\"", lit)));
+		errno = 0;
+		/* strtof, like float4in, avoids double rounding through double */
+		val = strtof(pt, &end);
+		if (end == pt)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid input syntax for type mvector: \"%s\"", lit)));
+		if (errno == ERANGE && (val == 0 || isinf(val)))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("\"%.*s\" is out of range for type mvector",
+							(int) (end - pt), pt)));
+		CheckElement(val);
+		x[dim++] = val;
+		pt = end;
+		while (scanner_isspace(*pt))
+			pt++;
+		if (*pt == ',')
+			pt++;
+		else if (*pt == ']')
+		{
+			pt++;
+			break;
+		}
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid input syntax for type mvector: \"%s\"", lit)));
+	}
+	while (scanner_isspace(*pt))
+		pt++;
+	if (*pt != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type mvector: \"%s\"", lit),
+				 errdetail("Junk after closing right bracket.")));
+
+	CheckExpectedDim(typmod, dim);
+	result = InitMVector(dim);
+	memcpy(result->x, x, sizeof(float) * dim);
+	pfree(x);
+	PG_RETURN_MVECTOR_P(result);
+}
+
+/* Print the shortest text that reads back to the same floats. */
+PG_FUNCTION_INFO_V1(mvector_out);
+Datum
+mvector_out(PG_FUNCTION_ARGS)
+{
+	MVector    *v = PG_GETARG_MVECTOR_P(0);
+	char	   *buf = palloc(FLOAT_SHORTEST_DECIMAL_LEN * v->dim + 3);
+	char	   *p = buf;
+
+	*p++ = '[';
+	for (int i = 0; i < v->dim; i++)
+	{
+		if (i > 0)
+			*p++ = ',';
+		p += float_to_shortest_decimal_bufn(v->x[i], p);
+	}
+	*p++ = ']';
+	*p = '\0';
+	PG_RETURN_CSTRING(buf);
+}
+
+/* mvector(n): one integer in 1..MVECTOR_MAX_DIM. */
+PG_FUNCTION_INFO_V1(mvector_typmod_in);
+Datum
+mvector_typmod_in(PG_FUNCTION_ARGS)
+{
+	ArrayType  *ta = PG_GETARG_ARRAYTYPE_P(0);
+	int32	   *tl;
+	int			n;
+
+	tl = ArrayGetIntegerTypmods(ta, &n);
+	if (n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid type modifier"),
+				 errdetail("mvector takes one type modifier, the number of dimensions.")));
+	if (tl[0] < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dimensions for type mvector must be at least 1")));
+	if (tl[0] > MVECTOR_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dimensions for type mvector cannot exceed %d", MVECTOR_MAX_DIM)));
+	PG_RETURN_INT32(tl[0]);
+}
+
+/* ---------- binary I/O (COPY BINARY, drivers) ---------- */
+
+/* Read int16 dim, int16 unused, then dim float4s; validate everything. */
+PG_FUNCTION_INFO_V1(mvector_recv);
+Datum
+mvector_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int32		typmod = PG_GETARG_INT32(2);
+	int16		dim = (int16) pq_getmsgint(buf, sizeof(int16));
+	int16		unused = (int16) pq_getmsgint(buf, sizeof(int16));
+	MVector    *result;
+
+	CheckDim(dim);
+	CheckExpectedDim(typmod, dim);
+	if (unused != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("expected unused to be 0, not %d", unused)));
+	if (buf->len - buf->cursor != (int) sizeof(float) * dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("mvector binary data has %d bytes for %d dimensions",
+						buf->len - buf->cursor, dim)));
+	result = InitMVector(dim);
+	for (int i = 0; i < dim; i++)
+	{
+		result->x[i] = pq_getmsgfloat4(buf);
+		CheckElement(result->x[i]);
+	}
+	PG_RETURN_MVECTOR_P(result);
+}
+
+/* Write the binary form read by mvector_recv. */
+PG_FUNCTION_INFO_V1(mvector_send);
+Datum
+mvector_send(PG_FUNCTION_ARGS)
+{
+	MVector    *v = PG_GETARG_MVECTOR_P(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint16(&buf, v->dim);
+	pq_sendint16(&buf, v->unused);
+	for (int i = 0; i < v->dim; i++)
+		pq_sendfloat4(&buf, v->x[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* ---------- casts ---------- */
+
+/* Length coercion mvector -> mvector(n): enforce the typmod. */
+PG_FUNCTION_INFO_V1(mvector);
+Datum
+mvector(PG_FUNCTION_ARGS)
+{
+	MVector    *v = PG_GETARG_MVECTOR_P(0);
+
+	CheckExpectedDim(PG_GETARG_INT32(1), v->dim);
+	PG_RETURN_MVECTOR_P(v);
+}
+
+/* real[], double precision[], integer[] or numeric[] -> mvector. */
+PG_FUNCTION_INFO_V1(array_to_mvector);
+Datum
+array_to_mvector(PG_FUNCTION_ARGS)
+{
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	Oid			elemtype = ARR_ELEMTYPE(array);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	MVector    *result;
+
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("array must be 1-D")));
+	if (ARR_HASNULL(array) && array_contains_nulls(array))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("array must not contain nulls")));
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(array, elemtype, typlen, typbyval, typalign,
+					  &elems, &nulls, &n);
+	CheckDim(n);
+	CheckExpectedDim(typmod, n);
+
+	result = InitMVector(n);
+	for (int i = 0; i < n; i++)
+	{
+		double		val;
+
+		switch (elemtype)
+		{
+			case INT4OID:
+				val = DatumGetInt32(elems[i]);
+				break;
+			case FLOAT4OID:
+				val = DatumGetFloat4(elems[i]);
+				break;
+			case FLOAT8OID:
+				val = DatumGetFloat8(elems[i]);
+				break;
+			case NUMERICOID:
+				val = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+														 elems[i]));
+				break;
+			default:
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("unsupported array element type %s",
+								format_type_be(elemtype))));
+		}
+		if (isnan(val) || isinf(val))
+			CheckElement((float) val);
+		if (isinf((float) val) || (val != 0 && (float) val == 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("value %g is out of range for type mvector", val)));
+		result->x[i] = (float) val;
+	}
+	PG_RETURN_MVECTOR_P(result);
+}
+
+/* mvector -> real[]. */
+PG_FUNCTION_INFO_V1(mvector_to_float4);
+Datum
+mvector_to_float4(PG_FUNCTION_ARGS)
+{
+	MVector    *v = PG_GETARG_MVECTOR_P(0);
+	Datum	   *d = palloc(sizeof(Datum) * v->dim);
+
+	for (int i = 0; i < v->dim; i++)
+		d[i] = Float4GetDatum(v->x[i]);
+	PG_RETURN_POINTER(construct_array(d, v->dim, FLOAT4OID, sizeof(float4),
+									  true, TYPALIGN_INT));
+}
+
+/* ---------- comparison (btree, hash) ---------- */
+
+/*
+ * Order element by element, then by dimension count, so vectors of
+ * different sizes still compare (a prefix sorts before its extensions).
+ */
+static int
+MVectorCmp(const MVector *a, const MVector *b)
+{
+	int			n = Min(a->dim, b->dim);
+
+	for (int i = 0; i < n; i++)
+	{
+		if (a->x[i] < b->x[i])
+			return -1;
+		if (a->x[i] > b->x[i])
+			return 1;
+	}
+	return (a->dim > b->dim) - (a->dim < b->dim);
+}
+
+#define MVECTOR_CMP_FUNC(name, expr) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	int			c = MVectorCmp(PG_GETARG_MVECTOR_P(0), PG_GETARG_MVECTOR_P(1)); \
+	PG_RETURN_BOOL(expr); \
+}
+
+MVECTOR_CMP_FUNC(mvector_lt, c < 0)
+MVECTOR_CMP_FUNC(mvector_le, c <= 0)
+MVECTOR_CMP_FUNC(mvector_eq, c == 0)
+MVECTOR_CMP_FUNC(mvector_ne, c != 0)
+MVECTOR_CMP_FUNC(mvector_ge, c >= 0)
+MVECTOR_CMP_FUNC(mvector_gt, c > 0)
+
+/* Btree support: three-way comparison. */
+PG_FUNCTION_INFO_V1(mvector_cmp);
+Datum
+mvector_cmp(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(MVectorCmp(PG_GETARG_MVECTOR_P(0), PG_GETARG_MVECTOR_P(1)));
+}
+
+/* Hash support: equal vectors (including 0 and -0) hash alike. */
+PG_FUNCTION_INFO_V1(mvector_hash);
+Datum
+mvector_hash(PG_FUNCTION_ARGS)
+{
+	MVector    *v = PG_GETARG_MVECTOR_P(0);
+	uint32		h = hash_uint32((uint32) v->dim);
+
+	for (int i = 0; i < v->dim; i++)
+	{
+		float		x = v->x[i] == 0 ? 0.0f : v->x[i];
+		uint32		bits;
+
+		memcpy(&bits, &x, sizeof(bits));
+		h = hash_combine(h, hash_uint32(bits));
+	}
+	PG_RETURN_UINT32(h);
+}
+
+/* ---------- arithmetic ---------- */
+
+#define MVECTOR_ELEMENTWISE_FUNC(name, op) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	MVector    *a = PG_GETARG_MVECTOR_P(0); \
+	MVector    *b = PG_GETARG_MVECTOR_P(1); \
+	MVector    *r; \
+	MVectorCheckDims(a, b); \
+	r = InitMVector(a->dim); \
+	for (int i = 0; i < a->dim; i++) \
+	{ \
+		r->x[i] = a->x[i] op b->x[i]; \
+		CheckOverflow(r->x[i]); \
+	} \
+	PG_RETURN_MVECTOR_P(r); \
+}
+
+MVECTOR_ELEMENTWISE_FUNC(mvector_add, +)
+MVECTOR_ELEMENTWISE_FUNC(mvector_sub, -)
+MVECTOR_ELEMENTWISE_FUNC(mvector_mul, *)
+
+/* a || b: the dimensions of a followed by those of b. */
+PG_FUNCTION_INFO_V1(mvector_concat);
+Datum
+mvector_concat(PG_FUNCTION_ARGS)
+{
+	MVector    *a = PG_GETARG_MVECTOR_P(0);
+	MVector    *b = PG_GETARG_MVECTOR_P(1);
+	MVector    *r;
+
+	CheckDim(a->dim + b->dim);
+	r = InitMVector(a->dim + b->dim);
+	memcpy(r->x, a->x, sizeof(float) * a->dim);
+	memcpy(r->x + a->dim, b->x, sizeof(float) * b->dim);
+	PG_RETURN_MVECTOR_P(r);
+}
+
+/* ---------- norms and Matryoshka truncation ---------- */
+
+/* Euclidean norm, summed in double. */
+static double
+NormOf(const float *x, int n)
+{
+	double		s = 0;
+
+	for (int i = 0; i < n; i++)
+		s += (double) x[i] * x[i];
+	return sqrt(s);
+}
+
+/* Copy the first n elements, scaled to unit length if asked (zero stays zero). */
+static MVector *
+PrefixCopy(const MVector *v, int n, bool normalize)
+{
+	MVector    *r = InitMVector(n);
+	double		norm = normalize ? NormOf(v->x, n) : 0;
+
+	if (norm > 0)
+		for (int i = 0; i < n; i++)
+			r->x[i] = (float) (v->x[i] / norm);
+	else
+		memcpy(r->x, v->x, sizeof(float) * n);
+	return r;
+}
+
+/* Error unless 1 <= d <= dim. */
+static void
+CheckPrefix(int d, int dim)
+{
+	if (d < 1 || d > dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("prefix of %d dimensions is out of range for an mvector of %d dimensions", d, dim),
+				 errhint("Use a prefix between 1 and %d.", dim)));
+}
+
+/* mrl_truncate(v, d [, normalize]): the first d dimensions. */
+PG_FUNCTION_INFO_V1(mrl_truncate);
+Datum
+mrl_truncate(PG_FUNCTION_ARGS)
+{
+	int32		d = PG_GETARG_INT32(1);
+	bool		normalize = PG_NARGS() > 2 && PG_GETARG_BOOL(2);
+	int			dim;
+	MVector    *v = MVectorGetPrefix(PG_GETARG_DATUM(0), d, &dim);
+
+	CheckPrefix(d, dim);
+	PG_RETURN_MVECTOR_P(PrefixCopy(v, d, normalize));
+}
+
+/* mrl_dims(v) */
+PG_FUNCTION_INFO_V1(mrl_dims);
+Datum
+mrl_dims(PG_FUNCTION_ARGS)
+{
+	int			dim;
+
+	/* only the header is needed, even for a TOASTed value */
+	(void) MVectorGetPrefix(PG_GETARG_DATUM(0), 1, &dim);
+	PG_RETURN_INT32(dim);
+}
+
+/* mrl_norm(v): Euclidean length. */
+PG_FUNCTION_INFO_V1(mrl_norm);
+Datum
+mrl_norm(PG_FUNCTION_ARGS)
+{
+	MVector    *v = PG_GETARG_MVECTOR_P(0);
+
+	PG_RETURN_FLOAT8(NormOf(v->x, v->dim));
+}
+
+/* mrl_normalize(v): v scaled to unit length; a zero vector stays zero. */
+PG_FUNCTION_INFO_V1(mrl_normalize);
+Datum
+mrl_normalize(PG_FUNCTION_ARGS)
+{
+	MVector    *v = PG_GETARG_MVECTOR_P(0);
+
+	PG_RETURN_MVECTOR_P(PrefixCopy(v, v->dim, true));
+}
+
+/* ---------- aggregates: state is float8[] {count, sum_1, ..., sum_dim} ---------- */
+
+/* Return a new state array of dim + 1 zeros, in the aggregate's context. */
+static ArrayType *
+NewAggState(FunctionCallInfo fcinfo, int dim)
+{
+	MemoryContext aggctx,
+				old;
+	ArrayType  *state;
+	Datum	   *zeros;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		aggctx = CurrentMemoryContext;
+	old = MemoryContextSwitchTo(aggctx);
+	zeros = palloc(sizeof(Datum) * (dim + 1));
+	for (int i = 0; i <= dim; i++)
+		zeros[i] = Float8GetDatum(0);
+	state = construct_array(zeros, dim + 1, FLOAT8OID, sizeof(float8),
+							FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	MemoryContextSwitchTo(old);
+	return state;
+}
+
+/* The sums of a state (checked by AggStateDim: 1-D, no NULLs). */
+static inline float8 *
+AggStateData(ArrayType *state)
+{
+	return (float8 *) ((char *) state + ARR_OVERHEAD_NONULLS(1));
+}
+
+/* Number of dims a state holds (0 for the initial '{0}'). */
+static inline int
+AggStateDim(ArrayType *state)
+{
+	if (ARR_NDIM(state) != 1 || ARR_HASNULL(state) || ARR_ELEMTYPE(state) != FLOAT8OID)
+		elog(ERROR, "mvector aggregate state is not a float8 array");
+	return ArrayGetNItems(ARR_NDIM(state), ARR_DIMS(state)) - 1;
+}
+
+/*
+ * Transition: add v to the sums.  The state array is ours (allocated by
+ * NewAggState in the aggregate context), so it is updated in place rather
+ * than copied for every row.
+ */
+PG_FUNCTION_INFO_V1(mvector_accum);
+Datum
+mvector_accum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
+	MVector    *v = PG_GETARG_MVECTOR_P(1);
+	int			dim = AggStateDim(state);
+	float8	   *s;
+
+	if (dim == 0 || !AggCheckCallContext(fcinfo, NULL))
+	{
+		ArrayType  *fresh = NewAggState(fcinfo, v->dim);
+
+		if (dim != 0)
+		{
+			if (dim != v->dim)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("different mvector dimensions %d and %d", dim, v->dim)));
+			memcpy(AggStateData(fresh), AggStateData(state), sizeof(float8) * (dim + 1));
+		}
+		state = fresh;
+		dim = v->dim;
+	}
+	else if (dim != v->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different mvector dimensions %d and %d", dim, v->dim)));
+
+	s = AggStateData(state);
+	s[0] += 1;
+	for (int i = 0; i < dim; i++)
+		s[i + 1] += v->x[i];
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* Combine two partial states (parallel aggregation). */
+PG_FUNCTION_INFO_V1(mvector_combine);
+Datum
+mvector_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *b = PG_GETARG_ARRAYTYPE_P(1);
+	int			da = AggStateDim(a);
+	int			db = AggStateDim(b);
+	ArrayType  *r;
+	float8	   *sr,
+			   *sb;
+
+	if (db == 0)
+		PG_RETURN_ARRAYTYPE_P(a);
+	if (da != 0 && da != db)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different mvector dimensions %d and %d", da, db)));
+	r = NewAggState(fcinfo, db);
+	sr = AggStateData(r);
+	sb = AggStateData(b);
+	if (da != 0)
+		memcpy(sr, AggStateData(a), sizeof(float8) * (da + 1));
+	for (int i = 0; i <= db; i++)
+		sr[i] += sb[i];
+	PG_RETURN_ARRAYTYPE_P(r);
+}
+
+/* Final: sums divided by count (avg) or not (sum); NULL for no rows. */
+static Datum
+AggFinal(FunctionCallInfo fcinfo, bool average)
+{
+	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
+	int			dim = AggStateDim(state);
+	float8	   *s = AggStateData(state);
+	MVector    *r;
+
+	if (dim == 0 || s[0] == 0)
+		PG_RETURN_NULL();
+	r = InitMVector(dim);
+	for (int i = 0; i < dim; i++)
+	{
+		r->x[i] = (float) (average ? s[i + 1] / s[0] : s[i + 1]);
+		CheckOverflow(r->x[i]);
+	}
+	PG_RETURN_MVECTOR_P(r);
+}
+
+PG_FUNCTION_INFO_V1(mvector_avg);
+Datum
+mvector_avg(PG_FUNCTION_ARGS)
+{
+	return AggFinal(fcinfo, true);
+}
+
+PG_FUNCTION_INFO_V1(mvector_sum);
+Datum
+mvector_sum(PG_FUNCTION_ARGS)
+{
+	return AggFinal(fcinfo, false);
+}

@@ -1,0 +1,34 @@
+/*
+ * mvector.h: the mvector type, a varlena of float4 elements.
+ *
+ * The layout matches pgvector's `vector` (length word, int16 dim, int16
+ * unused, float4 x[]) so data moves between the two by text or binary I/O
+ * without surprises.
+ */
+#ifndef MVECTOR_H
+#define MVECTOR_H
+
+#include "fmgr.h"
+
+#define MVECTOR_MAX_DIM 16000
+
+typedef struct MVector
+{
+	int32		vl_len_;		/* varlena header (do not touch directly) */
+	int16		dim;			/* number of dimensions */
+	int16		unused;			/* reserved, always zero */
+	float		x[FLEXIBLE_ARRAY_MEMBER];
+} MVector;
+
+#define MVECTOR_HEADER_SIZE offsetof(MVector, x)
+#define MVECTOR_SIZE(_dim) (MVECTOR_HEADER_SIZE + sizeof(float) * (_dim))
+
+#define DatumGetMVector(x) ((MVector *) PG_DETOAST_DATUM(x))
+#define PG_GETARG_MVECTOR_P(n) DatumGetMVector(PG_GETARG_DATUM(n))
+#define PG_RETURN_MVECTOR_P(x) PG_RETURN_POINTER(x)
+
+extern MVector *InitMVector(int dim);
+extern MVector *MVectorGetPrefix(Datum d, int prefix, int *fulldim);
+extern void MVectorCheckDims(const MVector *a, const MVector *b);
+
+#endif							/* MVECTOR_H */
