@@ -11,6 +11,7 @@
 #define MRL_BERT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum mrl_arch
 {
@@ -64,5 +65,64 @@ typedef struct mrl_bert_weights
 	const float *embd_norm_w, *embd_norm_b; /* LayerNorm after the embeddings */
 	mrl_bert_layer *layers;		/* [n_layer] */
 } mrl_bert_weights;
+
+/*
+ * The forward pass (bert.c).  A context binds a config and its weights (both
+ * owned by the caller and left untouched) and keeps the work buffers between
+ * calls.  mrl_bert_embed() embeds a batch of token-id sequences.
+ */
+
+/* Error codes returned by the forward pass (0 = success). */
+#define MRL_FWD_OK				0
+#define MRL_FWD_EINVAL			(-1)	/* bad argument, config or token id */
+#define MRL_FWD_ENOMEM			(-2)	/* out of memory */
+#define MRL_FWD_EINTERRUPTED	(-3)	/* the interrupt hook asked to stop */
+
+/* How a dims-truncated vector is made (ignored when dims is 0 or n_embd). */
+typedef enum mrl_dims_mode
+{
+	MRL_DIMS_TRUNCATE = 0,		/* slice the pooled vector, then L2 if asked */
+	MRL_DIMS_LAYERNORM = 1		/* nomic: LayerNorm (no affine), slice, L2 */
+} mrl_dims_mode;
+
+/* Called between layers and batches; nonzero aborts the call cleanly. */
+typedef int (*mrl_interrupt_fn) (void *arg);
+
+typedef struct mrl_embed_options
+{
+	int			layers;			/* run only the first n layers; 0 = all */
+	int			dims;			/* output width; 0 = n_embd */
+	mrl_dims_mode dims_mode;
+	int			normalize;		/* -1 = model default, 0 = off, 1 = L2 */
+	int			pooling;		/* 0 = model default, else mrl_pooling */
+	int			batch_size;		/* sequences per internal batch; 0 = 32 */
+	int			threads;		/* OpenBLAS threads; 0 = 1 */
+	mrl_interrupt_fn interrupt; /* may be NULL */
+	void	   *interrupt_arg;
+} mrl_embed_options;
+
+typedef struct mrl_bert_ctx mrl_bert_ctx;
+
+/* Fills opts with the defaults (all layers, full width, model pooling). */
+extern void mrl_embed_options_init(mrl_embed_options *opts);
+
+/* Checks cfg/weights and makes a context; NULL with a message in err. */
+extern mrl_bert_ctx *mrl_bert_ctx_create(const mrl_bert_config *cfg,
+										 const mrl_bert_weights *w,
+										 char *err, size_t errlen);
+extern void mrl_bert_ctx_free(mrl_bert_ctx *ctx);
+
+/* Width of each output vector for these options (or -1 if invalid). */
+extern int	mrl_bert_out_dim(const mrl_bert_ctx *ctx, const mrl_embed_options *opts);
+
+/*
+ * Embeds n_seq sequences: seq i is ids[i][0 .. lens[i]-1], each length in
+ * 1..n_ctx.  out receives n_seq rows of mrl_bert_out_dim() floats.  Returns
+ * MRL_FWD_OK or an error code with a message in err.
+ */
+extern int	mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids,
+						   const int *lens, int n_seq,
+						   const mrl_embed_options *opts, float *out,
+						   char *err, size_t errlen);
 
 #endif							/* MRL_BERT_H */

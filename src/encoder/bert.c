@@ -1,0 +1,741 @@
+/*
+ * bert.c: the transformer encoder forward pass (BERT and nomic-bert).
+ *
+ * A batch of token sequences is packed end to end into one [T][n_embd]
+ * activation matrix (no padding), so every projection is one cblas_sgemm
+ * over all T tokens of the batch; only attention works per sequence, which
+ * is what keeps a sequence from seeing its neighbours.  The layout of the
+ * computation follows Hugging Face's BertModel / NomicBertModel (post-
+ * LayerNorm blocks), see /work/shared/reference/encoder.md section 1.6.
+ */
+#include "bert.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_BATCH_SIZE	32
+#define MAX_BATCH_TOKENS	8192	/* caps work memory for long inputs */
+#define MAX_THREADS			256
+#define POOL_LN_EPS			1e-5f	/* torch.nn.functional.layer_norm default */
+
+struct mrl_bert_ctx
+{
+	mrl_bert_config cfg;		/* copy of the caller's config */
+	const mrl_bert_weights *w;	/* caller's weights, read only */
+	int			head_dim;
+
+	/* work buffers, grown on demand and reused between calls */
+	size_t		cap_tokens;		/* rows the per-token buffers hold */
+	int			cap_len;		/* longest sequence the buffers allow */
+	float	   *x;				/* [T][d] hidden state */
+	float	   *qkv;			/* [T][3d] queries, keys, values */
+	float	   *attn;			/* [T][d] attention output, heads side by side */
+	float	   *proj;			/* [T][d] output of a projection back to d */
+	float	   *up;				/* [T][n_ff] FFN up (and activation) */
+	float	   *gate;			/* [T][n_ff] nomic FFN gate */
+	float	   *scores;			/* [len][len] one head's attention matrix */
+	float	   *rope_cos;		/* [len][head_dim/2] nomic rotary tables */
+	float	   *rope_sin;
+	float	   *pooled;			/* [d] */
+};
+
+/* Writes a printf-style message into the caller's error buffer. */
+static int
+fail(char *err, size_t errlen, int code, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err && errlen > 0)
+	{
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+void
+mrl_embed_options_init(mrl_embed_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->normalize = -1;
+	opts->dims_mode = MRL_DIMS_TRUNCATE;
+}
+
+/* ---------------------------------------------------------------------
+ * Context: config and weight checks, work buffers
+ * --------------------------------------------------------------------- */
+
+/* Rejects configs the forward pass cannot run, with a reason. */
+static int
+check_config(const mrl_bert_config *c, char *err, size_t errlen)
+{
+	if (c->arch != MRL_ARCH_BERT && c->arch != MRL_ARCH_NOMIC_BERT)
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"forward pass: unsupported architecture %d", (int) c->arch);
+	if (c->n_layer < 1 || c->n_layer > 1024 ||
+		c->n_embd < 1 || c->n_embd > 65536 ||
+		c->n_head < 1 || c->n_embd % c->n_head != 0 ||
+		c->n_ff < 1 || c->n_ff > (1 << 20) ||
+		c->n_vocab < 1 || c->n_ctx < 1 || c->n_ctx > (1 << 20) ||
+		c->n_token_types < 0)
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"forward pass: bad dimensions (layers %d, embd %d, heads %d, ff %d, vocab %d, ctx %d)",
+					c->n_layer, c->n_embd, c->n_head, c->n_ff, c->n_vocab, c->n_ctx);
+	if (!(c->norm_eps >= 0.0f && c->norm_eps < 1.0f))
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"forward pass: bad LayerNorm epsilon %g", (double) c->norm_eps);
+	if (c->pooling != MRL_POOL_MEAN && c->pooling != MRL_POOL_CLS)
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"forward pass: unsupported pooling %d", (int) c->pooling);
+	if (c->arch == MRL_ARCH_NOMIC_BERT &&
+		((c->n_embd / c->n_head) % 2 != 0 || !(c->rope_theta > 0.0f) ||
+		 isinf(c->rope_theta)))
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"forward pass: rotary embeddings need an even head size and a positive theta");
+	return MRL_FWD_OK;
+}
+
+/* Checks that every tensor the architecture reads is present. */
+static int
+check_weights(const mrl_bert_config *c, const mrl_bert_weights *w,
+			  char *err, size_t errlen)
+{
+	int			i;
+
+	if (!w->tok_embd || !w->embd_norm_w || !w->layers)
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"forward pass: missing token embeddings or embedding norm");
+	if (c->arch == MRL_ARCH_BERT && !w->pos_embd)
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"forward pass: bert needs position embeddings");
+	if (w->type_embd && c->n_token_types < 1)
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"forward pass: token type embeddings but n_token_types is 0");
+	for (i = 0; i < c->n_layer; i++)
+	{
+		const mrl_bert_layer *l = &w->layers[i];
+
+		if (!(l->wqkv || (l->wq && l->wk && l->wv)) || !l->wo ||
+			!l->attn_norm_w || !l->ffn_up_w || !l->ffn_down_w ||
+			!l->ffn_norm_w ||
+			(c->arch == MRL_ARCH_NOMIC_BERT && !l->ffn_gate_w))
+			return fail(err, errlen, MRL_FWD_EINVAL,
+						"forward pass: layer %d is missing a weight tensor", i);
+	}
+	return MRL_FWD_OK;
+}
+
+mrl_bert_ctx *
+mrl_bert_ctx_create(const mrl_bert_config *cfg, const mrl_bert_weights *w,
+					char *err, size_t errlen)
+{
+	mrl_bert_ctx *ctx;
+
+	if (!cfg || !w)
+	{
+		fail(err, errlen, MRL_FWD_EINVAL, "forward pass: no model");
+		return NULL;
+	}
+	if (check_config(cfg, err, errlen) != MRL_FWD_OK ||
+		check_weights(cfg, w, err, errlen) != MRL_FWD_OK)
+		return NULL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+	{
+		fail(err, errlen, MRL_FWD_ENOMEM, "forward pass: out of memory");
+		return NULL;
+	}
+	ctx->cfg = *cfg;
+	ctx->w = w;
+	ctx->head_dim = cfg->n_embd / cfg->n_head;
+	return ctx;
+}
+
+/* Frees the work buffers (the context stays usable). */
+static void
+free_buffers(mrl_bert_ctx *ctx)
+{
+	free(ctx->x);
+	free(ctx->qkv);
+	free(ctx->attn);
+	free(ctx->proj);
+	free(ctx->up);
+	free(ctx->gate);
+	free(ctx->scores);
+	free(ctx->rope_cos);
+	free(ctx->rope_sin);
+	free(ctx->pooled);
+	ctx->x = ctx->qkv = ctx->attn = ctx->proj = ctx->up = ctx->gate = NULL;
+	ctx->scores = ctx->rope_cos = ctx->rope_sin = ctx->pooled = NULL;
+	ctx->cap_tokens = 0;
+	ctx->cap_len = 0;
+}
+
+void
+mrl_bert_ctx_free(mrl_bert_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	free_buffers(ctx);
+	free(ctx);
+}
+
+/* malloc of n floats, NULL on overflow. */
+static float *
+alloc_floats(size_t n)
+{
+	if (n == 0 || n > SIZE_MAX / sizeof(float))
+		return NULL;
+	return malloc(n * sizeof(float));
+}
+
+/* Fills the rotary cos/sin tables: angle p * theta^(-2i/head_dim). */
+static void
+fill_rope_tables(mrl_bert_ctx *ctx, int len)
+{
+	int			half = ctx->head_dim / 2;
+	int			p,
+				i;
+
+	for (i = 0; i < half; i++)
+	{
+		double		inv_freq = pow((double) ctx->cfg.rope_theta,
+								   -2.0 * i / (double) ctx->head_dim);
+
+		for (p = 0; p < len; p++)
+		{
+			ctx->rope_cos[(size_t) p * half + i] = (float) cos(p * inv_freq);
+			ctx->rope_sin[(size_t) p * half + i] = (float) sin(p * inv_freq);
+		}
+	}
+}
+
+/* Makes the work buffers hold n_tokens rows and sequences up to max_len. */
+static int
+reserve_buffers(mrl_bert_ctx *ctx, size_t n_tokens, int max_len)
+{
+	size_t		d = ctx->cfg.n_embd;
+	size_t		ff = ctx->cfg.n_ff;
+	int			nomic = ctx->cfg.arch == MRL_ARCH_NOMIC_BERT;
+
+	if (n_tokens <= ctx->cap_tokens && max_len <= ctx->cap_len)
+		return MRL_FWD_OK;
+	if (n_tokens < ctx->cap_tokens)
+		n_tokens = ctx->cap_tokens;
+	if (max_len < ctx->cap_len)
+		max_len = ctx->cap_len;
+	free_buffers(ctx);
+	if (n_tokens > SIZE_MAX / 4 / (ff > 3 * d ? ff : 3 * d))
+		return MRL_FWD_ENOMEM;
+	ctx->x = alloc_floats(n_tokens * d);
+	ctx->qkv = alloc_floats(n_tokens * 3 * d);
+	ctx->attn = alloc_floats(n_tokens * d);
+	ctx->proj = alloc_floats(n_tokens * d);
+	ctx->up = alloc_floats(n_tokens * ff);
+	ctx->gate = nomic ? alloc_floats(n_tokens * ff) : NULL;
+	ctx->scores = alloc_floats((size_t) max_len * max_len);
+	ctx->rope_cos = nomic ? alloc_floats((size_t) max_len * ctx->head_dim / 2) : NULL;
+	ctx->rope_sin = nomic ? alloc_floats((size_t) max_len * ctx->head_dim / 2) : NULL;
+	ctx->pooled = alloc_floats(d);
+	if (!ctx->x || !ctx->qkv || !ctx->attn || !ctx->proj || !ctx->up ||
+		!ctx->scores || !ctx->pooled ||
+		(nomic && (!ctx->gate || !ctx->rope_cos || !ctx->rope_sin)))
+	{
+		free_buffers(ctx);
+		return MRL_FWD_ENOMEM;
+	}
+	ctx->cap_tokens = n_tokens;
+	ctx->cap_len = max_len;
+	if (nomic)
+		fill_rope_tables(ctx, max_len);
+	return MRL_FWD_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Elementwise kernels (kept as plain loops the compiler can vectorise)
+ * --------------------------------------------------------------------- */
+
+/* y[t][0..n) = x[t] . W^T for all t: one GEMM, W is [n][k] (nn.Linear). */
+static void
+linear(const float *x, int n_tok, int k, const float *w, int n,
+	   float *y, int ldy)
+{
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_tok, n, k,
+				1.0f, x, k, w, k, 0.0f, y, ldy);
+}
+
+/* Adds bias b[n] to each of n_tok rows of y (row stride ldy); b may be NULL. */
+static void
+add_bias(float *y, int n_tok, int n, int ldy, const float *b)
+{
+	int			t,
+				j;
+
+	if (!b)
+		return;
+	for (t = 0; t < n_tok; t++)
+	{
+		float	   *row = y + (size_t) t * ldy;
+
+		for (j = 0; j < n; j++)
+			row[j] += b[j];
+	}
+}
+
+/* In-place LayerNorm of one row; w, b may be NULL (no affine). */
+static void
+layernorm_row(float *x, int n, const float *w, const float *b, float eps)
+{
+	float		mean = 0.0f,
+				var = 0.0f,
+				inv;
+	int			j;
+
+	for (j = 0; j < n; j++)
+		mean += x[j];
+	mean /= n;
+	for (j = 0; j < n; j++)
+	{
+		x[j] -= mean;
+		var += x[j] * x[j];
+	}
+	inv = 1.0f / sqrtf(var / n + eps);
+	if (w && b)
+		for (j = 0; j < n; j++)
+			x[j] = x[j] * inv * w[j] + b[j];
+	else if (w)
+		for (j = 0; j < n; j++)
+			x[j] = x[j] * inv * w[j];
+	else
+		for (j = 0; j < n; j++)
+			x[j] *= inv;
+}
+
+/* x = LayerNorm(x + y + bias) row by row: the post-LN residual step. */
+static void
+residual_layernorm(float *x, const float *y, const float *bias, int n_tok,
+				   int d, const float *w, const float *b, float eps)
+{
+	int			t,
+				j;
+
+	for (t = 0; t < n_tok; t++)
+	{
+		float	   *xr = x + (size_t) t * d;
+		const float *yr = y + (size_t) t * d;
+
+		if (bias)
+			for (j = 0; j < d; j++)
+				xr[j] += yr[j] + bias[j];
+		else
+			for (j = 0; j < d; j++)
+				xr[j] += yr[j];
+		layernorm_row(xr, d, w, b, eps);
+	}
+}
+
+/* Exact GELU 0.5 x (1 + erf(x / sqrt 2)) with bias, as HF "gelu". */
+static void
+bias_gelu(float *y, size_t n_tok, int n, const float *b)
+{
+	size_t		t;
+	int			j;
+
+	for (t = 0; t < n_tok; t++)
+	{
+		float	   *row = y + t * n;
+
+		for (j = 0; j < n; j++)
+		{
+			float		v = row[j] + (b ? b[j] : 0.0f);
+
+			row[j] = 0.5f * v * (1.0f + erff(v * (float) M_SQRT1_2));
+		}
+	}
+}
+
+/* SwiGLU: up = silu(gate) * up, elementwise over n values. */
+static void
+swiglu(float *up, const float *gate, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		up[i] *= gate[i] / (1.0f + expf(-gate[i]));
+}
+
+/* In-place softmax of each of n rows of length n. */
+static void
+softmax_rows(float *s, int n)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < n; i++)
+	{
+		float	   *row = s + (size_t) i * n;
+		float		mx = row[0],
+					sum = 0.0f,
+					inv;
+
+		for (j = 1; j < n; j++)
+			mx = row[j] > mx ? row[j] : mx;
+		for (j = 0; j < n; j++)
+		{
+			row[j] = expf(row[j] - mx);
+			sum += row[j];
+		}
+		inv = 1.0f / sum;
+		for (j = 0; j < n; j++)
+			row[j] *= inv;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * The encoder
+ * --------------------------------------------------------------------- */
+
+/* x = LayerNorm(token + type-0 + position embeddings) for every packed token. */
+static void
+embed_tokens(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
+			 int n_seq)
+{
+	const mrl_bert_weights *w = ctx->w;
+	int			d = ctx->cfg.n_embd;
+	float	   *x = ctx->x;
+	int			s,
+				p,
+				j;
+
+	for (s = 0; s < n_seq; s++)
+	{
+		for (p = 0; p < lens[s]; p++, x += d)
+		{
+			const float *tok = w->tok_embd + (size_t) ids[s][p] * d;
+
+			memcpy(x, tok, d * sizeof(float));
+			if (w->type_embd)
+				for (j = 0; j < d; j++)
+					x[j] += w->type_embd[j];
+			if (ctx->cfg.arch == MRL_ARCH_BERT)
+				for (j = 0; j < d; j++)
+					x[j] += w->pos_embd[(size_t) p * d + j];
+			layernorm_row(x, d, w->embd_norm_w, w->embd_norm_b,
+						  ctx->cfg.norm_eps);
+		}
+	}
+}
+
+/* qkv[t] = [x Wq + bq, x Wk + bk, x Wv + bv], fused or as three GEMMs. */
+static void
+project_qkv(mrl_bert_ctx *ctx, const mrl_bert_layer *l, int n_tok)
+{
+	int			d = ctx->cfg.n_embd;
+
+	if (l->wqkv)
+	{
+		linear(ctx->x, n_tok, d, l->wqkv, 3 * d, ctx->qkv, 3 * d);
+		add_bias(ctx->qkv, n_tok, 3 * d, 3 * d, l->bqkv);
+		return;
+	}
+	linear(ctx->x, n_tok, d, l->wq, d, ctx->qkv, 3 * d);
+	linear(ctx->x, n_tok, d, l->wk, d, ctx->qkv + d, 3 * d);
+	linear(ctx->x, n_tok, d, l->wv, d, ctx->qkv + 2 * d, 3 * d);
+	add_bias(ctx->qkv, n_tok, d, 3 * d, l->bq);
+	add_bias(ctx->qkv + d, n_tok, d, 3 * d, l->bk);
+	add_bias(ctx->qkv + 2 * d, n_tok, d, 3 * d, l->bv);
+}
+
+/* NEOX rotary embedding of Q and K: rotates pairs (i, i + head_dim/2). */
+static void
+apply_rope(mrl_bert_ctx *ctx, const int *lens, int n_seq)
+{
+	int			d = ctx->cfg.n_embd;
+	int			hd = ctx->head_dim;
+	int			half = hd / 2;
+	float	   *row = ctx->qkv;
+	int			s,
+				p,
+				h,
+				i;
+
+	for (s = 0; s < n_seq; s++)
+	{
+		for (p = 0; p < lens[s]; p++, row += 3 * d)
+		{
+			const float *c = ctx->rope_cos + (size_t) p * half;
+			const float *sn = ctx->rope_sin + (size_t) p * half;
+
+			/* Q and K heads are adjacent: 2 * n_head vectors of hd */
+			for (h = 0; h < 2 * ctx->cfg.n_head; h++)
+			{
+				float	   *v = row + (size_t) h * hd;
+
+				for (i = 0; i < half; i++)
+				{
+					float		a = v[i],
+								b = v[i + half];
+
+					v[i] = a * c[i] - b * sn[i];
+					v[i + half] = a * sn[i] + b * c[i];
+				}
+			}
+		}
+	}
+}
+
+/* attn = softmax(Q K^T / sqrt(hd)) V per sequence and head. */
+static void
+self_attention(mrl_bert_ctx *ctx, const int *lens, int n_seq)
+{
+	int			d = ctx->cfg.n_embd;
+	int			hd = ctx->head_dim;
+	float		scale = 1.0f / sqrtf((float) hd);
+	size_t		off = 0;
+	int			s,
+				h;
+
+	for (s = 0; s < n_seq; off += lens[s], s++)
+	{
+		int			n = lens[s];
+
+		for (h = 0; h < ctx->cfg.n_head; h++)
+		{
+			const float *q = ctx->qkv + off * 3 * d + (size_t) h * hd;
+			const float *k = q + d;
+			const float *v = q + 2 * d;
+
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd,
+						scale, q, 3 * d, k, 3 * d, 0.0f, ctx->scores, n);
+			softmax_rows(ctx->scores, n);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n,
+						1.0f, ctx->scores, n, v, 3 * d, 0.0f,
+						ctx->attn + off * d + (size_t) h * hd, d);
+		}
+	}
+}
+
+/* One post-LN encoder layer over the packed batch. */
+static void
+encoder_layer(mrl_bert_ctx *ctx, const mrl_bert_layer *l, const int *lens,
+			  int n_seq, int n_tok)
+{
+	int			d = ctx->cfg.n_embd;
+	int			ff = ctx->cfg.n_ff;
+	float		eps = ctx->cfg.norm_eps;
+
+	project_qkv(ctx, l, n_tok);
+	if (ctx->cfg.arch == MRL_ARCH_NOMIC_BERT)
+		apply_rope(ctx, lens, n_seq);
+	self_attention(ctx, lens, n_seq);
+	linear(ctx->attn, n_tok, d, l->wo, d, ctx->proj, d);
+	residual_layernorm(ctx->x, ctx->proj, l->bo, n_tok, d,
+					   l->attn_norm_w, l->attn_norm_b, eps);
+
+	linear(ctx->x, n_tok, d, l->ffn_up_w, ff, ctx->up, ff);
+	if (ctx->cfg.arch == MRL_ARCH_NOMIC_BERT)
+	{
+		add_bias(ctx->up, n_tok, ff, ff, l->ffn_up_b);
+		linear(ctx->x, n_tok, d, l->ffn_gate_w, ff, ctx->gate, ff);
+		swiglu(ctx->up, ctx->gate, (size_t) n_tok * ff);
+	}
+	else
+		bias_gelu(ctx->up, n_tok, ff, l->ffn_up_b);
+	linear(ctx->up, n_tok, ff, l->ffn_down_w, d, ctx->proj, d);
+	residual_layernorm(ctx->x, ctx->proj, l->ffn_down_b, n_tok, d,
+					   l->ffn_norm_w, l->ffn_norm_b, eps);
+}
+
+/* Scales v[0..n) to unit L2 norm (a zero vector stays zero). */
+static void
+l2_normalize(float *v, int n)
+{
+	double		ss = 0.0;
+	int			j;
+
+	for (j = 0; j < n; j++)
+		ss += (double) v[j] * v[j];
+	if (ss > 0.0)
+	{
+		float		inv = (float) (1.0 / sqrt(ss));
+
+		for (j = 0; j < n; j++)
+			v[j] *= inv;
+	}
+}
+
+/* Pools each sequence's rows of x and writes the final vectors to out. */
+static void
+pool_outputs(mrl_bert_ctx *ctx, const int *lens, int n_seq,
+			 const mrl_embed_options *o, int out_dim, float *out)
+{
+	int			d = ctx->cfg.n_embd;
+	int			pooling = o->pooling ? o->pooling : (int) ctx->cfg.pooling;
+	int			normalize = o->normalize >= 0 ? o->normalize : ctx->cfg.normalize;
+	const float *x = ctx->x;
+	float	   *v = ctx->pooled;
+	int			s,
+				p,
+				j;
+
+	for (s = 0; s < n_seq; x += (size_t) lens[s] * d, s++)
+	{
+		if (pooling == MRL_POOL_CLS)
+			memcpy(v, x, d * sizeof(float));
+		else
+		{
+			memset(v, 0, d * sizeof(float));
+			for (p = 0; p < lens[s]; p++)
+				for (j = 0; j < d; j++)
+					v[j] += x[(size_t) p * d + j];
+			for (j = 0; j < d; j++)
+				v[j] /= lens[s];
+		}
+		if (o->dims_mode == MRL_DIMS_LAYERNORM)
+		{
+			layernorm_row(v, d, NULL, NULL, POOL_LN_EPS);
+			l2_normalize(v, out_dim);
+		}
+		else if (normalize)
+			l2_normalize(v, out_dim);
+		memcpy(out + (size_t) s * out_dim, v, out_dim * sizeof(float));
+	}
+}
+
+/* Runs the embeddings, n_layers layers and pooling for one packed batch. */
+static int
+embed_batch(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
+			int n_seq, int n_tok, int max_len, int n_layers,
+			const mrl_embed_options *o, int out_dim, float *out)
+{
+	int			i;
+
+	if (reserve_buffers(ctx, n_tok, max_len) != MRL_FWD_OK)
+		return MRL_FWD_ENOMEM;
+	embed_tokens(ctx, ids, lens, n_seq);
+	for (i = 0; i < n_layers; i++)
+	{
+		if (o->interrupt && o->interrupt(o->interrupt_arg))
+			return MRL_FWD_EINTERRUPTED;
+		encoder_layer(ctx, &ctx->w->layers[i], lens, n_seq, n_tok);
+	}
+	pool_outputs(ctx, lens, n_seq, o, out_dim, out);
+	return MRL_FWD_OK;
+}
+
+int
+mrl_bert_out_dim(const mrl_bert_ctx *ctx, const mrl_embed_options *opts)
+{
+	if (opts->dims < 0 || opts->dims > ctx->cfg.n_embd)
+		return -1;
+	return opts->dims ? opts->dims : ctx->cfg.n_embd;
+}
+
+/* Rejects out-of-range options, with a reason. */
+static int
+check_options(const mrl_bert_ctx *ctx, const mrl_embed_options *o,
+			  char *err, size_t errlen)
+{
+	if (o->layers < 0 || o->layers > ctx->cfg.n_layer)
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"layers must be between 1 and %d", ctx->cfg.n_layer);
+	if (mrl_bert_out_dim(ctx, o) < 0)
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"dims must be between 1 and %d", ctx->cfg.n_embd);
+	if (o->dims_mode != MRL_DIMS_TRUNCATE && o->dims_mode != MRL_DIMS_LAYERNORM)
+		return fail(err, errlen, MRL_FWD_EINVAL, "bad dims mode %d", (int) o->dims_mode);
+	if (o->normalize < -1 || o->normalize > 1)
+		return fail(err, errlen, MRL_FWD_EINVAL, "bad normalize flag %d", o->normalize);
+	if (o->pooling != 0 && o->pooling != MRL_POOL_MEAN && o->pooling != MRL_POOL_CLS)
+		return fail(err, errlen, MRL_FWD_EINVAL, "bad pooling %d", o->pooling);
+	if (o->batch_size < 0 || o->threads < 0 || o->threads > MAX_THREADS)
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"batch size must be >= 0 and threads between 0 and %d", MAX_THREADS);
+	return MRL_FWD_OK;
+}
+
+/* Checks every sequence's length and token ids before any work is done. */
+static int
+check_inputs(const mrl_bert_ctx *ctx, const int32_t *const *ids,
+			 const int *lens, int n_seq, char *err, size_t errlen)
+{
+	int			s,
+				p;
+
+	for (s = 0; s < n_seq; s++)
+	{
+		if (lens[s] < 1 || lens[s] > ctx->cfg.n_ctx)
+			return fail(err, errlen, MRL_FWD_EINVAL,
+						"sequence %d has %d tokens; the model takes 1 to %d",
+						s, lens[s], ctx->cfg.n_ctx);
+		if (!ids[s])
+			return fail(err, errlen, MRL_FWD_EINVAL, "sequence %d has no tokens", s);
+		for (p = 0; p < lens[s]; p++)
+			if (ids[s][p] < 0 || ids[s][p] >= ctx->cfg.n_vocab)
+				return fail(err, errlen, MRL_FWD_EINVAL,
+							"token id %d out of range (vocabulary has %d)",
+							(int) ids[s][p], ctx->cfg.n_vocab);
+	}
+	return MRL_FWD_OK;
+}
+
+int
+mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
+			   int n_seq, const mrl_embed_options *opts, float *out,
+			   char *err, size_t errlen)
+{
+	mrl_embed_options o;
+	int			batch_size,
+				n_layers,
+				out_dim,
+				s0,
+				rc;
+
+	if (!ctx || n_seq < 0 || (n_seq > 0 && (!ids || !lens || !out)))
+		return fail(err, errlen, MRL_FWD_EINVAL, "forward pass: bad arguments");
+	if (opts)
+		o = *opts;
+	else
+		mrl_embed_options_init(&o);
+	if ((rc = check_options(ctx, &o, err, errlen)) != MRL_FWD_OK ||
+		(rc = check_inputs(ctx, ids, lens, n_seq, err, errlen)) != MRL_FWD_OK)
+		return rc;
+	batch_size = o.batch_size ? o.batch_size : DEFAULT_BATCH_SIZE;
+	n_layers = o.layers ? o.layers : ctx->cfg.n_layer;
+	out_dim = mrl_bert_out_dim(ctx, &o);
+	openblas_set_num_threads(o.threads ? o.threads : 1);
+
+	for (s0 = 0; s0 < n_seq;)
+	{
+		int			n = 0,
+					n_tok = 0,
+					max_len = 0;
+
+		if (o.interrupt && o.interrupt(o.interrupt_arg))
+			return fail(err, errlen, MRL_FWD_EINTERRUPTED, "interrupted");
+		/* take sequences while the batch has room (always at least one) */
+		while (s0 + n < n_seq && n < batch_size &&
+			   (n == 0 || n_tok + lens[s0 + n] <= MAX_BATCH_TOKENS))
+		{
+			n_tok += lens[s0 + n];
+			if (lens[s0 + n] > max_len)
+				max_len = lens[s0 + n];
+			n++;
+		}
+		rc = embed_batch(ctx, ids + s0, lens + s0, n, n_tok, max_len,
+						 n_layers, &o, out_dim, out + (size_t) s0 * out_dim);
+		if (rc == MRL_FWD_ENOMEM)
+			return fail(err, errlen, rc, "forward pass: out of memory for %d tokens", n_tok);
+		if (rc == MRL_FWD_EINTERRUPTED)
+			return fail(err, errlen, rc, "interrupted");
+		s0 += n;
+	}
+	return MRL_FWD_OK;
+}
