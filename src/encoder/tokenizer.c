@@ -1,0 +1,1777 @@
+/*
+ * tokenizer.c: BERT WordPiece tokenizer, bit-for-bit the behaviour of
+ * Hugging Face `tokenizers` (Rust) for BERT-style tokenizer.json files.
+ *
+ * Pipeline of mrl_tokenizer_encode():
+ *   UTF-8 -> code points -> split off added tokens matched in the raw text
+ *   -> BertNormalizer (clean_text, CJK spacing, NFD + drop Mn, lowercase)
+ *   -> split off added tokens matched in the normalized text
+ *   -> BertPreTokenizer (whitespace, isolated punctuation)
+ *   -> WordPiece (greedy longest match, whole-word [UNK])
+ *   -> truncation -> [CLS] ... [SEP] from the post-processor.
+ *
+ * The character classes follow the Rust crates `tokenizers` uses, whose
+ * Unicode tables are older than utf8proc's; unicode_compat.h lists the code
+ * points where they disagree (see tools/unicode_compat.js).
+ */
+#include "tokenizer.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+#include <utf8proc.h>
+
+#include "tokenizer_unicode.h"
+
+#define MAX_TEMPLATE_IDS 16
+#define MAX_JSON_BYTES ((size_t) 1 << 30)
+
+/* One entry of tokenizer.json "added_tokens", content as code points */
+typedef struct added_token
+{
+	int32_t    *cps;
+	int			n_cps;
+	int32_t		id;
+	bool		normalized;		/* matched after normalization */
+	bool		lstrip;
+	bool		rstrip;
+	bool		single_word;
+} added_token;
+
+/* Special ids the post-processor puts before and after the sequence */
+typedef struct template_ids
+{
+	int			n;
+	int32_t		ids[MAX_TEMPLATE_IDS];
+	int32_t		types[MAX_TEMPLATE_IDS];
+} template_ids;
+
+struct mrl_tokenizer
+{
+	/* BertNormalizer (identity when !has_normalizer) */
+	bool		has_normalizer;
+	bool		clean_text;
+	bool		handle_chinese_chars;
+	bool		strip_accents;
+	bool		lowercase;
+	bool		bert_pretokenizer;	/* false: the whole text is one word */
+
+	/* vocabulary: id -> token, and an open-addressing hash token -> id */
+	int			n_ids;
+	char	  **id_to_token;	/* NULL for unused ids */
+	uint32_t   *token_len;
+	int32_t    *slots;			/* model vocabulary only; -1 = empty */
+	uint32_t	slot_mask;
+	int			n_model_tokens;
+	size_t		max_token_bytes;
+
+	/* WordPiece */
+	char	   *prefix;			/* continuing_subword_prefix, e.g. "##" */
+	size_t		prefix_len;
+	int			max_input_chars;
+	int32_t		unk_id;
+
+	/* added tokens, matched leftmost-longest */
+	added_token *added;
+	int			n_added;
+
+	/* post-processing and truncation */
+	template_ids before;
+	template_ids after;
+	int32_t		seq_type;
+	int			trunc_max;		/* 0 = none */
+	bool		trunc_left;
+};
+
+/* Format an error message into the caller's buffer (which may be NULL). */
+static void
+set_err(char *err, size_t errlen, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------------------
+ * Character classes (Rust `tokenizers` semantics)
+ * --------------------------------------------------------------------- */
+
+/* Rust char::is_whitespace (the Unicode White_Space property). */
+static bool
+is_white_space(int32_t c)
+{
+	if (c < 0x80)
+		return c == ' ' || (c >= 0x09 && c <= 0x0D);
+	return c == 0x85 || c == 0xA0 || c == 0x1680 ||
+		(c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+		c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* tokenizers' is_control: \t \n \r are not; Cc, Cf, Co, Cs are. */
+static inline bool
+is_bert_control(int32_t c)
+{
+	return (mrl_unicode_class(c, true) & MRL_UC_CONTROL) != 0;
+}
+
+/* tokenizers' is_bert_punc: ASCII punctuation or Unicode P*. */
+static inline bool
+is_bert_punct(int32_t c)
+{
+	return (mrl_unicode_class(c, true) & MRL_UC_PUNCT) != 0;
+}
+
+/* Nonspacing marks (Mn), removed by strip_accents. */
+static inline bool
+is_nonspacing_mark(int32_t c)
+{
+	return (mrl_unicode_class(c, true) & MRL_UC_MN) != 0;
+}
+
+/* Characters tokenizers' older tables neither decompose nor reorder. */
+static inline bool
+is_legacy(int32_t c)
+{
+	return c >= 0x300 && (mrl_unicode_class(c, true) & MRL_UC_LEGACY) != 0;
+}
+
+/* CJK ideograph ranges of tokenizers' BertNormalizer (Rust values). */
+static bool
+is_chinese_char(int32_t c)
+{
+	return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+		(c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F) ||
+		(c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
+		(c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
+/* ---------------------------------------------------------------------
+ * Growable code point buffers
+ * --------------------------------------------------------------------- */
+
+typedef struct cp_buf
+{
+	int32_t    *v;
+	size_t		n;
+	size_t		cap;
+} cp_buf;
+
+/* Make room for extra more code points; false when out of memory. */
+static bool
+cp_reserve(cp_buf *b, size_t extra)
+{
+	size_t		want;
+	int32_t    *nv;
+
+	if (extra > SIZE_MAX / 8 - b->n)
+		return false;
+	want = b->n + extra;
+	if (want <= b->cap)
+		return true;
+	if (want < 2 * b->cap)
+		want = 2 * b->cap;
+	if (want < 64)
+		want = 64;
+	nv = realloc(b->v, want * sizeof(int32_t));
+	if (nv == NULL)
+		return false;
+	b->v = nv;
+	b->cap = want;
+	return true;
+}
+
+/* Append one code point (room must have been reserved). */
+static inline void
+cp_push(cp_buf *b, int32_t c)
+{
+	b->v[b->n++] = c;
+}
+
+/* ---------------------------------------------------------------------
+ * Vocabulary hash table
+ * --------------------------------------------------------------------- */
+
+/* FNV-1a over the concatenation a ++ b. */
+static uint32_t
+hash_bytes2(const char *a, size_t alen, const char *b, size_t blen)
+{
+	uint32_t	h = 2166136261u;
+	size_t		i;
+
+	for (i = 0; i < alen; i++)
+		h = (h ^ (unsigned char) a[i]) * 16777619u;
+	for (i = 0; i < blen; i++)
+		h = (h ^ (unsigned char) b[i]) * 16777619u;
+	return h;
+}
+
+/* Does vocabulary entry id spell a ++ b? */
+static bool
+token_equals2(const mrl_tokenizer *tok, int32_t id,
+			  const char *a, size_t alen, const char *b, size_t blen)
+{
+	const char *s = tok->id_to_token[id];
+
+	return tok->token_len[id] == alen + blen &&
+		memcmp(s, a, alen) == 0 && memcmp(s + alen, b, blen) == 0;
+}
+
+/* Id of the model-vocabulary token a ++ b, or -1. */
+static int32_t
+vocab_find2(const mrl_tokenizer *tok, const char *a, size_t alen,
+			const char *b, size_t blen)
+{
+	uint32_t	i;
+
+	if (alen + blen > tok->max_token_bytes)
+		return -1;
+	i = hash_bytes2(a, alen, b, blen) & tok->slot_mask;
+	while (tok->slots[i] >= 0)
+	{
+		if (token_equals2(tok, tok->slots[i], a, alen, b, blen))
+			return tok->slots[i];
+		i = (i + 1) & tok->slot_mask;
+	}
+	return -1;
+}
+
+/* Allocate the id table for ids [0, n_ids) and a hash for n_model tokens. */
+static bool
+vocab_alloc(mrl_tokenizer *tok, int n_ids, int n_model, char *err, size_t errlen)
+{
+	uint32_t	cap = 16;
+
+	while (cap < (uint32_t) n_model * 2u)
+		cap <<= 1;
+	tok->n_ids = n_ids;
+	tok->id_to_token = calloc(n_ids, sizeof(char *));
+	tok->token_len = calloc(n_ids, sizeof(uint32_t));
+	tok->slots = malloc(cap * sizeof(int32_t));
+	if (!tok->id_to_token || !tok->token_len || !tok->slots)
+	{
+		set_err(err, errlen, "out of memory for a vocabulary of %d tokens", n_ids);
+		return false;
+	}
+	memset(tok->slots, 0xff, cap * sizeof(int32_t));
+	tok->slot_mask = cap - 1;
+	return true;
+}
+
+/* Record token s (len bytes) under id; in_model also makes it a WordPiece. */
+static bool
+vocab_add(mrl_tokenizer *tok, const char *s, size_t len, int32_t id,
+		  bool in_model, char *err, size_t errlen)
+{
+	uint32_t	i;
+
+	if (id < 0 || id >= tok->n_ids)
+	{
+		set_err(err, errlen, "token id %d out of range [0, %d)", (int) id, tok->n_ids);
+		return false;
+	}
+	if (len > UINT32_MAX / 2)
+	{
+		set_err(err, errlen, "token of %zu bytes is too long", len);
+		return false;
+	}
+	if (tok->id_to_token[id] != NULL)
+	{
+		/* an added token repeating a model token is normal; a clash is not */
+		if (tok->token_len[id] == len && memcmp(tok->id_to_token[id], s, len) == 0)
+		{
+			if (!in_model)
+				return true;
+		}
+		else
+		{
+			set_err(err, errlen, "token id %d is given to two different tokens", (int) id);
+			return false;
+		}
+	}
+	else
+	{
+		char	   *copy = malloc(len + 1);
+
+		if (copy == NULL)
+		{
+			set_err(err, errlen, "out of memory");
+			return false;
+		}
+		memcpy(copy, s, len);
+		copy[len] = '\0';
+		tok->id_to_token[id] = copy;
+		tok->token_len[id] = (uint32_t) len;
+	}
+	if (!in_model)
+		return true;
+
+	/* a repeated token string keeps the later (larger) id, as HF does */
+	i = hash_bytes2(s, len, NULL, 0) & tok->slot_mask;
+	while (tok->slots[i] >= 0 && !token_equals2(tok, tok->slots[i], s, len, NULL, 0))
+		i = (i + 1) & tok->slot_mask;
+	if (tok->slots[i] < 0)
+		tok->n_model_tokens++;
+	tok->slots[i] = id;
+	if (len > tok->max_token_bytes)
+		tok->max_token_bytes = len;
+	return true;
+}
+
+/* Id of a model-vocabulary token, or -1 */
+int32_t
+mrl_tokenizer_token_to_id(const mrl_tokenizer *tok, const char *token, size_t len)
+{
+	return vocab_find2(tok, token, len, NULL, 0);
+}
+
+/* Token string of id, or NULL if id is unused */
+const char *
+mrl_tokenizer_id_to_token(const mrl_tokenizer *tok, int32_t id)
+{
+	if (id < 0 || id >= tok->n_ids)
+		return NULL;
+	return tok->id_to_token[id];
+}
+
+/* Size of the id space (largest id + 1) */
+int
+mrl_tokenizer_vocab_size(const mrl_tokenizer *tok)
+{
+	return tok->n_ids;
+}
+
+/* Number of special tokens the post-processor adds to a single text */
+int
+mrl_tokenizer_num_special(const mrl_tokenizer *tok)
+{
+	return tok->before.n + tok->after.n;
+}
+
+/* ---------------------------------------------------------------------
+ * Construction helpers shared by both loaders
+ * --------------------------------------------------------------------- */
+
+/* A tokenizer with tokenizers' default BertNormalizer/WordPiece settings. */
+static mrl_tokenizer *
+tokenizer_new(char *err, size_t errlen)
+{
+	mrl_tokenizer *tok = calloc(1, sizeof(mrl_tokenizer));
+
+	if (tok == NULL)
+	{
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	tok->has_normalizer = true;
+	tok->clean_text = true;
+	tok->handle_chinese_chars = true;
+	tok->strip_accents = true;
+	tok->lowercase = true;
+	tok->bert_pretokenizer = true;
+	tok->max_input_chars = 100;
+	tok->unk_id = -1;
+	return tok;
+}
+
+/* Set the continuing-subword prefix. */
+static bool
+set_prefix(mrl_tokenizer *tok, const char *p, size_t len, char *err, size_t errlen)
+{
+	free(tok->prefix);
+	tok->prefix = malloc(len + 1);
+	if (tok->prefix == NULL)
+	{
+		set_err(err, errlen, "out of memory");
+		return false;
+	}
+	memcpy(tok->prefix, p, len);
+	tok->prefix[len] = '\0';
+	tok->prefix_len = len;
+	return true;
+}
+
+/* Decode UTF-8 into code points (appended to out); false if invalid. */
+static bool
+utf8_decode(const char *s, size_t len, cp_buf *out, size_t *bad_offset)
+{
+	size_t		pos = 0;
+
+	if (!cp_reserve(out, len))
+	{
+		*bad_offset = SIZE_MAX;
+		return false;
+	}
+	while (pos < len)
+	{
+		utf8proc_int32_t c;
+		utf8proc_ssize_t step;
+		size_t		rest = len - pos;
+
+		if ((unsigned char) s[pos] < 0x80)
+		{
+			cp_push(out, (unsigned char) s[pos++]);
+			continue;
+		}
+		step = utf8proc_iterate((const utf8proc_uint8_t *) s + pos,
+								rest > 4 ? 4 : (utf8proc_ssize_t) rest, &c);
+		if (step <= 0)
+		{
+			*bad_offset = pos;
+			return false;
+		}
+		cp_push(out, c);
+		pos += step;
+	}
+	return true;
+}
+
+/* Append an added token (content as UTF-8). */
+static bool
+add_added_token(mrl_tokenizer *tok, const char *content, size_t len, int32_t id,
+				bool normalized, bool lstrip, bool rstrip, bool single_word,
+				char *err, size_t errlen)
+{
+	cp_buf		b = {0};
+	size_t		bad;
+	added_token *a;
+
+	if (len == 0)
+	{
+		set_err(err, errlen, "added token %d is empty", (int) id);
+		return false;
+	}
+	if (!utf8_decode(content, len, &b, &bad))
+	{
+		free(b.v);
+		set_err(err, errlen, "added token %d is not valid UTF-8", (int) id);
+		return false;
+	}
+	if (!vocab_add(tok, content, len, id, false, err, errlen))
+	{
+		free(b.v);
+		return false;
+	}
+	a = &tok->added[tok->n_added++];
+	a->cps = b.v;
+	a->n_cps = (int) b.n;
+	a->id = id;
+	a->normalized = normalized;
+	a->lstrip = lstrip;
+	a->rstrip = rstrip;
+	a->single_word = single_word;
+	return true;
+}
+
+/* Final checks once vocabulary and specials are known. */
+static bool
+tokenizer_check(mrl_tokenizer *tok, const char *unk, char *err, size_t errlen)
+{
+	int			i;
+
+	if (tok->n_model_tokens == 0)
+	{
+		set_err(err, errlen, "the WordPiece vocabulary is empty");
+		return false;
+	}
+	if (tok->unk_id < 0)
+		tok->unk_id = vocab_find2(tok, unk, strlen(unk), NULL, 0);
+	if (tok->unk_id < 0 || tok->unk_id >= tok->n_ids || !tok->id_to_token[tok->unk_id])
+	{
+		set_err(err, errlen, "unknown token \"%s\" is not in the vocabulary", unk);
+		return false;
+	}
+	for (i = 0; i < tok->before.n + tok->after.n; i++)
+	{
+		int32_t		id = i < tok->before.n ? tok->before.ids[i] : tok->after.ids[i - tok->before.n];
+
+		if (id < 0 || id >= tok->n_ids)
+		{
+			set_err(err, errlen, "special token id %d is outside the vocabulary", (int) id);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Free a tokenizer (NULL is allowed) */
+void
+mrl_tokenizer_free(mrl_tokenizer *tok)
+{
+	int			i;
+
+	if (tok == NULL)
+		return;
+	if (tok->id_to_token)
+		for (i = 0; i < tok->n_ids; i++)
+			free(tok->id_to_token[i]);
+	free(tok->id_to_token);
+	free(tok->token_len);
+	free(tok->slots);
+	free(tok->prefix);
+	for (i = 0; i < tok->n_added; i++)
+		free(tok->added[i].cps);
+	free(tok->added);
+	free(tok);
+}
+
+/* ---------------------------------------------------------------------
+ * tokenizer.json
+ * --------------------------------------------------------------------- */
+
+/* Member key of object o if o is an object, else NULL (also when JSON null) */
+static json_object *
+jget(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+/* Boolean member with a default; false with an error if it is not a boolean */
+static bool
+jbool(json_object *o, const char *key, bool dflt, bool *out,
+	  char *err, size_t errlen)
+{
+	json_object *v = jget(o, key);
+
+	if (v == NULL)
+		*out = dflt;
+	else if (json_object_is_type(v, json_type_boolean))
+		*out = json_object_get_boolean(v);
+	else
+	{
+		set_err(err, errlen, "\"%s\" must be true or false", key);
+		return false;
+	}
+	return true;
+}
+
+/* Integer member within [lo, hi]; false with an error otherwise */
+static bool
+jint(json_object *v, const char *what, int64_t lo, int64_t hi, int64_t *out,
+	 char *err, size_t errlen)
+{
+	if (v == NULL || !json_object_is_type(v, json_type_int))
+	{
+		set_err(err, errlen, "%s must be an integer", what);
+		return false;
+	}
+	errno = 0;
+	*out = json_object_get_int64(v);
+	if (errno != 0 || *out < lo || *out > hi)
+	{
+		set_err(err, errlen, "%s out of range [%lld, %lld]", what,
+				(long long) lo, (long long) hi);
+		return false;
+	}
+	return true;
+}
+
+/* String member (NULL with an error if missing or not a string) */
+static const char *
+jstr(json_object *o, const char *key, size_t *len, char *err, size_t errlen)
+{
+	json_object *v = jget(o, key);
+
+	if (v == NULL || !json_object_is_type(v, json_type_string))
+	{
+		set_err(err, errlen, "\"%s\" must be a string", key);
+		return NULL;
+	}
+	if (len)
+		*len = (size_t) json_object_get_string_len(v);
+	return json_object_get_string(v);
+}
+
+/* "type" of a component object, or NULL if missing */
+static const char *
+jtype(json_object *o)
+{
+	json_object *t = jget(o, "type");
+
+	return (t && json_object_is_type(t, json_type_string)) ? json_object_get_string(t) : NULL;
+}
+
+/* Read "normalizer" (null or BertNormalizer). */
+static bool
+read_normalizer(mrl_tokenizer *tok, json_object *n, char *err, size_t errlen)
+{
+	const char *type;
+	json_object *sa;
+
+	if (n == NULL)
+	{
+		tok->has_normalizer = false;
+		return true;
+	}
+	type = jtype(n);
+	if (type == NULL || strcmp(type, "BertNormalizer") != 0)
+	{
+		set_err(err, errlen, "unsupported normalizer type \"%s\" (only BertNormalizer)",
+				type ? type : "?");
+		return false;
+	}
+	if (!jbool(n, "clean_text", true, &tok->clean_text, err, errlen) ||
+		!jbool(n, "handle_chinese_chars", true, &tok->handle_chinese_chars, err, errlen) ||
+		!jbool(n, "lowercase", true, &tok->lowercase, err, errlen))
+		return false;
+	sa = jget(n, "strip_accents");
+	if (sa == NULL)
+		tok->strip_accents = tok->lowercase;	/* null follows lowercase */
+	else if (!jbool(n, "strip_accents", false, &tok->strip_accents, err, errlen))
+		return false;
+	return true;
+}
+
+/* Read "pre_tokenizer" (null or BertPreTokenizer). */
+static bool
+read_pre_tokenizer(mrl_tokenizer *tok, json_object *p, char *err, size_t errlen)
+{
+	const char *type;
+
+	if (p == NULL)
+	{
+		tok->bert_pretokenizer = false;
+		return true;
+	}
+	type = jtype(p);
+	if (type == NULL || strcmp(type, "BertPreTokenizer") != 0)
+	{
+		set_err(err, errlen, "unsupported pre_tokenizer type \"%s\" (only BertPreTokenizer)",
+				type ? type : "?");
+		return false;
+	}
+	return true;
+}
+
+/* Append ids (with one type id) to a template part. */
+static bool
+template_append(template_ids *t, const int32_t *ids, int n, int32_t type,
+				char *err, size_t errlen)
+{
+	int			i;
+
+	if (n > MAX_TEMPLATE_IDS - t->n)
+	{
+		set_err(err, errlen, "post_processor adds more than %d special tokens", MAX_TEMPLATE_IDS);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+	{
+		t->ids[t->n] = ids[i];
+		t->types[t->n++] = type;
+	}
+	return true;
+}
+
+/* BertProcessing's "cls"/"sep": ["[CLS]", 101] */
+static bool
+read_bert_pair(json_object *p, const char *key, int32_t *id, char *err, size_t errlen)
+{
+	json_object *a = jget(p, key);
+	int64_t		v;
+
+	if (a == NULL || !json_object_is_type(a, json_type_array) ||
+		json_object_array_length(a) != 2)
+	{
+		set_err(err, errlen, "BertProcessing \"%s\" must be [token, id]", key);
+		return false;
+	}
+	if (!jint(json_object_array_get_idx(a, 1), "BertProcessing id", 0, INT32_MAX, &v, err, errlen))
+		return false;
+	*id = (int32_t) v;
+	return true;
+}
+
+/* One TemplateProcessing "single" item: SpecialToken or Sequence A. */
+static bool
+read_template_item(mrl_tokenizer *tok, json_object *item, json_object *specials,
+				   bool *seen_seq, char *err, size_t errlen)
+{
+	json_object *st = jget(item, "SpecialToken");
+	json_object *sq = jget(item, "Sequence");
+	json_object *spec,
+			   *ids;
+	const char *name;
+	int64_t		type;
+	int32_t		buf[MAX_TEMPLATE_IDS];
+	size_t		i,
+				n;
+
+	if (sq != NULL)
+	{
+		name = jstr(sq, "id", NULL, err, errlen);
+		if (name == NULL || strcmp(name, "A") != 0 || *seen_seq)
+		{
+			set_err(err, errlen, "TemplateProcessing \"single\" must use sequence A once");
+			return false;
+		}
+		if (!jint(jget(sq, "type_id"), "type_id", 0, INT32_MAX, &type, err, errlen))
+			return false;
+		tok->seq_type = (int32_t) type;
+		*seen_seq = true;
+		return true;
+	}
+	if (st == NULL)
+	{
+		set_err(err, errlen, "TemplateProcessing item is neither SpecialToken nor Sequence");
+		return false;
+	}
+	name = jstr(st, "id", NULL, err, errlen);
+	if (name == NULL ||
+		!jint(jget(st, "type_id"), "type_id", 0, INT32_MAX, &type, err, errlen))
+		return false;
+	spec = jget(specials, name);
+	ids = jget(spec, "ids");
+	if (ids == NULL || !json_object_is_type(ids, json_type_array))
+	{
+		set_err(err, errlen, "TemplateProcessing special token \"%s\" has no ids", name);
+		return false;
+	}
+	n = json_object_array_length(ids);
+	if (n > MAX_TEMPLATE_IDS)
+	{
+		set_err(err, errlen, "post_processor adds more than %d special tokens", MAX_TEMPLATE_IDS);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+	{
+		int64_t		v;
+
+		if (!jint(json_object_array_get_idx(ids, i), "special token id", 0, INT32_MAX, &v, err, errlen))
+			return false;
+		buf[i] = (int32_t) v;
+	}
+	return template_append(*seen_seq ? &tok->after : &tok->before, buf, (int) n,
+						   (int32_t) type, err, errlen);
+}
+
+/* Read "post_processor" (null, TemplateProcessing or BertProcessing). */
+static bool
+read_post_processor(mrl_tokenizer *tok, json_object *p, char *err, size_t errlen)
+{
+	const char *type;
+
+	if (p == NULL)
+		return true;
+	type = jtype(p);
+	if (type != NULL && strcmp(type, "BertProcessing") == 0)
+	{
+		int32_t		cls,
+					sep;
+
+		return read_bert_pair(p, "cls", &cls, err, errlen) &&
+			read_bert_pair(p, "sep", &sep, err, errlen) &&
+			template_append(&tok->before, &cls, 1, 0, err, errlen) &&
+			template_append(&tok->after, &sep, 1, 0, err, errlen);
+	}
+	if (type != NULL && strcmp(type, "TemplateProcessing") == 0)
+	{
+		json_object *single = jget(p, "single");
+		json_object *specials = jget(p, "special_tokens");
+		bool		seen_seq = false;
+		size_t		i;
+
+		if (single == NULL || !json_object_is_type(single, json_type_array))
+		{
+			set_err(err, errlen, "TemplateProcessing has no \"single\" template");
+			return false;
+		}
+		for (i = 0; i < json_object_array_length(single); i++)
+			if (!read_template_item(tok, json_object_array_get_idx(single, i),
+									specials, &seen_seq, err, errlen))
+				return false;
+		if (!seen_seq)
+		{
+			set_err(err, errlen, "TemplateProcessing \"single\" must use sequence A once");
+			return false;
+		}
+		return true;
+	}
+	set_err(err, errlen, "unsupported post_processor type \"%s\"", type ? type : "?");
+	return false;
+}
+
+/* Read "truncation" (null or {max_length, direction}). */
+static bool
+read_truncation(mrl_tokenizer *tok, json_object *t, char *err, size_t errlen)
+{
+	json_object *dir;
+	int64_t		v;
+
+	if (t == NULL)
+		return true;
+	if (!jint(jget(t, "max_length"), "truncation max_length", 1, INT_MAX, &v, err, errlen))
+		return false;
+	tok->trunc_max = (int) v;
+	dir = jget(t, "direction");
+	if (dir != NULL)
+	{
+		const char *d = json_object_get_string(dir);
+
+		if (!json_object_is_type(dir, json_type_string) ||
+			(strcmp(d, "Left") != 0 && strcmp(d, "Right") != 0))
+		{
+			set_err(err, errlen, "truncation direction must be \"Left\" or \"Right\"");
+			return false;
+		}
+		tok->trunc_left = strcmp(d, "Left") == 0;
+	}
+	return true;
+}
+
+/* Read "added_tokens" entries into tok->added. */
+static bool
+read_added_tokens(mrl_tokenizer *tok, json_object *arr, char *err, size_t errlen)
+{
+	size_t		i,
+				n;
+
+	if (arr == NULL)
+		return true;
+	if (!json_object_is_type(arr, json_type_array))
+	{
+		set_err(err, errlen, "\"added_tokens\" must be an array");
+		return false;
+	}
+	n = json_object_array_length(arr);
+	tok->added = calloc(n + 1, sizeof(added_token));
+	if (tok->added == NULL)
+	{
+		set_err(err, errlen, "out of memory");
+		return false;
+	}
+	for (i = 0; i < n; i++)
+	{
+		json_object *a = json_object_array_get_idx(arr, i);
+		const char *content;
+		size_t		len;
+		int64_t		id;
+		bool		special,
+					normalized,
+					lstrip,
+					rstrip,
+					single_word;
+
+		if (!jint(jget(a, "id"), "added token id", 0, tok->n_ids - 1, &id, err, errlen) ||
+			(content = jstr(a, "content", &len, err, errlen)) == NULL ||
+			!jbool(a, "special", false, &special, err, errlen) ||
+			!jbool(a, "normalized", !special, &normalized, err, errlen) ||
+			!jbool(a, "lstrip", false, &lstrip, err, errlen) ||
+			!jbool(a, "rstrip", false, &rstrip, err, errlen) ||
+			!jbool(a, "single_word", false, &single_word, err, errlen) ||
+			!add_added_token(tok, content, len, (int32_t) id, normalized,
+							 lstrip, rstrip, single_word, err, errlen))
+			return false;
+	}
+	return true;
+}
+
+/* Largest id in the model vocabulary and added tokens, checking types. */
+static bool
+scan_ids(json_object *vocab, json_object *added, int64_t limit, int64_t *max_id,
+		 char *err, size_t errlen)
+{
+	size_t		i;
+
+	*max_id = -1;
+	json_object_object_foreach(vocab, key, val)
+	{
+		int64_t		id;
+
+		if (!jint(val, "vocabulary id", 0, limit - 1, &id, err, errlen))
+		{
+			size_t		l = strlen(err ? err : "");
+
+			set_err(err ? err + l : NULL, errlen - l, " (token \"%.40s\")", key);
+			return false;
+		}
+		if (id > *max_id)
+			*max_id = id;
+	}
+	if (added != NULL && json_object_is_type(added, json_type_array))
+		for (i = 0; i < json_object_array_length(added); i++)
+		{
+			json_object *v = jget(json_object_array_get_idx(added, i), "id");
+			int64_t		id;
+
+			if (!jint(v, "added token id", 0, limit - 1, &id, err, errlen))
+				return false;
+			if (id > *max_id)
+				*max_id = id;
+		}
+	return true;
+}
+
+/* Read "model" (WordPiece) and the vocabulary. */
+static bool
+read_model(mrl_tokenizer *tok, json_object *root, const char **unk,
+		   char *err, size_t errlen)
+{
+	json_object *model = jget(root, "model");
+	json_object *vocab = jget(model, "vocab");
+	json_object *added = jget(root, "added_tokens");
+	const char *type = jtype(model);
+	const char *prefix = "##";
+	size_t		prefix_len = 2;
+	int64_t		n_entries,
+				limit,
+				max_id,
+				v;
+
+	if (model == NULL)
+	{
+		set_err(err, errlen, "tokenizer.json has no \"model\"");
+		return false;
+	}
+	if (type == NULL && jget(model, "merges") != NULL)
+		type = "BPE";
+	if (type != NULL && strcmp(type, "WordPiece") != 0)
+	{
+		set_err(err, errlen, "unsupported tokenizer model type \"%s\" (only WordPiece)", type);
+		return false;
+	}
+	if (vocab == NULL || !json_object_is_type(vocab, json_type_object))
+	{
+		set_err(err, errlen, "WordPiece \"vocab\" must be an object");
+		return false;
+	}
+	if (jget(model, "unk_token") && (*unk = jstr(model, "unk_token", NULL, err, errlen)) == NULL)
+		return false;
+	if (jget(model, "continuing_subword_prefix") &&
+		(prefix = jstr(model, "continuing_subword_prefix", &prefix_len, err, errlen)) == NULL)
+		return false;
+	if (jget(model, "max_input_chars_per_word"))
+	{
+		if (!jint(jget(model, "max_input_chars_per_word"), "max_input_chars_per_word",
+				  0, INT_MAX, &v, err, errlen))
+			return false;
+		tok->max_input_chars = (int) v;
+	}
+	if (!set_prefix(tok, prefix, prefix_len, err, errlen))
+		return false;
+
+	/* ids must be dense enough that the id table stays linear in the input */
+	n_entries = json_object_object_length(vocab);
+	if (added != NULL && json_object_is_type(added, json_type_array))
+		n_entries += json_object_array_length(added);
+	limit = 2 * n_entries + 256;
+	if (limit > INT32_MAX)
+		limit = INT32_MAX;
+	if (!scan_ids(vocab, added, limit, &max_id, err, errlen))
+		return false;
+	if (max_id < 0)
+	{
+		set_err(err, errlen, "the WordPiece vocabulary is empty");
+		return false;
+	}
+	if (!vocab_alloc(tok, (int) max_id + 1, json_object_object_length(vocab), err, errlen))
+		return false;
+	{
+		json_object_object_foreach(vocab, key, val)
+		{
+			if (!vocab_add(tok, key, strlen(key), (int32_t) json_object_get_int64(val),
+						   true, err, errlen))
+				return false;
+		}
+	}
+	return read_added_tokens(tok, added, err, errlen);
+}
+
+/* Parse a tokenizer.json held in memory */
+mrl_tokenizer *
+mrl_tokenizer_load_json(const char *json, size_t len, char *err, size_t errlen)
+{
+	json_tokener *jt;
+	json_object *root;
+	mrl_tokenizer *tok;
+	const char *unk = "[UNK]";
+	bool		ok;
+
+	if (len > MAX_JSON_BYTES)
+	{
+		set_err(err, errlen, "tokenizer.json is too large (%zu bytes)", len);
+		return NULL;
+	}
+	jt = json_tokener_new_ex(64);
+	if (jt == NULL)
+	{
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	root = json_tokener_parse_ex(jt, json, (int) len);
+	if (root == NULL || json_tokener_get_error(jt) != json_tokener_success ||
+		json_tokener_get_parse_end(jt) < len)
+	{
+		enum json_tokener_error e = json_tokener_get_error(jt);
+
+		set_err(err, errlen, "malformed tokenizer.json: %s",
+				e == json_tokener_success ? "trailing data" :
+				e == json_tokener_continue ? "unexpected end of data" :
+				json_tokener_error_desc(e));
+		json_object_put(root);
+		json_tokener_free(jt);
+		return NULL;
+	}
+	json_tokener_free(jt);
+	if (!json_object_is_type(root, json_type_object))
+	{
+		set_err(err, errlen, "malformed tokenizer.json: not a JSON object");
+		json_object_put(root);
+		return NULL;
+	}
+	tok = tokenizer_new(err, errlen);
+	ok = tok != NULL &&
+		read_model(tok, root, &unk, err, errlen) &&
+		read_normalizer(tok, jget(root, "normalizer"), err, errlen) &&
+		read_pre_tokenizer(tok, jget(root, "pre_tokenizer"), err, errlen) &&
+		read_post_processor(tok, jget(root, "post_processor"), err, errlen) &&
+		read_truncation(tok, jget(root, "truncation"), err, errlen) &&
+		tokenizer_check(tok, unk, err, errlen);
+	json_object_put(root);
+	if (!ok)
+	{
+		mrl_tokenizer_free(tok);
+		return NULL;
+	}
+	return tok;
+}
+
+/* Read a tokenizer.json file */
+mrl_tokenizer *
+mrl_tokenizer_load_file(const char *path, char *err, size_t errlen)
+{
+	FILE	   *f = fopen(path, "rb");
+	char	   *buf = NULL;
+	size_t		len = 0,
+				cap = 0;
+	mrl_tokenizer *tok;
+
+	if (f == NULL)
+	{
+		set_err(err, errlen, "could not open \"%s\": %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;)
+	{
+		size_t		got;
+
+		if (len == cap)
+		{
+			char	   *nb;
+
+			cap = cap ? 2 * cap : 1 << 16;
+			if (cap > MAX_JSON_BYTES + 1 || (nb = realloc(buf, cap)) == NULL)
+			{
+				set_err(err, errlen, "\"%s\" is too large", path);
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f))
+	{
+		set_err(err, errlen, "could not read \"%s\"", path);
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	tok = mrl_tokenizer_load_json(buf, len, err, errlen);
+	free(buf);
+	return tok;
+}
+
+/* ---------------------------------------------------------------------
+ * Plain vocabulary (GGUF)
+ * --------------------------------------------------------------------- */
+
+/* bert-base-uncased defaults, as tokenizers and llama.cpp assume them */
+void
+mrl_wordpiece_config_init(mrl_wordpiece_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->lowercase = 1;
+	cfg->strip_accents = -1;
+	cfg->clean_text = 1;
+	cfg->handle_chinese_chars = 1;
+	cfg->max_input_chars_per_word = 100;
+	cfg->unk_id = -1;
+	cfg->cls_id = -1;
+	cfg->sep_id = -1;
+	cfg->gguf_phantom_space = 1;
+}
+
+#define PHANTOM_SPACE "\xe2\x96\x81"	/* U+2581 LOWER ONE EIGHTH BLOCK */
+
+/* Undo the GGUF rewrite of one token (see tokenizer.h) */
+int
+mrl_wordpiece_unphantom(const char *token, size_t len, int token_type,
+						char *out, size_t outcap)
+{
+	const char *src = token;
+	const char *pre = "";
+	size_t		n = len;
+
+	if (token_type == MRL_GGUF_TOKEN_CONTROL ||
+		(token_type == 0 && len >= 2 && token[0] == '[' && token[len - 1] == ']'))
+		;						/* unchanged */
+	else if (len >= 3 && memcmp(token, PHANTOM_SPACE, 3) == 0)
+	{
+		src = token + 3;
+		n = len - 3;
+	}
+	else
+		pre = "##";
+	if (strlen(pre) + n + 1 > outcap)
+		return -1;
+	memcpy(out, pre, strlen(pre));
+	memcpy(out + strlen(pre), src, n);
+	out[strlen(pre) + n] = '\0';
+	return (int) (strlen(pre) + n);
+}
+
+/* Resolve a special id: explicit, looked up by name, or none (-2). */
+static int32_t
+resolve_special(const mrl_tokenizer *tok, int32_t id, const char *name)
+{
+	if (id == -1)
+		return vocab_find2(tok, name, strlen(name), NULL, 0);
+	return id;
+}
+
+/* Add vocabulary entry i of a plain vocabulary array. */
+static bool
+add_plain_token(mrl_tokenizer *tok, const char *s, int32_t i, int type,
+				const mrl_wordpiece_config *cfg, char *err, size_t errlen)
+{
+	size_t		len = strlen(s);
+	char		stackbuf[256];
+	char	   *buf = stackbuf;
+	bool		ok;
+	bool		control;
+
+	if (len > UINT32_MAX / 4)
+	{
+		set_err(err, errlen, "token %d is too long", (int) i);
+		return false;
+	}
+	control = type == MRL_GGUF_TOKEN_CONTROL ||
+		(type == 0 && len >= 2 && s[0] == '[' && s[len - 1] == ']');
+	if (cfg->gguf_phantom_space)
+	{
+		if (len + 3 > sizeof(stackbuf) && (buf = malloc(len + 3)) == NULL)
+		{
+			set_err(err, errlen, "out of memory");
+			return false;
+		}
+		len = (size_t) mrl_wordpiece_unphantom(s, len, type, buf, len + 3);
+		s = buf;
+	}
+	ok = vocab_add(tok, s, len, i, true, err, errlen);
+	/* control tokens are HF's special added tokens: matched in raw text */
+	if (ok && control && len > 0)
+		ok = add_added_token(tok, s, len, i, false, false, false, false, err, errlen);
+	if (buf != stackbuf)
+		free(buf);
+	return ok;
+}
+
+/* Build a tokenizer from a vocabulary array (token i has id i) */
+mrl_tokenizer *
+mrl_tokenizer_from_vocab(const char *const *tokens, int n_tokens,
+						 const int32_t *token_types,
+						 const mrl_wordpiece_config *cfg,
+						 char *err, size_t errlen)
+{
+	mrl_tokenizer *tok;
+	int32_t		cls,
+				sep;
+	int			i;
+
+	if (tokens == NULL || n_tokens <= 0)
+	{
+		set_err(err, errlen, "the WordPiece vocabulary is empty");
+		return NULL;
+	}
+	if ((tok = tokenizer_new(err, errlen)) == NULL)
+		return NULL;
+	tok->lowercase = cfg->lowercase != 0;
+	tok->strip_accents = cfg->strip_accents < 0 ? tok->lowercase : cfg->strip_accents != 0;
+	tok->clean_text = cfg->clean_text != 0;
+	tok->handle_chinese_chars = cfg->handle_chinese_chars != 0;
+	tok->max_input_chars = cfg->max_input_chars_per_word;
+	tok->added = calloc(n_tokens, sizeof(added_token));
+	if (tok->added == NULL || !set_prefix(tok, "##", 2, err, errlen) ||
+		!vocab_alloc(tok, n_tokens, n_tokens, err, errlen))
+		goto fail;
+	for (i = 0; i < n_tokens; i++)
+	{
+		if (tokens[i] == NULL)
+		{
+			set_err(err, errlen, "vocabulary entry %d is missing", i);
+			goto fail;
+		}
+		if (!add_plain_token(tok, tokens[i], i, token_types ? token_types[i] : 0,
+							 cfg, err, errlen))
+			goto fail;
+	}
+	tok->unk_id = resolve_special(tok, cfg->unk_id, "[UNK]");
+	cls = resolve_special(tok, cfg->cls_id, "[CLS]");
+	sep = resolve_special(tok, cfg->sep_id, "[SEP]");
+	if (cls == -1 || sep == -1)
+	{
+		set_err(err, errlen, "the vocabulary has no %s token", cls == -1 ? "[CLS]" : "[SEP]");
+		goto fail;
+	}
+	if ((cls >= 0 && !template_append(&tok->before, &cls, 1, 0, err, errlen)) ||
+		(sep >= 0 && !template_append(&tok->after, &sep, 1, 0, err, errlen)) ||
+		!tokenizer_check(tok, "[UNK]", err, errlen))
+		goto fail;
+	return tok;
+
+fail:
+	mrl_tokenizer_free(tok);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Encoding
+ * --------------------------------------------------------------------- */
+
+/* Working state of one mrl_tokenizer_encode() call */
+typedef struct enc_ctx
+{
+	const mrl_tokenizer *tok;
+	mrl_encoding *out;
+	int			limit;			/* stop after this many pieces */
+	cp_buf		norm[2];		/* normalizer passes ping-pong here */
+	char	   *word;			/* UTF-8 of the current word */
+	size_t		word_cap;
+	size_t	   *offs;			/* byte offset of each char of the word */
+	size_t		offs_cap;
+	char	   *err;
+	size_t		errlen;
+} enc_ctx;
+
+/* Result of the emit functions */
+#define EMIT_MORE 0				/* keep going */
+#define EMIT_FULL 1				/* truncation limit reached */
+#define EMIT_ERROR (-1)
+
+/* Make room for n more ids in the output. */
+static bool
+out_reserve(mrl_encoding *out, int n)
+{
+	int			want;
+	int32_t    *ni,
+			   *nt;
+
+	if (n > INT_MAX / 4 - out->n)
+		return false;
+	want = out->n + n;
+	if (want <= out->cap)
+		return true;
+	if (want < 2 * out->cap)
+		want = 2 * out->cap;
+	if (want < 64)
+		want = 64;
+	ni = realloc(out->ids, (size_t) want * sizeof(int32_t));
+	if (ni == NULL)
+		return false;
+	out->ids = ni;
+	nt = realloc(out->type_ids, (size_t) want * sizeof(int32_t));
+	if (nt == NULL)
+		return false;
+	out->type_ids = nt;
+	out->cap = want;
+	return true;
+}
+
+/* Append one id; EMIT_ERROR when out of memory. */
+static int
+emit_id(enc_ctx *ctx, int32_t id)
+{
+	if (!out_reserve(ctx->out, 1))
+	{
+		set_err(ctx->err, ctx->errlen, "out of memory");
+		return EMIT_ERROR;
+	}
+	ctx->out->ids[ctx->out->n++] = id;
+	return EMIT_MORE;
+}
+
+/* Spell word w[0..n) in UTF-8 into ctx->word, with char offsets. */
+static bool
+word_to_utf8(enc_ctx *ctx, const int32_t *w, size_t n)
+{
+	size_t		i,
+				pos = 0;
+
+	if (n > SIZE_MAX / 8 - 1)
+		return false;
+	if (4 * n > ctx->word_cap)
+	{
+		char	   *nw = realloc(ctx->word, 4 * n);
+
+		if (nw == NULL)
+			return false;
+		ctx->word = nw;
+		ctx->word_cap = 4 * n;
+	}
+	if (n + 1 > ctx->offs_cap)
+	{
+		size_t	   *no = realloc(ctx->offs, (n + 1) * sizeof(size_t));
+
+		if (no == NULL)
+			return false;
+		ctx->offs = no;
+		ctx->offs_cap = n + 1;
+	}
+	for (i = 0; i < n; i++)
+	{
+		ctx->offs[i] = pos;
+		pos += utf8proc_encode_char(w[i], (utf8proc_uint8_t *) ctx->word + pos);
+	}
+	ctx->offs[n] = pos;
+	return true;
+}
+
+/*
+ * WordPiece on one pre-tokenized word: greedy longest-match-first, "##"
+ * before non-initial pieces; one [UNK] for the whole word if any position
+ * has no match or the word is longer than max_input_chars.
+ */
+static int
+emit_word(enc_ctx *ctx, const int32_t *w, size_t n)
+{
+	const mrl_tokenizer *tok = ctx->tok;
+	int			first = ctx->out->n;
+	size_t		start = 0;
+
+	if (n > (size_t) tok->max_input_chars)
+		return emit_id(ctx, tok->unk_id);
+	if (!word_to_utf8(ctx, w, n))
+	{
+		set_err(ctx->err, ctx->errlen, "out of memory");
+		return EMIT_ERROR;
+	}
+	while (start < n)
+	{
+		size_t		end = n;
+		size_t		plen = start > 0 ? tok->prefix_len : 0;
+		int32_t		id = -1;
+
+		/* no token is longer than max_token_bytes: skip hopeless lookups */
+		while (end > start && ctx->offs[end] - ctx->offs[start] + plen > tok->max_token_bytes)
+			end--;
+		for (; end > start; end--)
+		{
+			id = vocab_find2(tok, tok->prefix, plen, ctx->word + ctx->offs[start],
+							 ctx->offs[end] - ctx->offs[start]);
+			if (id >= 0)
+				break;
+		}
+		if (id < 0)
+		{
+			ctx->out->n = first;
+			return emit_id(ctx, tok->unk_id);
+		}
+		if (emit_id(ctx, id) != EMIT_MORE)
+			return EMIT_ERROR;
+		start = end;
+	}
+	return EMIT_MORE;
+}
+
+/* After a word: report EMIT_FULL once the truncation limit is reached. */
+static int
+check_full(enc_ctx *ctx, int rc)
+{
+	if (rc == EMIT_MORE && ctx->out->n - ctx->tok->before.n >= ctx->limit)
+	{
+		ctx->out->n = ctx->tok->before.n + ctx->limit;
+		return EMIT_FULL;
+	}
+	return rc;
+}
+
+/* BertPreTokenizer: split on whitespace, isolate punctuation, WordPiece each. */
+static int
+emit_pretokenized(enc_ctx *ctx, const int32_t *s, size_t n)
+{
+	size_t		i,
+				word = 0;
+	int			rc = EMIT_MORE;
+
+	if (!ctx->tok->bert_pretokenizer)
+		return n > 0 ? check_full(ctx, emit_word(ctx, s, n)) : EMIT_MORE;
+	for (i = 0; i < n && rc == EMIT_MORE; i++)
+	{
+		bool		ws = is_white_space(s[i]);
+
+		if (!ws && !is_bert_punct(s[i]))
+			continue;
+		if (i > word)
+			rc = check_full(ctx, emit_word(ctx, s + word, i - word));
+		if (rc == EMIT_MORE && !ws)
+			rc = check_full(ctx, emit_word(ctx, s + i, 1));
+		word = i + 1;
+	}
+	if (rc == EMIT_MORE && n > word)
+		rc = check_full(ctx, emit_word(ctx, s + word, n - word));
+	return rc;
+}
+
+/* Is c a word character for single_word added tokens? */
+static bool
+is_word_char(int32_t c)
+{
+	utf8proc_category_t cat = utf8proc_category(c);
+
+	return c == '_' || (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
+		(cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
+}
+
+/* Longest added token of the given stage that matches s[i..n), or NULL. */
+static const added_token *
+match_added(const mrl_tokenizer *tok, const int32_t *s, size_t i, size_t n,
+			bool normalized)
+{
+	const added_token *best = NULL;
+	int			k;
+
+	for (k = 0; k < tok->n_added; k++)
+	{
+		const added_token *a = &tok->added[k];
+
+		if (a->normalized != normalized || (size_t) a->n_cps > n - i ||
+			s[i] != a->cps[0] || (best && best->n_cps >= a->n_cps) ||
+			memcmp(s + i, a->cps, a->n_cps * sizeof(int32_t)) != 0)
+			continue;
+		if (a->single_word &&
+			((i > 0 && is_word_char(s[i - 1])) ||
+			 (i + a->n_cps < n && is_word_char(s[i + a->n_cps]))))
+			continue;
+		best = a;
+	}
+	return best;
+}
+
+static int	emit_normalized(enc_ctx *ctx, const int32_t *s, size_t n);
+
+/*
+ * Split s[0..n) on the added tokens of one stage (raw text or normalized
+ * text); the gaps go on to normalization or pre-tokenization.
+ */
+static int
+emit_split_added(enc_ctx *ctx, const int32_t *s, size_t n, bool normalized)
+{
+	size_t		gap = 0,
+				i = 0;
+	int			rc = EMIT_MORE;
+
+	while (i < n && rc == EMIT_MORE)
+	{
+		const added_token *a = match_added(ctx->tok, s, i, n, normalized);
+		size_t		gap_end = i,
+					next = i + (a ? a->n_cps : 1);
+
+		if (a == NULL)
+		{
+			i++;
+			continue;
+		}
+		while (a->lstrip && gap_end > gap && is_white_space(s[gap_end - 1]))
+			gap_end--;
+		while (a->rstrip && next < n && is_white_space(s[next]))
+			next++;
+		if (gap_end > gap)
+			rc = normalized ? emit_pretokenized(ctx, s + gap, gap_end - gap)
+				: emit_normalized(ctx, s + gap, gap_end - gap);
+		if (rc == EMIT_MORE)
+			rc = check_full(ctx, emit_id(ctx, a->id));
+		gap = i = next;
+	}
+	if (rc == EMIT_MORE && n > gap)
+		rc = normalized ? emit_pretokenized(ctx, s + gap, n - gap)
+			: emit_normalized(ctx, s + gap, n - gap);
+	return rc;
+}
+
+/* clean_text and handle_chinese_chars: src -> dst. */
+static bool
+normalize_clean(const mrl_tokenizer *tok, const int32_t *s, size_t n, cp_buf *dst)
+{
+	size_t		i;
+
+	dst->n = 0;
+	if (n > SIZE_MAX / 16 || !cp_reserve(dst, 3 * n))
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		int32_t		c = s[i];
+
+		if (tok->clean_text)
+		{
+			if (c == 0 || c == 0xFFFD || is_bert_control(c))
+				continue;
+			if (is_white_space(c))
+				c = ' ';
+		}
+		if (tok->handle_chinese_chars && is_chinese_char(c))
+		{
+			cp_push(dst, ' ');
+			cp_push(dst, c);
+			cp_push(dst, ' ');
+		}
+		else
+			cp_push(dst, c);
+	}
+	return true;
+}
+
+/* Canonical ordering of combining marks in b[from..b->n) (stable). */
+static void
+canonical_reorder(cp_buf *b, size_t from)
+{
+	size_t		i;
+
+	for (i = from + 1; i < b->n; i++)
+	{
+		int32_t		c = b->v[i];
+		int			cc = is_legacy(c) ? 0 : utf8proc_get_property(c)->combining_class;
+		size_t		j = i;
+
+		if (cc == 0)
+			continue;
+		while (j > from && !is_legacy(b->v[j - 1]) &&
+			   utf8proc_get_property(b->v[j - 1])->combining_class > cc)
+		{
+			b->v[j] = b->v[j - 1];
+			j--;
+		}
+		b->v[j] = c;
+	}
+}
+
+/* strip_accents: NFD then drop nonspacing marks: src -> dst. */
+static bool
+normalize_strip_accents(const int32_t *s, size_t n, cp_buf *dst)
+{
+	size_t		i;
+
+	dst->n = 0;
+	for (i = 0; i < n; i++)
+	{
+		utf8proc_int32_t d[32];
+		utf8proc_ssize_t k;
+		int			bc = 0;
+
+		k = is_legacy(s[i]) ? 0 :
+			utf8proc_decompose_char(s[i], d, 32, UTF8PROC_DECOMPOSE, &bc);
+		if (k <= 0 || k > 32)
+		{
+			d[0] = s[i];
+			k = 1;
+		}
+		if (!cp_reserve(dst, k))
+			return false;
+		memcpy(dst->v + dst->n, d, k * sizeof(int32_t));
+		dst->n += k;
+	}
+	canonical_reorder(dst, 0);
+	/* drop marks after ordering, as tokenizers filters the NFD string */
+	{
+		size_t		j = 0;
+
+		for (i = 0; i < dst->n; i++)
+			if (!is_nonspacing_mark(dst->v[i]))
+				dst->v[j++] = dst->v[i];
+		dst->n = j;
+	}
+	return true;
+}
+
+/* Full lowercase mapping of Rust char::to_lowercase: src -> dst. */
+static bool
+normalize_lowercase(const int32_t *s, size_t n, cp_buf *dst)
+{
+	size_t		i;
+
+	dst->n = 0;
+	if (n > SIZE_MAX / 16 || !cp_reserve(dst, 2 * n))
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		if (s[i] == 0x130)
+		{
+			/* the only multi-char lowercase: I WITH DOT ABOVE -> i + U+0307 */
+			cp_push(dst, 'i');
+			cp_push(dst, 0x307);
+		}
+		else
+			cp_push(dst, utf8proc_tolower(s[i]));
+	}
+	return true;
+}
+
+/* BertNormalizer on a raw-text gap, then the normalized-stage split. */
+static int
+emit_normalized(enc_ctx *ctx, const int32_t *s, size_t n)
+{
+	const mrl_tokenizer *tok = ctx->tok;
+	cp_buf	   *a = &ctx->norm[0],
+			   *b = &ctx->norm[1],
+			   *t;
+	bool		ok = true;
+
+	if (!tok->has_normalizer)
+		return emit_split_added(ctx, s, n, true);
+	ok = normalize_clean(tok, s, n, a);
+	if (ok && tok->strip_accents)
+	{
+		ok = normalize_strip_accents(a->v, a->n, b);
+		t = a, a = b, b = t;
+	}
+	if (ok && tok->lowercase)
+	{
+		ok = normalize_lowercase(a->v, a->n, b);
+		t = a, a = b, b = t;
+	}
+	if (!ok)
+	{
+		set_err(ctx->err, ctx->errlen, "out of memory");
+		return EMIT_ERROR;
+	}
+	return emit_split_added(ctx, a->v, a->n, true);
+}
+
+/* Put the post-processor's special ids around the pieces; set type ids. */
+static bool
+add_specials(const mrl_tokenizer *tok, mrl_encoding *out)
+{
+	int			i;
+
+	if (!out_reserve(out, tok->after.n))
+		return false;
+	for (i = 0; i < tok->before.n; i++)
+	{
+		out->ids[i] = tok->before.ids[i];
+		out->type_ids[i] = tok->before.types[i];
+	}
+	for (i = tok->before.n; i < out->n; i++)
+		out->type_ids[i] = tok->seq_type;
+	for (i = 0; i < tok->after.n; i++)
+	{
+		out->ids[out->n] = tok->after.ids[i];
+		out->type_ids[out->n++] = tok->after.types[i];
+	}
+	return true;
+}
+
+/* Free the scratch buffers of an encode call. */
+static void
+enc_ctx_free(enc_ctx *ctx)
+{
+	free(ctx->norm[0].v);
+	free(ctx->norm[1].v);
+	free(ctx->word);
+	free(ctx->offs);
+}
+
+/* Tokenize one text (see tokenizer.h) */
+int
+mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
+					 int max_len, mrl_encoding *out, char *err, size_t errlen)
+{
+	enc_ctx		ctx = {0};
+	cp_buf		cps = {0};
+	size_t		bad = 0;
+	int			n_special = tok->before.n + tok->after.n;
+	int			rc;
+
+	if (max_len == 0)
+		max_len = tok->trunc_max;
+	if (max_len < 0 || (max_len > 0 && max_len < n_special))
+	{
+		set_err(err, errlen, "maximum length %d is less than the %d special tokens",
+				max_len, n_special);
+		return -1;
+	}
+	if (!utf8_decode(text, len, &cps, &bad))
+	{
+		free(cps.v);
+		if (bad == SIZE_MAX)
+			set_err(err, errlen, "out of memory");
+		else
+			set_err(err, errlen, "invalid UTF-8 at byte %zu", bad);
+		return -1;
+	}
+	ctx.tok = tok;
+	ctx.out = out;
+	ctx.limit = (max_len > 0 && !tok->trunc_left) ? max_len - n_special : INT_MAX;
+	ctx.err = err;
+	ctx.errlen = errlen;
+	out->n = 0;
+	rc = out_reserve(out, tok->before.n) ? EMIT_MORE : EMIT_ERROR;
+	if (rc == EMIT_ERROR)
+		set_err(err, errlen, "out of memory");
+	else
+	{
+		out->n = tok->before.n;
+		if (ctx.limit > 0)
+			rc = emit_split_added(&ctx, cps.v, cps.n, false);
+	}
+	free(cps.v);
+	enc_ctx_free(&ctx);
+	if (rc == EMIT_ERROR)
+	{
+		out->n = 0;
+		return -1;
+	}
+	/* left truncation keeps the last pieces */
+	if (max_len > 0 && tok->trunc_left && out->n - tok->before.n > max_len - n_special)
+	{
+		int			keep = max_len - n_special;
+
+		memmove(out->ids + tok->before.n, out->ids + out->n - keep, keep * sizeof(int32_t));
+		out->n = tok->before.n + keep;
+	}
+	if (!add_specials(tok, out))
+	{
+		set_err(err, errlen, "out of memory");
+		out->n = 0;
+		return -1;
+	}
+	return out->n;
+}
+
+/* Release an encoding's arrays */
+void
+mrl_encoding_free(mrl_encoding *enc)
+{
+	free(enc->ids);
+	free(enc->type_ids);
+	memset(enc, 0, sizeof(*enc));
+}

@@ -1,0 +1,498 @@
+/*
+ * test_tokenizer.c: the WordPiece tokenizer against Hugging Face tokenizers.
+ *
+ * Usage: test_tokenizer [REPO_ROOT]
+ *
+ * For every variant of model/tokenizer.json listed in
+ * test/encoder/tokenizer_expected.txt (a JSON merge patch each, written by
+ * tokenizer_reference.js with the npm `tokenizers` library) and every string
+ * of tokenizer_corpus.txt, our ids must equal the library's.  Also: the
+ * explicit max_len argument, the GGUF vocabulary path (the converter's
+ * "phantom space" rewrite undone), and error paths.  Prints TAP.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "tokenizer.h"
+
+#define MAX_SHOWN 3				/* mismatches detailed per check */
+
+static int	n_test = 0;
+static int	n_failed = 0;
+static const char *root = ".";
+
+/* One corpus string (may contain NUL bytes) */
+typedef struct text
+{
+	char	   *s;
+	size_t		len;
+} text;
+
+/* One variant: its name, merge patch, and expected ids per corpus string */
+typedef struct variant
+{
+	char	   *name;
+	json_object *patch;
+	char	  **expected;		/* "2 345 3" per corpus string */
+} variant;
+
+static text *corpus;
+static int	n_corpus;
+static variant variants[32];
+static int	n_variants;
+static char *tokenizer_json;	/* model/tokenizer.json */
+
+/* Print a TAP result line. */
+static void
+tap(bool ok, const char *fmt,...)
+{
+	va_list		ap;
+
+	n_test++;
+	if (!ok)
+		n_failed++;
+	printf("%sok %d - ", ok ? "" : "not ", n_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* Read a whole file (NUL-terminated) or exit with a TAP failure. */
+static char *
+read_file(const char *rel, size_t *len_out)
+{
+	char		path[4096];
+	FILE	   *f;
+	char	   *buf;
+	long		len;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "rb");
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+		fseek(f, 0, SEEK_SET) != 0 || (buf = malloc(len + 1)) == NULL ||
+		fread(buf, 1, len, f) != (size_t) len)
+	{
+		printf("not ok %d - read %s\n", ++n_test, path);
+		exit(1);
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (len_out)
+		*len_out = (size_t) len;
+	return buf;
+}
+
+/* Load the corpus: one JSON string per line. */
+static void
+load_corpus(void)
+{
+	char	   *buf = read_file("test/encoder/tokenizer_corpus.txt", NULL);
+	char	   *line,
+			   *save = NULL;
+
+	corpus = calloc(100000, sizeof(text));
+	for (line = strtok_r(buf, "\n", &save); line && n_corpus < 100000;
+		 line = strtok_r(NULL, "\n", &save))
+	{
+		json_object *j = json_tokener_parse(line);
+
+		if (j == NULL || !json_object_is_type(j, json_type_string))
+		{
+			printf("not ok %d - corpus line %d is not a JSON string\n", ++n_test, n_corpus + 1);
+			exit(1);
+		}
+		corpus[n_corpus].len = json_object_get_string_len(j);
+		corpus[n_corpus].s = malloc(corpus[n_corpus].len + 1);
+		memcpy(corpus[n_corpus].s, json_object_get_string(j), corpus[n_corpus].len + 1);
+		n_corpus++;
+		json_object_put(j);
+	}
+	free(buf);
+}
+
+/* Load the expected ids: "config\tNAME\tPATCH" then "NAME\tINDEX\tIDS" lines. */
+static void
+load_expected(void)
+{
+	char	   *buf = read_file("test/encoder/tokenizer_expected.txt", NULL);
+	char	   *line,
+			   *save = NULL;
+
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	{
+		char	   *f1 = strchr(line, '\t'),
+				   *f2 = f1 ? strchr(f1 + 1, '\t') : NULL;
+		variant    *v = n_variants ? &variants[n_variants - 1] : NULL;
+		long		idx;
+
+		if (line[0] == '#' || f2 == NULL)
+			continue;
+		*f1 = *f2 = '\0';
+		if (strcmp(line, "config") == 0 && n_variants < 32)
+		{
+			v = &variants[n_variants++];
+			v->name = strdup(f1 + 1);
+			v->patch = json_tokener_parse(f2 + 1);
+			v->expected = calloc(n_corpus, sizeof(char *));
+			continue;
+		}
+		idx = strtol(f1 + 1, NULL, 10);
+		if (v && strcmp(line, v->name) == 0 && idx >= 0 && idx < n_corpus)
+			v->expected[idx] = strdup(f2 + 1);
+	}
+	free(buf);
+}
+
+/* RFC 7386 JSON merge patch: returns the patched target (may replace it). */
+static json_object *
+merge_patch(json_object *target, json_object *patch)
+{
+	if (!json_object_is_type(patch, json_type_object))
+	{
+		json_object_put(target);
+		return json_object_get(patch);
+	}
+	if (!json_object_is_type(target, json_type_object))
+	{
+		json_object_put(target);
+		target = json_object_new_object();
+	}
+	json_object_object_foreach(patch, key, val)
+	{
+		json_object *cur = NULL;
+
+		if (val == NULL)
+		{
+			json_object_object_del(target, key);
+			continue;
+		}
+		json_object_object_get_ex(target, key, &cur);
+		json_object_object_add(target, key, merge_patch(json_object_get(cur), val));
+	}
+	return target;
+}
+
+/* model/tokenizer.json with a merge patch applied, as a tokenizer. */
+static mrl_tokenizer *
+load_variant(json_object *patch, char *err, size_t errlen)
+{
+	json_object *j = merge_patch(json_tokener_parse(tokenizer_json), patch);
+	const char *s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+												   JSON_C_TO_STRING_NOSLASHESCAPE);
+	mrl_tokenizer *tok = mrl_tokenizer_load_json(s, strlen(s), err, errlen);
+
+	json_object_put(j);
+	return tok;
+}
+
+/* Our ids of text i as a space-separated string (static buffer). */
+static const char *
+our_ids(const mrl_tokenizer *tok, int i, int max_len, mrl_encoding *enc)
+{
+	static char buf[1 << 20];
+	char		err[256];
+	size_t		pos = 0;
+	int			k,
+				n = mrl_tokenizer_encode(tok, corpus[i].s, corpus[i].len, max_len, enc,
+										 err, sizeof(err));
+
+	if (n < 0)
+	{
+		snprintf(buf, sizeof(buf), "error: %s", err);
+		return buf;
+	}
+	buf[0] = '\0';
+	for (k = 0; k < n && pos < sizeof(buf) - 16; k++)
+		pos += snprintf(buf + pos, sizeof(buf) - pos, k ? " %d" : "%d", enc->ids[k]);
+	return buf;
+}
+
+/* Compare a tokenizer with a variant's expected ids over the corpus. */
+static void
+check_corpus(const mrl_tokenizer *tok, const variant *v, int max_len, const char *what)
+{
+	mrl_encoding enc = {0};
+	int			i,
+				bad = 0,
+				missing = 0;
+
+	for (i = 0; i < n_corpus; i++)
+	{
+		const char *ours;
+
+		if (v->expected[i] == NULL)
+		{
+			missing++;
+			continue;
+		}
+		ours = our_ids(tok, i, max_len, &enc);
+		if (strcmp(ours, v->expected[i]) == 0)
+			continue;
+		if (++bad <= MAX_SHOWN)
+		{
+			json_object *js = json_object_new_string_len(corpus[i].s, (int) corpus[i].len);
+
+			printf("# %s: string %d %s\n#   expected %s\n#   got      %s\n", what, i,
+				   json_object_to_json_string(js), v->expected[i], ours);
+			json_object_put(js);
+		}
+	}
+	mrl_encoding_free(&enc);
+	tap(bad == 0 && missing == 0, "%s: %d strings, %d mismatches, %d without expectation",
+		what, n_corpus, bad, missing);
+}
+
+/* The variant called name, or NULL */
+static const variant *
+find_variant(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < n_variants; i++)
+		if (strcmp(variants[i].name, name) == 0)
+			return &variants[i];
+	return NULL;
+}
+
+/* Every variant of tokenizer.json against the library's ids. */
+static void
+test_variants(void)
+{
+	int			i;
+	const variant *trunc = find_variant("truncate_right_8");
+	const variant *dflt = find_variant("default");
+	mrl_tokenizer *tok;
+	char		err[256],
+				path[4096];
+
+	tap(n_variants >= 10 && n_corpus >= 1000 && dflt && trunc,
+		"expectations loaded: %d variants, %d strings", n_variants, n_corpus);
+	for (i = 0; i < n_variants; i++)
+	{
+		char		what[128];
+
+		tok = load_variant(variants[i].patch, err, sizeof(err));
+		snprintf(what, sizeof(what), "config %s", variants[i].name);
+		if (tok == NULL)
+		{
+			tap(false, "%s: load failed: %s", what, err);
+			continue;
+		}
+		check_corpus(tok, &variants[i], 0, what);
+		mrl_tokenizer_free(tok);
+	}
+	if (dflt == NULL || trunc == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/model/tokenizer.json", root);
+	tok = mrl_tokenizer_load_file(path, err, sizeof(err));
+	tap(tok != NULL, "mrl_tokenizer_load_file(model/tokenizer.json)%s%s",
+		tok ? "" : ": ", tok ? "" : err);
+	if (tok == NULL)
+		return;
+	check_corpus(tok, dflt, 0, "load_file, no truncation");
+	check_corpus(tok, trunc, 8, "encode max_len=8 = truncation 8");
+	mrl_tokenizer_free(tok);
+}
+
+/* Rewrite the tokenizer's vocabulary the way the GGUF converter does. */
+static char **
+gguf_vocab(const mrl_tokenizer *tok, int32_t *types, int n)
+{
+	char	  **v = calloc(n, sizeof(char *));
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const char *t = mrl_tokenizer_id_to_token(tok, i);
+		size_t		len = strlen(t);
+
+		v[i] = malloc(len + 4);
+		types[i] = MRL_GGUF_TOKEN_NORMAL;
+		if (len >= 2 && t[0] == '[' && t[len - 1] == ']')
+		{
+			types[i] = MRL_GGUF_TOKEN_CONTROL;
+			strcpy(v[i], t);
+		}
+		else if (strncmp(t, "##", 2) == 0 && len > 2)
+			strcpy(v[i], t + 2);
+		else
+			sprintf(v[i], "\xe2\x96\x81%s", t);
+	}
+	return v;
+}
+
+/* The GGUF path: vocabulary array in phantom-space form, undone. */
+static void
+test_gguf_vocab(void)
+{
+	char		err[256],
+				out[16];
+	mrl_tokenizer *ref = mrl_tokenizer_load_json(tokenizer_json, strlen(tokenizer_json),
+												 err, sizeof(err));
+	mrl_wordpiece_config cfg;
+	mrl_tokenizer *tok;
+	int32_t    *types;
+	char	  **v;
+	int			n,
+				i;
+
+	tap(mrl_wordpiece_unphantom("\xe2\x96\x81the", 6, MRL_GGUF_TOKEN_NORMAL, out, sizeof(out)) == 3 &&
+		strcmp(out, "the") == 0 &&
+		mrl_wordpiece_unphantom("ing", 3, MRL_GGUF_TOKEN_NORMAL, out, sizeof(out)) == 5 &&
+		strcmp(out, "##ing") == 0 &&
+		mrl_wordpiece_unphantom("[CLS]", 5, MRL_GGUF_TOKEN_CONTROL, out, sizeof(out)) == 5 &&
+		strcmp(out, "[CLS]") == 0 &&
+		mrl_wordpiece_unphantom("[SEP]", 5, 0, out, sizeof(out)) == 5 &&
+		mrl_wordpiece_unphantom("abcdefghijklmn", 14, 1, out, sizeof(out)) == -1,
+		"mrl_wordpiece_unphantom: word-initial, continuation, control, too small");
+	if (ref == NULL)
+	{
+		tap(false, "load model/tokenizer.json: %s", err);
+		return;
+	}
+	n = mrl_tokenizer_vocab_size(ref);
+	types = calloc(n, sizeof(int32_t));
+	v = gguf_vocab(ref, types, n);
+	mrl_wordpiece_config_init(&cfg);
+	tok = mrl_tokenizer_from_vocab((const char *const *) v, n, types, &cfg, err, sizeof(err));
+	tap(tok != NULL && mrl_tokenizer_vocab_size(tok) == n,
+		"GGUF-form vocabulary of %d tokens loads%s%s", n, tok ? "" : ": ", tok ? "" : err);
+	if (tok)
+		check_corpus(tok, find_variant("default"), 0, "GGUF vocabulary, uncased");
+	mrl_tokenizer_free(tok);
+
+	/* older converters give no token types; "[...]" marks control tokens */
+	tok = mrl_tokenizer_from_vocab((const char *const *) v, n, NULL, &cfg, err, sizeof(err));
+	if (tok)
+		check_corpus(tok, find_variant("default"), 0, "GGUF vocabulary without token types");
+	else
+		tap(false, "GGUF vocabulary without token types: %s", err);
+	mrl_tokenizer_free(tok);
+
+	cfg.lowercase = 0;
+	tok = mrl_tokenizer_from_vocab((const char *const *) v, n, types, &cfg, err, sizeof(err));
+	if (tok)
+		check_corpus(tok, find_variant("cased"), 0, "GGUF vocabulary, lowercase=false");
+	else
+		tap(false, "GGUF vocabulary, lowercase=false: %s", err);
+	mrl_tokenizer_free(tok);
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	free(types);
+	mrl_tokenizer_free(ref);
+}
+
+/* A load from JSON text must fail with a message containing want. */
+static void
+expect_json_error(const char *json, const char *want, const char *what)
+{
+	char		err[256] = "";
+	mrl_tokenizer *tok = mrl_tokenizer_load_json(json, strlen(json), err, sizeof(err));
+
+	tap(tok == NULL && strstr(err, want) != NULL, "refused: %s (%s)", what, err);
+	mrl_tokenizer_free(tok);
+}
+
+/* Bad files, bad vocabularies, bad input text. */
+static void
+test_errors(void)
+{
+	char		err[256] = "";
+	mrl_tokenizer *tok;
+	mrl_encoding enc = {0};
+	mrl_wordpiece_config cfg;
+	const char *vocab[] = {"[UNK]", "[CLS]", "[SEP]", "\xe2\x96\x81" "a"};
+	const char *no_unk[] = {"[CLS]", "[SEP]", "\xe2\x96\x81" "a"};
+
+	tok = mrl_tokenizer_load_file("/nonexistent/tokenizer.json", err, sizeof(err));
+	tap(tok == NULL && strstr(err, "could not open") != NULL, "refused: missing file (%s)", err);
+
+	expect_json_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 0,",
+					  "malformed", "truncated JSON");
+	expect_json_error("{\"model\": 1} trailing", "malformed", "trailing garbage");
+	expect_json_error("[1, 2, 3]", "not a JSON object", "JSON array");
+	expect_json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}",
+					  "unsupported tokenizer model type \"BPE\"", "BPE model");
+	expect_json_error("{\"model\": {\"type\": \"Unigram\", \"vocab\": [[\"a\", 0.0]]}}",
+					  "unsupported tokenizer model type \"Unigram\"", "Unigram model");
+	expect_json_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}",
+					  "empty", "empty vocabulary");
+	expect_json_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 0}}}",
+					  "\"[UNK]\" is not in the vocabulary", "no [UNK]");
+	expect_json_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0, \"a\": 99999999}}}",
+					  "out of range", "absurd token id");
+	expect_json_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0, \"a\": -1}}}",
+					  "out of range", "negative token id");
+	expect_json_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": \"x\"}}}",
+					  "must be an integer", "string token id");
+	expect_json_error("{\"normalizer\": {\"type\": \"Lowercase\"}, \"model\": {\"type\": \"WordPiece\", "
+					  "\"vocab\": {\"[UNK]\": 0}}}",
+					  "unsupported normalizer type \"Lowercase\"", "other normalizer");
+	expect_json_error("{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"WordPiece\", "
+					  "\"vocab\": {\"[UNK]\": 0}}}",
+					  "unsupported pre_tokenizer type \"ByteLevel\"", "other pre_tokenizer");
+	expect_json_error("{\"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": "
+					  "[{\"SpecialToken\": {\"id\": \"[CLS]\", \"type_id\": 0}}]}, "
+					  "\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0}}}",
+					  "no ids", "template naming an undefined special token");
+	expect_json_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0, \"b\": 0}}}",
+					  "two different tokens", "one id for two tokens");
+
+	tok = mrl_tokenizer_load_json(tokenizer_json, strlen(tokenizer_json), err, sizeof(err));
+	if (tok == NULL)
+	{
+		tap(false, "load model/tokenizer.json: %s", err);
+		return;
+	}
+	tap(mrl_tokenizer_encode(tok, "ab\xc3(", 4, 0, &enc, err, sizeof(err)) == -1 &&
+		strstr(err, "invalid UTF-8 at byte 2") != NULL, "refused: invalid UTF-8 text (%s)", err);
+	tap(mrl_tokenizer_encode(tok, "a\xed\xa0\x80", 4, 0, &enc, err, sizeof(err)) == -1,
+		"refused: UTF-8-encoded surrogate (%s)", err);
+	tap(mrl_tokenizer_encode(tok, "hello", 5, 1, &enc, err, sizeof(err)) == -1 &&
+		strstr(err, "special tokens") != NULL, "refused: max_len 1 < 2 special tokens (%s)", err);
+	tap(mrl_tokenizer_encode(tok, "hello world", 11, 2, &enc, err, sizeof(err)) == 2 &&
+		enc.ids[0] == mrl_tokenizer_token_to_id(tok, "[CLS]", 5) &&
+		enc.ids[1] == mrl_tokenizer_token_to_id(tok, "[SEP]", 5) &&
+		enc.type_ids[0] == 0 && enc.type_ids[1] == 0,
+		"max_len 2 gives [CLS] [SEP] with type ids 0");
+	mrl_encoding_free(&enc);
+	mrl_tokenizer_free(tok);
+
+	mrl_wordpiece_config_init(&cfg);
+	tok = mrl_tokenizer_from_vocab(vocab, 0, NULL, &cfg, err, sizeof(err));
+	tap(tok == NULL && strstr(err, "empty") != NULL, "refused: empty GGUF vocabulary (%s)", err);
+	tok = mrl_tokenizer_from_vocab(no_unk, 3, NULL, &cfg, err, sizeof(err));
+	tap(tok == NULL && strstr(err, "[UNK]") != NULL, "refused: GGUF vocabulary without [UNK] (%s)", err);
+	tok = mrl_tokenizer_from_vocab(vocab + 1, 3, NULL, &cfg, err, sizeof(err));
+	tap(tok == NULL, "refused: GGUF vocabulary without [UNK] token name (%s)", err);
+	tok = mrl_tokenizer_from_vocab(vocab, 4, NULL, &cfg, err, sizeof(err));
+	tap(tok != NULL && mrl_tokenizer_encode(tok, "A a b", 5, 0, &enc, err, sizeof(err)) == 5 &&
+		enc.ids[0] == 1 && enc.ids[1] == 3 && enc.ids[2] == 3 && enc.ids[3] == 0 && enc.ids[4] == 2,
+		"tiny GGUF vocabulary: \"A a b\" -> [CLS] a a [UNK] [SEP]");
+	mrl_encoding_free(&enc);
+	mrl_tokenizer_free(tok);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc > 1)
+		root = argv[1];
+	tokenizer_json = read_file("model/tokenizer.json", NULL);
+	load_corpus();
+	load_expected();
+	test_variants();
+	test_gguf_vocab();
+	test_errors();
+	printf("1..%d\n", n_test);
+	return n_failed ? 1 : 0;
+}
