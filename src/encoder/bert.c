@@ -9,6 +9,7 @@
  * LayerNorm blocks), see /work/shared/reference/encoder.md section 1.6.
  */
 #include "bert.h"
+#include "vecmath.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -259,7 +260,7 @@ reserve_buffers(mrl_bert_ctx *ctx, size_t n_tokens, int max_len)
 }
 
 /* ---------------------------------------------------------------------
- * Elementwise kernels (kept as plain loops the compiler can vectorise)
+ * Linear algebra helpers (the vectorised elementwise kernels are in vecmath.c)
  * --------------------------------------------------------------------- */
 
 /* y[t][0..n) = x[t] . W^T for all t: one GEMM, W is [n][k] (nn.Linear). */
@@ -338,63 +339,6 @@ residual_layernorm(float *x, const float *y, const float *bias, int n_tok,
 			for (j = 0; j < d; j++)
 				xr[j] += yr[j];
 		layernorm_row(xr, d, w, b, eps);
-	}
-}
-
-/* Exact GELU 0.5 x (1 + erf(x / sqrt 2)) with bias, as HF "gelu". */
-static void
-bias_gelu(float *y, size_t n_tok, int n, const float *b)
-{
-	size_t		t;
-	int			j;
-
-	for (t = 0; t < n_tok; t++)
-	{
-		float	   *row = y + t * n;
-
-		for (j = 0; j < n; j++)
-		{
-			float		v = row[j] + (b ? b[j] : 0.0f);
-
-			row[j] = 0.5f * v * (1.0f + erff(v * (float) M_SQRT1_2));
-		}
-	}
-}
-
-/* SwiGLU: up = silu(gate) * up, elementwise over n values. */
-static void
-swiglu(float *up, const float *gate, size_t n)
-{
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		up[i] *= gate[i] / (1.0f + expf(-gate[i]));
-}
-
-/* In-place softmax of each of n rows of length n. */
-static void
-softmax_rows(float *s, int n)
-{
-	int			i,
-				j;
-
-	for (i = 0; i < n; i++)
-	{
-		float	   *row = s + (size_t) i * n;
-		float		mx = row[0],
-					sum = 0.0f,
-					inv;
-
-		for (j = 1; j < n; j++)
-			mx = row[j] > mx ? row[j] : mx;
-		for (j = 0; j < n; j++)
-		{
-			row[j] = expf(row[j] - mx);
-			sum += row[j];
-		}
-		inv = 1.0f / sum;
-		for (j = 0; j < n; j++)
-			row[j] *= inv;
 	}
 }
 
@@ -514,7 +458,7 @@ self_attention(mrl_bert_ctx *ctx, const int *lens, int n_seq)
 
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd,
 						scale, q, 3 * d, k, 3 * d, 0.0f, ctx->scores, n);
-			softmax_rows(ctx->scores, n);
+			mrl_vec_softmax_rows(ctx->scores, n, n);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n,
 						1.0f, ctx->scores, n, v, 3 * d, 0.0f,
 						ctx->attn + off * d + (size_t) h * hd, d);
@@ -544,10 +488,10 @@ encoder_layer(mrl_bert_ctx *ctx, const mrl_bert_layer *l, const int *lens,
 	{
 		add_bias(ctx->up, n_tok, ff, ff, l->ffn_up_b);
 		linear(ctx->x, n_tok, d, l->ffn_gate_w, ff, ctx->gate, ff);
-		swiglu(ctx->up, ctx->gate, (size_t) n_tok * ff);
+		mrl_vec_swiglu(ctx->up, ctx->gate, (size_t) n_tok * ff);
 	}
 	else
-		bias_gelu(ctx->up, n_tok, ff, l->ffn_up_b);
+		mrl_vec_bias_gelu(ctx->up, n_tok, ff, l->ffn_up_b);
 	linear(ctx->up, n_tok, ff, l->ffn_down_w, d, ctx->proj, d);
 	residual_layernorm(ctx->x, ctx->proj, l->ffn_down_b, n_tok, d,
 					   l->ffn_norm_w, l->ffn_norm_b, eps);
