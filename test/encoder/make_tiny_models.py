@@ -136,9 +136,68 @@ def nomic_model(seed=5678, ff=96):
     return config, t
 
 
+# A tiny lower-case WordPiece vocabulary with the bert-base special ids.
+WORDS = ("the of and to in is it that was for on are with as be at by this "
+         "had not cat dog sat mat hello world search query document "
+         "classification clustering red green blue one two three").split()
+SPECIAL = {0: "[PAD]", 100: "[UNK]", 101: "[CLS]", 102: "[SEP]", 103: "[MASK]"}
+
+
+def tiny_vocab():
+    pieces = list("abcdefghijklmnopqrstuvwxyz") + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz"]
+    pieces += list(".,:!?'-_") + WORDS + ["##s", "##ing", "##ed", "##er"]
+    vocab, k = [], 0
+    for i in range(VOCAB):
+        if i in SPECIAL:
+            vocab.append(SPECIAL[i])
+        elif k < len(pieces):
+            vocab.append(pieces[k])
+            k += 1
+        else:
+            vocab.append("[unused%d]" % i)
+    return vocab
+
+
+def tokenizer_json(vocab):
+    """A Hugging Face tokenizer.json for a lower-casing BERT WordPiece."""
+    special = [{"id": i, "content": t, "single_word": False, "lstrip": False,
+                "rstrip": False, "normalized": False, "special": True}
+               for i, t in sorted(SPECIAL.items())]
+    return {"version": "1.0", "truncation": None, "padding": None,
+            "added_tokens": special,
+            "normalizer": {"type": "BertNormalizer", "clean_text": True,
+                           "handle_chinese_chars": True, "strip_accents": None,
+                           "lowercase": True},
+            "pre_tokenizer": {"type": "BertPreTokenizer"},
+            "post_processor": {
+                "type": "TemplateProcessing",
+                "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+                           {"Sequence": {"id": "A", "type_id": 0}},
+                           {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+                "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+                         {"Sequence": {"id": "A", "type_id": 0}},
+                         {"SpecialToken": {"id": "[SEP]", "type_id": 0}},
+                         {"Sequence": {"id": "B", "type_id": 1}},
+                         {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
+                "special_tokens": {
+                    "[CLS]": {"id": "[CLS]", "ids": [101], "tokens": ["[CLS]"]},
+                    "[SEP]": {"id": "[SEP]", "ids": [102], "tokens": ["[SEP]"]}}},
+            "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+            "model": {"type": "WordPiece", "unk_token": "[UNK]",
+                      "continuing_subword_prefix": "##",
+                      "max_input_chars_per_word": 100,
+                      "vocab": {t: i for i, t in enumerate(vocab)}}}
+
+
 def write_model_dir(path, config, tensors, pooling="mean"):
-    """config.json + model.safetensors + sentence-transformers module files."""
+    """config.json, model.safetensors, tokenizer files, sentence-transformers
+    module files."""
     os.makedirs(os.path.join(path, "1_Pooling"), exist_ok=True)
+    vocab = tiny_vocab()
+    with open(os.path.join(path, "vocab.txt"), "w") as f:
+        f.write("\n".join(vocab) + "\n")
+    with open(os.path.join(path, "tokenizer.json"), "w") as f:
+        json.dump(tokenizer_json(vocab), f, indent=1)
     with open(os.path.join(path, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
     write_safetensors(os.path.join(path, "model.safetensors"), tensors)
