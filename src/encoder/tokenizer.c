@@ -80,6 +80,7 @@ struct mrl_tokenizer
 	/* added tokens, matched leftmost-longest */
 	added_token *added;
 	int			n_added;
+	uint64_t	added_first[4];	/* bit (first code point & 255) of each */
 
 	/* post-processing and truncation */
 	template_ids before;
@@ -223,7 +224,8 @@ token_equals2(const mrl_tokenizer *tok, int32_t id,
 	const char *s = tok->id_to_token[id];
 
 	return tok->token_len[id] == alen + blen &&
-		memcmp(s, a, alen) == 0 && memcmp(s + alen, b, blen) == 0;
+		(alen == 0 || memcmp(s, a, alen) == 0) &&
+		(blen == 0 || memcmp(s + alen, b, blen) == 0);
 }
 
 /* Id of the model-vocabulary token a ++ b, or -1. */
@@ -462,6 +464,7 @@ add_added_token(mrl_tokenizer *tok, const char *content, size_t len, int32_t id,
 		return false;
 	}
 	a = &tok->added[tok->n_added++];
+	tok->added_first[(b.v[0] & 255) >> 6] |= (uint64_t) 1 << (b.v[0] & 63);
 	a->cps = b.v;
 	a->n_cps = (int) b.n;
 	a->id = id;
@@ -834,21 +837,36 @@ read_truncation(mrl_tokenizer *tok, json_object *t, char *err, size_t errlen)
 	return true;
 }
 
-/* Read "added_tokens" entries into tok->added. */
+/* Index of the added token spelled content, or -1. */
+static int
+find_added(const mrl_tokenizer *tok, const char *content, size_t len)
+{
+	int			k;
+
+	for (k = 0; k < tok->n_added; k++)
+	{
+		int32_t		id = tok->added[k].id;
+
+		if (tok->token_len[id] == len && memcmp(tok->id_to_token[id], content, len) == 0)
+			return k;
+	}
+	return -1;
+}
+
+/*
+ * Read "added_tokens" into tok->added.  Like tokenizers 0.13, ignore the
+ * stated ids: a token the model vocabulary has keeps the model's id (and a
+ * non-special one is not matched separately at all: WordPiece handles it);
+ * a new token gets the next id after the model vocabulary.
+ */
 static bool
-read_added_tokens(mrl_tokenizer *tok, json_object *arr, char *err, size_t errlen)
+read_added_tokens(mrl_tokenizer *tok, json_object *arr, int n_model,
+				  char *err, size_t errlen)
 {
 	size_t		i,
-				n;
+				n = arr ? json_object_array_length(arr) : 0;
+	int32_t		next_id = n_model;
 
-	if (arr == NULL)
-		return true;
-	if (!json_object_is_type(arr, json_type_array))
-	{
-		set_err(err, errlen, "\"added_tokens\" must be an array");
-		return false;
-	}
-	n = json_object_array_length(arr);
 	tok->added = calloc(n + 1, sizeof(added_token));
 	if (tok->added == NULL)
 	{
@@ -860,34 +878,38 @@ read_added_tokens(mrl_tokenizer *tok, json_object *arr, char *err, size_t errlen
 		json_object *a = json_object_array_get_idx(arr, i);
 		const char *content;
 		size_t		len;
-		int64_t		id;
+		int32_t		id;
 		bool		special,
 					normalized,
 					lstrip,
 					rstrip,
 					single_word;
 
-		if (!jint(jget(a, "id"), "added token id", 0, tok->n_ids - 1, &id, err, errlen) ||
-			(content = jstr(a, "content", &len, err, errlen)) == NULL ||
+		if ((content = jstr(a, "content", &len, err, errlen)) == NULL ||
 			!jbool(a, "special", false, &special, err, errlen) ||
 			!jbool(a, "normalized", !special, &normalized, err, errlen) ||
 			!jbool(a, "lstrip", false, &lstrip, err, errlen) ||
 			!jbool(a, "rstrip", false, &rstrip, err, errlen) ||
-			!jbool(a, "single_word", false, &single_word, err, errlen) ||
-			!add_added_token(tok, content, len, (int32_t) id, normalized,
+			!jbool(a, "single_word", false, &single_word, err, errlen))
+			return false;
+		if (len == 0 || find_added(tok, content, len) >= 0)
+			continue;
+		id = vocab_find2(tok, content, len, NULL, 0);
+		if (id >= 0 && !special)
+			continue;
+		if (id < 0)
+			id = next_id++;
+		if (!add_added_token(tok, content, len, id, normalized,
 							 lstrip, rstrip, single_word, err, errlen))
 			return false;
 	}
 	return true;
 }
 
-/* Largest id in the model vocabulary and added tokens, checking types. */
+/* Largest id of the model vocabulary, checking every id. */
 static bool
-scan_ids(json_object *vocab, json_object *added, int64_t limit, int64_t *max_id,
-		 char *err, size_t errlen)
+scan_ids(json_object *vocab, int64_t limit, int64_t *max_id, char *err, size_t errlen)
 {
-	size_t		i;
-
 	*max_id = -1;
 	json_object_object_foreach(vocab, key, val)
 	{
@@ -903,17 +925,6 @@ scan_ids(json_object *vocab, json_object *added, int64_t limit, int64_t *max_id,
 		if (id > *max_id)
 			*max_id = id;
 	}
-	if (added != NULL && json_object_is_type(added, json_type_array))
-		for (i = 0; i < json_object_array_length(added); i++)
-		{
-			json_object *v = jget(json_object_array_get_idx(added, i), "id");
-			int64_t		id;
-
-			if (!jint(v, "added token id", 0, limit - 1, &id, err, errlen))
-				return false;
-			if (id > *max_id)
-				*max_id = id;
-		}
 	return true;
 }
 
@@ -928,8 +939,9 @@ read_model(mrl_tokenizer *tok, json_object *root, const char **unk,
 	const char *type = jtype(model);
 	const char *prefix = "##";
 	size_t		prefix_len = 2;
-	int64_t		n_entries,
-				limit,
+	int64_t		n_model,
+				n_added,
+				n_ids,
 				max_id,
 				v;
 
@@ -965,21 +977,27 @@ read_model(mrl_tokenizer *tok, json_object *root, const char **unk,
 	if (!set_prefix(tok, prefix, prefix_len, err, errlen))
 		return false;
 
+	if (added != NULL && !json_object_is_type(added, json_type_array))
+	{
+		set_err(err, errlen, "\"added_tokens\" must be an array");
+		return false;
+	}
+	n_model = json_object_object_length(vocab);
+	n_added = added ? json_object_array_length(added) : 0;
+
 	/* ids must be dense enough that the id table stays linear in the input */
-	n_entries = json_object_object_length(vocab);
-	if (added != NULL && json_object_is_type(added, json_type_array))
-		n_entries += json_object_array_length(added);
-	limit = 2 * n_entries + 256;
-	if (limit > INT32_MAX)
-		limit = INT32_MAX;
-	if (!scan_ids(vocab, added, limit, &max_id, err, errlen))
+	if (!scan_ids(vocab, 2 * (int64_t) n_model + 256, &max_id, err, errlen))
 		return false;
 	if (max_id < 0)
 	{
 		set_err(err, errlen, "the WordPiece vocabulary is empty");
 		return false;
 	}
-	if (!vocab_alloc(tok, (int) max_id + 1, json_object_object_length(vocab), err, errlen))
+	if (max_id + 1 > n_model + n_added)
+		n_ids = max_id + 1;
+	else
+		n_ids = n_model + n_added;
+	if (!vocab_alloc(tok, (int) n_ids, n_model, err, errlen))
 		return false;
 	{
 		json_object_object_foreach(vocab, key, val)
@@ -989,7 +1007,12 @@ read_model(mrl_tokenizer *tok, json_object *root, const char **unk,
 				return false;
 		}
 	}
-	return read_added_tokens(tok, added, err, errlen);
+	if (!read_added_tokens(tok, added, n_model, err, errlen))
+		return false;
+	/* the id space ends at the largest id in use */
+	while (tok->n_ids > 0 && tok->id_to_token[tok->n_ids - 1] == NULL)
+		tok->n_ids--;
+	return true;
 }
 
 /* Parse a tokenizer.json held in memory */
@@ -1461,6 +1484,9 @@ match_added(const mrl_tokenizer *tok, const int32_t *s, size_t i, size_t n,
 	const added_token *best = NULL;
 	int			k;
 
+	/* cheap rejection: no added token starts with this code point */
+	if (!(tok->added_first[(s[i] & 255) >> 6] & ((uint64_t) 1 << (s[i] & 63))))
+		return NULL;
 	for (k = 0; k < tok->n_added; k++)
 	{
 		const added_token *a = &tok->added[k];

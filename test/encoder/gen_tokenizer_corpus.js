@@ -32,7 +32,8 @@ const tricky = [
   'C++ and C# and F#', 'node.js', 'snake_case_name', 'camelCaseName', 'SCREAMING_CASE',
   ' leading space', 'trailing space ', '  both  ', 'multiple   internal     spaces',
   '\u0610\u0611', '\u0e33', '\u0f77', '\u1734', '\u166d', '\u2e43\u2e52', 'a\u0890b', 'x\u11938y',
-  '\u0300', '\u0301\u0301\u0301', 'ﬃ', 'Å Å Å', 'Ω Ω', 'K K', '\u0344', '\u0f73', '\u1e9b\u0323',
+  'data base database xdatax base-base based DATA Base', 'x[MASK]y [MASK]z [MASK] a [MASK]', 'a  [SEP]  b',
+  'datadata basebase', 'azzqb ZZQ zzq  x', 'aQQXb QQX qqx QQX.', 'ww aww ww-ww wwb  ww wwv wwwv', 'Database BASE_base base2', '\u0300', '\u0301\u0301\u0301', 'ﬃ', 'Å Å Å', 'Ω Ω', 'K K', '\u0344', '\u0f73', '\u1e9b\u0323',
 ];
 
 // mulberry32: a small fixed-seed PRNG, so the corpus is reproducible
@@ -44,7 +45,8 @@ function prng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const rnd = prng(20261127);
+// MRL_CORPUS_SEED / MRL_CORPUS_SIZE give larger differential runs (not committed)
+const rnd = prng(Number(process.env.MRL_CORPUS_SEED || 20261127));
 const pick = (a) => a[Math.floor(rnd() * a.length)];
 const words = ('the of and to in is was for that with as on by at from this be are or an it not which but ' +
   'database index vector embedding query model token search retrieval learning neural network postgres ' +
@@ -88,7 +90,7 @@ function randomString() {
 }
 
 const out = tricky.slice();
-while (out.length < 1100) out.push(randomString());
+while (out.length < Number(process.env.MRL_CORPUS_SIZE || 1100)) out.push(randomString());
 if (process.argv[2]) {
   const lines = fs.readFileSync(process.argv[2], 'utf8').split('\n');
   for (let i = 0; i < lines.length; i += 600) if (lines[i]) out.push(lines[i]);

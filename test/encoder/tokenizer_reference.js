@@ -23,6 +23,18 @@ const variants = [
   ['short_words', {model: {max_input_chars_per_word: 8}}],
   ['truncate_right_8', {truncation: {max_length: 8, strategy: 'LongestFirst', direction: 'Right', stride: 0}}],
   ['truncate_left_12', {truncation: {max_length: 12, strategy: 'LongestFirst', direction: 'Left', stride: 0}}],
+  ['added_options', {added_tokens: [
+    {id: 0, content: '[PAD]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true},
+    {id: 1, content: '[UNK]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true},
+    {id: 2, content: '[CLS]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true},
+    {id: 3, content: '[SEP]', single_word: false, lstrip: true, rstrip: true, normalized: false, special: true},
+    {id: 4, content: '[MASK]', single_word: true, lstrip: true, rstrip: false, normalized: false, special: true},
+    {id: 8137, content: 'data', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false},
+    {id: 5887, content: 'base', single_word: true, lstrip: false, rstrip: false, normalized: true, special: false},
+    {id: 20000, content: 'zzq', single_word: false, lstrip: false, rstrip: true, normalized: true, special: false},
+    {id: 20001, content: 'QQX', single_word: true, lstrip: false, rstrip: false, normalized: false, special: false},
+    {id: 20002, content: 'ww', single_word: true, lstrip: true, rstrip: false, normalized: true, special: false},
+    {id: 20003, content: 'wwv', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true}]}],
   ['bert_processing', {post_processor: {type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2],
     single: null, pair: null, special_tokens: null}}],
 ];
