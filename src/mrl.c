@@ -4,6 +4,7 @@
 #include "postgres.h"
 
 #include "distance.h"
+#include "funnel.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -56,5 +57,6 @@ _PG_init(void)
 							   "\"auto\" picks the best the CPU supports.",
 							   &mrl_simd, "auto", PGC_USERSET, 0,
 							   check_simd, assign_simd, NULL);
+	FunnelInit();
 	MarkGUCPrefixReserved("mrl");
 }

@@ -1,0 +1,171 @@
+/*
+ * funnel.h: the funnel index access method.
+ *
+ * A funnel index keeps, per heap row, a compact code of the first
+ * coarse_dims dimensions plus the norms of the remaining dimensions in a few
+ * Matryoshka segments.  From them a scan computes a LOWER BOUND of the full
+ * distance to the query; rows come out in increasing bound order and the
+ * executor (exact mode) or the index itself (approximate mode) reranks them
+ * on the full vectors read from the heap.
+ *
+ * Layout: block 0 is the metapage; every other block is a data page holding
+ * fixed-size entries packed after the page header.  All page changes are
+ * WAL-logged with generic WAL.
+ */
+#ifndef FUNNEL_H
+#define FUNNEL_H
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/itup.h"
+#include "nodes/execnodes.h"
+#include "storage/bufmgr.h"
+#include "utils/relcache.h"
+
+#define FUNNEL_MAGIC		0x464E4C31	/* "FNL1" */
+#define FUNNEL_VERSION		1
+#define FUNNEL_METAPAGE_BLKNO	0
+
+/* Residual (non-prefix) dimensions are summarised by this many norms. */
+#define FUNNEL_NSEG			4
+
+/* Data pages with free room remembered in the metapage for inserts. */
+#define FUNNEL_MAX_FREE		256
+
+/* Support functions: 1 = the distance, 2 = the metric code. */
+#define FUNNEL_DISTANCE_PROC	1
+#define FUNNEL_METRIC_PROC		2
+#define FUNNEL_NPROCS			2
+
+/* Which distance an opclass orders by (returned by support function 2). */
+typedef enum FunnelMetric
+{
+	FUNNEL_L2 = 1,				/* <->, Euclidean */
+	FUNNEL_IP = 2,				/* <#>, negative inner product */
+	FUNNEL_COSINE = 3			/* <=>, cosine distance */
+} FunnelMetric;
+
+/* How the coarse prefix is stored (the "precision" reloption). */
+typedef enum FunnelPrecision
+{
+	FUNNEL_FLOAT4 = 1,			/* exact prefix, 4 bytes a dim */
+	FUNNEL_INT8 = 2,			/* symmetric int8 with a per-entry scale */
+	FUNNEL_BIT = 3				/* sign bits times a per-entry magnitude */
+} FunnelPrecision;
+
+/* Reloptions as parsed by amoptions. */
+typedef struct FunnelOptions
+{
+	int32		vl_len_;		/* varlena header (do not touch directly) */
+	int			coarseDims;
+	int			precision;
+} FunnelOptions;
+
+/* Metapage contents: the build-time options are authoritative here. */
+typedef struct FunnelMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	int16		coarseDims;
+	int16		precision;
+	int16		entrySize;		/* bytes per entry, including the code */
+	int16		entriesPerPage;
+	BlockNumber lastBlock;		/* where inserts append when no free page */
+	uint16		nfree;			/* valid entries of freeBlocks */
+	BlockNumber freeBlocks[FUNNEL_MAX_FREE];
+} FunnelMetaPageData;
+
+/* Special space of every funnel page. */
+typedef struct FunnelPageOpaqueData
+{
+	uint16		nentries;		/* entries on a data page */
+	uint16		flags;
+	uint16		pageId;			/* FUNNEL_PAGE_ID, for tools */
+} FunnelPageOpaqueData;
+
+#define FUNNEL_META			(1 << 0)
+#define FUNNEL_PAGE_ID		0xFF8A
+
+#define FunnelPageGetOpaque(page) \
+	((FunnelPageOpaqueData *) PageGetSpecialPointer(page))
+#define FunnelPageGetMeta(page) \
+	((FunnelMetaPageData *) PageGetContents(page))
+#define FunnelPageGetEntry(page, i, size) \
+	((FunnelEntry *) (PageGetContents(page) + (Size) (i) * (size)))
+
+/*
+ * One indexed row.  The code of the prefix follows the fixed part; its
+ * reconstruction x^ satisfies ||prefix - x^|| <= err, which is what keeps
+ * the scan's bound a bound for quantised codes.
+ */
+typedef struct FunnelEntry
+{
+	ItemPointerData heapPtr;
+	uint16		dim;			/* full dimension count of the row */
+	float		scale;			/* int8 step or bit magnitude */
+	float		err;			/* upper bound of the prefix's code error */
+	float		norm;			/* norm of the whole (stored) vector */
+	float		rnorm[FUNNEL_NSEG]; /* norms of the residual segments */
+	uint8		code[FLEXIBLE_ARRAY_MEMBER];
+} FunnelEntry;
+
+#define FUNNEL_ENTRY_HEADER offsetof(FunnelEntry, code)
+
+/* What a scan needs to know about the query, computed once per rescan. */
+typedef struct FunnelQuery
+{
+	FunnelMetric metric;
+	int			coarseDims;
+	int			dim;			/* full dims of the query */
+	bool		degenerate;		/* zero query under cosine: all NaN */
+	float	   *prefix;			/* first coarseDims dims (unit if cosine) */
+	double		prefixNorm;
+	double		norm;
+	double		rnorm[FUNNEL_NSEG];
+	double		slack;			/* rounding margin relative to the distance */
+	double		absSlack;		/* margin relative to the squared norms */
+	float	   *work;			/* coarseDims floats for decoding */
+} FunnelQuery;
+
+/* funnel.c */
+extern int	funnel_shortlist;
+extern bool funnel_exact;
+extern void FunnelInit(void);
+extern FunnelMetric FunnelGetMetric(Relation index);
+extern int	FunnelCodeBytes(int coarseDims, int precision);
+extern void FunnelSegmentBounds(int coarseDims, int dim, int bounds[FUNNEL_NSEG + 1]);
+extern void FunnelEncode(FunnelEntry *entry, const float *x, int dim,
+						 int coarseDims, int precision, FunnelMetric metric);
+extern void FunnelQueryInit(FunnelQuery *q, const float *x, int dim,
+							int coarseDims, FunnelMetric metric);
+extern double FunnelBound(const FunnelQuery *q, const FunnelEntry *entry,
+						  int precision);
+
+/* funnel_page.c */
+extern void FunnelInitPage(Page page, uint16 flags);
+extern void FunnelInitMetaPage(Relation index, ForkNumber fork,
+							   int coarseDims, int precision);
+extern void FunnelReadMeta(Relation index, FunnelMetaPageData *meta);
+extern Buffer FunnelNewBuffer(Relation index);
+extern IndexBuildResult *funnelbuild(Relation heap, Relation index,
+									 IndexInfo *indexInfo);
+extern void funnelbuildempty(Relation index);
+extern bool funnelinsert(Relation index, Datum *values, bool *isnull,
+						 ItemPointer ht_ctid, Relation heapRel,
+						 IndexUniqueCheck checkUnique, bool indexUnchanged,
+						 IndexInfo *indexInfo);
+extern IndexBulkDeleteResult *funnelbulkdelete(IndexVacuumInfo *info,
+											   IndexBulkDeleteResult *stats,
+											   IndexBulkDeleteCallback callback,
+											   void *callback_state);
+extern IndexBulkDeleteResult *funnelvacuumcleanup(IndexVacuumInfo *info,
+												  IndexBulkDeleteResult *stats);
+
+/* funnel_scan.c */
+extern IndexScanDesc funnelbeginscan(Relation index, int nkeys, int norderbys);
+extern void funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+						 ScanKey orderbys, int norderbys);
+extern bool funnelgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void funnelendscan(IndexScanDesc scan);
+
+#endif							/* FUNNEL_H */
