@@ -298,8 +298,10 @@ FunnelBound(const FunnelQuery *q, const FunnelEntry *entry, int precision)
 		bound = p * p;
 		for (int s = 0; s < FUNNEL_NSEG; s++)
 			bound += (entry->rnorm[s] - q->rnorm[s]) * (entry->rnorm[s] - q->rnorm[s]);
+		/* rounding in d - err is relative to the norms, not to the bound */
 		bound = bound * (1 - q->slack)
-			- q->absSlack * ((double) entry->norm * entry->norm + q->norm * q->norm);
+			- (entry->err > 0 ? q->absSlack : 8 * FLT_EPSILON) *
+			((double) entry->norm * entry->norm + q->norm * q->norm);
 		bound = Max(0, bound);
 		bound = (q->metric == FUNNEL_L2) ? sqrt(bound) : bound / 2 - q->slack;
 	}

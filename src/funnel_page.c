@@ -88,7 +88,7 @@ GetOptions(Relation index, int *coarseDims, int *precision)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("coarse_dims %d is too large for a funnel index of this precision",
 						*coarseDims),
-				 errhint("Use at most %d dims with float4 codes, or int8 or bit codes.",
+				 errhint("Use at most %d dims with float4 codes, or int8 or binary codes.",
 						 (int) ((maxEntry - FUNNEL_ENTRY_HEADER) / sizeof(float)))));
 }
 

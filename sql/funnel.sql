@@ -1,0 +1,98 @@
+-- funnel index: options, plans, results against a sequential scan, errors.
+SET client_min_messages = warning;
+
+-- 8-dim rows: the first 2 dims dominate, the rest refine
+CREATE TABLE fd (id int PRIMARY KEY, emb mvector);
+INSERT INTO fd VALUES
+  (1, '[1,0,0.1,0,0,0,0,0]'), (2, '[0,1,0,0.1,0,0,0,0]'), (3, '[1,1,0,0,0.2,0,0,0]'),
+  (4, '[-1,0,0,0,0,0.3,0,0]'), (5, '[0,-1,0.5,0.5,0.5,0.5,0.5,0.5]'), (6, '[2,0.1,0,0,0,0,0,0.1]'),
+  (7, '[0.9,0.1,-0.2,0,0,0,0,0]'), (8, '[0,0,1,1,1,1,1,1]'), (9, NULL), (10, '[0,0,0,0,0,0,0,0]');
+
+CREATE INDEX fd_l2 ON fd USING funnel (emb mvector_l2_ops) WITH (coarse_dims = 2);
+CREATE INDEX fd_ip ON fd USING funnel (emb mvector_ip_ops) WITH (coarse_dims = 2, precision = float4);
+CREATE INDEX fd_cos ON fd USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 2, precision = binary);
+SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'fd\_%' ORDER BY relname;
+
+-- the planner uses the index for ORDER BY distance LIMIT, not without ORDER BY
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <-> '[1,0,0,0,0,0,0,0]' LIMIT 3;
+EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <#> '[1,0,0,0,0,0,0,0]' LIMIT 3;
+EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <=> '[1,0,0,0,0,0,0,0]' LIMIT 3;
+EXPLAIN (COSTS OFF) SELECT id FROM fd WHERE emb IS NOT NULL;
+EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <+> '[1,0,0,0,0,0,0,0]' LIMIT 3;
+
+-- exact mode returns what a sequential scan returns; NULL rows are not indexed
+CREATE FUNCTION fd_order(op text, q mvector, use_index bool) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+  PERFORM set_config('enable_seqscan', (NOT use_index)::text, true);
+  PERFORM set_config('enable_indexscan', use_index::text, true);
+  EXECUTE format('SELECT string_agg(id || '':'' || round((emb %1$s $1)::numeric, 4), '' '')
+                  FROM (SELECT id, emb FROM fd WHERE emb IS NOT NULL ORDER BY emb %1$s $1, id) s', op)
+    INTO r USING q;
+  RETURN r;
+END $$;
+SET mrl.funnel_exact = on;
+SELECT op, fd_order(op, q, true) AS index_scan, fd_order(op, q, true) = fd_order(op, q, false) AS same
+FROM (VALUES ('<->'), ('<#>'), ('<=>')) o(op),
+     (VALUES ('[1,0,0,0,0,0,0,0]'::mvector), ('[0.5,0.5,1,1,1,1,1,1]')) v(q)
+ORDER BY op, q;
+-- the zero row has a NaN cosine distance: it sorts last either way
+SELECT id FROM fd ORDER BY emb <=> '[1,0,0,0,0,0,0,0]' LIMIT 9 OFFSET 7;
+-- a NULL query orders nothing but still returns the indexed rows
+EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <-> (SELECT NULL::mvector) LIMIT 20;
+SELECT count(*) FROM (SELECT id FROM fd ORDER BY emb <-> (SELECT NULL::mvector) LIMIT 20) s;
+
+-- approximate mode with a tiny shortlist still returns LIMIT rows, batch by batch
+SET mrl.funnel_exact = off;
+SET mrl.funnel_shortlist = 2;
+SELECT id FROM fd ORDER BY emb <-> '[1,0,0,0,0,0,0,0]' LIMIT 5;
+SELECT id FROM fd WHERE id % 2 = 0 ORDER BY emb <-> '[1,0,0,0,0,0,0,0]' LIMIT 3;
+RESET mrl.funnel_shortlist;
+
+-- inserts, deletes and VACUUM keep the index in step with the table
+INSERT INTO fd VALUES (11, '[1.05,0,0,0,0,0,0,0]');
+UPDATE fd SET emb = '[0.99,0.01,0,0,0,0,0,0]' WHERE id = 2;
+DELETE FROM fd WHERE id = 1;
+VACUUM fd;
+SELECT relname, reltuples FROM pg_class WHERE relname LIKE 'fd\_%' ORDER BY relname;
+SET mrl.funnel_exact = on;
+SELECT id FROM fd ORDER BY emb <-> '[1,0,0,0,0,0,0,0]' LIMIT 4;
+SELECT fd_order('<=>', '[1,0,0,0,0,0,0,0]', true) = fd_order('<=>', '[1,0,0,0,0,0,0,0]', false) AS same;
+REINDEX INDEX fd_l2;
+CREATE INDEX CONCURRENTLY fd_l2_cc ON fd USING funnel (emb) WITH (coarse_dims = 4);
+SELECT fd_order('<->', '[0,1,0,0,0,0,0,0]', true) = fd_order('<->', '[0,1,0,0,0,0,0,0]', false) AS same;
+DROP INDEX fd_l2_cc;
+
+-- errors
+CREATE INDEX ON fd USING funnel (emb) WITH (coarse_dims = 9);
+INSERT INTO fd VALUES (12, '[1,2,3,4,5,6,7,8,9]');
+INSERT INTO fd VALUES (13, '[1]');
+SELECT id FROM fd ORDER BY emb <-> '[1]' LIMIT 1;
+SELECT id FROM fd ORDER BY emb <-> '[1,0,0,0,0,0,0,0,0]' LIMIT 1;
+CREATE INDEX ON fd USING funnel (emb) WITH (precision = bit);
+CREATE INDEX ON fd USING funnel (emb) WITH (coarse_dims = 0);
+CREATE INDEX ON fd USING funnel (emb mvector_l1_ops);
+CREATE TABLE wide (emb mvector);
+INSERT INTO wide SELECT array_fill(1, ARRAY[2100])::mvector;
+CREATE INDEX ON wide USING funnel (emb) WITH (coarse_dims = 2100, precision = float4);
+CREATE INDEX ON wide USING funnel (emb) WITH (coarse_dims = 2100);
+
+-- 3072- and 4096-dim rows: only the prefix lives in the index
+CREATE TABLE big (id int, emb mvector);
+INSERT INTO big SELECT i, (SELECT array_agg(sin(i * 7 + j) / (1 + j / 64.0)) FROM generate_series(1, 3072) j)::mvector
+FROM generate_series(1, 20) i;
+CREATE TABLE huge (id int, emb mvector);
+INSERT INTO huge SELECT i, (SELECT array_agg(cos(i * 5 + j) / (1 + j / 64.0)) FROM generate_series(1, 4096) j)::mvector
+FROM generate_series(1, 20) i;
+CREATE INDEX big_cos ON big USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 64);
+CREATE INDEX huge_l2 ON huge USING funnel (emb) WITH (coarse_dims = 256, precision = float4);
+SELECT pg_relation_size('big_cos') <= 3 * 8192 AS small_index;
+SELECT id, round((emb <=> (SELECT emb FROM big WHERE id = 3))::numeric, 4)
+FROM big ORDER BY emb <=> (SELECT emb FROM big WHERE id = 3) LIMIT 3;
+EXPLAIN (COSTS OFF) SELECT id FROM huge ORDER BY emb <-> (SELECT emb FROM huge WHERE id = 3) LIMIT 3;
+SELECT id, round((emb <-> (SELECT emb FROM huge WHERE id = 3))::numeric, 4)
+FROM huge ORDER BY emb <-> (SELECT emb FROM huge WHERE id = 3) LIMIT 3;
+SET enable_indexscan = off;
+SELECT id, round((emb <-> (SELECT emb FROM huge WHERE id = 3))::numeric, 4)
+FROM huge ORDER BY emb <-> (SELECT emb FROM huge WHERE id = 3) LIMIT 3;

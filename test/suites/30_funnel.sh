@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# funnel index: exact mode equals a sequential scan over 1,000 queries per
+# opclass (fresh build, after inserts/deletes/VACUUM, after a crash, under
+# concurrent inserts); approximate mode's recall and filtered LIMITs.
+# Runs its own throwaway cluster (it crashes it on purpose), replaying every
+# generic WAL record under wal_consistency_checking.
+set -u
+. "$(dirname "$0")/../lib.sh"
+MRL_PORT=$((40000 + RANDOM % 20000)) mrl_cluster_start \
+	"wal_consistency_checking = 'generic'" "max_parallel_workers_per_gather = 0" || exit 1
+
+n=0
+# check DESCRIPTION ACTUAL EXPECTED
+check()
+{
+	n=$((n + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1: got '$2', expected '$3'"
+	fi
+}
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+DIM=96
+sql <<SQL >/dev/null
+SET client_min_messages = warning;
+CREATE EXTENSION mrl;
+\i $MRL_ROOT/test/funnel/funnel_check.sql
+CREATE TABLE t AS SELECT * FROM funnel_test_vectors(3000, $DIM, 25, 1, 2);
+-- IP rows with unequal norms make the inner product differ from cosine
+UPDATE t SET emb = emb * ('[' || array_to_string(array_fill(1 + (id % 7) / 3.0, ARRAY[$DIM]), ',') || ']')::mvector
+WHERE id % 2 = 0;
+INSERT INTO t VALUES (0, NULL);
+CREATE TABLE queries AS SELECT * FROM funnel_test_vectors(1000, $DIM, 25, 1, 3, 100001);
+CREATE TABLE q300 AS SELECT * FROM queries WHERE id < 100301;
+SQL
+
+# The bound itself: never above the operator's distance (the executor
+# errors out if it were), and tight when the whole vector is the prefix
+# (up to the float rounding margin, for IP 2(d+16) eps |a||q|).
+read -r violations loose <<<"$(sql -F ' ' <<SQL
+SELECT count(*) FILTER (WHERE b > d),
+       count(*) FILTER (WHERE c = $DIM AND p = 'float4' AND d - b > 1e-3 * (1 + abs(d)) + 1e-4 * nn)
+FROM (SELECT c, p, mrl_funnel_bound(t.emb, q.emb, c, p, m) AS b, mrl_norm(t.emb) * mrl_norm(q.emb) AS nn,
+             CASE m WHEN 'l2' THEN t.emb <-> q.emb WHEN 'ip' THEN t.emb <#> q.emb
+                    ELSE t.emb <=> q.emb END AS d
+      FROM (SELECT * FROM t WHERE id <= 1000) t, (SELECT * FROM queries LIMIT 20) q,
+           (VALUES (1), (8), (32), ($DIM)) cs(c), (VALUES ('float4'), ('int8'), ('binary')) ps(p),
+           (VALUES ('l2'), ('ip'), ('cosine')) ms(m)) s
+SQL
+)"
+check "bounds never exceed the distance (720,000 row/query/option triples)" "$violations" 0
+check "float4 bounds on the whole vector are tight" "$loose" 0
+
+# One index per opclass, each with another code precision.
+sql -c "CREATE INDEX t_l2 ON t USING funnel (emb mvector_l2_ops) WITH (coarse_dims = 16, precision = int8)"
+sql -c "CREATE INDEX t_ip ON t USING funnel (emb mvector_ip_ops) WITH (coarse_dims = 24, precision = float4)"
+sql -c "CREATE INDEX t_cos ON t USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 32, precision = binary)"
+for op in '<->' '<#>' '<=>'; do
+	plan=$(sql -c "EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY emb $op (SELECT emb FROM queries LIMIT 1) LIMIT 10" | grep -o 'Index Scan using t_[a-z0-9]*')
+	check "planner picks the funnel index for ORDER BY $op LIMIT" "${plan:+yes}" yes
+	check "exact mode equals seq scan, 1000 queries, $op, k=10" \
+		"$(sql -c "SELECT funnel_exact_mismatches('t', '$op', 'queries', 10)")" 0
+	check "exact mode equals seq scan, 300 queries, $op, k=50" \
+		"$(sql -c "SELECT funnel_exact_mismatches('t', '$op', 'q300', 50)")" 0
+	recall=$(sql -c "SELECT round(funnel_recall('t', '$op', 'q300', 10)::numeric, 3)")
+	echo "# approximate recall@10 $op (shortlist 100): $recall"
+	check "approximate recall@10 $op >= 0.9" "$(sql -c "SELECT $recall >= 0.9")" t
+	check "1%-selective filter still fills LIMIT 10 in approximate mode, $op" \
+		"$(sql -c "SELECT count(*) FROM (SELECT id FROM t WHERE id % 100 = 7 ORDER BY emb $op (SELECT emb FROM queries LIMIT 1) LIMIT 10) s")" 10
+done
+
+# Inserts, updates, deletes and VACUUM.
+sql <<SQL >/dev/null
+INSERT INTO t SELECT * FROM funnel_test_vectors(1000, $DIM, 25, 1, 4, 5001);
+UPDATE t SET emb = emb * '[$(printf '1.5,%.0s' $(seq 2 $DIM))1.5]'::mvector WHERE id % 10 = 3;
+DELETE FROM t WHERE id % 3 = 0;
+VACUUM t;
+SQL
+live=$(sql -c "SELECT count(*) FROM t WHERE emb IS NOT NULL")
+check "VACUUM leaves one index entry per live row" \
+	"$(sql -c "SELECT string_agg(reltuples::int::text, ',' ORDER BY relname) FROM pg_class WHERE relname IN ('t_l2','t_ip','t_cos')")" "$live,$live,$live"
+for op in '<->' '<#>' '<=>'; do
+	check "after inserts/updates/deletes/VACUUM exact mode equals seq scan, $op" \
+		"$(sql -c "SELECT funnel_exact_mismatches('t', '$op', 'q300', 10)")" 0
+done
+size=$(sql -c "SELECT pg_relation_size('t_l2')")
+sql -c "INSERT INTO t SELECT * FROM funnel_test_vectors(500, $DIM, 25, 1, 5, 7001)"
+check "inserts after VACUUM reuse freed index pages" "$(sql -c "SELECT pg_relation_size('t_l2')")" "$size"
+
+# Crash: WAL replay must rebuild what was inserted since the checkpoint.
+sql -c "CHECKPOINT"
+sql <<SQL >/dev/null
+INSERT INTO t SELECT * FROM funnel_test_vectors(700, $DIM, 25, 1, 6, 8001);
+DELETE FROM t WHERE id % 7 = 1;
+VACUUM t;
+INSERT INTO t SELECT * FROM funnel_test_vectors(300, $DIM, 25, 1, 7, 9001);
+SQL
+mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null
+mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$MRL_TMP/server.log" -w start >/dev/null
+check "server recovers after an immediate stop" "$(sql -c "SELECT 1")" 1
+check "no WAL consistency failures in replay" "$(grep -c 'inconsistent page' "$MRL_TMP/server.log")" 0
+live=$(sql -c "SELECT count(*) FROM t WHERE emb IS NOT NULL")
+check "after crash recovery the index holds every live row" \
+	"$(sql -c "SET enable_seqscan = off; SELECT count(*) FROM (SELECT id FROM t ORDER BY emb <-> (SELECT emb FROM queries LIMIT 1)) s")" "$live"
+for op in '<->' '<#>' '<=>'; do
+	check "after crash recovery exact mode equals seq scan, $op" \
+		"$(sql -c "SELECT funnel_exact_mismatches('t', '$op', 'q300', 10)")" 0
+done
+
+# Concurrent inserts while exact queries compare against a seq scan on the
+# same snapshot.
+sql -c "CREATE TABLE q3 AS SELECT * FROM queries WHERE id < 100004"
+cat >"$MRL_TMP/insert.sql" <<SQL
+\set id random(20000, 1000000000)
+INSERT INTO t SELECT * FROM funnel_test_vectors(5, $DIM, 25, 1, :id, :id);
+SQL
+cat >"$MRL_TMP/query.sql" <<'SQL'
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT 1 / (funnel_exact_mismatches('t', '<=>', 'q3', 10) = 0)::int;
+COMMIT;
+SQL
+chmod 644 "$MRL_TMP"/*.sql
+"$PG_BINDIR/pgbench" -n -T 8 -c 1 -f "$MRL_TMP/insert.sql" >"$MRL_TMP/insert.out" 2>&1 &
+inserter=$!
+"$PG_BINDIR/pgbench" -n -T 8 -c 1 -f "$MRL_TMP/query.sql" >"$MRL_TMP/query.out" 2>&1
+rc_query=$?
+wait $inserter
+rc_insert=$?
+for f in insert query; do
+	grep -E 'number of transactions actually processed' "$MRL_TMP/$f.out" | sed "s/^/# $f: /"
+done
+check "concurrent inserts and exact queries: no errors, no mismatches" \
+	"$rc_insert:$rc_query:$(cat "$MRL_TMP"/insert.out "$MRL_TMP"/query.out | grep -ci error)" "0:0:0"
+for op in '<->' '<#>' '<=>'; do
+	check "after concurrent inserts exact mode equals seq scan, $op" \
+		"$(sql -c "SELECT funnel_exact_mismatches('t', '$op', 'q300', 10)")" 0
+done
+
+# Builds can be cancelled; REINDEX rebuilds to the same answers.
+check "index build honours statement_timeout" \
+	"$(sql -c "SET statement_timeout = 30; CREATE INDEX t_slow ON t USING funnel (emb) WITH (coarse_dims = 96, precision = float4)" 2>&1 | grep -c 'statement timeout')" 1
+sql -c "REINDEX INDEX t_cos"
+check "after REINDEX exact mode equals seq scan, <=>" \
+	"$(sql -c "SELECT funnel_exact_mismatches('t', '<=>', 'q300', 10)")" 0
