@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# funnel index benchmark: N x DIM Matryoshka-structured unit vectors, one
+# client, one server.  Compares the exact top-10 by sequential scan with the
+# funnel index in exact mode (results must be identical) and in approximate
+# mode (recall@10 against the exact answer), and prints one table.
+#
+#   bash test/bench/funnel_bench.sh            # 100k x 768, 200 queries
+#   N=20000 DIM=256 Q=50 bash test/bench/funnel_bench.sh
+#   CONFIGS="64:int8 32:int8 128:int8 64:float4 64:binary" ...  # coarse_dims:precision
+set -u
+. "$(dirname "$0")/../lib.sh"
+N=${N:-100000}
+DIM=${DIM:-768}
+Q=${Q:-200}
+K=${K:-10}
+CONFIGS=${CONFIGS:-64:int8}
+SHORTLISTS=${SHORTLISTS:-50 100 200 400}
+mrl_build_install || exit 1
+mrl_cluster_start "max_parallel_workers_per_gather = 0" "shared_buffers = 1GB" \
+	"maintenance_work_mem = 512MB" "work_mem = 64MB" || exit 1
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+echo "# generating $N x $DIM rows and $Q queries ($(nproc) cores)"
+t0=$(date +%s)
+sql <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION mrl;
+\i $MRL_ROOT/test/funnel/funnel_check.sql
+CREATE TABLE docs (id int PRIMARY KEY, emb mvector($DIM));
+CREATE TABLE queries AS
+  SELECT id, mrl_normalize(emb) AS emb FROM funnel_test_vectors($Q, $DIM, $((N / 500 + 1)), 1, 99, 1);
+SQL
+# two loaders, one per core
+half=$((N / 2))
+sql -c "INSERT INTO docs SELECT id, mrl_normalize(emb) FROM funnel_test_vectors($half, $DIM, $((N / 500 + 1)), 1, 2, 1)" &
+sql -c "INSERT INTO docs SELECT id, mrl_normalize(emb) FROM funnel_test_vectors($((N - half)), $DIM, $((N / 500 + 1)), 1, 2, $((half + 1)))"
+wait
+sql -c "VACUUM ANALYZE docs"
+echo "# generated in $(($(date +%s) - t0)) s; heap $(sql -c "SELECT pg_size_pretty(pg_table_size('docs'))")"
+
+sql <<'SQL'
+-- per query: latency (ms) and top-k ids, with the index on or off
+CREATE FUNCTION bench(use_index bool, exact bool, shortlist int, k int)
+RETURNS TABLE (qid int, ms float8, ids int[], dists float8[]) LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz; q record;
+BEGIN
+  PERFORM set_config('enable_indexscan', use_index::text, true);
+  PERFORM set_config('enable_seqscan', (NOT use_index)::text, true);
+  PERFORM set_config('mrl.funnel_exact', exact::text, true);
+  PERFORM set_config('mrl.funnel_shortlist', shortlist::text, true);
+  FOR q IN SELECT * FROM queries ORDER BY id LOOP
+    qid := q.id;
+    t0 := clock_timestamp();
+    EXECUTE format('SELECT array_agg(id), array_agg(d) FROM
+                      (SELECT id, emb <=> $1 AS d FROM docs ORDER BY emb <=> $1 LIMIT %s) s', k)
+      INTO ids, dists USING q.emb;
+    ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+CREATE TABLE results (method text, qid int, ms float8, ids int[], dists float8[]);
+SQL
+
+run() # METHOD USE_INDEX EXACT SHORTLIST
+{
+	sql -c "SELECT count(*) FROM bench($2, $3, $4, $K)" >/dev/null	# warm-up
+	sql -c "INSERT INTO results SELECT '$1', * FROM bench($2, $3, $4, $K)"
+}
+
+run "seq scan (exact)" false true 100
+for cfg in $CONFIGS; do
+	cd_=${cfg%%:*}
+	prec=${cfg##*:}
+	sql -c "DROP INDEX IF EXISTS docs_funnel"
+	t0=$(date +%s.%N)
+	sql -c "CREATE INDEX docs_funnel ON docs USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = $cd_, precision = $prec)"
+	build=$(echo "$(date +%s.%N) - $t0" | bc)
+	size=$(sql -c "SELECT pg_size_pretty(pg_relation_size('docs_funnel'))")
+	echo "# funnel coarse_dims=$cd_ precision=$prec: build $(printf '%.1f' "$build") s, size $size"
+	run "funnel $cd_/$prec exact" true true 100
+	for s in $SHORTLISTS; do
+		run "funnel $cd_/$prec approx shortlist=$s" true false "$s"
+	done
+done
+
+echo
+echo "$N rows x $DIM dims, $Q queries, top-$K cosine, 1 client; latency in ms"
+sql -P format=aligned -P footer=off <<'SQL'
+WITH exact AS (SELECT qid, ids, dists FROM results WHERE method = 'seq scan (exact)'),
+seq AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50 FROM results
+        WHERE method = 'seq scan (exact)')
+SELECT r.method,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms)::numeric, 2) AS p50_ms,
+       round(percentile_cont(0.99) WITHIN GROUP (ORDER BY r.ms)::numeric, 2) AS p99_ms,
+       round((min(seq.p50) / percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms))::numeric, 1) AS speedup_p50,
+       round(avg((SELECT count(*) FROM unnest(r.ids) x WHERE x = ANY (e.ids))::numeric / cardinality(e.ids)), 4) AS recall_at_k,
+       sum((r.dists = e.dists)::int) || '/' || count(*) AS identical
+FROM results r JOIN exact e USING (qid), seq
+GROUP BY r.method ORDER BY min(r.ctid);
+SQL
