@@ -1183,6 +1183,19 @@ resolve_special(const mrl_tokenizer *tok, int32_t id, const char *name)
 	return id;
 }
 
+/*
+ * Without token types, only BERT's five special tokens count as control
+ * tokens matched in raw text; "[unused0]" and the like are ordinary pieces,
+ * as in the tokenizer.json files converted from such vocabularies.
+ */
+static bool
+is_bert_special_name(const char *s)
+{
+	return strcmp(s, "[PAD]") == 0 || strcmp(s, "[UNK]") == 0 ||
+		strcmp(s, "[CLS]") == 0 || strcmp(s, "[SEP]") == 0 ||
+		strcmp(s, "[MASK]") == 0;
+}
+
 /* Add vocabulary entry i of a plain vocabulary array. */
 static bool
 add_plain_token(mrl_tokenizer *tok, const char *s, int32_t i, int type,
@@ -1199,8 +1212,7 @@ add_plain_token(mrl_tokenizer *tok, const char *s, int32_t i, int type,
 		set_err(err, errlen, "token %d is too long", (int) i);
 		return false;
 	}
-	control = type == MRL_GGUF_TOKEN_CONTROL ||
-		(type == 0 && len >= 2 && s[0] == '[' && s[len - 1] == ']');
+	control = type == MRL_GGUF_TOKEN_CONTROL || (type == 0 && is_bert_special_name(s));
 	if (cfg->gguf_phantom_space)
 	{
 		if (len + 3 > sizeof(stackbuf) && (buf = malloc(len + 3)) == NULL)

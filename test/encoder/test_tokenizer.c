@@ -412,6 +412,8 @@ test_errors(void)
 	mrl_wordpiece_config cfg;
 	const char *vocab[] = {"[UNK]", "[CLS]", "[SEP]", "\xe2\x96\x81" "a"};
 	const char *no_unk[] = {"[CLS]", "[SEP]", "\xe2\x96\x81" "a"};
+	const char *unused[] = {"[UNK]", "[CLS]", "[SEP]", "[unused0]", "\xe2\x96\x81[", "\xe2\x96\x81]",
+	"\xe2\x96\x81unused", "0"};
 
 	tok = mrl_tokenizer_load_file("/nonexistent/tokenizer.json", err, sizeof(err));
 	tap(tok == NULL && strstr(err, "could not open") != NULL, "refused: missing file (%s)", err);
@@ -478,6 +480,11 @@ test_errors(void)
 	tap(tok != NULL && mrl_tokenizer_encode(tok, "A a b", 5, 0, &enc, err, sizeof(err)) == 5 &&
 		enc.ids[0] == 1 && enc.ids[1] == 3 && enc.ids[2] == 3 && enc.ids[3] == 0 && enc.ids[4] == 2,
 		"tiny GGUF vocabulary: \"A a b\" -> [CLS] a a [UNK] [SEP]");
+	mrl_tokenizer_free(tok);
+	tok = mrl_tokenizer_from_vocab(unused, 8, NULL, &cfg, err, sizeof(err));
+	tap(tok != NULL && mrl_tokenizer_encode(tok, "[unused0][SEP]", 14, 0, &enc, err, sizeof(err)) == 7 &&
+		enc.ids[1] == 4 && enc.ids[2] == 6 && enc.ids[3] == 7 && enc.ids[4] == 5 && enc.ids[5] == 2,
+		"untyped GGUF vocabulary: [unused0] is text, [SEP] is special");
 	mrl_encoding_free(&enc);
 	mrl_tokenizer_free(tok);
 }
