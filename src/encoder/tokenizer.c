@@ -167,22 +167,36 @@ typedef struct cp_buf
 	size_t		cap;
 } cp_buf;
 
+/*
+ * Capacity for n + extra elements of an array with capacity cap: cap if it
+ * suffices, else at least double (amortised growth); SIZE_MAX beyond limit.
+ */
+static size_t
+grown_capacity(size_t n, size_t extra, size_t cap, size_t limit)
+{
+	size_t		want;
+
+	if (n > limit || extra > limit - n)
+		return SIZE_MAX;
+	want = n + extra;
+	if (want <= cap)
+		return cap;
+	if (want < 2 * cap && 2 * cap <= limit)
+		want = 2 * cap;
+	return want < 64 ? 64 : want;
+}
+
 /* Make room for extra more code points; false when out of memory. */
 static bool
 cp_reserve(cp_buf *b, size_t extra)
 {
-	size_t		want;
+	size_t		want = grown_capacity(b->n, extra, b->cap, SIZE_MAX / 8);
 	int32_t    *nv;
 
-	if (extra > SIZE_MAX / 8 - b->n)
+	if (want == SIZE_MAX)
 		return false;
-	want = b->n + extra;
-	if (want <= b->cap)
+	if (want == b->cap)
 		return true;
-	if (want < 2 * b->cap)
-		want = 2 * b->cap;
-	if (want < 64)
-		want = 64;
 	nv = realloc(b->v, want * sizeof(int32_t));
 	if (nv == NULL)
 		return false;
@@ -609,11 +623,26 @@ jtype(json_object *o)
 	return (t && json_object_is_type(t, json_type_string)) ? json_object_get_string(t) : NULL;
 }
 
+/* Is component o (e.g. the "normalizer") of the one supported type? */
+static bool
+require_type(json_object *o, const char *what, const char *want,
+			 char *err, size_t errlen)
+{
+	const char *type = jtype(o);
+
+	if (type == NULL || strcmp(type, want) != 0)
+	{
+		set_err(err, errlen, "unsupported %s type \"%s\" (only %s)",
+				what, type ? type : "?", want);
+		return false;
+	}
+	return true;
+}
+
 /* Read "normalizer" (null or BertNormalizer). */
 static bool
 read_normalizer(mrl_tokenizer *tok, json_object *n, char *err, size_t errlen)
 {
-	const char *type;
 	json_object *sa;
 
 	if (n == NULL)
@@ -621,13 +650,8 @@ read_normalizer(mrl_tokenizer *tok, json_object *n, char *err, size_t errlen)
 		tok->has_normalizer = false;
 		return true;
 	}
-	type = jtype(n);
-	if (type == NULL || strcmp(type, "BertNormalizer") != 0)
-	{
-		set_err(err, errlen, "unsupported normalizer type \"%s\" (only BertNormalizer)",
-				type ? type : "?");
+	if (!require_type(n, "normalizer", "BertNormalizer", err, errlen))
 		return false;
-	}
 	if (!jbool(n, "clean_text", true, &tok->clean_text, err, errlen) ||
 		!jbool(n, "handle_chinese_chars", true, &tok->handle_chinese_chars, err, errlen) ||
 		!jbool(n, "lowercase", true, &tok->lowercase, err, errlen))
@@ -644,21 +668,12 @@ read_normalizer(mrl_tokenizer *tok, json_object *n, char *err, size_t errlen)
 static bool
 read_pre_tokenizer(mrl_tokenizer *tok, json_object *p, char *err, size_t errlen)
 {
-	const char *type;
-
 	if (p == NULL)
 	{
 		tok->bert_pretokenizer = false;
 		return true;
 	}
-	type = jtype(p);
-	if (type == NULL || strcmp(type, "BertPreTokenizer") != 0)
-	{
-		set_err(err, errlen, "unsupported pre_tokenizer type \"%s\" (only BertPreTokenizer)",
-				type ? type : "?");
-		return false;
-	}
-	return true;
+	return require_type(p, "pre_tokenizer", "BertPreTokenizer", err, errlen);
 }
 
 /* Append ids (with one type id) to a template part. */
@@ -1318,19 +1333,14 @@ typedef struct enc_ctx
 static bool
 out_reserve(mrl_encoding *out, int n)
 {
-	int			want;
+	size_t		want = grown_capacity(out->n, n, out->cap, INT_MAX / 4);
 	int32_t    *ni,
 			   *nt;
 
-	if (n > INT_MAX / 4 - out->n)
+	if (want == SIZE_MAX)
 		return false;
-	want = out->n + n;
-	if (want <= out->cap)
+	if (want == (size_t) out->cap)
 		return true;
-	if (want < 2 * out->cap)
-		want = 2 * out->cap;
-	if (want < 64)
-		want = 64;
 	ni = realloc(out->ids, (size_t) want * sizeof(int32_t));
 	if (ni == NULL)
 		return false;
@@ -1339,7 +1349,7 @@ out_reserve(mrl_encoding *out, int n)
 	if (nt == NULL)
 		return false;
 	out->type_ids = nt;
-	out->cap = want;
+	out->cap = (int) want;
 	return true;
 }
 

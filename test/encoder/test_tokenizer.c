@@ -328,6 +328,22 @@ gguf_vocab(const mrl_tokenizer *tok, int32_t *types, int n)
 	return v;
 }
 
+/* A tokenizer from a GGUF-form vocabulary against a variant's ids. */
+static void
+check_gguf(char **v, int n, const int32_t *types, const mrl_wordpiece_config *cfg,
+		   const char *variant_name, const char *what)
+{
+	char		err[256];
+	mrl_tokenizer *tok = mrl_tokenizer_from_vocab((const char *const *) v, n, types, cfg,
+												  err, sizeof(err));
+
+	if (tok == NULL)
+		tap(false, "%s: %s", what, err);
+	else
+		check_corpus(tok, find_variant(variant_name), 0, what);
+	mrl_tokenizer_free(tok);
+}
+
 /* The GGUF path: vocabulary array in phantom-space form, undone. */
 static void
 test_gguf_vocab(void)
@@ -364,25 +380,12 @@ test_gguf_vocab(void)
 	tok = mrl_tokenizer_from_vocab((const char *const *) v, n, types, &cfg, err, sizeof(err));
 	tap(tok != NULL && mrl_tokenizer_vocab_size(tok) == n,
 		"GGUF-form vocabulary of %d tokens loads%s%s", n, tok ? "" : ": ", tok ? "" : err);
-	if (tok)
-		check_corpus(tok, find_variant("default"), 0, "GGUF vocabulary, uncased");
 	mrl_tokenizer_free(tok);
-
-	/* older converters give no token types; "[...]" marks control tokens */
-	tok = mrl_tokenizer_from_vocab((const char *const *) v, n, NULL, &cfg, err, sizeof(err));
-	if (tok)
-		check_corpus(tok, find_variant("default"), 0, "GGUF vocabulary without token types");
-	else
-		tap(false, "GGUF vocabulary without token types: %s", err);
-	mrl_tokenizer_free(tok);
-
+	check_gguf(v, n, types, &cfg, "default", "GGUF vocabulary, uncased");
+	/* older converters give no token types */
+	check_gguf(v, n, NULL, &cfg, "default", "GGUF vocabulary without token types");
 	cfg.lowercase = 0;
-	tok = mrl_tokenizer_from_vocab((const char *const *) v, n, types, &cfg, err, sizeof(err));
-	if (tok)
-		check_corpus(tok, find_variant("cased"), 0, "GGUF vocabulary, lowercase=false");
-	else
-		tap(false, "GGUF vocabulary, lowercase=false: %s", err);
-	mrl_tokenizer_free(tok);
+	check_gguf(v, n, types, &cfg, "cased", "GGUF vocabulary, lowercase=false");
 
 	for (i = 0; i < n; i++)
 		free(v[i]);
