@@ -16,7 +16,7 @@ static int	tap_n = 0;
 static int	tap_failed = 0;
 
 /* Report one assertion; returns cond so callers can skip dependent checks. */
-static int
+static inline int
 ok(int cond, const char *fmt,...)
 {
 	va_list		ap;
@@ -34,7 +34,7 @@ ok(int cond, const char *fmt,...)
 }
 
 /* Print the plan line; exit status for main. */
-static int
+static inline int
 tap_done(void)
 {
 	printf("1..%d\n", tap_n);
@@ -42,7 +42,7 @@ tap_done(void)
 }
 
 /* Read a whole file into malloc'd memory (NUL-terminated); NULL on error. */
-static void *
+static inline void *
 tap_slurp(const char *path, size_t *len)
 {
 	FILE	   *f = fopen(path, "rb");
@@ -74,7 +74,7 @@ tap_slurp(const char *path, size_t *len)
  * try_open (returns non-zero on success, message in err) must fail with a
  * message containing the text of X.expect.
  */
-static void
+static inline void
 tap_bad_dir(const char *dir, int (*try_open) (const char *path, char *err, size_t errlen))
 {
 	DIR		   *d = opendir(dir);
