@@ -366,6 +366,13 @@ mrl_tokenizer_vocab_size(const mrl_tokenizer *tok)
 	return tok->n_ids;
 }
 
+/* Id of the unknown token */
+int32_t
+mrl_tokenizer_unk_id(const mrl_tokenizer *tok)
+{
+	return tok->unk_id;
+}
+
 /* Number of special tokens the post-processor adds to a single text */
 int
 mrl_tokenizer_num_special(const mrl_tokenizer *tok)
@@ -1089,15 +1096,14 @@ mrl_tokenizer_load_json(const char *json, size_t len, char *err, size_t errlen)
 	return tok;
 }
 
-/* Read a tokenizer.json file */
-mrl_tokenizer *
-mrl_tokenizer_load_file(const char *path, char *err, size_t errlen)
+/* Read a whole file into memory (NUL-terminated); NULL with a message. */
+static char *
+read_whole_file(const char *path, size_t *len_out, char *err, size_t errlen)
 {
 	FILE	   *f = fopen(path, "rb");
 	char	   *buf = NULL;
 	size_t		len = 0,
 				cap = 0;
-	mrl_tokenizer *tok;
 
 	if (f == NULL)
 	{
@@ -1108,7 +1114,7 @@ mrl_tokenizer_load_file(const char *path, char *err, size_t errlen)
 	{
 		size_t		got;
 
-		if (len == cap)
+		if (len + 1 >= cap)
 		{
 			char	   *nb;
 
@@ -1122,7 +1128,7 @@ mrl_tokenizer_load_file(const char *path, char *err, size_t errlen)
 			}
 			buf = nb;
 		}
-		got = fread(buf + len, 1, cap - len, f);
+		got = fread(buf + len, 1, cap - len - 1, f);
 		len += got;
 		if (got == 0)
 			break;
@@ -1131,10 +1137,25 @@ mrl_tokenizer_load_file(const char *path, char *err, size_t errlen)
 	{
 		set_err(err, errlen, "could not read \"%s\"", path);
 		free(buf);
-		fclose(f);
-		return NULL;
+		buf = NULL;
 	}
+	else
+		buf[len] = '\0';
 	fclose(f);
+	*len_out = len;
+	return buf;
+}
+
+/* Read a tokenizer.json file */
+mrl_tokenizer *
+mrl_tokenizer_load_file(const char *path, char *err, size_t errlen)
+{
+	size_t		len;
+	char	   *buf = read_whole_file(path, &len, err, errlen);
+	mrl_tokenizer *tok;
+
+	if (buf == NULL)
+		return NULL;
 	tok = mrl_tokenizer_load_json(buf, len, err, errlen);
 	free(buf);
 	return tok;
@@ -1303,6 +1324,55 @@ mrl_tokenizer_from_vocab(const char *const *tokens, int n_tokens,
 fail:
 	mrl_tokenizer_free(tok);
 	return NULL;
+}
+
+/* Read a vocab.txt: line i is token i, trailing whitespace trimmed as tokenizers does */
+mrl_tokenizer *
+mrl_tokenizer_load_vocab_txt(const char *path, const mrl_wordpiece_config *cfg,
+							 char *err, size_t errlen)
+{
+	size_t		len,
+				i,
+				n = 0;
+	char	   *buf = read_whole_file(path, &len, err, errlen);
+	char	  **lines;
+	mrl_wordpiece_config plain = *cfg;
+	mrl_tokenizer *tok = NULL;
+
+	if (buf == NULL)
+		return NULL;
+	lines = malloc((len + 1) * sizeof(char *));
+	if (lines == NULL)
+	{
+		set_err(err, errlen, "out of memory");
+		free(buf);
+		return NULL;
+	}
+	for (i = 0; i < len; n++)
+	{
+		size_t		end = i;
+
+		while (end < len && buf[end] != '\n')
+			end++;
+		lines[n] = buf + i;
+		i = end + 1;
+		while (end > (size_t) (lines[n] - buf) && (buf[end - 1] == ' ' || buf[end - 1] == '\t' ||
+												   buf[end - 1] == '\r'))
+			end--;
+		buf[end] = '\0';
+		if (n >= INT_MAX - 1 || memchr(lines[n], '\0', end - (lines[n] - buf)) != NULL)
+		{
+			set_err(err, errlen, "line %zu of \"%s\" contains a NUL byte", n + 1, path);
+			goto done;
+		}
+	}
+	plain.gguf_phantom_space = 0;
+	tok = mrl_tokenizer_from_vocab((const char *const *) lines, (int) n, NULL, &plain,
+								   err, errlen);
+done:
+	free(lines);
+	free(buf);
+	return tok;
 }
 
 /* ---------------------------------------------------------------------

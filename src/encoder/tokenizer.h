@@ -57,6 +57,10 @@ extern mrl_tokenizer *mrl_tokenizer_from_vocab(const char *const *tokens,
 											   const int32_t *token_types,
 											   const mrl_wordpiece_config *cfg,
 											   char *err, size_t errlen);
+/* A vocab.txt (one token per line, id = line number); cfg as above */
+extern mrl_tokenizer *mrl_tokenizer_load_vocab_txt(const char *path,
+												   const mrl_wordpiece_config *cfg,
+												   char *err, size_t errlen);
 extern void mrl_tokenizer_free(mrl_tokenizer *tok);
 
 /*
@@ -86,5 +90,6 @@ extern const char *mrl_tokenizer_id_to_token(const mrl_tokenizer *tok, int32_t i
 extern int32_t mrl_tokenizer_token_to_id(const mrl_tokenizer *tok,
 										 const char *token, size_t len);
 extern int	mrl_tokenizer_num_special(const mrl_tokenizer *tok);
+extern int32_t mrl_tokenizer_unk_id(const mrl_tokenizer *tok);
 
 #endif							/* MRL_TOKENIZER_H */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json.h>
 
@@ -344,6 +345,41 @@ check_gguf(char **v, int n, const int32_t *types, const mrl_wordpiece_config *cf
 	mrl_tokenizer_free(tok);
 }
 
+/* A vocab.txt (CRLF line ends) written from the reference tokenizer. */
+static void
+test_vocab_txt(const mrl_tokenizer *ref)
+{
+	char		path[] = "/tmp/mrl_vocab_txt_XXXXXX",
+				err[256];
+	int			fd = mkstemp(path),
+				i;
+	FILE	   *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	mrl_wordpiece_config cfg;
+	mrl_tokenizer *tok;
+
+	if (f == NULL)
+	{
+		tap(false, "write a temporary vocab.txt");
+		return;
+	}
+	for (i = 0; i < mrl_tokenizer_vocab_size(ref); i++)
+		fprintf(f, "%s\r\n", mrl_tokenizer_id_to_token(ref, i));
+	fclose(f);
+	mrl_wordpiece_config_init(&cfg);
+	tok = mrl_tokenizer_load_vocab_txt(path, &cfg, err, sizeof(err));
+	unlink(path);
+	if (tok == NULL)
+		tap(false, "vocab.txt: %s", err);
+	else
+		check_corpus(tok, find_variant("default"), 0, "vocab.txt with CRLF line ends");
+	tap(tok != NULL && mrl_tokenizer_unk_id(tok) == mrl_tokenizer_unk_id(ref) &&
+		mrl_tokenizer_unk_id(ref) == mrl_tokenizer_token_to_id(ref, "[UNK]", 5),
+		"vocab.txt: [UNK] id %d", tok ? mrl_tokenizer_unk_id(tok) : -1);
+	mrl_tokenizer_free(tok);
+	tok = mrl_tokenizer_load_vocab_txt("/nonexistent/vocab.txt", &cfg, err, sizeof(err));
+	tap(tok == NULL && strstr(err, "could not open") != NULL, "refused: missing vocab.txt (%s)", err);
+}
+
 /* The GGUF path: vocabulary array in phantom-space form, undone. */
 static void
 test_gguf_vocab(void)
@@ -387,6 +423,7 @@ test_gguf_vocab(void)
 	cfg.lowercase = 0;
 	check_gguf(v, n, types, &cfg, "cased", "GGUF vocabulary, lowercase=false");
 
+	test_vocab_txt(ref);
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
