@@ -21,7 +21,7 @@
 #include <string.h>
 
 #define DEFAULT_BATCH_SIZE	32
-#define MAX_BATCH_TOKENS	8192	/* caps work memory for long inputs */
+#define MAX_BATCH_TOKENS	4096	/* caps work memory (BERT-base: ~170 MB) */
 #define MAX_THREADS			256
 #define POOL_LN_EPS			1e-5f	/* torch.nn.functional.layer_norm default */
 
@@ -624,8 +624,8 @@ check_inputs(const mrl_bert_ctx *ctx, const int32_t *const *ids,
 		for (p = 0; p < lens[s]; p++)
 			if (ids[s][p] < 0 || ids[s][p] >= ctx->cfg.n_vocab)
 				return fail(err, errlen, MRL_FWD_EINVAL,
-							"token id %d out of range (vocabulary has %d)",
-							(int) ids[s][p], ctx->cfg.n_vocab);
+							"sequence %d: token id %d out of range (vocabulary has %d)",
+							s, (int) ids[s][p], ctx->cfg.n_vocab);
 	}
 	return MRL_FWD_OK;
 }

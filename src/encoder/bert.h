@@ -95,7 +95,8 @@ typedef struct mrl_embed_options
 	mrl_dims_mode dims_mode;
 	int			normalize;		/* -1 = model default, 0 = off, 1 = L2 */
 	int			pooling;		/* 0 = model default, else mrl_pooling */
-	int			batch_size;		/* sequences per internal batch; 0 = 32 */
+	int			batch_size;		/* sequences per internal batch; 0 = 32 (a
+								 * batch also stops at 4096 tokens) */
 	int			threads;		/* OpenBLAS threads; 0 = 1 */
 	mrl_interrupt_fn interrupt; /* may be NULL */
 	void	   *interrupt_arg;

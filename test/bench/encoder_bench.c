@@ -146,7 +146,7 @@ sgemm_gflops(int m)
 
 	for (s = 0; s < 3; s++)
 		flops += 2.0 * m * shapes[s][0] * shapes[s][1];
-	for (rep = 0; rep < 3; rep++)
+	for (rep = 0; rep < 5; rep++)
 	{
 		t0 = now();
 		for (s = 0; s < 3; s++)

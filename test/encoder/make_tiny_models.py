@@ -8,6 +8,10 @@ Weights come from a fixed-seed xorshift generator in pure Python, so the
 files are byte-identical on every machine and need no numpy or torch.
 
 Usage: make_tiny_models.py OUTDIR   (creates OUTDIR/tiny-bert, OUTDIR/tiny-nomic)
+
+With numpy and gguf_tools.py (the GGUF writer next to this file) available
+it also writes llama.cpp-style GGUF copies OUTDIR/tiny-{bert,nomic}.TYPE.gguf
+for TYPE in GGUF_TYPES (2-D tensors in TYPE, 1-D tensors in F32).
 """
 import json
 import math
@@ -23,6 +27,7 @@ HEADS = 4
 LAYERS = 2
 MAX_POS = 64
 TYPES = 2
+GGUF_TYPES = ["F32", "F16", "Q8_0", "Q4_0", "Q5_1"]
 
 
 class Rng:
@@ -193,6 +198,7 @@ def write_model_dir(path, config, tensors, pooling="mean"):
     """config.json, model.safetensors, tokenizer files, sentence-transformers
     module files."""
     os.makedirs(os.path.join(path, "1_Pooling"), exist_ok=True)
+    os.makedirs(os.path.join(path, "2_Normalize"), exist_ok=True)
     vocab = tiny_vocab()
     with open(os.path.join(path, "vocab.txt"), "w") as f:
         f.write("\n".join(vocab) + "\n")
@@ -212,12 +218,28 @@ def write_model_dir(path, config, tensors, pooling="mean"):
                    "pooling_mode_mean_tokens": pooling == "mean"}, f, indent=2)
 
 
+def write_ggufs(out, name, arch, config, tensors):
+    """GGUF copies of one model at every GGUF_TYPES type (via gguf_tools)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import numpy as np
+    import gguf_tools
+    weights = {n: np.array(v, dtype=np.float32).reshape(shape)
+               for n, shape, v in tensors if not n.startswith("pooler.")}
+    for qtype in GGUF_TYPES:
+        gguf_tools.write_gguf_model(os.path.join(out, "%s.%s.gguf" % (name, qtype)),
+                                    arch, config, weights, qtype)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_tiny_models.py OUTDIR")
     out = sys.argv[1]
-    write_model_dir(os.path.join(out, "tiny-bert"), *bert_model())
-    write_model_dir(os.path.join(out, "tiny-nomic"), *nomic_model())
+    models = [("tiny-bert", "bert", bert_model()), ("tiny-nomic", "nomic-bert", nomic_model())]
+    for name, arch, (config, tensors) in models:
+        write_model_dir(os.path.join(out, name), config, tensors)
+    if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gguf_tools.py")):
+        for name, arch, (config, tensors) in models:
+            write_ggufs(out, name, arch, config, tensors)
 
 
 if __name__ == "__main__":

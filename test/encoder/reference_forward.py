@@ -8,11 +8,15 @@ additive attention mask (the C code packs sequences instead), so agreement
 also checks that padding never leaks into a sequence.
 
 Usage:
-  reference_forward.py MODELDIR...  > expected_forward.json
-Each MODELDIR is a Hugging Face directory made by make_tiny_models.py; the
-output lists the test sequences and, per model and per case (layers,
-pooling, normalisation, Matryoshka dims), the expected vectors.
-Needs Debian's python3-torch (run with /usr/bin/python3).
+  reference_forward.py MODEL...  > expected_forward.json
+Each MODEL is a Hugging Face directory made by make_tiny_models.py, or
+DIR:FILE.gguf for a GGUF copy of that model (config from DIR, weights read
+from the GGUF file and dequantised, so quantised files are checked against
+the reference run on exactly the weights they hold).  The output lists the
+test sequences and, per model (keyed by directory or file base name) and
+per case (layers, pooling, normalisation, Matryoshka dims), the expected
+vectors.  Needs Debian's python3-torch (run with /usr/bin/python3); GGUF
+input also needs numpy and gguf_tools.py (block dequantisers).
 """
 import json
 import math
@@ -50,6 +54,9 @@ CASES = [
     ("nomic_dims64", 0, None, 1, 0, "layernorm"),
 ]
 
+# GGUF copies of a model (same code paths, other weights) get fewer cases.
+GGUF_CASES = ("full", "layers1", "cls")
+
 DTYPES = {"F32": ("f", 4), "F64": ("d", 8)}
 
 
@@ -69,6 +76,64 @@ def load_safetensors(path):
         vals = struct.unpack("<%d%s" % ((e - b) // size, fmt), data[base + b:base + e])
         out[name] = torch.tensor(vals, dtype=torch.float64).reshape(info["shape"])
     return out
+
+
+def load_gguf(path, hf_names):
+    """Reads a GGUF v2/v3 file (format: encoder.md 1.1) and returns its
+    tensors dequantised to float64, under the Hugging Face names hf_names."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import numpy as np
+    import gguf_tools
+    with open(path, "rb") as f:
+        data = f.read()
+    pos = [0]
+
+    def take(fmt):
+        v = struct.unpack_from("<" + fmt, data, pos[0])
+        pos[0] += struct.calcsize("<" + fmt)
+        return v[0]
+
+    def string():
+        n = take("Q")
+        pos[0] += n
+        return data[pos[0] - n:pos[0]].decode()
+
+    sizes = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "B",
+             10: "Q", 11: "q", 12: "d"}
+
+    def value(vtype):
+        if vtype == 8:
+            return string()
+        if vtype == 9:
+            et, n = take("I"), take("Q")
+            return [value(et) for _ in range(n)]
+        return take(sizes[vtype])
+
+    assert data[:4] == b"GGUF"
+    pos[0] = 4
+    take("I")
+    n_tensors, n_kv = take("Q"), take("Q")
+    kv = {}
+    for _ in range(n_kv):
+        key = string()
+        kv[key] = value(take("I"))
+    infos = []
+    for _ in range(n_tensors):
+        name = string()
+        ne = [take("Q") for _ in range(take("I"))]
+        infos.append((name, ne, take("I"), take("Q")))
+    align = kv.get("general.alignment", 32)
+    start = -(-pos[0] // align) * align
+    type_names = {v[0]: (k, v[1], v[2]) for k, v in gguf_tools.TYPES.items()}
+    by_name = {}
+    for name, ne, tid, off in infos:
+        tname, blck, bsize = type_names[tid]
+        n = int(np.prod(ne))
+        raw = data[start + off:start + off + n // blck * bsize]
+        vals = gguf_tools.dequantize(tname, raw).astype(np.float64)
+        by_name[name] = torch.from_numpy(vals.copy()).reshape(list(reversed(ne)))
+    return {hf: by_name[gguf_tools.gguf_name(hf)] for hf in hf_names
+            if not hf.startswith("pooler.")}
 
 
 def layer_norm(x, w, b, eps):
@@ -206,17 +271,24 @@ def write_json(obj, out, indent=""):
 def main():
     seqs = test_sequences()
     result = {"sequences": seqs, "models": {}}
-    for d in sys.argv[1:]:
+    for spec in sys.argv[1:]:
+        d, _, gguf = spec.partition(":")
         with open(os.path.join(d, "config.json")) as f:
             cfg = json.load(f)
         t = load_safetensors(os.path.join(d, "model.safetensors"))
+        model = os.path.basename(os.path.normpath(d))
+        if gguf:
+            t = load_gguf(gguf, list(t))
+            model = os.path.basename(gguf)
         cases = []
         for name, layers, pooling, normalize, dims, mode in CASES:
+            if gguf and name not in GGUF_CASES:
+                continue
             v = embed(cfg, t, seqs, layers, pooling, normalize, dims, mode)
             cases.append({"name": name, "layers": layers, "pooling": pooling or "model",
                           "normalize": normalize, "dims": dims, "dims_mode": mode,
                           "vectors": [[float("%.9g" % x) for x in row] for row in v.tolist()]})
-        result["models"][os.path.basename(os.path.normpath(d))] = {"cases": cases}
+        result["models"][model] = {"cases": cases}
     write_json(result, sys.stdout)
 
 
