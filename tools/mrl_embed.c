@@ -106,17 +106,39 @@ parse_args(int argc, char **argv, cli_options *o)
 	{
 		switch (c)
 		{
-			case 'i': o->ids_input = 1; break;
-			case 'p': o->prefix = optarg; break;
-			case 'd': o->embed.dims = parse_int("--dims", optarg, 1, INT_MAX); break;
-			case 'N': o->embed.dims_mode = MRL_DIMS_LAYERNORM; break;
-			case 'l': o->embed.layers = parse_int("--layers", optarg, 1, INT_MAX); break;
-			case 'n': o->embed.normalize = 0; break;
-			case 'L': o->embed.normalize = 1; break;
-			case 'm': o->max_len = parse_int("--max-len", optarg, 1, INT_MAX); break;
-			case 'b': o->batch = parse_int("--batch", optarg, 1, 4096); break;
-			case 't': o->embed.threads = parse_int("--threads", optarg, 1, 256); break;
-			case 'c': o->cache_dir = optarg; break;
+			case 'i':
+				o->ids_input = 1;
+				break;
+			case 'p':
+				o->prefix = optarg;
+				break;
+			case 'd':
+				o->embed.dims = parse_int("--dims", optarg, 1, INT_MAX);
+				break;
+			case 'N':
+				o->embed.dims_mode = MRL_DIMS_LAYERNORM;
+				break;
+			case 'l':
+				o->embed.layers = parse_int("--layers", optarg, 1, INT_MAX);
+				break;
+			case 'n':
+				o->embed.normalize = 0;
+				break;
+			case 'L':
+				o->embed.normalize = 1;
+				break;
+			case 'm':
+				o->max_len = parse_int("--max-len", optarg, 1, INT_MAX);
+				break;
+			case 'b':
+				o->batch = parse_int("--batch", optarg, 1, 4096);
+				break;
+			case 't':
+				o->embed.threads = parse_int("--threads", optarg, 1, 256);
+				break;
+			case 'c':
+				o->cache_dir = optarg;
+				break;
 			case 'P':
 				if (strcmp(optarg, "mean") == 0)
 					o->embed.pooling = MRL_POOL_MEAN;
@@ -128,8 +150,12 @@ parse_args(int argc, char **argv, cli_options *o)
 					exit(2);
 				}
 				break;
-			case 'h': usage(stdout); exit(0);
-			default: usage(stderr); exit(2);
+			case 'h':
+				usage(stdout);
+				exit(0);
+			default:
+				usage(stderr);
+				exit(2);
 		}
 	}
 	if (optind != argc - 1)
@@ -257,6 +283,58 @@ print_vectors(const float *v, int n, int dim)
 	}
 }
 
+/* Token ids of one input line (prefix + text, or literal ids); 0 or -1. */
+static int
+encode_line(const cli_options *o, const mrl_tokenizer *tok, int max_len,
+			const char *line, size_t len, long lineno, mrl_encoding *enc)
+{
+	size_t		plen = o->prefix ? strlen(o->prefix) : 0;
+	char		err[512];
+	char	   *text;
+	int			n;
+
+	if (o->ids_input)
+		return parse_ids(line, enc, lineno);
+	if (!(text = malloc(plen + len + 1)))
+	{
+		fprintf(stderr, "mrl_embed: out of memory\n");
+		return -1;
+	}
+	memcpy(text, o->prefix ? o->prefix : "", plen);
+	memcpy(text + plen, line, len + 1);
+	n = mrl_tokenizer_encode(tok, text, plen + len, max_len, enc, err, sizeof(err));
+	free(text);
+	if (n < 0)
+		fprintf(stderr, "mrl_embed: line %ld: %s\n", lineno, err);
+	return n < 0 ? -1 : 0;
+}
+
+/* Embeds the lines collected in b and prints their vectors; 0 or -1. */
+static int
+flush_batch(mrl_bert_ctx *ctx, const cli_options *o, batch *b, float *out,
+			int dim, long lineno)
+{
+	char		err[512];
+	int			i;
+
+	for (i = 0; i < b->n; i++)
+	{
+		b->ids[i] = b->enc[i].ids;
+		b->lens[i] = b->enc[i].n;
+	}
+	if (mrl_bert_embed(ctx, (const int32_t *const *) b->ids, b->lens, b->n,
+					   &o->embed, out, err, sizeof(err)) != MRL_FWD_OK)
+	{
+		/* sequence i of the message is line (first line of batch) + i */
+		fprintf(stderr, "mrl_embed: batch from line %ld: %s\n",
+				lineno - b->n + 1, err);
+		return -1;
+	}
+	print_vectors(out, b->n, dim);
+	b->n = 0;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,8 +345,7 @@ main(int argc, char **argv)
 	mrl_bert_ctx *ctx;
 	batch		b;
 	char		err[512] = "";
-	char	   *line = NULL,
-			   *text = NULL;
+	char	   *line = NULL;
 	size_t		linecap = 0;
 	ssize_t		len;
 	long		lineno = 0;
@@ -297,6 +374,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	max_len = o.max_len && o.max_len < model->config.n_ctx ? o.max_len : model->config.n_ctx;
+	b.n = 0;
 	b.ids = calloc(o.batch, sizeof(int32_t *));
 	b.lens = calloc(o.batch, sizeof(int));
 	b.enc = calloc(o.batch, sizeof(mrl_encoding));
@@ -306,59 +384,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "mrl_embed: out of memory\n");
 		return 1;
 	}
-	b.n = 0;
-	for (;;)
+	while (rc == 0 && (len = getline(&line, &linecap, stdin)) >= 0)
 	{
-		len = getline(&line, &linecap, stdin);
-		if (len >= 0)
-		{
-			mrl_encoding *enc = &b.enc[b.n];
-
-			lineno++;
-			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-				line[--len] = '\0';
-			if (o.ids_input)
-				rc = parse_ids(line, enc, lineno);
-			else
-			{
-				size_t		plen = o.prefix ? strlen(o.prefix) : 0;
-
-				free(text);
-				if (!(text = malloc(plen + len + 1)))
-					rc = -1;
-				else
-				{
-					memcpy(text, o.prefix ? o.prefix : "", plen);
-					memcpy(text + plen, line, len + 1);
-					rc = mrl_tokenizer_encode(tok, text, plen + len, max_len, enc,
-											  err, sizeof(err)) < 0 ? -1 : 0;
-					if (rc)
-						fprintf(stderr, "mrl_embed: line %ld: %s\n", lineno, err);
-				}
-			}
-			if (rc)
-				break;
-			b.ids[b.n] = enc->ids;
-			b.lens[b.n] = enc->n;
-			b.n++;
-		}
-		if (b.n > 0 && (b.n == o.batch || len < 0))
-		{
-			rc = mrl_bert_embed(ctx, (const int32_t *const *) b.ids, b.lens, b.n,
-								&o.embed, out, err, sizeof(err));
-			if (rc)
-			{
-				/* sequence i of the message is line first + i */
-				fprintf(stderr, "mrl_embed: batch from line %ld: %s\n",
-						lineno - b.n + 1, err);
-				break;
-			}
-			print_vectors(out, b.n, dim);
-			b.n = 0;
-		}
-		if (len < 0)
-			break;
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		rc = encode_line(&o, tok, max_len, line, len, lineno, &b.enc[b.n]);
+		if (rc == 0 && ++b.n == o.batch)
+			rc = flush_batch(ctx, &o, &b, out, dim, lineno);
 	}
+	if (rc == 0 && b.n > 0)
+		rc = flush_batch(ctx, &o, &b, out, dim, lineno);
+
 	for (i = 0; i < o.batch; i++)
 		mrl_encoding_free(&b.enc[i]);
 	free(b.enc);
@@ -366,7 +403,6 @@ main(int argc, char **argv)
 	free(b.lens);
 	free(out);
 	free(line);
-	free(text);
 	mrl_bert_ctx_free(ctx);
 	mrl_tokenizer_free(tok);
 	mrl_model_free(model);
