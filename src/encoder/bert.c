@@ -21,7 +21,9 @@
 #include <string.h>
 
 #define DEFAULT_BATCH_SIZE	32
-#define MAX_BATCH_TOKENS	4096	/* caps work memory (BERT-base: ~170 MB) */
+#define MAX_BATCH_TOKENS	4096	/* caps work memory (BERT-base: ~70 MB) */
+#define FFN_ROWS			256		/* FFN rows per chunk: keeps n_ff-wide
+										 * intermediates small and in cache */
 #define MAX_THREADS			256
 #define POOL_LN_EPS			1e-5f	/* torch.nn.functional.layer_norm default */
 
@@ -38,8 +40,8 @@ struct mrl_bert_ctx
 	float	   *qkv;			/* [T][3d] queries, keys, values */
 	float	   *attn;			/* [T][d] attention output, heads side by side */
 	float	   *proj;			/* [T][d] output of a projection back to d */
-	float	   *up;				/* [T][n_ff] FFN up (and activation) */
-	float	   *gate;			/* [T][n_ff] nomic FFN gate */
+	float	   *up;				/* [FFN_ROWS][n_ff] FFN up (and activation) */
+	float	   *gate;			/* [FFN_ROWS][n_ff] nomic FFN gate */
 	float	   *scores;			/* [len][len] one head's attention matrix */
 	float	   *rope_cos;		/* [len][head_dim/2] nomic rotary tables */
 	float	   *rope_sin;
@@ -239,8 +241,8 @@ reserve_buffers(mrl_bert_ctx *ctx, size_t n_tokens, int max_len)
 	ctx->qkv = alloc_floats(n_tokens * 3 * d);
 	ctx->attn = alloc_floats(n_tokens * d);
 	ctx->proj = alloc_floats(n_tokens * d);
-	ctx->up = alloc_floats(n_tokens * ff);
-	ctx->gate = nomic ? alloc_floats(n_tokens * ff) : NULL;
+	ctx->up = alloc_floats(FFN_ROWS * ff);
+	ctx->gate = nomic ? alloc_floats(FFN_ROWS * ff) : NULL;
 	ctx->scores = alloc_floats((size_t) max_len * max_len);
 	ctx->rope_cos = nomic ? alloc_floats((size_t) max_len * ctx->head_dim / 2) : NULL;
 	ctx->rope_sin = nomic ? alloc_floats((size_t) max_len * ctx->head_dim / 2) : NULL;
@@ -466,13 +468,41 @@ self_attention(mrl_bert_ctx *ctx, const int *lens, int n_seq)
 	}
 }
 
+/*
+ * proj = FFN(x) for all rows, FFN_ROWS at a time: bert up + GELU + down,
+ * nomic down(silu(gate x) * up x).
+ */
+static void
+feed_forward(mrl_bert_ctx *ctx, const mrl_bert_layer *l, int n_tok)
+{
+	int			d = ctx->cfg.n_embd;
+	int			ff = ctx->cfg.n_ff;
+	int			r0;
+
+	for (r0 = 0; r0 < n_tok; r0 += FFN_ROWS)
+	{
+		int			rows = n_tok - r0 < FFN_ROWS ? n_tok - r0 : FFN_ROWS;
+		const float *x = ctx->x + (size_t) r0 * d;
+
+		linear(x, rows, d, l->ffn_up_w, ff, ctx->up, ff);
+		if (ctx->cfg.arch == MRL_ARCH_NOMIC_BERT)
+		{
+			add_bias(ctx->up, rows, ff, ff, l->ffn_up_b);
+			linear(x, rows, d, l->ffn_gate_w, ff, ctx->gate, ff);
+			mrl_vec_swiglu(ctx->up, ctx->gate, (size_t) rows * ff);
+		}
+		else
+			mrl_vec_bias_gelu(ctx->up, rows, ff, l->ffn_up_b);
+		linear(ctx->up, rows, ff, l->ffn_down_w, d, ctx->proj + (size_t) r0 * d, d);
+	}
+}
+
 /* One post-LN encoder layer over the packed batch. */
 static void
 encoder_layer(mrl_bert_ctx *ctx, const mrl_bert_layer *l, const int *lens,
 			  int n_seq, int n_tok)
 {
 	int			d = ctx->cfg.n_embd;
-	int			ff = ctx->cfg.n_ff;
 	float		eps = ctx->cfg.norm_eps;
 
 	project_qkv(ctx, l, n_tok);
@@ -482,17 +512,7 @@ encoder_layer(mrl_bert_ctx *ctx, const mrl_bert_layer *l, const int *lens,
 	linear(ctx->attn, n_tok, d, l->wo, d, ctx->proj, d);
 	residual_layernorm(ctx->x, ctx->proj, l->bo, n_tok, d,
 					   l->attn_norm_w, l->attn_norm_b, eps);
-
-	linear(ctx->x, n_tok, d, l->ffn_up_w, ff, ctx->up, ff);
-	if (ctx->cfg.arch == MRL_ARCH_NOMIC_BERT)
-	{
-		add_bias(ctx->up, n_tok, ff, ff, l->ffn_up_b);
-		linear(ctx->x, n_tok, d, l->ffn_gate_w, ff, ctx->gate, ff);
-		mrl_vec_swiglu(ctx->up, ctx->gate, (size_t) n_tok * ff);
-	}
-	else
-		mrl_vec_bias_gelu(ctx->up, n_tok, ff, l->ffn_up_b);
-	linear(ctx->up, n_tok, ff, l->ffn_down_w, d, ctx->proj, d);
+	feed_forward(ctx, l, n_tok);
 	residual_layernorm(ctx->x, ctx->proj, l->ffn_down_b, n_tok, d,
 					   l->ffn_norm_w, l->ffn_norm_b, eps);
 }

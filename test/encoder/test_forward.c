@@ -166,24 +166,32 @@ run(mrl_bert_ctx *ctx, const seqs *s, int first, int n,
 	return out;
 }
 
-/* Batched (several batch sizes) must equal one-by-one embedding. */
+/*
+ * Batched must equal one-by-one embedding.  The sequences are repeated
+ * REPEAT times so that a batch also spans several FFN row chunks.
+ */
 static void
 check_batching(const char *model, mrl_bert_ctx *ctx, const seqs *s)
 {
+	enum
+	{
+		REPEAT = 5
+	};
 	mrl_embed_options o;
+	seqs		many;
+	int			batch_sizes[3] = {2, 8, REPEAT * MAX_SEQS};
 	int			d,
-				rc,
+				rc = 0,
 				rc2,
-				bs,
-				i,
-				j;
+				n_tok = 0,
+				b,
+				i;
 	float	   *single;
 
 	mrl_embed_options_init(&o);
 	o.normalize = 0;
 	d = mrl_bert_out_dim(ctx, &o);
 	single = calloc((size_t) s->n * d, sizeof(float));
-	rc = 0;
 	for (i = 0; i < s->n; i++)
 	{
 		float	   *one = run(ctx, s, i, 1, &o, &rc2);
@@ -192,27 +200,34 @@ check_batching(const char *model, mrl_bert_ctx *ctx, const seqs *s)
 		rc |= rc2;
 		free(one);
 	}
-	for (bs = 2; bs <= 32; bs *= 4)
+	many.n = REPEAT * s->n < MAX_SEQS ? REPEAT * s->n : MAX_SEQS;
+	for (i = 0; i < many.n; i++)
+	{
+		many.ids[i] = s->ids[i % s->n];
+		many.lens[i] = s->lens[i % s->n];
+		n_tok += many.lens[i];
+	}
+	for (b = 0; b < 3; b++)
 	{
 		float	   *all;
 		double		maxdiff = 0;
 		int			identical = 1;
 
-		o.batch_size = bs;
-		all = run(ctx, s, 0, s->n, &o, &rc2);
-		for (i = 0; i < s->n * d; i++)
+		o.batch_size = batch_sizes[b];
+		all = run(ctx, &many, 0, many.n, &o, &rc2);
+		for (i = 0; i < many.n * d; i++)
 		{
-			double		diff = fabs(all[i] - single[i]);
+			double		diff = fabs(all[i] - single[i % (s->n * d)]);
 
 			maxdiff = diff > maxdiff ? diff : maxdiff;
-			identical &= all[i] == single[i];
+			identical &= all[i] == single[i % (s->n * d)];
 		}
 		ok(rc == 0 && rc2 == 0 && maxdiff <= 1e-5,
-		   "%s: batch size %d equals one-by-one (max abs diff %.2e, %s)",
-		   model, bs, maxdiff, identical ? "bit-identical" : "not bit-identical");
+		   "%s: %d sequences (%d tokens) in batches of %d equal one-by-one (max abs diff %.2e, %s)",
+		   model, many.n, n_tok, o.batch_size, maxdiff,
+		   identical ? "bit-identical" : "not bit-identical");
 		free(all);
 	}
-	(void) j;
 	free(single);
 }
 
