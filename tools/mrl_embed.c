@@ -283,10 +283,35 @@ print_vectors(const float *v, int n, int dim)
 	}
 }
 
+/*
+ * Static models take the word pieces only: drop the [CLS]/[SEP] the
+ * tokenizer adds (when the model says so) and, for model2vec, [UNK] ids.
+ */
+static void
+filter_static_ids(const mrl_model *m, const mrl_tokenizer *tok, mrl_encoding *enc)
+{
+	int32_t		unk = mrl_tokenizer_token_to_id(tok, "[UNK]", 5);
+	int			first = 0,
+				end = enc->n,
+				i,
+				n = 0;
+
+	if (!m->add_special_tokens && mrl_tokenizer_num_special(tok) == 2 && enc->n >= 2)
+	{
+		first = 1;
+		end = enc->n - 1;
+	}
+	for (i = first; i < end; i++)
+		if (!(m->drop_unk && enc->ids[i] == unk))
+			enc->ids[n++] = enc->ids[i];
+	enc->n = n;
+}
+
 /* Token ids of one input line (prefix + text, or literal ids); 0 or -1. */
 static int
-encode_line(const cli_options *o, const mrl_tokenizer *tok, int max_len,
-			const char *line, size_t len, long lineno, mrl_encoding *enc)
+encode_line(const cli_options *o, const mrl_model *m, const mrl_tokenizer *tok,
+			int max_len, const char *line, size_t len, long lineno,
+			mrl_encoding *enc)
 {
 	size_t		plen = o->prefix ? strlen(o->prefix) : 0;
 	char		err[512];
@@ -305,8 +330,13 @@ encode_line(const cli_options *o, const mrl_tokenizer *tok, int max_len,
 	n = mrl_tokenizer_encode(tok, text, plen + len, max_len, enc, err, sizeof(err));
 	free(text);
 	if (n < 0)
+	{
 		fprintf(stderr, "mrl_embed: line %ld: %s\n", lineno, err);
-	return n < 0 ? -1 : 0;
+		return -1;
+	}
+	if (m->config.arch == MRL_ARCH_STATIC)
+		filter_static_ids(m, tok, enc);
+	return 0;
 }
 
 /* Embeds the lines collected in b and prints their vectors; 0 or -1. */
@@ -373,7 +403,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "mrl_embed: --dims must be at most %d\n", model->config.n_embd);
 		return 2;
 	}
-	max_len = o.max_len && o.max_len < model->config.n_ctx ? o.max_len : model->config.n_ctx;
+	max_len = model->config.n_ctx;	/* 0 (no limit) for static models */
+	if (o.max_len && (max_len == 0 || o.max_len < max_len))
+		max_len = o.max_len;
 	b.n = 0;
 	b.ids = calloc(o.batch, sizeof(int32_t *));
 	b.lens = calloc(o.batch, sizeof(int));
@@ -389,7 +421,7 @@ main(int argc, char **argv)
 		lineno++;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
-		rc = encode_line(&o, tok, max_len, line, len, lineno, &b.enc[b.n]);
+		rc = encode_line(&o, model, tok, max_len, line, len, lineno, &b.enc[b.n]);
 		if (rc == 0 && ++b.n == o.batch)
 			rc = flush_batch(ctx, &o, &b, out, dim, lineno);
 	}

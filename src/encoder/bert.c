@@ -9,6 +9,7 @@
  * LayerNorm blocks), see /work/shared/reference/encoder.md section 1.6.
  */
 #include "bert.h"
+#include "train.h"
 #include "vecmath.h"
 
 #include <cblas.h>
@@ -45,7 +46,7 @@ struct mrl_bert_ctx
 	float	   *scores;			/* [len][len] one head's attention matrix */
 	float	   *rope_cos;		/* [len][head_dim/2] nomic rotary tables */
 	float	   *rope_sin;
-	float	   *pooled;			/* [d] */
+	float	   *pooled;			/* [d], allocated with the context */
 };
 
 /* Writes a printf-style message into the caller's error buffer. */
@@ -79,6 +80,15 @@ mrl_embed_options_init(mrl_embed_options *opts)
 static int
 check_config(const mrl_bert_config *c, char *err, size_t errlen)
 {
+	if (c->arch == MRL_ARCH_STATIC)
+	{
+		if (c->n_embd < 1 || c->n_embd > 65536 || c->n_vocab < 1 ||
+			c->n_ctx < 0 || c->pooling != MRL_POOL_MEAN)
+			return fail(err, errlen, MRL_FWD_EINVAL,
+						"forward pass: bad static model (embd %d, vocab %d, pooling %d)",
+						c->n_embd, c->n_vocab, (int) c->pooling);
+		return MRL_FWD_OK;
+	}
 	if (c->arch != MRL_ARCH_BERT && c->arch != MRL_ARCH_NOMIC_BERT)
 		return fail(err, errlen, MRL_FWD_EINVAL,
 					"forward pass: unsupported architecture %d", (int) c->arch);
@@ -112,6 +122,9 @@ check_weights(const mrl_bert_config *c, const mrl_bert_weights *w,
 {
 	int			i;
 
+	if (c->arch == MRL_ARCH_STATIC)
+		return w->tok_embd ? MRL_FWD_OK :
+			fail(err, errlen, MRL_FWD_EINVAL, "forward pass: missing token embeddings");
 	if (!w->tok_embd || !w->embd_norm_w || !w->layers)
 		return fail(err, errlen, MRL_FWD_EINVAL,
 					"forward pass: missing token embeddings or embedding norm");
@@ -133,6 +146,15 @@ check_weights(const mrl_bert_config *c, const mrl_bert_weights *w,
 						"forward pass: layer %d is missing a weight tensor", i);
 	}
 	return MRL_FWD_OK;
+}
+
+/* malloc of n floats, NULL on overflow. */
+static float *
+alloc_floats(size_t n)
+{
+	if (n == 0 || n > SIZE_MAX / sizeof(float))
+		return NULL;
+	return malloc(n * sizeof(float));
 }
 
 mrl_bert_ctx *
@@ -157,7 +179,13 @@ mrl_bert_ctx_create(const mrl_bert_config *cfg, const mrl_bert_weights *w,
 	}
 	ctx->cfg = *cfg;
 	ctx->w = w;
-	ctx->head_dim = cfg->n_embd / cfg->n_head;
+	ctx->head_dim = cfg->n_head > 0 ? cfg->n_embd / cfg->n_head : 0;
+	if (!(ctx->pooled = alloc_floats(cfg->n_embd)))
+	{
+		free(ctx);
+		fail(err, errlen, MRL_FWD_ENOMEM, "forward pass: out of memory");
+		return NULL;
+	}
 	return ctx;
 }
 
@@ -174,9 +202,8 @@ free_buffers(mrl_bert_ctx *ctx)
 	free(ctx->scores);
 	free(ctx->rope_cos);
 	free(ctx->rope_sin);
-	free(ctx->pooled);
 	ctx->x = ctx->qkv = ctx->attn = ctx->proj = ctx->up = ctx->gate = NULL;
-	ctx->scores = ctx->rope_cos = ctx->rope_sin = ctx->pooled = NULL;
+	ctx->scores = ctx->rope_cos = ctx->rope_sin = NULL;
 	ctx->cap_tokens = 0;
 	ctx->cap_len = 0;
 }
@@ -187,16 +214,8 @@ mrl_bert_ctx_free(mrl_bert_ctx *ctx)
 	if (!ctx)
 		return;
 	free_buffers(ctx);
+	free(ctx->pooled);
 	free(ctx);
-}
-
-/* malloc of n floats, NULL on overflow. */
-static float *
-alloc_floats(size_t n)
-{
-	if (n == 0 || n > SIZE_MAX / sizeof(float))
-		return NULL;
-	return malloc(n * sizeof(float));
 }
 
 /* Fills the rotary cos/sin tables: angle p * theta^(-2i/head_dim). */
@@ -246,9 +265,8 @@ reserve_buffers(mrl_bert_ctx *ctx, size_t n_tokens, int max_len)
 	ctx->scores = alloc_floats((size_t) max_len * max_len);
 	ctx->rope_cos = nomic ? alloc_floats((size_t) max_len * ctx->head_dim / 2) : NULL;
 	ctx->rope_sin = nomic ? alloc_floats((size_t) max_len * ctx->head_dim / 2) : NULL;
-	ctx->pooled = alloc_floats(d);
 	if (!ctx->x || !ctx->qkv || !ctx->attn || !ctx->proj || !ctx->up ||
-		!ctx->scores || !ctx->pooled ||
+		!ctx->scores ||
 		(nomic && (!ctx->gate || !ctx->rope_cos || !ctx->rope_sin)))
 	{
 		free_buffers(ctx);
@@ -535,6 +553,26 @@ l2_normalize(float *v, int n)
 	}
 }
 
+/*
+ * Writes the final form of pooled vector v (clobbered) to out: nomic's
+ * LayerNorm + truncate + L2, or truncate + optional L2.
+ */
+static void
+finish_vector(const mrl_bert_ctx *ctx, const mrl_embed_options *o,
+			  float *v, int out_dim, float *out)
+{
+	int			normalize = o->normalize >= 0 ? o->normalize : ctx->cfg.normalize;
+
+	if (o->dims_mode == MRL_DIMS_LAYERNORM)
+	{
+		layernorm_row(v, ctx->cfg.n_embd, NULL, NULL, POOL_LN_EPS);
+		l2_normalize(v, out_dim);
+	}
+	else if (normalize)
+		l2_normalize(v, out_dim);
+	memcpy(out, v, out_dim * sizeof(float));
+}
+
 /* Pools each sequence's rows of x and writes the final vectors to out. */
 static void
 pool_outputs(mrl_bert_ctx *ctx, const int *lens, int n_seq,
@@ -542,7 +580,6 @@ pool_outputs(mrl_bert_ctx *ctx, const int *lens, int n_seq,
 {
 	int			d = ctx->cfg.n_embd;
 	int			pooling = o->pooling ? o->pooling : (int) ctx->cfg.pooling;
-	int			normalize = o->normalize >= 0 ? o->normalize : ctx->cfg.normalize;
 	const float *x = ctx->x;
 	float	   *v = ctx->pooled;
 	int			s,
@@ -562,14 +599,7 @@ pool_outputs(mrl_bert_ctx *ctx, const int *lens, int n_seq,
 			for (j = 0; j < d; j++)
 				v[j] /= lens[s];
 		}
-		if (o->dims_mode == MRL_DIMS_LAYERNORM)
-		{
-			layernorm_row(v, d, NULL, NULL, POOL_LN_EPS);
-			l2_normalize(v, out_dim);
-		}
-		else if (normalize)
-			l2_normalize(v, out_dim);
-		memcpy(out + (size_t) s * out_dim, v, out_dim * sizeof(float));
+		finish_vector(ctx, o, v, out_dim, out + (size_t) s * out_dim);
 	}
 }
 
@@ -581,6 +611,17 @@ embed_batch(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 {
 	int			i;
 
+	if (ctx->cfg.arch == MRL_ARCH_STATIC)
+	{
+		/* a static model is just the mean of its token rows */
+		for (i = 0; i < n_seq; i++)
+		{
+			mrl_static_pool(ctx->w->tok_embd, ctx->cfg.n_embd, ids[i], lens[i],
+							ctx->pooled);
+			finish_vector(ctx, o, ctx->pooled, out_dim, out + (size_t) i * out_dim);
+		}
+		return MRL_FWD_OK;
+	}
 	if (reserve_buffers(ctx, n_tok, max_len) != MRL_FWD_OK)
 		return MRL_FWD_ENOMEM;
 	embed_tokens(ctx, ids, lens, n_seq);
@@ -607,6 +648,9 @@ static int
 check_options(const mrl_bert_ctx *ctx, const mrl_embed_options *o,
 			  char *err, size_t errlen)
 {
+	if (ctx->cfg.arch == MRL_ARCH_STATIC && (o->layers != 0 || o->pooling == MRL_POOL_CLS))
+		return fail(err, errlen, MRL_FWD_EINVAL,
+					"a static model has no layers and only mean pooling");
 	if (o->layers < 0 || o->layers > ctx->cfg.n_layer)
 		return fail(err, errlen, MRL_FWD_EINVAL,
 					"layers must be between 1 and %d", ctx->cfg.n_layer);
@@ -630,16 +674,19 @@ static int
 check_inputs(const mrl_bert_ctx *ctx, const int32_t *const *ids,
 			 const int *lens, int n_seq, char *err, size_t errlen)
 {
+	int			is_static = ctx->cfg.arch == MRL_ARCH_STATIC;
+	int			min_len = is_static ? 0 : 1;
+	int			max_len = is_static && ctx->cfg.n_ctx == 0 ? INT_MAX : ctx->cfg.n_ctx;
 	int			s,
 				p;
 
 	for (s = 0; s < n_seq; s++)
 	{
-		if (lens[s] < 1 || lens[s] > ctx->cfg.n_ctx)
+		if (lens[s] < min_len || lens[s] > max_len)
 			return fail(err, errlen, MRL_FWD_EINVAL,
-						"sequence %d has %d tokens; the model takes 1 to %d",
-						s, lens[s], ctx->cfg.n_ctx);
-		if (!ids[s])
+						"sequence %d has %d tokens; the model takes %d to %d",
+						s, lens[s], min_len, max_len);
+		if (!ids[s] && lens[s] > 0)
 			return fail(err, errlen, MRL_FWD_EINVAL, "sequence %d has no tokens", s);
 		for (p = 0; p < lens[s]; p++)
 			if (ids[s][p] < 0 || ids[s][p] >= ctx->cfg.n_vocab)
@@ -686,7 +733,7 @@ mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 			return fail(err, errlen, MRL_FWD_EINTERRUPTED, "interrupted");
 		/* take sequences while the batch has room (always at least one) */
 		while (s0 + n < n_seq && n < batch_size &&
-			   (n == 0 || n_tok + lens[s0 + n] <= MAX_BATCH_TOKENS))
+			   (n == 0 || (int64_t) n_tok + lens[s0 + n] <= MAX_BATCH_TOKENS))
 		{
 			n_tok += lens[s0 + n];
 			if (lens[s0 + n] > max_len)

@@ -69,7 +69,9 @@ typedef struct mrl_bert_weights
 /*
  * The forward pass (bert.c).  A context binds a config and its weights (both
  * owned by the caller and left untouched) and keeps the work buffers between
- * calls.  mrl_bert_embed() embeds a batch of token-id sequences.
+ * calls.  mrl_bert_embed() embeds a batch of token-id sequences: bert and
+ * nomic-bert run the encoder; static models average their token rows (the
+ * caller drops [CLS]/[SEP]/[UNK] first when the model wants that).
  */
 
 /* Error codes returned by the forward pass (0 = success). */
@@ -118,8 +120,10 @@ extern int	mrl_bert_out_dim(const mrl_bert_ctx *ctx, const mrl_embed_options *op
 
 /*
  * Embeds n_seq sequences: seq i is ids[i][0 .. lens[i]-1], each length in
- * 1..n_ctx.  out receives n_seq rows of mrl_bert_out_dim() floats.  Returns
- * MRL_FWD_OK or an error code with a message in err.
+ * 1..n_ctx (static models: 0..n_ctx, no limit when n_ctx is 0; an empty
+ * sequence gives a zero vector).  out receives n_seq rows of
+ * mrl_bert_out_dim() floats.  Returns MRL_FWD_OK or an error code with a
+ * message in err.  Not thread-safe per context (one context per thread).
  */
 extern int	mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids,
 						   const int *lens, int n_seq,

@@ -10,6 +10,7 @@ compares its output with the PyTorch reference vectors in EXPECTED.json
 import json
 import math
 import os
+import struct
 import subprocess
 import sys
 
@@ -89,6 +90,21 @@ def main():
     rc2, id_rows, _ = run(cli, bert, ["--ids"], ids(["search", "_", "query", ":", "hello"]))
     tap.ok(rc1 == 0 and rc2 == 0 and len(text_rows) == 1 and text_rows == id_rows,
            "--prefix is tokenized with the line %s" % err.strip())
+
+    # A static model: the normalised mean of the word pieces' rows, without
+    # [CLS]/[SEP], computed here straight from the safetensors file.
+    static = os.path.join(models, "tiny-static")
+    with open(os.path.join(static, "model.safetensors"), "rb") as f:
+        data = f.read()
+    hlen = struct.unpack("<Q", data[:8])[0]
+    info = json.loads(data[8:8 + hlen])["embeddings"]
+    dim = info["shape"][1]
+    table = struct.unpack("<%df" % ((len(data) - 8 - hlen) // 4), data[8 + hlen:])
+    mean = [sum(table[vocab[w] * dim + j] for w in ("the", "cat", "sat")) / 3 for j in range(dim)]
+    rc, rows, err = run(cli, static, [], "The cat sat\n")
+    c, r = compare(rows, [mean])
+    tap.ok(rc == 0 and c >= COS_MIN, "static model: mean of the word-piece rows, cosine %.9f %s"
+           % (c, err.strip()))
 
     rc, rows, err = run(cli, bert, ["--ids"], "101 5 102\n101 200 102\n")
     tap.ok(rc != 0 and "out of range" in err, "token id out of range fails: %s" % err.strip())

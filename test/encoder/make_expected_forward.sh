@@ -7,7 +7,7 @@ D=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 /usr/bin/python3 "$D/make_tiny_models.py" "$T"
-args=("$T/tiny-bert" "$T/tiny-nomic")
+args=("$T/tiny-bert" "$T/tiny-nomic" "$T/tiny-static")
 for m in bert nomic; do
 	for f in "$T"/tiny-$m.*.gguf; do
 		args+=("$T/tiny-$m:$f")

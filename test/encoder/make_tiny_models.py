@@ -7,7 +7,10 @@ runs: `bert` (HF BertModel names) and `nomic-bert` (HF NomicBertModel names).
 Weights come from a fixed-seed xorshift generator in pure Python, so the
 files are byte-identical on every machine and need no numpy or torch.
 
-Usage: make_tiny_models.py OUTDIR   (creates OUTDIR/tiny-bert, OUTDIR/tiny-nomic)
+Also a model2vec-style static model (mean of token-embedding rows).
+
+Usage: make_tiny_models.py OUTDIR
+  (creates OUTDIR/tiny-bert, OUTDIR/tiny-nomic, OUTDIR/tiny-static)
 
 With numpy and gguf_tools.py (the GGUF writer next to this file) available
 it also writes llama.cpp-style GGUF copies OUTDIR/tiny-{bert,nomic}.TYPE.gguf
@@ -194,6 +197,24 @@ def tokenizer_json(vocab):
                       "vocab": {t: i for i, t in enumerate(vocab)}}}
 
 
+def static_model(seed=9012):
+    """A model2vec static model: one [vocab, dim] table, mean of rows."""
+    rng = Rng(seed)
+    config = {"model_type": "model2vec", "architectures": ["StaticModel"],
+              "hidden_dim": HIDDEN, "normalize": True}
+    return config, [("embeddings", [VOCAB, HIDDEN], rng.tensor([VOCAB, HIDDEN], 0.5))]
+
+
+def write_static_dir(path, config, tensors):
+    """config.json, model.safetensors and tokenizer.json (model2vec layout)."""
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    write_safetensors(os.path.join(path, "model.safetensors"), tensors)
+    with open(os.path.join(path, "tokenizer.json"), "w") as f:
+        json.dump(tokenizer_json(tiny_vocab()), f, indent=1)
+
+
 def write_model_dir(path, config, tensors, pooling="mean"):
     """config.json, model.safetensors, tokenizer files, sentence-transformers
     module files."""
@@ -237,6 +258,7 @@ def main():
     models = [("tiny-bert", "bert", bert_model()), ("tiny-nomic", "nomic-bert", nomic_model())]
     for name, arch, (config, tensors) in models:
         write_model_dir(os.path.join(out, name), config, tensors)
+    write_static_dir(os.path.join(out, "tiny-static"), *static_model())
     if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gguf_tools.py")):
         for name, arch, (config, tensors) in models:
             write_ggufs(out, name, arch, config, tensors)

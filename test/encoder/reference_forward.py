@@ -226,7 +226,9 @@ def embed(cfg, t, seqs, layers, pooling, normalize, dims, dims_mode):
     for i, s in enumerate(seqs):
         ids[i, :len(s)] = torch.tensor(s)
         mask[i, :len(s)] = 1.0
-    if cfg["model_type"] == "bert":
+    if cfg["model_type"] == "model2vec":
+        x = t["embeddings"][ids]             # a static model: no layers
+    elif cfg["model_type"] == "bert":
         n_layers = layers or cfg["num_hidden_layers"]
         x = bert_hidden(cfg, t, ids, mask, n_layers)
     else:
@@ -283,6 +285,8 @@ def main():
         cases = []
         for name, layers, pooling, normalize, dims, mode in CASES:
             if gguf and name not in GGUF_CASES:
+                continue
+            if cfg["model_type"] == "model2vec" and (layers or pooling):
                 continue
             v = embed(cfg, t, seqs, layers, pooling, normalize, dims, mode)
             cases.append({"name": name, "layers": layers, "pooling": pooling or "model",

@@ -3,7 +3,8 @@
 # committed PyTorch reference vectors (test/encoder/expected_forward.json),
 # on tiny random BERT and nomic-bert models generated here by
 # test/encoder/make_tiny_models.py: Hugging Face directories and GGUF copies
-# in F32, F16, Q8_0, Q4_0 and Q5_1; then the mrl_embed command-line tool.
+# in F32, F16, Q8_0, Q4_0 and Q5_1, and a static model2vec model; then the
+# mrl_embed command-line tool.
 set -u
 shopt -s nullglob
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,7 +22,7 @@ if ! /usr/bin/python3 "$ROOT/test/encoder/make_tiny_models.py" "$TMP" >"$TMP/gen
 	exit 1
 fi
 "$ROOT/test/encoder/test_forward" "$ROOT/test/encoder/expected_forward.json" \
-	"$TMP/tiny-bert" "$TMP/tiny-nomic" "$TMP"/*.gguf | tee "$TMP/tap.log"
+	"$TMP/tiny-bert" "$TMP/tiny-nomic" "$TMP/tiny-static" "$TMP"/*.gguf | tee "$TMP/tap.log"
 rc=${PIPESTATUS[0]}
 next=$(($(grep -cE '^(not )?ok ' "$TMP/tap.log") + 1))
 /usr/bin/python3 "$ROOT/test/encoder/check_embed_cli.py" "$ROOT/tools/mrl_embed" \
