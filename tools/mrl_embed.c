@@ -290,7 +290,7 @@ print_vectors(const float *v, int n, int dim)
 static void
 filter_static_ids(const mrl_model *m, const mrl_tokenizer *tok, mrl_encoding *enc)
 {
-	int32_t		unk = mrl_tokenizer_token_to_id(tok, "[UNK]", 5);
+	int32_t		unk = mrl_tokenizer_unk_id(tok);
 	int			first = 0,
 				end = enc->n,
 				i,
