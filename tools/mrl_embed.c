@@ -9,9 +9,7 @@
  * read as space-separated token ids) and one vector is printed per line,
  * as space-separated numbers.
  */
-#include "bert.h"
-#include "model.h"
-#include "tokenizer.h"
+#include "encoder.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -167,68 +165,6 @@ parse_args(int argc, char **argv, cli_options *o)
 	o->embed.batch_size = o->batch;
 }
 
-/* The model's tokenizer: its tokenizer.json, or the vocabulary in the GGUF. */
-static mrl_tokenizer *
-load_tokenizer(const mrl_model *m, char *err, size_t errlen)
-{
-	const mrl_gguf_kv *tokens_kv,
-			   *types_kv;
-	mrl_wordpiece_config wc;
-	mrl_gguf_str *strs;
-	char	  **tokens;
-	int32_t    *types;
-	mrl_tokenizer *tok = NULL;
-	uint64_t	i,
-				n;
-	int			flag;
-
-	if (m->tok_source == MRL_TOK_JSON)
-		return mrl_tokenizer_load_file(m->tokenizer_path, err, errlen);
-	tokens_kv = mrl_gguf_find_kv(m->gguf, "tokenizer.ggml.tokens");
-	types_kv = mrl_gguf_find_kv(m->gguf, "tokenizer.ggml.token_type");
-	if (!tokens_kv || tokens_kv->arr_count > INT_MAX)
-	{
-		snprintf(err, errlen, "the GGUF file has no usable tokenizer.ggml.tokens");
-		return NULL;
-	}
-	n = tokens_kv->arr_count;
-	strs = calloc(n, sizeof(*strs));
-	tokens = calloc(n, sizeof(*tokens));
-	types = calloc(n, sizeof(*types));
-	if (!strs || !tokens || !types || mrl_gguf_array_strings(tokens_kv, strs) != 1)
-	{
-		snprintf(err, errlen, "cannot read the GGUF vocabulary");
-		goto done;
-	}
-	for (i = 0; i < n; i++)
-	{
-		int64_t		t = 0;
-
-		if (!(tokens[i] = strndup(strs[i].ptr, strs[i].len)))
-		{
-			snprintf(err, errlen, "out of memory");
-			goto done;
-		}
-		if (types_kv && i < types_kv->arr_count)
-			mrl_gguf_array_int(types_kv, i, &t);
-		types[i] = (int32_t) t;
-	}
-	mrl_wordpiece_config_init(&wc);
-	if (mrl_gguf_get_bool(m->gguf, "tokenizer.ggml.normalizer.lowercase", &flag) == 1)
-		wc.lowercase = flag;
-	if (mrl_gguf_get_bool(m->gguf, "tokenizer.ggml.normalizer.strip_accents", &flag) == 1)
-		wc.strip_accents = flag;
-	tok = mrl_tokenizer_from_vocab((const char *const *) tokens, (int) n,
-								   types_kv ? types : NULL, &wc, err, errlen);
-done:
-	for (i = 0; tokens && i < n; i++)
-		free(tokens[i]);
-	free(tokens);
-	free(types);
-	free(strs);
-	return tok;
-}
-
 /* Reads space-separated token ids from line into enc; -1 on bad input. */
 static int
 parse_ids(const char *line, mrl_encoding *enc, long lineno)
@@ -283,34 +219,10 @@ print_vectors(const float *v, int n, int dim)
 	}
 }
 
-/*
- * Static models take the word pieces only: drop the [CLS]/[SEP] the
- * tokenizer adds (when the model says so) and, for model2vec, [UNK] ids.
- */
-static void
-filter_static_ids(const mrl_model *m, const mrl_tokenizer *tok, mrl_encoding *enc)
-{
-	int32_t		unk = mrl_tokenizer_unk_id(tok);
-	int			first = 0,
-				end = enc->n,
-				i,
-				n = 0;
-
-	if (!m->add_special_tokens && mrl_tokenizer_num_special(tok) == 2 && enc->n >= 2)
-	{
-		first = 1;
-		end = enc->n - 1;
-	}
-	for (i = first; i < end; i++)
-		if (!(m->drop_unk && enc->ids[i] == unk))
-			enc->ids[n++] = enc->ids[i];
-	enc->n = n;
-}
-
 /* Token ids of one input line (prefix + text, or literal ids); 0 or -1. */
 static int
-encode_line(const cli_options *o, const mrl_model *m, const mrl_tokenizer *tok,
-			int max_len, const char *line, size_t len, long lineno,
+encode_line(const cli_options *o, const mrl_encoder *encoder,
+			const char *line, size_t len, long lineno,
 			mrl_encoding *enc)
 {
 	size_t		plen = o->prefix ? strlen(o->prefix) : 0;
@@ -327,21 +239,19 @@ encode_line(const cli_options *o, const mrl_model *m, const mrl_tokenizer *tok,
 	}
 	memcpy(text, o->prefix ? o->prefix : "", plen);
 	memcpy(text + plen, line, len + 1);
-	n = mrl_tokenizer_encode(tok, text, plen + len, max_len, enc, err, sizeof(err));
+	n = mrl_encoder_tokenize(encoder, text, plen + len, o->max_len, enc, err, sizeof(err));
 	free(text);
 	if (n < 0)
 	{
 		fprintf(stderr, "mrl_embed: line %ld: %s\n", lineno, err);
 		return -1;
 	}
-	if (m->config.arch == MRL_ARCH_STATIC)
-		filter_static_ids(m, tok, enc);
 	return 0;
 }
 
 /* Embeds the lines collected in b and prints their vectors; 0 or -1. */
 static int
-flush_batch(mrl_bert_ctx *ctx, const cli_options *o, batch *b, float *out,
+flush_batch(mrl_encoder *encoder, const cli_options *o, batch *b, float *out,
 			int dim, long lineno)
 {
 	char		err[512];
@@ -352,7 +262,7 @@ flush_batch(mrl_bert_ctx *ctx, const cli_options *o, batch *b, float *out,
 		b->ids[i] = b->enc[i].ids;
 		b->lens[i] = b->enc[i].n;
 	}
-	if (mrl_bert_embed(ctx, (const int32_t *const *) b->ids, b->lens, b->n,
+	if (mrl_encoder_embed_ids(encoder, (const int32_t *const *) b->ids, b->lens, b->n,
 					   &o->embed, out, err, sizeof(err)) != MRL_FWD_OK)
 	{
 		/* sequence i of the message is line (first line of batch) + i */
@@ -369,10 +279,7 @@ int
 main(int argc, char **argv)
 {
 	cli_options o;
-	mrl_load_options lo = {0};
-	mrl_model  *model;
-	mrl_tokenizer *tok = NULL;
-	mrl_bert_ctx *ctx;
+	mrl_encoder *encoder;
 	batch		b;
 	char		err[512] = "";
 	char	   *line = NULL;
@@ -381,31 +288,20 @@ main(int argc, char **argv)
 	long		lineno = 0;
 	float	   *out;
 	int			dim,
-				max_len,
 				rc = 0,
 				i;
 
 	parse_args(argc, argv, &o);
-	lo.cache_dir = o.cache_dir;
-	if (!(model = mrl_model_load(o.model_path, &lo, err, sizeof(err))))
+	if (!(encoder = mrl_encoder_open(o.model_path, o.cache_dir, err, sizeof(err))))
 	{
 		fprintf(stderr, "mrl_embed: %s\n", err);
 		return 1;
 	}
-	if (!(ctx = mrl_bert_ctx_create(&model->config, &model->weights, err, sizeof(err))) ||
-		(!o.ids_input && !(tok = load_tokenizer(model, err, sizeof(err)))))
+	if ((dim = mrl_encoder_out_dim(encoder, &o.embed, err, sizeof(err))) < 0)
 	{
 		fprintf(stderr, "mrl_embed: %s\n", err);
-		return 1;
-	}
-	if ((dim = mrl_bert_out_dim(ctx, &o.embed)) < 0)
-	{
-		fprintf(stderr, "mrl_embed: --dims must be at most %d\n", model->config.n_embd);
 		return 2;
 	}
-	max_len = model->config.n_ctx;	/* 0 (no limit) for static models */
-	if (o.max_len && (max_len == 0 || o.max_len < max_len))
-		max_len = o.max_len;
 	b.n = 0;
 	b.ids = calloc(o.batch, sizeof(int32_t *));
 	b.lens = calloc(o.batch, sizeof(int));
@@ -421,12 +317,12 @@ main(int argc, char **argv)
 		lineno++;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
-		rc = encode_line(&o, model, tok, max_len, line, len, lineno, &b.enc[b.n]);
+		rc = encode_line(&o, encoder, line, len, lineno, &b.enc[b.n]);
 		if (rc == 0 && ++b.n == o.batch)
-			rc = flush_batch(ctx, &o, &b, out, dim, lineno);
+			rc = flush_batch(encoder, &o, &b, out, dim, lineno);
 	}
 	if (rc == 0 && b.n > 0)
-		rc = flush_batch(ctx, &o, &b, out, dim, lineno);
+		rc = flush_batch(encoder, &o, &b, out, dim, lineno);
 
 	for (i = 0; i < o.batch; i++)
 		mrl_encoding_free(&b.enc[i]);
@@ -435,8 +331,6 @@ main(int argc, char **argv)
 	free(b.lens);
 	free(out);
 	free(line);
-	mrl_bert_ctx_free(ctx);
-	mrl_tokenizer_free(tok);
-	mrl_model_free(model);
+	mrl_encoder_free(encoder);
 	return rc ? 1 : 0;
 }

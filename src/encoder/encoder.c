@@ -1,0 +1,237 @@
+/*
+ * encoder.c: text in, embeddings out (see encoder.h): the glue between the
+ * model loader, the tokenizer and the forward pass.
+ */
+#include "encoder.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+struct mrl_encoder
+{
+	mrl_model  *model;
+	mrl_tokenizer *tok;
+	mrl_bert_ctx *ctx;
+};
+
+/* The model's tokenizer: its tokenizer.json, or the vocabulary in the GGUF. */
+static mrl_tokenizer *
+load_tokenizer(const mrl_model *m, char *err, size_t errlen)
+{
+	const mrl_gguf_kv *tokens_kv,
+			   *types_kv;
+	mrl_wordpiece_config wc;
+	mrl_gguf_str *strs;
+	char	  **tokens;
+	int32_t    *types;
+	mrl_tokenizer *tok = NULL;
+	uint64_t	i,
+				n;
+	int			flag;
+
+	if (m->tok_source == MRL_TOK_JSON)
+		return mrl_tokenizer_load_file(m->tokenizer_path, err, errlen);
+	tokens_kv = mrl_gguf_find_kv(m->gguf, "tokenizer.ggml.tokens");
+	types_kv = mrl_gguf_find_kv(m->gguf, "tokenizer.ggml.token_type");
+	if (!tokens_kv || tokens_kv->arr_count == 0 || tokens_kv->arr_count > INT_MAX)
+	{
+		snprintf(err, errlen, "the GGUF file has no usable tokenizer.ggml.tokens");
+		return NULL;
+	}
+	n = tokens_kv->arr_count;
+	strs = calloc(n, sizeof(*strs));
+	tokens = calloc(n, sizeof(*tokens));
+	types = calloc(n, sizeof(*types));
+	if (!strs || !tokens || !types || mrl_gguf_array_strings(tokens_kv, strs) != 1)
+	{
+		snprintf(err, errlen, "cannot read the GGUF vocabulary");
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+	{
+		int64_t		t = 0;
+
+		if (!(tokens[i] = strndup(strs[i].ptr, strs[i].len)))
+		{
+			snprintf(err, errlen, "out of memory");
+			goto done;
+		}
+		if (types_kv && i < types_kv->arr_count)
+			mrl_gguf_array_int(types_kv, i, &t);
+		types[i] = (int32_t) t;
+	}
+	mrl_wordpiece_config_init(&wc);
+	if (mrl_gguf_get_bool(m->gguf, "tokenizer.ggml.normalizer.lowercase", &flag) == 1)
+		wc.lowercase = flag;
+	if (mrl_gguf_get_bool(m->gguf, "tokenizer.ggml.normalizer.strip_accents", &flag) == 1)
+		wc.strip_accents = flag;
+	tok = mrl_tokenizer_from_vocab((const char *const *) tokens, (int) n,
+								   types_kv ? types : NULL, &wc, err, errlen);
+done:
+	for (i = 0; tokens && i < n; i++)
+		free(tokens[i]);
+	free(tokens);
+	free(types);
+	free(strs);
+	return tok;
+}
+
+mrl_encoder *
+mrl_encoder_open(const char *path, const char *cache_dir, char *err, size_t errlen)
+{
+	mrl_load_options lo = {cache_dir};
+	mrl_encoder *enc = calloc(1, sizeof(mrl_encoder));
+
+	if (enc == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!(enc->model = mrl_model_load(path, &lo, err, errlen)) ||
+		!(enc->tok = load_tokenizer(enc->model, err, errlen)) ||
+		!(enc->ctx = mrl_bert_ctx_create(&enc->model->config, &enc->model->weights,
+										 err, errlen)))
+	{
+		mrl_encoder_free(enc);
+		return NULL;
+	}
+	if (mrl_tokenizer_vocab_size(enc->tok) > enc->model->config.n_vocab)
+	{
+		snprintf(err, errlen, "the tokenizer has %d tokens but the model has only %d embedding rows",
+				 mrl_tokenizer_vocab_size(enc->tok), enc->model->config.n_vocab);
+		mrl_encoder_free(enc);
+		return NULL;
+	}
+	return enc;
+}
+
+void
+mrl_encoder_free(mrl_encoder *enc)
+{
+	if (enc == NULL)
+		return;
+	mrl_bert_ctx_free(enc->ctx);
+	mrl_tokenizer_free(enc->tok);
+	mrl_model_free(enc->model);
+	free(enc);
+}
+
+void
+mrl_encoder_get_info(const mrl_encoder *enc, mrl_encoder_info *info)
+{
+	const mrl_bert_config *c = &enc->model->config;
+
+	info->arch = mrl_arch_name(c->arch);
+	info->dims = c->n_embd;
+	info->vocab = mrl_tokenizer_vocab_size(enc->tok);
+	info->layers = c->arch == MRL_ARCH_STATIC ? 0 : c->n_layer;
+	info->max_tokens = c->n_ctx;
+}
+
+int
+mrl_encoder_out_dim(const mrl_encoder *enc, const mrl_embed_options *opts,
+					char *err, size_t errlen)
+{
+	const mrl_bert_config *c = &enc->model->config;
+	int			dim;
+
+	if (opts->layers > 0 && c->arch == MRL_ARCH_STATIC)
+	{
+		snprintf(err, errlen, "a static model has no layers to choose from");
+		return -1;
+	}
+	if (opts->layers < 0 || opts->layers > c->n_layer)
+	{
+		snprintf(err, errlen, "layers must be between 1 and the model's %d, not %d",
+				 c->n_layer, opts->layers);
+		return -1;
+	}
+	dim = mrl_bert_out_dim(enc->ctx, opts);
+	if (dim < 0)
+		snprintf(err, errlen, "dims must be between 1 and the model's %d, not %d",
+				 c->n_embd, opts->dims);
+	return dim;
+}
+
+/*
+ * Static models take the word pieces only: drop the [CLS]/[SEP] the
+ * tokenizer adds (when the model says so) and, for model2vec, [UNK] ids.
+ */
+static void
+filter_static_ids(const mrl_model *m, const mrl_tokenizer *tok, mrl_encoding *enc)
+{
+	int32_t		unk = mrl_tokenizer_unk_id(tok);
+	int			first = 0,
+				end = enc->n,
+				n = 0;
+
+	if (!m->add_special_tokens && mrl_tokenizer_num_special(tok) == 2 && enc->n >= 2)
+	{
+		first = 1;
+		end = enc->n - 1;
+	}
+	for (int i = first; i < end; i++)
+		if (!(m->drop_unk && enc->ids[i] == unk))
+			enc->ids[n++] = enc->ids[i];
+	enc->n = n;
+}
+
+int
+mrl_encoder_tokenize(const mrl_encoder *enc, const char *text, size_t len,
+					 int max_len, mrl_encoding *out, char *err, size_t errlen)
+{
+	int			window = enc->model->config.n_ctx;	/* 0: no limit (static) */
+
+	if (max_len <= 0 || (window > 0 && max_len > window))
+		max_len = window;
+	if (mrl_tokenizer_encode(enc->tok, text, len, max_len, out, err, errlen) < 0)
+		return -1;
+	if (enc->model->config.arch == MRL_ARCH_STATIC)
+		filter_static_ids(enc->model, enc->tok, out);
+	return out->n;
+}
+
+int
+mrl_encoder_embed_ids(mrl_encoder *enc, const int32_t *const *ids, const int *lens,
+					  int n, const mrl_embed_options *opts, float *out,
+					  char *err, size_t errlen)
+{
+	return mrl_bert_embed(enc->ctx, ids, lens, n, opts, out, err, errlen);
+}
+
+int
+mrl_encoder_embed(mrl_encoder *enc, const char *const *texts, const size_t *lens,
+				  int n, const mrl_embed_options *opts, float *out,
+				  char *err, size_t errlen)
+{
+	mrl_encoding *encs = calloc(n > 0 ? n : 1, sizeof(mrl_encoding));
+	const int32_t **ids = calloc(n > 0 ? n : 1, sizeof(int32_t *));
+	int		   *tlens = calloc(n > 0 ? n : 1, sizeof(int));
+	int			rc = MRL_FWD_OK;
+
+	if (!encs || !ids || !tlens)
+	{
+		snprintf(err, errlen, "out of memory");
+		rc = MRL_FWD_ENOMEM;
+	}
+	for (int i = 0; rc == MRL_FWD_OK && i < n; i++)
+	{
+		if (mrl_encoder_tokenize(enc, texts[i], lens[i], 0, &encs[i], err, errlen) < 0)
+			rc = MRL_FWD_EINVAL;
+		ids[i] = encs[i].ids;
+		tlens[i] = encs[i].n;
+	}
+	if (rc == MRL_FWD_OK && n > 0)
+		rc = mrl_bert_embed(enc->ctx, ids, tlens, n, opts, out, err, errlen);
+
+	for (int i = 0; encs && i < n; i++)
+		mrl_encoding_free(&encs[i]);
+	free(encs);
+	free(ids);
+	free(tlens);
+	return rc;
+}
