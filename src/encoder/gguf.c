@@ -10,7 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "mapfile.h"
 #include "quant.h"
@@ -531,18 +530,16 @@ mrl_gguf_open(const char *path, char *err, size_t errlen)
 {
 	mrl_mapping m;
 	mrl_gguf   *g;
-	char		sub[512];
 
 	if (mrl_map_file(path, &m, err, errlen))
 		return NULL;
-	g = mrl_gguf_open_buffer(m.base, m.size, sub, sizeof(sub));
-	if (g == NULL)
+	if ((g = mrl_gguf_open_buffer(m.base, m.size, err, errlen)) == NULL)
 	{
-		mrl_errf(err, errlen, "%s: %s", path, sub);
+		mrl_err_prefix(err, errlen, path);
 		mrl_unmap(&m);
 		return NULL;
 	}
-	g->mapped = 1;
+	g->map = m;
 	return g;
 }
 
@@ -551,8 +548,7 @@ mrl_gguf_close(mrl_gguf *g)
 {
 	if (g == NULL)
 		return;
-	if (g->mapped)
-		munmap((void *) g->base, g->size);
+	mrl_unmap(&g->map);
 	free(g->kv);
 	free(g->tensors);
 	free(g);
@@ -696,30 +692,31 @@ mrl_gguf_get_string(const mrl_gguf *g, const char *key, mrl_gguf_str *out)
 	return 1;
 }
 
+/* Element i of an array of scalars, or NULL. */
+static const uint8_t *
+array_elem(const mrl_gguf_kv *kv, uint64_t i)
+{
+	size_t		es = mrl_gguf_scalar_size(kv->arr_type);
+
+	if (kv->type != MRL_GGUF_ARRAY || i >= kv->arr_count || es == 0)
+		return NULL;
+	return kv->value + i * es;
+}
+
 int
 mrl_gguf_array_int(const mrl_gguf_kv *kv, uint64_t i, int64_t *out)
 {
-	size_t		es;
+	const uint8_t *p = array_elem(kv, i);
 
-	if (kv->type != MRL_GGUF_ARRAY || i >= kv->arr_count)
-		return -1;
-	es = mrl_gguf_scalar_size(kv->arr_type);
-	if (es == 0)
-		return -1;
-	return decode_int(kv->arr_type, kv->value + i * es, out);
+	return p ? decode_int(kv->arr_type, p, out) : -1;
 }
 
 int
 mrl_gguf_array_float(const mrl_gguf_kv *kv, uint64_t i, double *out)
 {
-	size_t		es;
+	const uint8_t *p = array_elem(kv, i);
 
-	if (kv->type != MRL_GGUF_ARRAY || i >= kv->arr_count)
-		return -1;
-	es = mrl_gguf_scalar_size(kv->arr_type);
-	if (es == 0)
-		return -1;
-	return decode_float(kv->arr_type, kv->value + i * es, out);
+	return p ? decode_float(kv->arr_type, p, out) : -1;
 }
 
 int

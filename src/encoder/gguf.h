@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mapfile.h"
+
 /* metadata value types (gguf_type) */
 typedef enum mrl_gguf_vtype
 {
@@ -68,7 +70,7 @@ typedef struct mrl_gguf
 {
 	const uint8_t *base;		/* the whole file */
 	size_t		size;
-	int			mapped;			/* base came from mmap (unmapped on close) */
+	mrl_mapping map;			/* set when opened from a file */
 	uint32_t	version;
 	uint32_t	alignment;
 	uint64_t	data_offset;	/* start of the tensor data section */

@@ -25,6 +25,17 @@ mrl_errf(char *err, size_t errlen, const char *fmt,...)
 	va_end(ap);
 }
 
+void
+mrl_err_prefix(char *err, size_t errlen, const char *path)
+{
+	char		msg[1024];
+
+	if (err == NULL || errlen == 0)
+		return;
+	snprintf(msg, sizeof(msg), "%s", err);
+	mrl_errf(err, errlen, "%s: %s", path, msg);
+}
+
 /*
  * Map path read-only and shared, so that every process mapping the same
  * file shares its page-cache pages.

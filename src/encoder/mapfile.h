@@ -20,6 +20,9 @@ extern int	mrl_map_file(const char *path, mrl_mapping *m, char *err, size_t errl
 
 extern void mrl_unmap(mrl_mapping *m);
 
+/* Prefix the message already in err with "path: ". */
+extern void mrl_err_prefix(char *err, size_t errlen, const char *path);
+
 /* snprintf into a caller's error buffer (no-op when err is NULL). */
 extern void mrl_errf(char *err, size_t errlen, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));

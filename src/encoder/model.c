@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <json.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@
 #define MAX_LAYERS 1024
 #define MAX_EMBD 65536
 #define MAX_FF (1 << 20)
-#define CACHE_MAGIC "MRLF32C1"
+#define CACHE_MAGIC "MRLF32C1"	/* change it when conversions change */
 #define CACHE_HEADER 64			/* bytes before the first float */
 #define CACHE_ALIGN 16			/* floats: each slot starts 64-byte aligned */
 
@@ -402,22 +403,20 @@ shape_str(const src_tensor *s, char *buf, size_t len)
 }
 
 /*
- * Plan one weight: find `name` (printf pattern with the layer number),
- * check its shape is [rows] (cols == 0) or [rows, cols], where rows < 0
+ * Plan one weight: find `name`, check its shape is [rows] (cols == 0) or [rows, cols], where rows < 0
  * accepts any row count and stores it in *rows_out.  Absent optional
  * tensors leave *dst NULL.
  */
 static int
-want(mrl_model *m, const float **dst, const char *pattern, int layer, int required,
+want(mrl_model *m, const float **dst, const char *name, int required,
 	 int64_t rows, int64_t cols, int *rows_out, char *err, size_t errlen)
 {
-	char		name[96],
-				sb[96];
+	char		sb[96],
+				shape[96];
 	src_tensor	s;
 	int			r,
 				ndims = cols ? 2 : 1;
 
-	snprintf(name, sizeof(name), pattern, layer);
 	r = find_tensor(m, name, &s, err, errlen);
 	if (r < 0)
 		return -1;
@@ -435,7 +434,7 @@ want(mrl_model *m, const float **dst, const char *pattern, int layer, int requir
 		else
 			snprintf(sb, sizeof(sb), "[n, %lld]", (long long) cols);
 		mrl_errf(err, errlen, "tensor \"%s\" has shape %s, the configuration needs %s",
-				 s.name, shape_str(&s, name, sizeof(name)), sb);
+				 s.name, shape_str(&s, shape, sizeof(shape)), sb);
 		return -1;
 	}
 	if (rows_out)
@@ -451,10 +450,10 @@ plan_embeddings(mrl_model *m, char *err, size_t errlen)
 	mrl_bert_weights *w = &m->weights;
 	int			types = 0;
 
-	if (want(m, &w->tok_embd, "token_embd.weight", 0, 1, -1, c->n_embd, &c->n_vocab, err, errlen) ||
-		want(m, &w->type_embd, "token_types.weight", 0, 0, -1, c->n_embd, &types, err, errlen) ||
-		want(m, &w->embd_norm_w, "token_embd_norm.weight", 0, 1, c->n_embd, 0, NULL, err, errlen) ||
-		want(m, &w->embd_norm_b, "token_embd_norm.bias", 0, 1, c->n_embd, 0, NULL, err, errlen))
+	if (want(m, &w->tok_embd, "token_embd.weight", 1, -1, c->n_embd, &c->n_vocab, err, errlen) ||
+		want(m, &w->type_embd, "token_types.weight", 0, -1, c->n_embd, &types, err, errlen) ||
+		want(m, &w->embd_norm_w, "token_embd_norm.weight", 1, c->n_embd, 0, NULL, err, errlen) ||
+		want(m, &w->embd_norm_b, "token_embd_norm.bias", 1, c->n_embd, 0, NULL, err, errlen))
 		return -1;
 	if (c->n_token_types > 0 && types != c->n_token_types)
 	{
@@ -464,67 +463,96 @@ plan_embeddings(mrl_model *m, char *err, size_t errlen)
 	}
 	c->n_token_types = types;
 	if (c->arch == MRL_ARCH_BERT)
-		return want(m, &w->pos_embd, "position_embd.weight", 0, 1, m->n_ctx_train, c->n_embd,
+		return want(m, &w->pos_embd, "position_embd.weight", 1, m->n_ctx_train, c->n_embd,
 					NULL, err, errlen);
 	return 0;
 }
 
-/* Plan one bert layer: separate (or fused) Q/K/V, GELU FFN, all biased. */
-static int
-plan_bert_layer(mrl_model *m, int i, mrl_bert_layer *l, char *err, size_t errlen)
+/* how an architecture uses a layer tensor */
+enum
 {
-	int			e = m->config.n_embd,
-				f = m->config.n_ff;
-	src_tensor	probe;
-	int			fused = find_tensor(m, "blk.0.attn_q.weight", &probe, err, errlen) != 1;
+	UNUSED = 0,
+	REQUIRED = 1,
+	OPTIONAL = 2
+};
 
-	if (fused)
-	{
-		if (want(m, &l->wqkv, "blk.%d.attn_qkv.weight", i, 1, 3 * e, e, NULL, err, errlen) ||
-			want(m, &l->bqkv, "blk.%d.attn_qkv.bias", i, 1, 3 * e, 0, NULL, err, errlen))
-			return -1;
-	}
-	else if (want(m, &l->wq, "blk.%d.attn_q.weight", i, 1, e, e, NULL, err, errlen) ||
-			 want(m, &l->bq, "blk.%d.attn_q.bias", i, 1, e, 0, NULL, err, errlen) ||
-			 want(m, &l->wk, "blk.%d.attn_k.weight", i, 1, e, e, NULL, err, errlen) ||
-			 want(m, &l->bk, "blk.%d.attn_k.bias", i, 1, e, 0, NULL, err, errlen) ||
-			 want(m, &l->wv, "blk.%d.attn_v.weight", i, 1, e, e, NULL, err, errlen) ||
-			 want(m, &l->bv, "blk.%d.attn_v.bias", i, 1, e, 0, NULL, err, errlen))
-		return -1;
-	return want(m, &l->wo, "blk.%d.attn_output.weight", i, 1, e, e, NULL, err, errlen) ||
-		want(m, &l->bo, "blk.%d.attn_output.bias", i, 1, e, 0, NULL, err, errlen) ||
-		want(m, &l->attn_norm_w, "blk.%d.attn_output_norm.weight", i, 1, e, 0, NULL, err, errlen) ||
-		want(m, &l->attn_norm_b, "blk.%d.attn_output_norm.bias", i, 1, e, 0, NULL, err, errlen) ||
-		want(m, &l->ffn_up_w, "blk.%d.ffn_up.weight", i, 1, f, e, NULL, err, errlen) ||
-		want(m, &l->ffn_up_b, "blk.%d.ffn_up.bias", i, 1, f, 0, NULL, err, errlen) ||
-		want(m, &l->ffn_down_w, "blk.%d.ffn_down.weight", i, 1, e, f, NULL, err, errlen) ||
-		want(m, &l->ffn_down_b, "blk.%d.ffn_down.bias", i, 1, e, 0, NULL, err, errlen) ||
-		want(m, &l->ffn_norm_w, "blk.%d.layer_output_norm.weight", i, 1, e, 0, NULL, err, errlen) ||
-		want(m, &l->ffn_norm_b, "blk.%d.layer_output_norm.bias", i, 1, e, 0, NULL, err, errlen)
-		? -1 : 0;
+/* a tensor size in units of the configuration */
+enum
+{
+	DIM_NONE = 0,				/* as cols: a 1-D tensor */
+	DIM_E,						/* n_embd */
+	DIM_3E,						/* 3 * n_embd (fused Q, K, V) */
+	DIM_F						/* n_ff */
+};
+
+/*
+ * The tensors of one layer ("blk.N." + name), their shapes and their use by
+ * bert (separate Q/K/V, GELU FFN, all biased), bert with a fused QKV, and
+ * nomic-bert (fused QKV, SwiGLU, biases only if the file has them).
+ */
+static const struct layer_tensor
+{
+	const char *name;
+	size_t		field;			/* offsetof in mrl_bert_layer */
+	char		rows,
+				cols;
+	char		bert,
+				bert_fused,
+				nomic;
+}			layer_tensors[] = {
+#define LT(name, field, r, c, b, bf, n) {name, offsetof(mrl_bert_layer, field), r, c, b, bf, n}
+	LT("attn_q.weight", wq, DIM_E, DIM_E, REQUIRED, UNUSED, UNUSED),
+	LT("attn_q.bias", bq, DIM_E, DIM_NONE, REQUIRED, UNUSED, UNUSED),
+	LT("attn_k.weight", wk, DIM_E, DIM_E, REQUIRED, UNUSED, UNUSED),
+	LT("attn_k.bias", bk, DIM_E, DIM_NONE, REQUIRED, UNUSED, UNUSED),
+	LT("attn_v.weight", wv, DIM_E, DIM_E, REQUIRED, UNUSED, UNUSED),
+	LT("attn_v.bias", bv, DIM_E, DIM_NONE, REQUIRED, UNUSED, UNUSED),
+	LT("attn_qkv.weight", wqkv, DIM_3E, DIM_E, UNUSED, REQUIRED, REQUIRED),
+	LT("attn_qkv.bias", bqkv, DIM_3E, DIM_NONE, UNUSED, REQUIRED, OPTIONAL),
+	LT("attn_output.weight", wo, DIM_E, DIM_E, REQUIRED, REQUIRED, REQUIRED),
+	LT("attn_output.bias", bo, DIM_E, DIM_NONE, REQUIRED, REQUIRED, OPTIONAL),
+	LT("attn_output_norm.weight", attn_norm_w, DIM_E, DIM_NONE, REQUIRED, REQUIRED, REQUIRED),
+	LT("attn_output_norm.bias", attn_norm_b, DIM_E, DIM_NONE, REQUIRED, REQUIRED, REQUIRED),
+	LT("ffn_up.weight", ffn_up_w, DIM_F, DIM_E, REQUIRED, REQUIRED, REQUIRED),
+	LT("ffn_up.bias", ffn_up_b, DIM_F, DIM_NONE, REQUIRED, REQUIRED, OPTIONAL),
+	LT("ffn_gate.weight", ffn_gate_w, DIM_F, DIM_E, UNUSED, UNUSED, REQUIRED),
+	LT("ffn_down.weight", ffn_down_w, DIM_E, DIM_F, REQUIRED, REQUIRED, REQUIRED),
+	LT("ffn_down.bias", ffn_down_b, DIM_E, DIM_NONE, REQUIRED, REQUIRED, OPTIONAL),
+	LT("layer_output_norm.weight", ffn_norm_w, DIM_E, DIM_NONE, REQUIRED, REQUIRED, REQUIRED),
+	LT("layer_output_norm.bias", ffn_norm_b, DIM_E, DIM_NONE, REQUIRED, REQUIRED, REQUIRED),
+#undef LT
+};
+
+/* A DIM_* unit in elements. */
+static int64_t
+dim_size(const mrl_bert_config *c, int d)
+{
+	return d == DIM_E ? c->n_embd : d == DIM_3E ? 3 * (int64_t) c->n_embd
+		: d == DIM_F ? c->n_ff : 0;
 }
 
-/* Plan one nomic-bert layer: fused QKV, SwiGLU; biases only if present. */
+/* Plan the tensors of layer i per layer_tensors. */
 static int
-plan_nomic_layer(mrl_model *m, int i, mrl_bert_layer *l, char *err, size_t errlen)
+plan_layer(mrl_model *m, int i, mrl_bert_layer *l, int fused, char *err, size_t errlen)
 {
-	int			e = m->config.n_embd,
-				f = m->config.n_ff;
+	const mrl_bert_config *c = &m->config;
+	char		name[96];
+	size_t		k;
 
-	return want(m, &l->wqkv, "blk.%d.attn_qkv.weight", i, 1, 3 * e, e, NULL, err, errlen) ||
-		want(m, &l->bqkv, "blk.%d.attn_qkv.bias", i, 0, 3 * e, 0, NULL, err, errlen) ||
-		want(m, &l->wo, "blk.%d.attn_output.weight", i, 1, e, e, NULL, err, errlen) ||
-		want(m, &l->bo, "blk.%d.attn_output.bias", i, 0, e, 0, NULL, err, errlen) ||
-		want(m, &l->attn_norm_w, "blk.%d.attn_output_norm.weight", i, 1, e, 0, NULL, err, errlen) ||
-		want(m, &l->attn_norm_b, "blk.%d.attn_output_norm.bias", i, 1, e, 0, NULL, err, errlen) ||
-		want(m, &l->ffn_up_w, "blk.%d.ffn_up.weight", i, 1, f, e, NULL, err, errlen) ||
-		want(m, &l->ffn_up_b, "blk.%d.ffn_up.bias", i, 0, f, 0, NULL, err, errlen) ||
-		want(m, &l->ffn_gate_w, "blk.%d.ffn_gate.weight", i, 1, f, e, NULL, err, errlen) ||
-		want(m, &l->ffn_down_w, "blk.%d.ffn_down.weight", i, 1, e, f, NULL, err, errlen) ||
-		want(m, &l->ffn_down_b, "blk.%d.ffn_down.bias", i, 0, e, 0, NULL, err, errlen) ||
-		want(m, &l->ffn_norm_w, "blk.%d.layer_output_norm.weight", i, 1, e, 0, NULL, err, errlen) ||
-		want(m, &l->ffn_norm_b, "blk.%d.layer_output_norm.bias", i, 1, e, 0, NULL, err, errlen)
-		? -1 : 0;
+	for (k = 0; k < sizeof(layer_tensors) / sizeof(layer_tensors[0]); k++)
+	{
+		const struct layer_tensor *t = &layer_tensors[k];
+		int			use = c->arch == MRL_ARCH_NOMIC_BERT ? t->nomic
+			: fused ? t->bert_fused : t->bert;
+
+		if (use == UNUSED)
+			continue;
+		snprintf(name, sizeof(name), "blk.%d.%s", i, t->name);
+		if (want(m, (const float **) ((char *) l + t->field), name, use == REQUIRED,
+				 dim_size(c, t->rows), dim_size(c, t->cols), NULL, err, errlen))
+			return -1;
+	}
+	return 0;
 }
 
 /* Check the configuration's sizes, then plan every transformer weight. */
@@ -532,7 +560,9 @@ static int
 plan_transformer(mrl_model *m, char *err, size_t errlen)
 {
 	mrl_bert_config *c = &m->config;
-	int			i;
+	src_tensor	probe;
+	int			i,
+				fused;
 
 	if (c->n_layer < 1 || c->n_layer > MAX_LAYERS || c->n_embd < 1 || c->n_embd > MAX_EMBD ||
 		c->n_head < 1 || c->n_embd % c->n_head != 0 || c->n_ff < 1 || c->n_ff > MAX_FF ||
@@ -555,9 +585,10 @@ plan_transformer(mrl_model *m, char *err, size_t errlen)
 	m->weights.layers = m->priv->layers;
 	if (plan_embeddings(m, err, errlen))
 		return -1;
+	/* a bert file may fuse Q, K and V like nomic-bert */
+	fused = c->arch == MRL_ARCH_BERT && find_tensor(m, "blk.0.attn_q.weight", &probe, err, errlen) != 1;
 	for (i = 0; i < c->n_layer; i++)
-		if ((c->arch == MRL_ARCH_BERT ? plan_bert_layer : plan_nomic_layer)
-			(m, i, &m->priv->layers[i], err, errlen))
+		if (plan_layer(m, i, &m->priv->layers[i], fused, err, errlen))
 			return -1;
 	return 0;
 }
@@ -737,7 +768,8 @@ cache_write(mrl_model *m, const char *dir, const char *path, uint64_t key, uint6
 		mrl_errf(m->cache_note, sizeof(m->cache_note), "cannot create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (ftruncate(fd, (off_t) size) == 0 &&
+	/* reserve the blocks now: a full disk must fail here, not SIGBUS later */
+	if ((errno = posix_fallocate(fd, 0, (off_t) size)) == 0 &&
 		(map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) != MAP_FAILED)
 	{
 		fill_all(m, (float *) (map + CACHE_HEADER));

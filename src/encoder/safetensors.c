@@ -286,14 +286,12 @@ mrl_st_open(const char *path, char *err, size_t errlen)
 {
 	mrl_mapping m;
 	mrl_safetensors *st;
-	char		sub[512];
 
 	if (mrl_map_file(path, &m, err, errlen))
 		return NULL;
-	st = mrl_st_open_buffer(m.base, m.size, sub, sizeof(sub));
-	if (st == NULL)
+	if ((st = mrl_st_open_buffer(m.base, m.size, err, errlen)) == NULL)
 	{
-		mrl_errf(err, errlen, "%s: %s", path, sub);
+		mrl_err_prefix(err, errlen, path);
 		mrl_unmap(&m);
 		return NULL;
 	}

@@ -506,7 +506,8 @@ def random_bert(arch='bert', n_vocab=64, n_embd=32, n_head=4, n_layer=2, n_ff=64
 # HF name fragments -> GGUF names (reference/encoder.md 1.5)
 _HF_TO_GGUF_LAYER = [
     ('attention.self.query', 'attn_q'), ('attention.self.key', 'attn_k'),
-    ('attention.self.value', 'attn_v'), ('attention.output.dense', 'attn_output'),
+    ('attention.self.value', 'attn_v'), ('attention.self.qkv', 'attn_qkv'),
+    ('attention.output.dense', 'attn_output'),
     ('attention.output.LayerNorm', 'attn_output_norm'), ('intermediate.dense', 'ffn_up'),
     ('output.dense', 'ffn_down'), ('output.LayerNorm', 'layer_output_norm'),
     ('attn.Wqkv', 'attn_qkv'), ('attn.out_proj', 'attn_output'), ('norm1', 'attn_output_norm'),
@@ -542,10 +543,12 @@ def tiny_vocab(n_vocab):
 
 
 def write_gguf_model(path, arch, cfg, weights, qtype='F32', small_qtype=None,
-                     pooling=1, version=3, alignment=32, extra_kv=()):
+                     pooling=1, version=3, alignment=32, extra_kv=(), fuse_qkv=False):
     """A llama.cpp-style embedding GGUF from random_bert() output.  2-D
     tensors use qtype (falling back to F16 when rows do not fit the block),
-    1-D tensors and token types use small_qtype (default F32)."""
+    1-D tensors and token types use small_qtype (default F32).  fuse_qkv
+    (bert) writes blk.N.attn_qkv (rows Q, then K, then V) instead of
+    attn_q/attn_k/attn_v."""
     g = GGUFWriter(arch, alignment=alignment, version=version)
     n_embd = weights['embeddings.word_embeddings.weight'].shape[1]
     n_vocab = weights['embeddings.word_embeddings.weight'].shape[0]
@@ -572,12 +575,29 @@ def write_gguf_model(path, arch, cfg, weights, qtype='F32', small_qtype=None,
     for kv in extra_kv:         # overrides of the keys above, or new keys
         g.kv = [e for e in g.kv if e[0] != kv[0]]
         g.add(*kv)
+    weights = _fuse_qkv(weights) if fuse_qkv else weights
     for name, a in weights.items():
         t = qtype if a.ndim == 2 and 'token_type' not in name else (small_qtype or 'F32')
         if a.shape[-1] % TYPES[t][1] != 0:
             t = 'F16'
         g.add_tensor(gguf_name(name), a, t)
     g.write(path)
+
+
+def _fuse_qkv(weights):
+    """BERT weights with each layer's query/key/value concatenated into a
+    pseudo HF name 'attention.self.qkv' (GGUF blk.N.attn_qkv)."""
+    out = {}
+    for name, a in weights.items():
+        if '.attention.self.query.' in name:
+            kind = name.rsplit('.', 1)[1]
+            stem = name.split('.attention.self.')[0]
+            parts = [weights['%s.attention.self.%s.%s' % (stem, p, kind)]
+                     for p in ('query', 'key', 'value')]
+            out['%s.attention.self.qkv.%s' % (stem, kind)] = np.concatenate(parts, axis=0)
+        elif '.attention.self.' not in name:
+            out[name] = a
+    return out
 
 
 def write_hf_dir(directory, cfg, weights, dtype='F32', sharded=False, pooling='mean',

@@ -293,6 +293,9 @@ def models(out):
         gt.write_gguf_model(os.path.join(d, name), 'bert', cfg, w, qt,
                             pooling=2 if qt == 'Q8_0' else 1)
         flat(name, 'bert', cfg, w, gguf_convert(qt))
+    gt.write_gguf_model(os.path.join(d, 'bert_fused_qkv.gguf'), 'bert', cfg, w, 'F16',
+                        fuse_qkv=True)
+    flat('bert_fused_qkv.gguf', 'bert', cfg, w, gguf_convert('F16'))
     gt.write_gguf_model(os.path.join(d, 'bert_bf16_v2.gguf'), 'bert', cfg, w, 'BF16', 'BF16',
                         version=2)
     flat('bert_bf16_v2.gguf', 'bert', cfg, w, gguf_convert('BF16', 'BF16'))

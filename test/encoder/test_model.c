@@ -56,6 +56,7 @@ static const expected models[] = {
 	{"bert_q5_0.gguf", B, 32, 2, 4, 64, 64, 16, 2, MEAN, 1, G},
 	{"bert_q5_1.gguf", B, 32, 2, 4, 64, 64, 16, 2, MEAN, 1, G},
 	{"bert_bf16_v2.gguf", B, 32, 2, 4, 64, 64, 16, 2, MEAN, 1, G},
+	{"bert_fused_qkv.gguf", B, 32, 2, 4, 64, 64, 16, 2, MEAN, 1, G},
 	{"nomic_hf", N, 32, 2, 4, 64, 64, 16, 2, MEAN, 1, J},
 	{"nomic_f16.gguf", N, 32, 2, 4, 64, 64, 16, 2, MEAN, 1, G},
 	{"nomic_q4_k.gguf", N, 256, 1, 4, 512, 40, 16, 2, MEAN, 1, G},
