@@ -11,14 +11,13 @@
  *   -> truncation -> [CLS] ... [SEP] from the post-processor.
  *
  * The character classes follow the Rust crates `tokenizers` uses, whose
- * Unicode tables are older than utf8proc's; unicode_compat.h lists the code
+ * Unicode tables are older than utf8proc's; tokenizer_unicode_table.h lists the code
  * points where they disagree (see tools/unicode_compat.js).
  */
 #include "tokenizer.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +26,12 @@
 #include <json.h>
 #include <utf8proc.h>
 
+#include "mapfile.h"
 #include "tokenizer_unicode.h"
 
 #define MAX_TEMPLATE_IDS 16
+#define MAX_TOKEN_BYTES 1024	/* longest vocabulary token accepted; keeps
+								 * WordPiece linear in the word length */
 #define MAX_JSON_BYTES ((size_t) 1 << 30)
 
 /* One entry of tokenizer.json "added_tokens", content as code points */
@@ -43,6 +45,24 @@ typedef struct added_token
 	bool		rstrip;
 	bool		single_word;
 } added_token;
+
+/*
+ * Trie over the code points of the added tokens of one stage.  Node 0 is
+ * the root; the children of a node are contiguous and sorted by code point.
+ */
+typedef struct trie_node
+{
+	int32_t		cp;				/* code point on the edge into this node */
+	int32_t		token;			/* index into added[] ending here, or -1 */
+	int32_t		first_child;
+	int32_t		n_children;
+} trie_node;
+
+typedef struct added_trie
+{
+	trie_node  *nodes;
+	int			n_nodes;
+} added_trie;
 
 /* Special ids the post-processor puts before and after the sequence */
 typedef struct template_ids
@@ -74,13 +94,14 @@ struct mrl_tokenizer
 	/* WordPiece */
 	char	   *prefix;			/* continuing_subword_prefix, e.g. "##" */
 	size_t		prefix_len;
+	uint32_t	prefix_hash;	/* FNV state after the prefix */
 	int			max_input_chars;
 	int32_t		unk_id;
 
-	/* added tokens, matched leftmost-longest */
+	/* added tokens, matched leftmost-longest through a code point trie */
 	added_token *added;
 	int			n_added;
-	uint64_t	added_first[4];	/* bit (first code point & 255) of each */
+	added_trie	trie[2];		/* [0] raw text, [1] normalized text */
 
 	/* post-processing and truncation */
 	template_ids before;
@@ -89,19 +110,6 @@ struct mrl_tokenizer
 	int			trunc_max;		/* 0 = none */
 	bool		trunc_left;
 };
-
-/* Format an error message into the caller's buffer (which may be NULL). */
-static void
-set_err(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---------------------------------------------------------------------
  * Character classes (Rust `tokenizers` semantics)
@@ -216,17 +224,16 @@ cp_push(cp_buf *b, int32_t c)
  * Vocabulary hash table
  * --------------------------------------------------------------------- */
 
-/* FNV-1a over the concatenation a ++ b. */
-static uint32_t
-hash_bytes2(const char *a, size_t alen, const char *b, size_t blen)
+#define FNV_OFFSET 2166136261u
+
+/* FNV-1a continued over len more bytes (so hashes extend incrementally). */
+static inline uint32_t
+fnv_more(uint32_t h, const char *s, size_t len)
 {
-	uint32_t	h = 2166136261u;
 	size_t		i;
 
-	for (i = 0; i < alen; i++)
-		h = (h ^ (unsigned char) a[i]) * 16777619u;
-	for (i = 0; i < blen; i++)
-		h = (h ^ (unsigned char) b[i]) * 16777619u;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * 16777619u;
 	return h;
 }
 
@@ -242,16 +249,13 @@ token_equals2(const mrl_tokenizer *tok, int32_t id,
 		(blen == 0 || memcmp(s + alen, b, blen) == 0);
 }
 
-/* Id of the model-vocabulary token a ++ b, or -1. */
+/* Id of the model-vocabulary token a ++ b whose hash is h, or -1. */
 static int32_t
-vocab_find2(const mrl_tokenizer *tok, const char *a, size_t alen,
+vocab_probe(const mrl_tokenizer *tok, uint32_t h, const char *a, size_t alen,
 			const char *b, size_t blen)
 {
-	uint32_t	i;
+	uint32_t	i = h & tok->slot_mask;
 
-	if (alen + blen > tok->max_token_bytes)
-		return -1;
-	i = hash_bytes2(a, alen, b, blen) & tok->slot_mask;
 	while (tok->slots[i] >= 0)
 	{
 		if (token_equals2(tok, tok->slots[i], a, alen, b, blen))
@@ -259,6 +263,17 @@ vocab_find2(const mrl_tokenizer *tok, const char *a, size_t alen,
 		i = (i + 1) & tok->slot_mask;
 	}
 	return -1;
+}
+
+/* Id of the model-vocabulary token a ++ b, or -1. */
+static int32_t
+vocab_find2(const mrl_tokenizer *tok, const char *a, size_t alen,
+			const char *b, size_t blen)
+{
+	if (alen + blen > tok->max_token_bytes)
+		return -1;
+	return vocab_probe(tok, fnv_more(fnv_more(FNV_OFFSET, a, alen), b, blen),
+					   a, alen, b, blen);
 }
 
 /* Allocate the id table for ids [0, n_ids) and a hash for n_model tokens. */
@@ -275,7 +290,7 @@ vocab_alloc(mrl_tokenizer *tok, int n_ids, int n_model, char *err, size_t errlen
 	tok->slots = malloc(cap * sizeof(int32_t));
 	if (!tok->id_to_token || !tok->token_len || !tok->slots)
 	{
-		set_err(err, errlen, "out of memory for a vocabulary of %d tokens", n_ids);
+		mrl_errf(err, errlen, "out of memory for a vocabulary of %d tokens", n_ids);
 		return false;
 	}
 	memset(tok->slots, 0xff, cap * sizeof(int32_t));
@@ -292,12 +307,18 @@ vocab_add(mrl_tokenizer *tok, const char *s, size_t len, int32_t id,
 
 	if (id < 0 || id >= tok->n_ids)
 	{
-		set_err(err, errlen, "token id %d out of range [0, %d)", (int) id, tok->n_ids);
+		mrl_errf(err, errlen, "token id %d out of range [0, %d)", (int) id, tok->n_ids);
+		return false;
+	}
+	if (in_model && len > MAX_TOKEN_BYTES)
+	{
+		mrl_errf(err, errlen, "token %d is %zu bytes long (at most %d supported)",
+				(int) id, len, MAX_TOKEN_BYTES);
 		return false;
 	}
 	if (len > UINT32_MAX / 2)
 	{
-		set_err(err, errlen, "token of %zu bytes is too long", len);
+		mrl_errf(err, errlen, "token of %zu bytes is too long", len);
 		return false;
 	}
 	if (tok->id_to_token[id] != NULL)
@@ -310,7 +331,7 @@ vocab_add(mrl_tokenizer *tok, const char *s, size_t len, int32_t id,
 		}
 		else
 		{
-			set_err(err, errlen, "token id %d is given to two different tokens", (int) id);
+			mrl_errf(err, errlen, "token id %d is given to two different tokens", (int) id);
 			return false;
 		}
 	}
@@ -320,7 +341,7 @@ vocab_add(mrl_tokenizer *tok, const char *s, size_t len, int32_t id,
 
 		if (copy == NULL)
 		{
-			set_err(err, errlen, "out of memory");
+			mrl_errf(err, errlen, "out of memory");
 			return false;
 		}
 		memcpy(copy, s, len);
@@ -332,7 +353,7 @@ vocab_add(mrl_tokenizer *tok, const char *s, size_t len, int32_t id,
 		return true;
 
 	/* a repeated token string keeps the later (larger) id, as HF does */
-	i = hash_bytes2(s, len, NULL, 0) & tok->slot_mask;
+	i = fnv_more(FNV_OFFSET, s, len) & tok->slot_mask;
 	while (tok->slots[i] >= 0 && !token_equals2(tok, tok->slots[i], s, len, NULL, 0))
 		i = (i + 1) & tok->slot_mask;
 	if (tok->slots[i] < 0)
@@ -392,7 +413,7 @@ tokenizer_new(char *err, size_t errlen)
 
 	if (tok == NULL)
 	{
-		set_err(err, errlen, "out of memory");
+		mrl_errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	tok->has_normalizer = true;
@@ -414,12 +435,13 @@ set_prefix(mrl_tokenizer *tok, const char *p, size_t len, char *err, size_t errl
 	tok->prefix = malloc(len + 1);
 	if (tok->prefix == NULL)
 	{
-		set_err(err, errlen, "out of memory");
+		mrl_errf(err, errlen, "out of memory");
 		return false;
 	}
 	memcpy(tok->prefix, p, len);
 	tok->prefix[len] = '\0';
 	tok->prefix_len = len;
+	tok->prefix_hash = fnv_more(FNV_OFFSET, p, len);
 	return true;
 }
 
@@ -468,15 +490,16 @@ add_added_token(mrl_tokenizer *tok, const char *content, size_t len, int32_t id,
 	size_t		bad;
 	added_token *a;
 
-	if (len == 0)
+	if (len == 0 || len > MAX_TOKEN_BYTES)
 	{
-		set_err(err, errlen, "added token %d is empty", (int) id);
+		mrl_errf(err, errlen, "added token %d is %zu bytes long (1 to %d supported)",
+				(int) id, len, MAX_TOKEN_BYTES);
 		return false;
 	}
 	if (!utf8_decode(content, len, &b, &bad))
 	{
 		free(b.v);
-		set_err(err, errlen, "added token %d is not valid UTF-8", (int) id);
+		mrl_errf(err, errlen, "added token %d is not valid UTF-8", (int) id);
 		return false;
 	}
 	if (!vocab_add(tok, content, len, id, false, err, errlen))
@@ -485,7 +508,6 @@ add_added_token(mrl_tokenizer *tok, const char *content, size_t len, int32_t id,
 		return false;
 	}
 	a = &tok->added[tok->n_added++];
-	tok->added_first[(b.v[0] & 255) >> 6] |= (uint64_t) 1 << (b.v[0] & 63);
 	a->cps = b.v;
 	a->n_cps = (int) b.n;
 	a->id = id;
@@ -496,6 +518,93 @@ add_added_token(mrl_tokenizer *tok, const char *content, size_t len, int32_t id,
 	return true;
 }
 
+/* Order pointers into added[] by content, then by position in the file. */
+static int
+cmp_added(const void *x, const void *y)
+{
+	const added_token *a = *(const added_token *const *) x,
+			   *b = *(const added_token *const *) y;
+	int			n = a->n_cps < b->n_cps ? a->n_cps : b->n_cps,
+				k;
+
+	for (k = 0; k < n; k++)
+		if (a->cps[k] != b->cps[k])
+			return a->cps[k] < b->cps[k] ? -1 : 1;
+	if (a->n_cps != b->n_cps)
+		return a->n_cps < b->n_cps ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * Give trie node `node` its children from the sorted tokens idx[lo..hi),
+ * which share their first `depth` code points.  Nodes are preallocated.
+ */
+static void
+trie_fill(const mrl_tokenizer *tok, added_trie *t, int node,
+		  const added_token **idx, int lo, int hi, int depth)
+{
+	int			g,
+				child;
+
+	/* a token ending here; of equal ones the first in the file wins */
+	for (; lo < hi && idx[lo]->n_cps == depth; lo++)
+		if (t->nodes[node].token < 0)
+			t->nodes[node].token = (int32_t) (idx[lo] - tok->added);
+	child = t->n_nodes;
+	t->nodes[node].first_child = child;
+	for (g = lo; g < hi; t->nodes[node].n_children++)
+	{
+		int32_t		cp = idx[g]->cps[depth];
+
+		while (g < hi && idx[g]->cps[depth] == cp)
+			g++;
+		t->nodes[t->n_nodes++] = (trie_node) {cp, -1, 0, 0};
+	}
+	for (g = lo; g < hi; child++)
+	{
+		int			end = g;
+
+		while (end < hi && idx[end]->cps[depth] == t->nodes[child].cp)
+			end++;
+		trie_fill(tok, t, child, idx, g, end, depth + 1);
+		g = end;
+	}
+}
+
+/* Build the trie of the added tokens matched in raw or normalized text. */
+static bool
+build_trie(mrl_tokenizer *tok, bool normalized, char *err, size_t errlen)
+{
+	added_trie *t = &tok->trie[normalized];
+	const added_token **idx = malloc((tok->n_added + 1) * sizeof(added_token *));
+	size_t		total = 1;
+	int			n = 0,
+				k;
+
+	if (idx == NULL)
+		goto oom;
+	for (k = 0; k < tok->n_added; k++)
+		if (tok->added[k].normalized == normalized)
+		{
+			idx[n++] = &tok->added[k];
+			total += tok->added[k].n_cps;
+		}
+	t->nodes = malloc(total * sizeof(trie_node));
+	if (t->nodes == NULL)
+		goto oom;
+	qsort(idx, n, sizeof(added_token *), cmp_added);
+	t->nodes[0] = (trie_node) {-1, -1, 0, 0};
+	t->n_nodes = 1;
+	trie_fill(tok, t, 0, idx, 0, n, 0);
+	free(idx);
+	return true;
+
+oom:
+	free(idx);
+	mrl_errf(err, errlen, "out of memory");
+	return false;
+}
+
 /* Final checks once vocabulary and specials are known. */
 static bool
 tokenizer_check(mrl_tokenizer *tok, const char *unk, char *err, size_t errlen)
@@ -504,14 +613,14 @@ tokenizer_check(mrl_tokenizer *tok, const char *unk, char *err, size_t errlen)
 
 	if (tok->n_model_tokens == 0)
 	{
-		set_err(err, errlen, "the WordPiece vocabulary is empty");
+		mrl_errf(err, errlen, "the WordPiece vocabulary is empty");
 		return false;
 	}
 	if (tok->unk_id < 0)
 		tok->unk_id = vocab_find2(tok, unk, strlen(unk), NULL, 0);
 	if (tok->unk_id < 0 || tok->unk_id >= tok->n_ids || !tok->id_to_token[tok->unk_id])
 	{
-		set_err(err, errlen, "unknown token \"%s\" is not in the vocabulary", unk);
+		mrl_errf(err, errlen, "unknown token \"%s\" is not in the vocabulary", unk);
 		return false;
 	}
 	for (i = 0; i < tok->before.n + tok->after.n; i++)
@@ -520,11 +629,11 @@ tokenizer_check(mrl_tokenizer *tok, const char *unk, char *err, size_t errlen)
 
 		if (id < 0 || id >= tok->n_ids)
 		{
-			set_err(err, errlen, "special token id %d is outside the vocabulary", (int) id);
+			mrl_errf(err, errlen, "special token id %d is outside the vocabulary", (int) id);
 			return false;
 		}
 	}
-	return true;
+	return build_trie(tok, false, err, errlen) && build_trie(tok, true, err, errlen);
 }
 
 /* Free a tokenizer (NULL is allowed) */
@@ -545,6 +654,8 @@ mrl_tokenizer_free(mrl_tokenizer *tok)
 	for (i = 0; i < tok->n_added; i++)
 		free(tok->added[i].cps);
 	free(tok->added);
+	free(tok->trie[0].nodes);
+	free(tok->trie[1].nodes);
 	free(tok);
 }
 
@@ -578,7 +689,7 @@ jbool(json_object *o, const char *key, bool dflt, bool *out,
 		*out = json_object_get_boolean(v);
 	else
 	{
-		set_err(err, errlen, "\"%s\" must be true or false", key);
+		mrl_errf(err, errlen, "\"%s\" must be true or false", key);
 		return false;
 	}
 	return true;
@@ -591,14 +702,14 @@ jint(json_object *v, const char *what, int64_t lo, int64_t hi, int64_t *out,
 {
 	if (v == NULL || !json_object_is_type(v, json_type_int))
 	{
-		set_err(err, errlen, "%s must be an integer", what);
+		mrl_errf(err, errlen, "%s must be an integer", what);
 		return false;
 	}
 	errno = 0;
 	*out = json_object_get_int64(v);
 	if (errno != 0 || *out < lo || *out > hi)
 	{
-		set_err(err, errlen, "%s out of range [%lld, %lld]", what,
+		mrl_errf(err, errlen, "%s out of range [%lld, %lld]", what,
 				(long long) lo, (long long) hi);
 		return false;
 	}
@@ -613,7 +724,7 @@ jstr(json_object *o, const char *key, size_t *len, char *err, size_t errlen)
 
 	if (v == NULL || !json_object_is_type(v, json_type_string))
 	{
-		set_err(err, errlen, "\"%s\" must be a string", key);
+		mrl_errf(err, errlen, "\"%s\" must be a string", key);
 		return NULL;
 	}
 	if (len)
@@ -639,7 +750,7 @@ require_type(json_object *o, const char *what, const char *want,
 
 	if (type == NULL || strcmp(type, want) != 0)
 	{
-		set_err(err, errlen, "unsupported %s type \"%s\" (only %s)",
+		mrl_errf(err, errlen, "unsupported %s type \"%s\" (only %s)",
 				what, type ? type : "?", want);
 		return false;
 	}
@@ -692,7 +803,7 @@ template_append(template_ids *t, const int32_t *ids, int n, int32_t type,
 
 	if (n > MAX_TEMPLATE_IDS - t->n)
 	{
-		set_err(err, errlen, "post_processor adds more than %d special tokens", MAX_TEMPLATE_IDS);
+		mrl_errf(err, errlen, "post_processor adds more than %d special tokens", MAX_TEMPLATE_IDS);
 		return false;
 	}
 	for (i = 0; i < n; i++)
@@ -713,7 +824,7 @@ read_bert_pair(json_object *p, const char *key, int32_t *id, char *err, size_t e
 	if (a == NULL || !json_object_is_type(a, json_type_array) ||
 		json_object_array_length(a) != 2)
 	{
-		set_err(err, errlen, "BertProcessing \"%s\" must be [token, id]", key);
+		mrl_errf(err, errlen, "BertProcessing \"%s\" must be [token, id]", key);
 		return false;
 	}
 	if (!jint(json_object_array_get_idx(a, 1), "BertProcessing id", 0, INT32_MAX, &v, err, errlen))
@@ -742,7 +853,7 @@ read_template_item(mrl_tokenizer *tok, json_object *item, json_object *specials,
 		name = jstr(sq, "id", NULL, err, errlen);
 		if (name == NULL || strcmp(name, "A") != 0 || *seen_seq)
 		{
-			set_err(err, errlen, "TemplateProcessing \"single\" must use sequence A once");
+			mrl_errf(err, errlen, "TemplateProcessing \"single\" must use sequence A once");
 			return false;
 		}
 		if (!jint(jget(sq, "type_id"), "type_id", 0, INT32_MAX, &type, err, errlen))
@@ -753,7 +864,7 @@ read_template_item(mrl_tokenizer *tok, json_object *item, json_object *specials,
 	}
 	if (st == NULL)
 	{
-		set_err(err, errlen, "TemplateProcessing item is neither SpecialToken nor Sequence");
+		mrl_errf(err, errlen, "TemplateProcessing item is neither SpecialToken nor Sequence");
 		return false;
 	}
 	name = jstr(st, "id", NULL, err, errlen);
@@ -764,13 +875,13 @@ read_template_item(mrl_tokenizer *tok, json_object *item, json_object *specials,
 	ids = jget(spec, "ids");
 	if (ids == NULL || !json_object_is_type(ids, json_type_array))
 	{
-		set_err(err, errlen, "TemplateProcessing special token \"%s\" has no ids", name);
+		mrl_errf(err, errlen, "TemplateProcessing special token \"%s\" has no ids", name);
 		return false;
 	}
 	n = json_object_array_length(ids);
 	if (n > MAX_TEMPLATE_IDS)
 	{
-		set_err(err, errlen, "post_processor adds more than %d special tokens", MAX_TEMPLATE_IDS);
+		mrl_errf(err, errlen, "post_processor adds more than %d special tokens", MAX_TEMPLATE_IDS);
 		return false;
 	}
 	for (i = 0; i < n; i++)
@@ -813,7 +924,7 @@ read_post_processor(mrl_tokenizer *tok, json_object *p, char *err, size_t errlen
 
 		if (single == NULL || !json_object_is_type(single, json_type_array))
 		{
-			set_err(err, errlen, "TemplateProcessing has no \"single\" template");
+			mrl_errf(err, errlen, "TemplateProcessing has no \"single\" template");
 			return false;
 		}
 		for (i = 0; i < json_object_array_length(single); i++)
@@ -822,12 +933,12 @@ read_post_processor(mrl_tokenizer *tok, json_object *p, char *err, size_t errlen
 				return false;
 		if (!seen_seq)
 		{
-			set_err(err, errlen, "TemplateProcessing \"single\" must use sequence A once");
+			mrl_errf(err, errlen, "TemplateProcessing \"single\" must use sequence A once");
 			return false;
 		}
 		return true;
 	}
-	set_err(err, errlen, "unsupported post_processor type \"%s\"", type ? type : "?");
+	mrl_errf(err, errlen, "unsupported post_processor type \"%s\"", type ? type : "?");
 	return false;
 }
 
@@ -851,7 +962,7 @@ read_truncation(mrl_tokenizer *tok, json_object *t, char *err, size_t errlen)
 		if (!json_object_is_type(dir, json_type_string) ||
 			(strcmp(d, "Left") != 0 && strcmp(d, "Right") != 0))
 		{
-			set_err(err, errlen, "truncation direction must be \"Left\" or \"Right\"");
+			mrl_errf(err, errlen, "truncation direction must be \"Left\" or \"Right\"");
 			return false;
 		}
 		tok->trunc_left = strcmp(d, "Left") == 0;
@@ -859,20 +970,64 @@ read_truncation(mrl_tokenizer *tok, json_object *t, char *err, size_t errlen)
 	return true;
 }
 
-/* Index of the added token spelled content, or -1. */
-static int
-find_added(const mrl_tokenizer *tok, const char *content, size_t len)
+/* One "added_tokens" string, for finding repeats */
+typedef struct added_entry
 {
-	int			k;
+	const char *s;
+	size_t		len;
+	int			index;
+} added_entry;
 
-	for (k = 0; k < tok->n_added; k++)
+/* Order entries by content bytes, then by position in the file. */
+static int
+cmp_entry(const void *x, const void *y)
+{
+	const added_entry *a = x,
+			   *b = y;
+	int			c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+
+	if (c != 0)
+		return c;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return a->index - b->index;
+}
+
+/*
+ * Refuse an "added_tokens" list naming one content twice: tokenizers never
+ * writes such a file, and reads it with options mixed from both entries.
+ */
+static bool
+check_repeats(json_object *arr, size_t n, char *err, size_t errlen)
+{
+	added_entry *e = malloc((n + 1) * sizeof(added_entry));
+	size_t		i;
+
+	if (e == NULL)
 	{
-		int32_t		id = tok->added[k].id;
-
-		if (tok->token_len[id] == len && memcmp(tok->id_to_token[id], content, len) == 0)
-			return k;
+		mrl_errf(err, errlen, "out of memory");
+		return false;
 	}
-	return -1;
+	for (i = 0; i < n; i++)
+	{
+		e[i].s = jstr(json_object_array_get_idx(arr, i), "content", &e[i].len, err, errlen);
+		e[i].index = (int) i;
+		if (e[i].s == NULL)
+		{
+			free(e);
+			return false;
+		}
+	}
+	qsort(e, n, sizeof(added_entry), cmp_entry);
+	for (i = 1; i < n; i++)
+		if (e[i].len == e[i - 1].len && memcmp(e[i].s, e[i - 1].s, e[i].len) == 0)
+		{
+			mrl_errf(err, errlen, "added token \"%.40s\" is listed twice", e[i].s);
+			free(e);
+			return false;
+		}
+	free(e);
+	return true;
 }
 
 /*
@@ -889,10 +1044,12 @@ read_added_tokens(mrl_tokenizer *tok, json_object *arr, int n_model,
 				n = arr ? json_object_array_length(arr) : 0;
 	int32_t		next_id = n_model;
 
+	if (!check_repeats(arr, n, err, errlen))
+		return false;
 	tok->added = calloc(n + 1, sizeof(added_token));
 	if (tok->added == NULL)
 	{
-		set_err(err, errlen, "out of memory");
+		mrl_errf(err, errlen, "out of memory");
 		return false;
 	}
 	for (i = 0; i < n; i++)
@@ -913,8 +1070,8 @@ read_added_tokens(mrl_tokenizer *tok, json_object *arr, int n_model,
 			!jbool(a, "lstrip", false, &lstrip, err, errlen) ||
 			!jbool(a, "rstrip", false, &rstrip, err, errlen) ||
 			!jbool(a, "single_word", false, &single_word, err, errlen))
-			return false;
-		if (len == 0 || find_added(tok, content, len) >= 0)
+			break;
+		if (len == 0)
 			continue;
 		id = vocab_find2(tok, content, len, NULL, 0);
 		if (id >= 0 && !special)
@@ -923,9 +1080,9 @@ read_added_tokens(mrl_tokenizer *tok, json_object *arr, int n_model,
 			id = next_id++;
 		if (!add_added_token(tok, content, len, id, normalized,
 							 lstrip, rstrip, single_word, err, errlen))
-			return false;
+			break;
 	}
-	return true;
+	return i == n;
 }
 
 /* Largest id of the model vocabulary, checking every id. */
@@ -941,7 +1098,7 @@ scan_ids(json_object *vocab, int64_t limit, int64_t *max_id, char *err, size_t e
 		{
 			size_t		l = strlen(err ? err : "");
 
-			set_err(err ? err + l : NULL, errlen - l, " (token \"%.40s\")", key);
+			mrl_errf(err ? err + l : NULL, errlen - l, " (token \"%.40s\")", key);
 			return false;
 		}
 		if (id > *max_id)
@@ -969,19 +1126,19 @@ read_model(mrl_tokenizer *tok, json_object *root, const char **unk,
 
 	if (model == NULL)
 	{
-		set_err(err, errlen, "tokenizer.json has no \"model\"");
+		mrl_errf(err, errlen, "tokenizer.json has no \"model\"");
 		return false;
 	}
 	if (type == NULL && jget(model, "merges") != NULL)
 		type = "BPE";
 	if (type != NULL && strcmp(type, "WordPiece") != 0)
 	{
-		set_err(err, errlen, "unsupported tokenizer model type \"%s\" (only WordPiece)", type);
+		mrl_errf(err, errlen, "unsupported tokenizer model type \"%s\" (only WordPiece)", type);
 		return false;
 	}
 	if (vocab == NULL || !json_object_is_type(vocab, json_type_object))
 	{
-		set_err(err, errlen, "WordPiece \"vocab\" must be an object");
+		mrl_errf(err, errlen, "WordPiece \"vocab\" must be an object");
 		return false;
 	}
 	if (jget(model, "unk_token") && (*unk = jstr(model, "unk_token", NULL, err, errlen)) == NULL)
@@ -1001,7 +1158,7 @@ read_model(mrl_tokenizer *tok, json_object *root, const char **unk,
 
 	if (added != NULL && !json_object_is_type(added, json_type_array))
 	{
-		set_err(err, errlen, "\"added_tokens\" must be an array");
+		mrl_errf(err, errlen, "\"added_tokens\" must be an array");
 		return false;
 	}
 	n_model = json_object_object_length(vocab);
@@ -1012,7 +1169,7 @@ read_model(mrl_tokenizer *tok, json_object *root, const char **unk,
 		return false;
 	if (max_id < 0)
 	{
-		set_err(err, errlen, "the WordPiece vocabulary is empty");
+		mrl_errf(err, errlen, "the WordPiece vocabulary is empty");
 		return false;
 	}
 	if (max_id + 1 > n_model + n_added)
@@ -1049,13 +1206,13 @@ mrl_tokenizer_load_json(const char *json, size_t len, char *err, size_t errlen)
 
 	if (len > MAX_JSON_BYTES)
 	{
-		set_err(err, errlen, "tokenizer.json is too large (%zu bytes)", len);
+		mrl_errf(err, errlen, "tokenizer.json is too large (%zu bytes)", len);
 		return NULL;
 	}
 	jt = json_tokener_new_ex(64);
 	if (jt == NULL)
 	{
-		set_err(err, errlen, "out of memory");
+		mrl_errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	root = json_tokener_parse_ex(jt, json, (int) len);
@@ -1064,7 +1221,7 @@ mrl_tokenizer_load_json(const char *json, size_t len, char *err, size_t errlen)
 	{
 		enum json_tokener_error e = json_tokener_get_error(jt);
 
-		set_err(err, errlen, "malformed tokenizer.json: %s",
+		mrl_errf(err, errlen, "malformed tokenizer.json: %s",
 				e == json_tokener_success ? "trailing data" :
 				e == json_tokener_continue ? "unexpected end of data" :
 				json_tokener_error_desc(e));
@@ -1075,7 +1232,7 @@ mrl_tokenizer_load_json(const char *json, size_t len, char *err, size_t errlen)
 	json_tokener_free(jt);
 	if (!json_object_is_type(root, json_type_object))
 	{
-		set_err(err, errlen, "malformed tokenizer.json: not a JSON object");
+		mrl_errf(err, errlen, "malformed tokenizer.json: not a JSON object");
 		json_object_put(root);
 		return NULL;
 	}
@@ -1096,68 +1253,17 @@ mrl_tokenizer_load_json(const char *json, size_t len, char *err, size_t errlen)
 	return tok;
 }
 
-/* Read a whole file into memory (NUL-terminated); NULL with a message. */
-static char *
-read_whole_file(const char *path, size_t *len_out, char *err, size_t errlen)
-{
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf = NULL;
-	size_t		len = 0,
-				cap = 0;
-
-	if (f == NULL)
-	{
-		set_err(err, errlen, "could not open \"%s\": %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;)
-	{
-		size_t		got;
-
-		if (len + 1 >= cap)
-		{
-			char	   *nb;
-
-			cap = cap ? 2 * cap : 1 << 16;
-			if (cap > MAX_JSON_BYTES + 1 || (nb = realloc(buf, cap)) == NULL)
-			{
-				set_err(err, errlen, "\"%s\" is too large", path);
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = fread(buf + len, 1, cap - len - 1, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f))
-	{
-		set_err(err, errlen, "could not read \"%s\"", path);
-		free(buf);
-		buf = NULL;
-	}
-	else
-		buf[len] = '\0';
-	fclose(f);
-	*len_out = len;
-	return buf;
-}
-
 /* Read a tokenizer.json file */
 mrl_tokenizer *
 mrl_tokenizer_load_file(const char *path, char *err, size_t errlen)
 {
-	size_t		len;
-	char	   *buf = read_whole_file(path, &len, err, errlen);
+	mrl_mapping m;
 	mrl_tokenizer *tok;
 
-	if (buf == NULL)
+	if (mrl_map_file(path, &m, err, errlen) != 0)
 		return NULL;
-	tok = mrl_tokenizer_load_json(buf, len, err, errlen);
-	free(buf);
+	tok = mrl_tokenizer_load_json((const char *) m.base, m.size, err, errlen);
+	mrl_unmap(&m);
 	return tok;
 }
 
@@ -1245,7 +1351,7 @@ add_plain_token(mrl_tokenizer *tok, const char *s, int32_t i, int type,
 
 	if (len > UINT32_MAX / 4)
 	{
-		set_err(err, errlen, "token %d is too long", (int) i);
+		mrl_errf(err, errlen, "token %d is too long", (int) i);
 		return false;
 	}
 	control = type == MRL_GGUF_TOKEN_CONTROL || (type == 0 && is_bert_special_name(s));
@@ -1253,7 +1359,7 @@ add_plain_token(mrl_tokenizer *tok, const char *s, int32_t i, int type,
 	{
 		if (len + 3 > sizeof(stackbuf) && (buf = malloc(len + 3)) == NULL)
 		{
-			set_err(err, errlen, "out of memory");
+			mrl_errf(err, errlen, "out of memory");
 			return false;
 		}
 		len = (size_t) mrl_wordpiece_unphantom(s, len, type, buf, len + 3);
@@ -1282,7 +1388,7 @@ mrl_tokenizer_from_vocab(const char *const *tokens, int n_tokens,
 
 	if (tokens == NULL || n_tokens <= 0)
 	{
-		set_err(err, errlen, "the WordPiece vocabulary is empty");
+		mrl_errf(err, errlen, "the WordPiece vocabulary is empty");
 		return NULL;
 	}
 	if ((tok = tokenizer_new(err, errlen)) == NULL)
@@ -1300,7 +1406,7 @@ mrl_tokenizer_from_vocab(const char *const *tokens, int n_tokens,
 	{
 		if (tokens[i] == NULL)
 		{
-			set_err(err, errlen, "vocabulary entry %d is missing", i);
+			mrl_errf(err, errlen, "vocabulary entry %d is missing", i);
 			goto fail;
 		}
 		if (!add_plain_token(tok, tokens[i], i, token_types ? token_types[i] : 0,
@@ -1312,7 +1418,7 @@ mrl_tokenizer_from_vocab(const char *const *tokens, int n_tokens,
 	sep = resolve_special(tok, cfg->sep_id, "[SEP]");
 	if (cls == -1 || sep == -1)
 	{
-		set_err(err, errlen, "the vocabulary has no %s token", cls == -1 ? "[CLS]" : "[SEP]");
+		mrl_errf(err, errlen, "the vocabulary has no %s token", cls == -1 ? "[CLS]" : "[SEP]");
 		goto fail;
 	}
 	if ((cls >= 0 && !template_append(&tok->before, &cls, 1, 0, err, errlen)) ||
@@ -1331,23 +1437,30 @@ mrl_tokenizer *
 mrl_tokenizer_load_vocab_txt(const char *path, const mrl_wordpiece_config *cfg,
 							 char *err, size_t errlen)
 {
+	mrl_mapping m;
 	size_t		len,
 				i,
 				n = 0;
-	char	   *buf = read_whole_file(path, &len, err, errlen);
+	char	   *buf;
 	char	  **lines;
 	mrl_wordpiece_config plain = *cfg;
 	mrl_tokenizer *tok = NULL;
 
-	if (buf == NULL)
+	if (mrl_map_file(path, &m, err, errlen) != 0)
 		return NULL;
+	len = m.size;
+	buf = malloc(len + 1);		/* a copy: lines are cut in place */
 	lines = malloc((len + 1) * sizeof(char *));
-	if (lines == NULL)
+	if (buf == NULL || lines == NULL)
 	{
-		set_err(err, errlen, "out of memory");
+		mrl_errf(err, errlen, "out of memory");
 		free(buf);
+		free(lines);
+		mrl_unmap(&m);
 		return NULL;
 	}
+	memcpy(buf, m.base, len);
+	mrl_unmap(&m);
 	for (i = 0; i < len; n++)
 	{
 		size_t		end = i;
@@ -1362,7 +1475,7 @@ mrl_tokenizer_load_vocab_txt(const char *path, const mrl_wordpiece_config *cfg,
 		buf[end] = '\0';
 		if (n >= INT_MAX - 1 || memchr(lines[n], '\0', end - (lines[n] - buf)) != NULL)
 		{
-			set_err(err, errlen, "line %zu of \"%s\" contains a NUL byte", n + 1, path);
+			mrl_errf(err, errlen, "line %zu of \"%s\" contains a NUL byte", n + 1, path);
 			goto done;
 		}
 	}
@@ -1429,7 +1542,7 @@ emit_id(enc_ctx *ctx, int32_t id)
 {
 	if (!out_reserve(ctx->out, 1))
 	{
-		set_err(ctx->err, ctx->errlen, "out of memory");
+		mrl_errf(ctx->err, ctx->errlen, "out of memory");
 		return EMIT_ERROR;
 	}
 	ctx->out->ids[ctx->out->n++] = id;
@@ -1483,27 +1596,36 @@ emit_word(enc_ctx *ctx, const int32_t *w, size_t n)
 	const mrl_tokenizer *tok = ctx->tok;
 	int			first = ctx->out->n;
 	size_t		start = 0;
+	uint32_t	hashes[MAX_TOKEN_BYTES + 1];	/* of the candidate pieces */
 
 	if (n > (size_t) tok->max_input_chars)
 		return emit_id(ctx, tok->unk_id);
 	if (!word_to_utf8(ctx, w, n))
 	{
-		set_err(ctx->err, ctx->errlen, "out of memory");
+		mrl_errf(ctx->err, ctx->errlen, "out of memory");
 		return EMIT_ERROR;
 	}
 	while (start < n)
 	{
-		size_t		end = n;
 		size_t		plen = start > 0 ? tok->prefix_len : 0;
+		const char *piece = ctx->word + ctx->offs[start];
+		uint32_t	h = start > 0 ? tok->prefix_hash : FNV_OFFSET;
+		size_t		end = start;
 		int32_t		id = -1;
 
-		/* no token is longer than max_token_bytes: skip hopeless lookups */
-		while (end > start && ctx->offs[end] - ctx->offs[start] + plen > tok->max_token_bytes)
-			end--;
+		/*
+		 * Hash every candidate piece in one forward pass, stopping at the
+		 * longest vocabulary token; then try them longest first.
+		 */
+		while (end < n && ctx->offs[end + 1] - ctx->offs[start] + plen <= tok->max_token_bytes)
+		{
+			h = fnv_more(h, ctx->word + ctx->offs[end], ctx->offs[end + 1] - ctx->offs[end]);
+			hashes[++end - start] = h;
+		}
 		for (; end > start; end--)
 		{
-			id = vocab_find2(tok, tok->prefix, plen, ctx->word + ctx->offs[start],
-							 ctx->offs[end] - ctx->offs[start]);
+			id = vocab_probe(tok, hashes[end - start], tok->prefix, plen,
+							 piece, ctx->offs[end] - ctx->offs[start]);
 			if (id >= 0)
 				break;
 		}
@@ -1568,28 +1690,46 @@ is_word_char(int32_t c)
 		(cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
 }
 
+/* Child of trie node `node` on code point c, or -1 (binary search). */
+static int
+trie_child(const added_trie *t, int node, int32_t c)
+{
+	int			lo = t->nodes[node].first_child,
+				hi = lo + t->nodes[node].n_children;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (t->nodes[mid].cp == c)
+			return mid;
+		if (t->nodes[mid].cp < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
 /* Longest added token of the given stage that matches s[i..n), or NULL. */
 static const added_token *
 match_added(const mrl_tokenizer *tok, const int32_t *s, size_t i, size_t n,
 			bool normalized)
 {
+	const added_trie *t = &tok->trie[normalized];
 	const added_token *best = NULL;
-	int			k;
+	int			node = 0;
+	size_t		j;
 
-	/* cheap rejection: no added token starts with this code point */
-	if (!(tok->added_first[(s[i] & 255) >> 6] & ((uint64_t) 1 << (s[i] & 63))))
-		return NULL;
-	for (k = 0; k < tok->n_added; k++)
+	for (j = i; j < n && (node = trie_child(t, node, s[j])) >= 0; j++)
 	{
-		const added_token *a = &tok->added[k];
+		const added_token *a;
 
-		if (a->normalized != normalized || (size_t) a->n_cps > n - i ||
-			s[i] != a->cps[0] || (best && best->n_cps >= a->n_cps) ||
-			memcmp(s + i, a->cps, a->n_cps * sizeof(int32_t)) != 0)
+		if (t->nodes[node].token < 0)
 			continue;
+		a = &tok->added[t->nodes[node].token];
 		if (a->single_word &&
-			((i > 0 && is_word_char(s[i - 1])) ||
-			 (i + a->n_cps < n && is_word_char(s[i + a->n_cps]))))
+			((i > 0 && is_word_char(s[i - 1])) || (j + 1 < n && is_word_char(s[j + 1]))))
 			continue;
 		best = a;
 	}
@@ -1779,7 +1919,7 @@ emit_normalized(enc_ctx *ctx, const int32_t *s, size_t n)
 	}
 	if (!ok)
 	{
-		set_err(ctx->err, ctx->errlen, "out of memory");
+		mrl_errf(ctx->err, ctx->errlen, "out of memory");
 		return EMIT_ERROR;
 	}
 	return emit_split_added(ctx, a->v, a->n, true);
@@ -1833,7 +1973,7 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 		max_len = tok->trunc_max;
 	if (max_len < 0 || (max_len > 0 && max_len < n_special))
 	{
-		set_err(err, errlen, "maximum length %d is less than the %d special tokens",
+		mrl_errf(err, errlen, "maximum length %d is less than the %d special tokens",
 				max_len, n_special);
 		return -1;
 	}
@@ -1841,9 +1981,9 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 	{
 		free(cps.v);
 		if (bad == SIZE_MAX)
-			set_err(err, errlen, "out of memory");
+			mrl_errf(err, errlen, "out of memory");
 		else
-			set_err(err, errlen, "invalid UTF-8 at byte %zu", bad);
+			mrl_errf(err, errlen, "invalid UTF-8 at byte %zu", bad);
 		return -1;
 	}
 	ctx.tok = tok;
@@ -1854,7 +1994,7 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 	out->n = 0;
 	rc = out_reserve(out, tok->before.n) ? EMIT_MORE : EMIT_ERROR;
 	if (rc == EMIT_ERROR)
-		set_err(err, errlen, "out of memory");
+		mrl_errf(err, errlen, "out of memory");
 	else
 	{
 		out->n = tok->before.n;
@@ -1878,7 +2018,7 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 	}
 	if (!add_specials(tok, out))
 	{
-		set_err(err, errlen, "out of memory");
+		mrl_errf(err, errlen, "out of memory");
 		out->n = 0;
 		return -1;
 	}

@@ -442,6 +442,83 @@ expect_json_error(const char *json, const char *want, const char *what)
 	mrl_tokenizer_free(tok);
 }
 
+/*
+ * 30,000 added tokens sharing their first character, and a 500,000-char
+ * run of that character: matching stays fast (a trie, not a scan).
+ */
+static void
+test_many_added_tokens(void)
+{
+	int			n_added = 30000,
+				n_run = 500000,
+				k,
+				n;
+	size_t		cap = 200 + (size_t) n_added * 80,
+				pos = 0;
+	char	   *json = malloc(cap),
+			   *text = malloc(n_run + 8);
+	char		err[256] = "";
+	mrl_tokenizer *tok;
+	mrl_encoding enc = {0};
+
+	pos += snprintf(json + pos, cap - pos, "{\"added_tokens\": [");
+	for (k = 0; k < n_added; k++)
+		pos += snprintf(json + pos, cap - pos,
+						"%s{\"id\": %d, \"content\": \"a\\u%04x\", \"special\": true}",
+						k ? ", " : "", k + 2, 0x4E00 + k);
+	snprintf(json + pos, cap - pos,
+			 "], \"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0, \"a\": 1}}}");
+	tok = mrl_tokenizer_load_json(json, strlen(json), err, sizeof(err));
+	memset(text, 'a', n_run + 1);
+	memcpy(text + n_run + 1, "\xe4\xb8\x81", 3); /* U+4E01: the token a\u4e01 */
+	n = tok ? mrl_tokenizer_encode(tok, text, n_run + 4, 0, &enc, err, sizeof(err)) : -1;
+	tap(n == 2 && enc.ids[0] == 0 && enc.ids[1] == 3,
+		"30,000 added tokens, 500,000-char run: [UNK] then the added token (%d ids%s%s)",
+		n, tok ? "" : ": ", tok ? "" : err);
+	mrl_encoding_free(&enc);
+	mrl_tokenizer_free(tok);
+	free(json);
+	free(text);
+}
+
+/*
+ * Hostile sizes: an over-long vocabulary token is refused; a huge word with
+ * max_input_chars_per_word = 10^9 is split in linear time.
+ */
+static void
+test_long_inputs(void)
+{
+	const char *head = "{\"model\": {\"type\": \"WordPiece\", \"max_input_chars_per_word\": 1000000000, "
+		"\"vocab\": {\"[UNK]\": 0, \"a\": 1, \"##a\": 2";
+	size_t		n_word = 2000000,
+				hl = strlen(head);
+	char	   *json = malloc(hl + 3000),
+			   *word = malloc(n_word);
+	char		err[256] = "";
+	mrl_tokenizer *tok;
+	mrl_encoding enc = {0};
+	int			n;
+
+	memcpy(json, head, hl);
+	strcpy(json + hl, ", \"");
+	memset(json + hl + 3, 'b', 2000);
+	strcpy(json + hl + 2003, "\": 3}}}");
+	tok = mrl_tokenizer_load_json(json, strlen(json), err, sizeof(err));
+	tap(tok == NULL && strstr(err, "2000 bytes long") != NULL,
+		"refused: a 2000-byte vocabulary token (%s)", err);
+	strcpy(json + hl, "}}}");
+	tok = mrl_tokenizer_load_json(json, strlen(json), err, sizeof(err));
+	memset(word, 'a', n_word);
+	n = tok ? mrl_tokenizer_encode(tok, word, n_word, 0, &enc, err, sizeof(err)) : -1;
+	tap(n == (int) n_word && enc.ids[0] == 1 && enc.ids[1] == 2 && enc.ids[n - 1] == 2,
+		"a 2,000,000-char word with no length limit: %d pieces", n);
+	mrl_encoding_free(&enc);
+	mrl_tokenizer_free(tok);
+	free(json);
+	free(word);
+	test_many_added_tokens();
+}
+
 /* Bad files, bad vocabularies, bad input text. */
 static void
 test_errors(void)
@@ -488,6 +565,12 @@ test_errors(void)
 					  "no ids", "template naming an undefined special token");
 	expect_json_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0, \"b\": 0}}}",
 					  "two different tokens", "one id for two tokens");
+	expect_json_error("{\"added_tokens\": [{\"id\": 0, \"content\": \"[UNK]\", \"special\": true}, "
+					  "{\"id\": 1, \"content\": \"zz\"}, {\"id\": 2, \"content\": \"zz\", \"special\": true}], "
+					  "\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0}}}",
+					  "\"zz\" is listed twice", "an added token listed twice");
+
+	test_long_inputs();
 
 	tok = mrl_tokenizer_load_json(tokenizer_json, strlen(tokenizer_json), err, sizeof(err));
 	if (tok == NULL)
