@@ -17,7 +17,14 @@ REGRESS = $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(sort $(wildcard 
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-SHLIB_LINK += -lm
+PG_CPPFLAGS += -Isrc/encoder
+
+# The encoder core is a plain C library (src/encoder) linked into mrl.so.
+ENCODER_LIB = src/encoder/libmrlenc.a
+SHLIB_LINK += $(ENCODER_LIB) -lopenblas -llapacke -lutf8proc -ljson-c -lm -lpthread
+
+# pg_regress needs the tiny test models where the server can read them.
+REGRESS_MODELS = /tmp/mrl_regress_models
 
 PG_CONFIG ?= $(shell command -v pg_config 2>/dev/null || echo /usr/lib/postgresql/15/bin/pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -33,7 +40,28 @@ endif
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
 	cat $^ > $@
 
-.PHONY: test demo bench
+$(shlib): $(ENCODER_LIB)
+$(ENCODER_LIB): FORCE
+	$(MAKE) -C src/encoder libmrlenc.a
+FORCE:
+
+# The built-in model ships with the extension, in share/extension/mrl_model.
+install: install-model
+install-model:
+	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/mrl_model'
+	cp -R model/. '$(DESTDIR)$(datadir)/extension/mrl_model/'
+
+installcheck: regress-models
+regress-models:
+	rm -rf $(REGRESS_MODELS) && mkdir -p $(REGRESS_MODELS)
+	/usr/bin/python3 test/encoder/make_tiny_models.py $(REGRESS_MODELS) >/dev/null
+	chmod -R a+rX $(REGRESS_MODELS)
+
+clean: clean-encoder
+clean-encoder:
+	$(MAKE) -C src/encoder clean
+
+.PHONY: test demo bench install-model regress-models clean-encoder FORCE
 # The whole suite in a throwaway cluster; prints "N passed, M failed" last.
 test:
 	@bash test/run_suite.sh

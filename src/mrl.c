@@ -12,6 +12,7 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+extern void MrlEmbedDefineSettings(void);
 
 /* mrl.simd: which distance kernels to use ("auto" = the best the CPU has). */
 static char *mrl_simd = NULL;
@@ -58,5 +59,6 @@ _PG_init(void)
 							   &mrl_simd, "auto", PGC_USERSET, 0,
 							   check_simd, assign_simd, NULL);
 	FunnelInit();
+	MrlEmbedDefineSettings();
 	MarkGUCPrefixReserved("mrl");
 }

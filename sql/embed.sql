@@ -1,0 +1,115 @@
+-- mrl_embed and the model registry, on tiny random models made by
+-- test/encoder/make_tiny_models.py (Makefile target regress-models).
+-- Their numbers are checked against PyTorch in test/suites/22_forward.sh;
+-- here we check the SQL layer: registry, options, batching, errors, rights.
+SET client_min_messages = warning;
+
+SELECT mrl_register_model('tiny-bert', '/tmp/mrl_regress_models/tiny-bert');
+SELECT mrl_register_model('tiny-nomic-q8', '/tmp/mrl_regress_models/tiny-nomic.Q8_0.gguf');
+SELECT mrl_register_model('tiny-static', '/tmp/mrl_regress_models/tiny-static');
+-- the generator's shapes: hidden 64, vocab 200, 2 layers, 64 positions
+SELECT name, arch, dims, vocab, layers, max_tokens, size_bytes > 0 AS has_size, owner, public
+FROM mrl_model_info WHERE name <> 'mrl-default' ORDER BY name;
+
+-- one text; the vector is unit length (the models' sentence-transformers Normalize)
+SELECT mrl_dims(mrl_embed('the quick brown fox', 'tiny-bert')) AS dims,
+	round(mrl_norm(mrl_embed('the quick brown fox', 'tiny-bert'))::numeric, 5) AS norm;
+-- a Matryoshka prefix: the first 16 dims of the pooled vector, re-normalised
+SELECT mrl_dims(mrl_embed('the quick brown fox', 'tiny-bert', dims => 16)) AS dims,
+	mrl_cosine_distance(mrl_embed('the quick brown fox', 'tiny-bert', dims => 16),
+		mrl_truncate(mrl_embed('the quick brown fox', 'tiny-bert'), 16, true), 16) < 1e-6 AS same_as_truncating;
+-- layers => 1 runs only the first layer: a different vector
+SELECT mrl_embed('the quick brown fox', 'tiny-bert', layers => 1)
+	<> mrl_embed('the quick brown fox', 'tiny-bert') AS first_layer_differs;
+-- deterministic, and different texts give different vectors
+SELECT mrl_embed('hello', 'tiny-static') = mrl_embed('hello', 'tiny-static') AS stable,
+	mrl_embed('hello', 'tiny-static') <> mrl_embed('world', 'tiny-static') AS distinct_texts;
+-- the batch form gives the same vectors as one call per text (up to float
+-- rounding: a batch runs other matrix shapes); NULLs stay NULL
+WITH t(i, s) AS (VALUES (1, 'alpha beta'), (2, NULL), (3, 'gamma'), (4, ''), (5, repeat('long text ', 100)))
+SELECT i, e IS NULL AS is_null,
+	coalesce((e <-> mrl_embed(s, 'tiny-nomic-q8', 32)) < 1e-5, e IS NULL AND s IS NULL) AS same_as_single
+FROM t, LATERAL (SELECT (mrl_embed((SELECT array_agg(s ORDER BY i) FROM t), 'tiny-nomic-q8', 32))[i] AS e) b
+ORDER BY i;
+SELECT mrl_embed(ARRAY[]::text[], 'tiny-bert') AS empty_batch;
+SELECT mrl_embed(NULL::text, 'tiny-bert') AS null_text;
+-- texts longer than the window (64 tokens here) are truncated, not refused
+SELECT mrl_embed(repeat('word ', 1000), 'tiny-bert') = mrl_embed(repeat('word ', 2000), 'tiny-bert') AS truncated;
+-- an UPDATE fills a column
+CREATE TABLE docs (id int, body text, emb mvector(64));
+INSERT INTO docs VALUES (1, 'first document'), (2, 'second document'), (3, NULL);
+UPDATE docs SET emb = mrl_embed(body, 'tiny-bert');
+SELECT id, emb IS NULL AS no_emb, mrl_dims(emb) FROM docs ORDER BY id;
+SELECT id FROM docs WHERE emb IS NOT NULL ORDER BY emb <=> mrl_embed('second document', 'tiny-bert') LIMIT 1;
+
+-- errors
+SELECT mrl_embed('x', 'no-such-model');
+SELECT mrl_embed('x', 'tiny-bert', dims => 0);
+SELECT mrl_embed('x', 'tiny-bert', dims => 65);
+SELECT mrl_embed('x', 'tiny-bert', layers => 3);
+SELECT mrl_embed('x', 'tiny-static', layers => 1);
+SELECT mrl_embed(ARRAY[['a', 'b'], ['c', 'd']], 'tiny-bert');
+SELECT mrl_register_model('tiny-bert', '/tmp/mrl_regress_models/tiny-bert');
+SELECT mrl_register_model('mrl-default', '/tmp/mrl_regress_models/tiny-bert');
+SELECT mrl_register_model('bad name!', '/tmp/mrl_regress_models/tiny-bert');
+SELECT mrl_register_model('rel', 'tiny-bert');
+SELECT mrl_register_model('missing', '/tmp/mrl_regress_models/nothing-here');
+\set VERBOSITY terse
+SELECT mrl_register_model('not-a-model', '/tmp/mrl_regress_models');
+\set VERBOSITY default
+SELECT mrl_unregister_model('no-such-model');
+
+-- privileges: registering needs superuser or pg_read_server_files; using a
+-- model needs ownership or a grant
+CREATE ROLE mrl_alice;
+CREATE ROLE mrl_bob;
+CREATE ROLE mrl_reader;
+GRANT pg_read_server_files TO mrl_reader;
+GRANT mrl_bob TO mrl_alice;
+SET ROLE mrl_alice;
+SELECT mrl_register_model('alice-model', '/tmp/mrl_regress_models/tiny-bert');
+SELECT mrl_embed('x', 'tiny-bert');
+INSERT INTO mrl_models (name, path, arch, dims, vocab, layers, max_tokens, size_bytes, owner)
+	VALUES ('sneaky', '/etc', 'bert', 1, 1, 1, 1, 1, 'mrl_alice');
+SELECT count(*) > 0 AS can_read_registry FROM mrl_models;
+RESET ROLE;
+SET ROLE mrl_reader;
+SELECT mrl_register_model('reader-model', '/tmp/mrl_regress_models/tiny-static');
+SELECT mrl_dims(mrl_embed('x', 'reader-model'));
+SELECT mrl_grant_model('tiny-bert', 'mrl_alice');
+SELECT mrl_grant_model('reader-model', 'mrl_bob');
+RESET ROLE;
+SET ROLE mrl_alice;
+SELECT mrl_dims(mrl_embed('x', 'reader-model')) AS via_bob_membership;
+SELECT mrl_unregister_model('reader-model');
+RESET ROLE;
+SET ROLE mrl_reader;
+SELECT mrl_revoke_model('reader-model', 'mrl_bob');
+RESET ROLE;
+SET ROLE mrl_alice;
+SELECT mrl_embed('x', 'reader-model');
+RESET ROLE;
+SELECT mrl_grant_model('tiny-bert', 'public');
+SET ROLE mrl_alice;
+SELECT mrl_dims(mrl_embed('x', 'tiny-bert')) AS public_model;
+RESET ROLE;
+SELECT mrl_grant_model('tiny-bert', 'no_such_role');
+SELECT name, owner, public, usable_by FROM mrl_models ORDER BY name;
+
+-- cancellation: a long batch stops at statement_timeout
+SET statement_timeout = '200ms';
+SELECT mrl_dims((mrl_embed(array_fill('many words in a long text '::text, ARRAY[200000]), 'tiny-bert'))[1]);
+RESET statement_timeout;
+
+-- threads setting
+SET mrl.encoder_threads = 2;
+SELECT mrl_embed('threads', 'tiny-bert') = (SELECT mrl_embed('threads', 'tiny-bert')) AS same_with_two_threads;
+SET mrl.encoder_threads = 0;
+RESET mrl.encoder_threads;
+
+SELECT mrl_unregister_model('tiny-bert');
+SELECT mrl_unregister_model('tiny-nomic-q8');
+SELECT mrl_unregister_model('tiny-static');
+SELECT mrl_unregister_model('reader-model');
+DROP TABLE docs;
+DROP ROLE mrl_alice, mrl_bob, mrl_reader;
