@@ -36,6 +36,8 @@
 #define CACHE_MAGIC "MRLF32C1"	/* change it when conversions change */
 #define CACHE_HEADER 64			/* bytes before the first float */
 #define CACHE_ALIGN 16			/* floats: each slot starts 64-byte aligned */
+#define QUANT_CHUNK (1 << 18)	/* floats converted per write: a multiple of
+								 * every block size */
 
 /* a tensor as found in a model file, shape in PyTorch (row-major) order */
 typedef struct src_tensor
@@ -87,9 +89,9 @@ struct mrl_model_private
 				m2v_weights;
 	int			has_mapping,
 				has_weights;
-	/* the converted float32 buffer: a cache-file mapping or malloc'd */
+	/* the converted float32 buffer: a cache-file or an anonymous mapping */
 	mrl_mapping cache_map;
-	float	   *private_buf;
+	mrl_mapping private_map;
 };
 
 /* ------------------------------------------------------------ utilities */
@@ -620,9 +622,13 @@ split_fused_qkv(mrl_model *m)
 
 /* ------------------------------------------------------- materialisation */
 
-/* Fill one converted slot's output (out_numel floats). */
+/*
+ * Convert elements [first, first + n) of a slot's output into out.  For
+ * SLOT_CONVERT first and n are multiples of the block size; for
+ * SLOT_STATIC_GATHER (float tables, block size 1) multiples of the row.
+ */
 static void
-fill_slot(mrl_model *m, const slot *s, float *out)
+fill_range(mrl_model *m, const slot *s, uint64_t first, uint64_t n, float *out)
 {
 	mrl_model_private *p = m->priv;
 	uint64_t	dim,
@@ -634,28 +640,37 @@ fill_slot(mrl_model *m, const slot *s, float *out)
 
 	if (s->kind == SLOT_CONVERT)
 	{
-		mrl_dequantize(s->src.type, s->src.data, out, s->src.numel);
+		mrl_dequantize(s->src.type, (const uint8_t *) s->src.data +
+					   first / mrl_ggml_block_elems(s->src.type) * mrl_ggml_block_bytes(s->src.type),
+					   out, n);
 		return;
 	}
-	/* SLOT_STATIC_GATHER: rows of a float table (block size 1 types) */
 	dim = s->src.shape[1];
 	esize = mrl_ggml_block_bytes(s->src.type);
-	for (i = 0; i < s->out_numel / dim; i++)
+	for (i = first / dim; i < (first + n) / dim; i++, out += dim)
 	{
 		row = (int64_t) i;
 		if (p->has_mapping)
 			memcpy(&row, (const int64_t *) p->m2v_mapping.data + i, sizeof(row));
-		mrl_dequantize(s->src.type, (const uint8_t *) s->src.data + row * dim * esize,
-					   out + i * dim, dim);
+		mrl_dequantize(s->src.type, (const uint8_t *) s->src.data + row * dim * esize, out, dim);
 		if (p->has_weights)
 		{
 			mrl_dequantize(p->m2v_weights.type,
 						   (const uint8_t *) p->m2v_weights.data +
 						   i * mrl_ggml_block_bytes(p->m2v_weights.type), &w, 1);
 			for (j = 0; j < dim; j++)
-				out[i * dim + j] *= w;
+				out[j] *= w;
 		}
 	}
+}
+
+/* Elements converted per step when writing a cache file (whole blocks/rows). */
+static uint64_t
+chunk_elems(const slot *s)
+{
+	uint64_t	unit = s->kind == SLOT_CONVERT ? QUANT_CHUNK : s->src.shape[1];
+
+	return s->kind == SLOT_CONVERT ? unit : (QUANT_CHUNK / unit > 0 ? QUANT_CHUNK / unit : 1) * unit;
 }
 
 /* FNV-1a over bytes, continuing from h. */
@@ -735,56 +750,119 @@ cache_open(mrl_model *m, const char *path, uint64_t key, uint64_t n_floats)
 	return 0;
 }
 
-/* Convert every slot into buf (n_floats floats). */
-static void
-fill_all(mrl_model *m, float *buf)
+/* pwrite all of buf at off; 0 or -1 (errno set). */
+static int
+write_all(int fd, const void *buf, size_t len, off_t off)
 {
+	ssize_t		w;
+
+	while (len > 0)
+	{
+		w = pwrite(fd, buf, len, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf = (const char *) buf + w;
+		len -= (size_t) w;
+		off += w;
+	}
+	return 0;
+}
+
+/* Convert every slot chunk by chunk through buf into the cache file fd. */
+static int
+write_slots(mrl_model *m, int fd, float *buf)
+{
+	uint64_t	pos,
+				n;
 	int			i;
 
 	for (i = 0; i < m->priv->n_slots; i++)
-		if (!m->priv->slots[i].in_place)
-			fill_slot(m, &m->priv->slots[i], buf + m->priv->slots[i].out_offset);
+	{
+		const slot *s = &m->priv->slots[i];
+
+		for (pos = 0; !s->in_place && pos < s->out_numel; pos += n)
+		{
+			n = chunk_elems(s);
+			if (n > s->out_numel - pos)
+				n = s->out_numel - pos;
+			fill_range(m, s, pos, n, buf);
+			if (write_all(fd, buf, n * sizeof(float),
+						  CACHE_HEADER + (off_t) ((s->out_offset + pos) * sizeof(float))))
+				return -1;
+		}
+	}
+	return 0;
 }
 
 /*
- * Write a cache file: fill a temporary file through a shared mapping, write
- * the header last, fsync, and rename it into place, so readers only ever see
- * complete files (concurrent writers produce identical contents).
+ * Write a cache file: convert into a temporary file with pwrite (no page
+ * faults on a huge mapping), write the header last, fsync, and rename it into
+ * place, so readers only ever see complete files (concurrent writers produce
+ * identical contents).
  */
 static int
 cache_write(mrl_model *m, const char *dir, const char *path, uint64_t key, uint64_t n_floats)
 {
 	char		tmp[PATH_MAX];
+	uint8_t		hdr[CACHE_HEADER];
 	size_t		size = CACHE_HEADER + n_floats * sizeof(float);
-	uint8_t    *map;
+	float	   *buf = malloc(QUANT_CHUNK * sizeof(float));
 	int			fd,
 				rc = -1;
 
 	snprintf(tmp, sizeof(tmp), "%s/.mrl-tmp-%016llx-%ld", dir, (unsigned long long) key,
 			 (long) getpid());
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || buf == NULL)
 	{
 		mrl_errf(m->cache_note, sizeof(m->cache_note), "cannot create %s: %s", tmp, strerror(errno));
+		free(buf);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	/* reserve the blocks now: a full disk must fail here, not SIGBUS later */
+	cache_header(hdr, key, n_floats);
+	/* reserve the blocks first so that a full disk fails early */
 	if ((errno = posix_fallocate(fd, 0, (off_t) size)) == 0 &&
-		(map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) != MAP_FAILED)
-	{
-		fill_all(m, (float *) (map + CACHE_HEADER));
-		cache_header(map, key, n_floats);
-		munmap(map, size);
-		if (fsync(fd) == 0 && rename(tmp, path) == 0)
-			rc = 0;
-	}
-	if (rc != 0)
+		write_slots(m, fd, buf) == 0 && write_all(fd, hdr, CACHE_HEADER, 0) == 0 &&
+		fsync(fd) == 0 && rename(tmp, path) == 0)
+		rc = 0;
+	else
 	{
 		mrl_errf(m->cache_note, sizeof(m->cache_note), "cannot write %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 	}
 	close(fd);
+	free(buf);
 	return rc;
+}
+
+/*
+ * Convert every slot into private memory: an anonymous mapping populated in
+ * one go, much cheaper than faulting in hundreds of MB page by page.
+ */
+static int
+convert_private(mrl_model *m, uint64_t n_floats, char *err, size_t errlen)
+{
+	mrl_model_private *p = m->priv;
+	void	   *buf;
+	int			i;
+
+	if (n_floats > SIZE_MAX / sizeof(float) ||
+		(buf = mmap(NULL, n_floats * sizeof(float), PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)) == MAP_FAILED)
+	{
+		mrl_errf(err, errlen, "out of memory converting %llu weights", (unsigned long long) n_floats);
+		return -1;
+	}
+	p->private_map.base = buf;
+	p->private_map.size = n_floats * sizeof(float);
+	for (i = 0; i < p->n_slots; i++)
+		if (!p->slots[i].in_place)
+			fill_range(m, &p->slots[i], 0, p->slots[i].out_numel, (float *) buf + p->slots[i].out_offset);
+	return 0;
 }
 
 /*
@@ -835,15 +913,9 @@ materialise(mrl_model *m, const mrl_load_options *opts, char *err, size_t errlen
 		mrl_errf(m->cache_note, sizeof(m->cache_note), "no cache directory given");
 	if (n_floats > 0 && base == NULL)
 	{
-		if (n_floats > SIZE_MAX / sizeof(float) ||
-			(p->private_buf = malloc(n_floats * sizeof(float))) == NULL)
-		{
-			mrl_errf(err, errlen, "out of memory converting %llu weights",
-					 (unsigned long long) n_floats);
+		if (convert_private(m, n_floats, err, errlen))
 			return -1;
-		}
-		fill_all(m, p->private_buf);
-		base = p->private_buf;
+		base = (const float *) p->private_map.base;
 	}
 	for (i = 0; i < p->n_slots; i++)
 		*p->slots[i].dst = p->slots[i].in_place ? (const float *) p->slots[i].src.data
@@ -1419,7 +1491,7 @@ mrl_model_free(mrl_model *m)
 		free(p->slots);
 		free(p->layers);
 		mrl_unmap(&p->cache_map);
-		free(p->private_buf);
+		mrl_unmap(&p->private_map);
 		free(p);
 	}
 	free(m->tokenizer_path);

@@ -17,8 +17,8 @@ static void
 golden(const char *dir, const char *name, uint32_t type)
 {
 	char		path[4096];
-	size_t		nraw,
-				nexp,
+	size_t		nraw = 0,
+				nexp = 0,
 				n,
 				i,
 				bad = 0;
