@@ -658,10 +658,11 @@ def write_tokenizer_json(path, n_vocab):
 
 
 def write_static_dir(directory, layout, n_vocab=64, dim=24, seed=0, normalize=True,
-                     dtype='F32', weights=False, mapping=False):
+                     dtype='F32', weights=False, mapping=False, st_modules=False):
     """Static embedding models.  layout 'model2vec': config.json +
     model.safetensors ('embeddings', optional 'weights'/'mapping') +
-    tokenizer.json; layout 'st': modules.json + 0_StaticEmbedding/
+    tokenizer.json (st_modules: plus the modules.json model2vec writes, with
+    path "." and a Normalize module instead of config.json's flag); layout 'st': modules.json + 0_StaticEmbedding/
     model.safetensors ('embedding.weight') + 0_StaticEmbedding/tokenizer.json.
     Returns the effective [n_vocab, dim] table the loader must produce."""
     rng = np.random.default_rng(seed)
@@ -682,7 +683,16 @@ def write_static_dir(directory, layout, n_vocab=64, dim=24, seed=0, normalize=Tr
         write_safetensors(os.path.join(directory, 'model.safetensors'), t)
         with open(os.path.join(directory, 'config.json'), 'w') as f:
             json.dump({'model_type': 'model2vec', 'architectures': ['StaticModel'],
-                       'hidden_dim': dim, 'normalize': normalize, 'seq_length': 1000000}, f)
+                       'hidden_dim': dim, 'normalize': normalize and not st_modules,
+                       'seq_length': 1000000}, f)
+        if st_modules:
+            modules = [{'idx': 0, 'name': '0', 'path': '.',
+                        'type': 'sentence_transformers.models.StaticEmbedding'}]
+            if normalize:
+                modules.append({'idx': 1, 'name': '1', 'path': '1_Normalize',
+                                'type': 'sentence_transformers.models.Normalize'})
+            with open(os.path.join(directory, 'modules.json'), 'w') as f:
+                json.dump(modules, f)
         write_tokenizer_json(os.path.join(directory, 'tokenizer.json'), n_vocab)
         return table.astype(F32)
     sub = os.path.join(directory, '0_StaticEmbedding')

@@ -314,6 +314,7 @@ def models(out):
         flat(name, 'nomic-bert', cfg, w, gguf_convert(qt, 'F16'))
 
     for name, kw in (('m2v', dict(layout='model2vec', normalize=True)),
+                     ('m2v_modules', dict(layout='model2vec', normalize=True, st_modules=True)),
                      ('m2v_f16_mapped', dict(layout='model2vec', dtype='F16', weights=True,
                                              mapping=True, normalize=False)),
                      ('st_static', dict(layout='st', normalize=False)),

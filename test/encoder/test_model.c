@@ -63,6 +63,7 @@ static const expected models[] = {
 	{"nomic_q5_k.gguf", N, 256, 1, 4, 512, 40, 16, 2, MEAN, 1, G},
 	{"nomic_q6_k.gguf", N, 256, 1, 4, 512, 40, 16, 2, MEAN, 1, G},
 	{"m2v", S, 24, 0, 0, 0, 64, 0, 0, MEAN, 1, J},
+	{"m2v_modules", S, 24, 0, 0, 0, 64, 0, 0, MEAN, 1, J},
 	{"m2v_f16_mapped", S, 24, 0, 0, 0, 64, 0, 0, MEAN, 0, J},
 	{"st_static", S, 24, 0, 0, 0, 64, 0, 0, MEAN, 0, J},
 	{"st_static_bf16", S, 24, 0, 0, 0, 64, 0, 0, MEAN, 1, J},
@@ -116,6 +117,7 @@ config_matches(const mrl_model *m, const expected *x)
 		c->n_head == x->n_head && c->n_ff == x->n_ff && c->n_vocab == x->n_vocab &&
 		c->n_ctx == x->n_ctx && c->n_token_types == x->n_types && c->pooling == x->pooling &&
 		c->normalize == x->normalize && m->tok_source == x->tok &&
+		m->drop_unk == (is_static && strncmp(x->name, "m2v", 3) == 0) &&
 		(x->tok == MRL_TOK_JSON ? m->tokenizer_path != NULL : m->gguf != NULL) &&
 		m->add_special_tokens == !is_static &&
 		c->norm_eps == (is_static ? 0.0f : 1e-12f) &&
