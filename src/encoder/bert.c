@@ -22,9 +22,10 @@
 #include <string.h>
 
 #define DEFAULT_BATCH_SIZE	32
-#define MAX_BATCH_TOKENS	4096	/* caps work memory (BERT-base: ~70 MB) */
-#define FFN_ROWS			256		/* FFN rows per chunk: keeps n_ff-wide
-										 * intermediates small and in cache */
+#define MAX_BATCH_TOKENS	4096	/* caps work memory (BERT-base: ~90 MB) */
+#define FFN_ROWS			1024	/* FFN rows per chunk: bounds the n_ff-wide
+										 * buffers, yet amortises OpenBLAS's
+										 * packing of the weights per call */
 #define MAX_THREADS			256
 #define POOL_LN_EPS			1e-5f	/* torch.nn.functional.layer_norm default */
 

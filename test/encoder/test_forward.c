@@ -176,7 +176,7 @@ check_batching(const char *model, mrl_bert_ctx *ctx, const seqs *s)
 {
 	enum
 	{
-		REPEAT = 5
+		REPEAT = 9			/* > 1024 tokens: several FFN row chunks */
 	};
 	mrl_embed_options o;
 	seqs		many;
