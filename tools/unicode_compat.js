@@ -20,8 +20,10 @@ const pre = tk.bertPreTokenizer();
 const hex = (s) => (s === '' ? '-' : Array.from(s).map((x) => x.codePointAt(0).toString(16)).join(','));
 
 const overrides = [];
+let unicodeVersion = null;
 for (const line of fs.readFileSync(process.argv[2], 'utf8').split('\n')) {
-  if (!line) continue;
+  if (line.startsWith('# unicode ')) unicodeVersion = line.slice(10);
+  if (!line || line.startsWith('#')) continue;
   const [cpHex, ourCls, ourStrip, ourLower] = line.split(' ');
   const cp = parseInt(cpHex, 16);
   const c = String.fromCodePoint(cp);
@@ -53,6 +55,8 @@ const out = [
   ' * Hugging Face tokenizers differs from current Unicode (utf8proc): bits',
   ' * 1 control, 2 punctuation, 4 nonspacing mark, 8 legacy (no decomposition).',
   ' */',
+  `#define MRL_UC_TABLE_UNICODE "${unicodeVersion}"	/* utf8proc's, when generated */`,
+  '',
   'static const uc_override uc_overrides[] = {',
   runs.map((r) => `\t{${h(r[0])}, ${h(r[1])}, ${r[2]}}`).join(',\n'),
   '};',

@@ -1,7 +1,8 @@
 /*
  * unicode_dump.c: print, for every Unicode scalar value, the BERT tokenizer
  * classes that current Unicode (utf8proc) gives it: "cp class strip lower"
- * in hex, where strip is NFD minus nonspacing marks.  Input to
+ * in hex, where strip is NFD minus nonspacing marks, after a first line
+ * "# unicode VERSION" (utf8proc's Unicode version).  Input to
  * tools/unicode_compat.js, which compares with Hugging Face tokenizers.
  *
  * cc -I src/encoder tools/unicode_dump.c src/encoder/libmrlenc.a -lutf8proc
@@ -28,6 +29,7 @@ main(void)
 {
 	int32_t		c;
 
+	printf("# unicode %s\n", utf8proc_unicode_version());
 	for (c = 0; c <= 0x10FFFF; c++)
 	{
 		utf8proc_int32_t d[32];

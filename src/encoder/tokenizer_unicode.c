@@ -5,6 +5,7 @@
 #include "tokenizer_unicode.h"
 
 #include <stddef.h>
+#include <string.h>
 #include <utf8proc.h>
 
 /* A run of code points whose tokenizers class differs from utf8proc's */
@@ -88,4 +89,11 @@ mrl_unicode_class(int32_t c, bool compat)
 			return o->cls;
 	}
 	return utf8proc_class(c);
+}
+
+bool
+mrl_unicode_table_current(const char **table_version)
+{
+	*table_version = MRL_UC_TABLE_UNICODE;
+	return strcmp(utf8proc_unicode_version(), MRL_UC_TABLE_UNICODE) == 0;
 }

@@ -24,4 +24,11 @@
  */
 extern unsigned mrl_unicode_class(int32_t c, bool compat);
 
+/*
+ * Whether the running utf8proc has the Unicode version the override table
+ * was generated against (if not, rerun tools/unicode_compat.js); the
+ * table's version is stored in *table_version.
+ */
+extern bool mrl_unicode_table_current(const char **table_version);
+
 #endif							/* MRL_TOKENIZER_UNICODE_H */

@@ -4,6 +4,8 @@
  * Hugging Face tokenizers differs from current Unicode (utf8proc): bits
  * 1 control, 2 punctuation, 4 nonspacing mark, 8 legacy (no decomposition).
  */
+#define MRL_UC_TABLE_UNICODE "15.0.0"	/* utf8proc's, when generated */
+
 static const uc_override uc_overrides[] = {
 	{0x61D, 0x61D, 8},
 	{0x7FD, 0x7FD, 8},

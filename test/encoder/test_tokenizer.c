@@ -20,6 +20,7 @@
 #include <json.h>
 
 #include "tokenizer.h"
+#include "tokenizer_unicode.h"
 
 #define MAX_SHOWN 3				/* mismatches detailed per check */
 
@@ -272,9 +273,14 @@ test_variants(void)
 	mrl_tokenizer *tok;
 	char		err[256],
 				path[4096];
+	const char *table_version;
+	bool		current;
 
 	tap(n_variants >= 10 && n_corpus >= 1000 && dflt && trunc,
 		"expectations loaded: %d variants, %d strings", n_variants, n_corpus);
+	current = mrl_unicode_table_current(&table_version);
+	tap(current, "utf8proc has Unicode %s, the version tools/unicode_compat.js compared with tokenizers",
+		table_version);
 	for (i = 0; i < n_variants; i++)
 	{
 		char		what[128];
