@@ -21,6 +21,7 @@ const variants = [
   ['no_clean', {normalizer: {clean_text: false}}],
   ['no_normalizer', {normalizer: null}],
   ['short_words', {model: {max_input_chars_per_word: 8}}],
+  ['no_pre_tokenizer', {pre_tokenizer: null, model: {max_input_chars_per_word: 1000}}],
   ['truncate_right_8', {truncation: {max_length: 8, strategy: 'LongestFirst', direction: 'Right', stride: 0}}],
   ['truncate_left_12', {truncation: {max_length: 12, strategy: 'LongestFirst', direction: 'Left', stride: 0}}],
   ['added_options', {added_tokens: [
