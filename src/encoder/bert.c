@@ -311,56 +311,16 @@ add_bias(float *y, int n_tok, int n, int ldy, const float *b)
 	}
 }
 
-/* In-place LayerNorm of one row; w, b may be NULL (no affine). */
-static void
-layernorm_row(float *x, int n, const float *w, const float *b, float eps)
-{
-	float		mean = 0.0f,
-				var = 0.0f,
-				inv;
-	int			j;
-
-	for (j = 0; j < n; j++)
-		mean += x[j];
-	mean /= n;
-	for (j = 0; j < n; j++)
-	{
-		x[j] -= mean;
-		var += x[j] * x[j];
-	}
-	inv = 1.0f / sqrtf(var / n + eps);
-	if (w && b)
-		for (j = 0; j < n; j++)
-			x[j] = x[j] * inv * w[j] + b[j];
-	else if (w)
-		for (j = 0; j < n; j++)
-			x[j] = x[j] * inv * w[j];
-	else
-		for (j = 0; j < n; j++)
-			x[j] *= inv;
-}
-
 /* x = LayerNorm(x + y + bias) row by row: the post-LN residual step. */
 static void
 residual_layernorm(float *x, const float *y, const float *bias, int n_tok,
 				   int d, const float *w, const float *b, float eps)
 {
-	int			t,
-				j;
+	int			t;
 
 	for (t = 0; t < n_tok; t++)
-	{
-		float	   *xr = x + (size_t) t * d;
-		const float *yr = y + (size_t) t * d;
-
-		if (bias)
-			for (j = 0; j < d; j++)
-				xr[j] += yr[j] + bias[j];
-		else
-			for (j = 0; j < d; j++)
-				xr[j] += yr[j];
-		layernorm_row(xr, d, w, b, eps);
-	}
+		mrl_vec_add_layernorm(x + (size_t) t * d, y + (size_t) t * d, bias,
+							  d, w, b, eps);
 }
 
 /* ---------------------------------------------------------------------
@@ -392,7 +352,7 @@ embed_tokens(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 			if (ctx->cfg.arch == MRL_ARCH_BERT)
 				for (j = 0; j < d; j++)
 					x[j] += w->pos_embd[(size_t) p * d + j];
-			layernorm_row(x, d, w->embd_norm_w, w->embd_norm_b,
+			mrl_vec_layernorm(x, d, w->embd_norm_w, w->embd_norm_b,
 						  ctx->cfg.norm_eps);
 		}
 	}
@@ -566,7 +526,7 @@ finish_vector(const mrl_bert_ctx *ctx, const mrl_embed_options *o,
 
 	if (o->dims_mode == MRL_DIMS_LAYERNORM)
 	{
-		layernorm_row(v, ctx->cfg.n_embd, NULL, NULL, POOL_LN_EPS);
+		mrl_vec_layernorm(v, ctx->cfg.n_embd, NULL, NULL, POOL_LN_EPS);
 		l2_normalize(v, out_dim);
 	}
 	else if (normalize)

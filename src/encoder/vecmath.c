@@ -1,6 +1,6 @@
 /*
  * vecmath.c: the elementwise parts of the forward pass (GELU, SwiGLU,
- * softmax) written as branch-free loops the compiler vectorises.
+ * softmax, LayerNorm) written as branch-free loops the compiler vectorises.
  *
  * libm's erff/expf are scalar calls and took about a tenth of the BERT
  * forward time, as much as everything else outside the GEMMs together.
@@ -118,4 +118,83 @@ mrl_vec_softmax_rows(float *s, int n_rows, int n)
 		for (j = 0; j < n; j++)
 			row[j] *= inv;
 	}
+}
+
+#define LANES 16
+
+/*
+ * Sum of x[0..n) in LANES fixed partial sums: vectorises without letting the
+ * compiler reassociate, so every ISA version gives the same result.
+ */
+static inline float
+lane_sum(const float *x, int n)
+{
+	float		acc[LANES] = {0};
+	float		sum = 0.0f;
+	int			j,
+				k;
+
+	for (j = 0; j + LANES <= n; j += LANES)
+		for (k = 0; k < LANES; k++)
+			acc[k] += x[j + k];
+	for (; j < n; j++)
+		sum += x[j];
+	for (k = 0; k < LANES; k++)
+		sum += acc[k];
+	return sum;
+}
+
+/* Sum of squares of x[0..n), in the same fixed lanes. */
+static inline float
+lane_sum_squares(const float *x, int n)
+{
+	float		acc[LANES] = {0};
+	float		sum = 0.0f;
+	int			j,
+				k;
+
+	for (j = 0; j + LANES <= n; j += LANES)
+		for (k = 0; k < LANES; k++)
+			acc[k] += x[j + k] * x[j + k];
+	for (; j < n; j++)
+		sum += x[j] * x[j];
+	for (k = 0; k < LANES; k++)
+		sum += acc[k];
+	return sum;
+}
+
+MULTIVERSION void
+mrl_vec_layernorm(float *x, int n, const float *w, const float *b, float eps)
+{
+	float		mean = lane_sum(x, n) / n;
+	float		inv;
+	int			j;
+
+	for (j = 0; j < n; j++)
+		x[j] -= mean;
+	inv = 1.0f / sqrtf(lane_sum_squares(x, n) / n + eps);
+	if (w && b)
+		for (j = 0; j < n; j++)
+			x[j] = x[j] * inv * w[j] + b[j];
+	else if (w)
+		for (j = 0; j < n; j++)
+			x[j] = x[j] * inv * w[j];
+	else
+		for (j = 0; j < n; j++)
+			x[j] *= inv;
+}
+
+MULTIVERSION void
+mrl_vec_add_layernorm(float *x, const float *y, const float *bias, int n,
+					  const float *w, const float *b, float eps)
+{
+	int			j;
+
+	if (bias)
+		for (j = 0; j < n; j++)
+			x[j] += y[j] + bias[j];
+	else
+		for (j = 0; j < n; j++)
+			x[j] += y[j];
+	mrl_vec_layernorm(x, n, w, b, eps);
 }

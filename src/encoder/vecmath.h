@@ -16,4 +16,13 @@ extern void mrl_vec_swiglu(float *up, const float *gate, size_t n);
 /* In-place softmax of each of n_rows rows of n values. */
 extern void mrl_vec_softmax_rows(float *s, int n_rows, int n);
 
+/* In-place LayerNorm of x[0..n) (biased variance); w, b may be NULL. */
+extern void mrl_vec_layernorm(float *x, int n, const float *w, const float *b,
+							  float eps);
+
+/* x = LayerNorm(x + y + bias) over n values; bias, w, b may be NULL. */
+extern void mrl_vec_add_layernorm(float *x, const float *y, const float *bias,
+								  int n, const float *w, const float *b,
+								  float eps);
+
 #endif							/* MRL_VECMATH_H */
