@@ -1968,9 +1968,14 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 	size_t		bad = 0;
 	int			n_special = tok->before.n + tok->after.n;
 	int			rc;
+	bool		left = false;
 
+	/* an explicit max_len truncates on the right, as sentence-transformers does */
 	if (max_len == 0)
+	{
 		max_len = tok->trunc_max;
+		left = tok->trunc_left;
+	}
 	if (max_len < 0 || (max_len > 0 && max_len < n_special))
 	{
 		mrl_errf(err, errlen, "maximum length %d is less than the %d special tokens",
@@ -1988,7 +1993,7 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 	}
 	ctx.tok = tok;
 	ctx.out = out;
-	ctx.limit = (max_len > 0 && !tok->trunc_left) ? max_len - n_special : INT_MAX;
+	ctx.limit = (max_len > 0 && !left) ? max_len - n_special : INT_MAX;
 	ctx.err = err;
 	ctx.errlen = errlen;
 	out->n = 0;
@@ -2009,7 +2014,7 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 		return -1;
 	}
 	/* left truncation keeps the last pieces */
-	if (max_len > 0 && tok->trunc_left && out->n - tok->before.n > max_len - n_special)
+	if (max_len > 0 && left && out->n - tok->before.n > max_len - n_special)
 	{
 		int			keep = max_len - n_special;
 

@@ -74,8 +74,9 @@ extern int	mrl_wordpiece_unphantom(const char *token, size_t len,
 
 /*
  * Tokenize UTF-8 text (len bytes, need not be NUL-terminated) into
- * [CLS] pieces [SEP].  max_len > 0 truncates to max_len tokens counting the
- * special tokens; max_len == 0 applies the file's truncation setting if any.
+ * [CLS] pieces [SEP].  max_len > 0 keeps the first max_len tokens counting
+ * the special tokens (right truncation, as sentence-transformers does);
+ * max_len == 0 applies the tokenizer.json "truncation" block, if any.
  * Returns the token count, or -1 with a message (invalid UTF-8, max_len too
  * small for the special tokens, out of memory).
  */

@@ -270,6 +270,7 @@ test_variants(void)
 	int			i;
 	const variant *trunc = find_variant("truncate_right_8");
 	const variant *dflt = find_variant("default");
+	const variant *left;
 	mrl_tokenizer *tok;
 	char		err[256],
 				path[4096];
@@ -305,6 +306,14 @@ test_variants(void)
 		return;
 	check_corpus(tok, dflt, 0, "load_file, no truncation");
 	check_corpus(tok, trunc, 8, "encode max_len=8 = truncation 8");
+	mrl_tokenizer_free(tok);
+	/* an explicit max_len overrides the file's left truncation */
+	left = find_variant("truncate_left_12");
+	tok = left ? load_variant(left->patch, err, sizeof(err)) : NULL;
+	if (tok)
+		check_corpus(tok, trunc, 8, "file truncates left at 12, encode max_len=8 = right 8");
+	else
+		tap(false, "variant truncate_left_12 %s", left ? err : "missing");
 	mrl_tokenizer_free(tok);
 }
 
