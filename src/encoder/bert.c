@@ -4,16 +4,17 @@
  * A batch of token sequences is packed end to end into one [T][n_embd]
  * activation matrix (no padding), so every projection is one cblas_sgemm
  * over all T tokens of the batch; only attention works per sequence, which
- * is what keeps a sequence from seeing its neighbours.  The layout of the
- * computation follows Hugging Face's BertModel / NomicBertModel (post-
- * LayerNorm blocks), see /work/shared/reference/encoder.md section 1.6.
+ * is what keeps a sequence from seeing its neighbours.  The computation is
+ * that of Hugging Face's BertModel and NomicBertModel (post-LayerNorm
+ * blocks; nomic: fused QKV, NEOX rotary embeddings, SwiGLU), which is also
+ * what llama.cpp's bert/nomic-bert graphs compute, except that GELU here is
+ * the exact erf form as in Hugging Face.
  */
 #include "bert.h"
 #include "train.h"
 #include "vecmath.h"
 
 #include <cblas.h>
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>

@@ -2,8 +2,8 @@
 """reference_forward.py: an independent PyTorch reference for the encoder.
 
 Written from the architecture description (Hugging Face BertModel and
-NomicBertModel, see /work/shared/reference/encoder.md 1.6 and 5), not from
-our C code, and computed in float64.  It runs a *padded* batch with an
+NomicBertModel, and nomic's Matryoshka recipe from its model card), not
+from our C code, and computed in float64.  It runs a *padded* batch with an
 additive attention mask (the C code packs sequences instead), so agreement
 also checks that padding never leaks into a sequence.
 
