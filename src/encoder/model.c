@@ -1158,11 +1158,13 @@ hf_config(mrl_model *m, json_object *cfg, char *err, size_t errlen)
 
 /*
  * sentence-transformers modules.json: pooling (1_Pooling/config.json),
- * Normalize, the static-embedding module's directory.  Without modules.json
- * sentence-transformers uses mean pooling and no normalisation.
+ * Normalize, and the directory of the first module (Transformer or
+ * StaticEmbedding; older snapshots keep the model in e.g. 0_Transformer/).
+ * Without modules.json sentence-transformers uses mean pooling and no
+ * normalisation, and the model is dir itself.
  */
 static int
-st_modules(mrl_model *m, const char *dir, char *static_dir, size_t sdlen,
+st_modules(mrl_model *m, const char *dir, char *model_dir, size_t mdlen, int *is_static,
 		   char *err, size_t errlen)
 {
 	json_object *mods = NULL,
@@ -1174,7 +1176,8 @@ st_modules(mrl_model *m, const char *dir, char *static_dir, size_t sdlen,
 
 	m->config.pooling = MRL_POOL_MEAN;
 	m->config.normalize = 0;
-	static_dir[0] = '\0';
+	*is_static = 0;
+	snprintf(model_dir, mdlen, "%s", dir);
 	if (path && access(path, R_OK) == 0)
 		mods = json_object_from_file(path);
 	else if (path)
@@ -1199,12 +1202,14 @@ st_modules(mrl_model *m, const char *dir, char *static_dir, size_t sdlen,
 		base = base ? base + 1 : (type ? type : "");
 		if (mpath == NULL || strstr(mpath, "..") || mpath[0] == '/')
 			mpath = "";
-		if (strcmp(base, "Transformer") == 0)
-			continue;
 		if (strcmp(base, "Normalize") == 0)
 			m->config.normalize = 1;
-		else if (strcmp(base, "StaticEmbedding") == 0)
-			snprintf(static_dir, sdlen, "%s/%s", dir, mpath);
+		else if (strcmp(base, "Transformer") == 0 || strcmp(base, "StaticEmbedding") == 0)
+		{
+			if (mpath[0] && strcmp(mpath, ".") != 0)
+				snprintf(model_dir, mdlen, "%s/%s", dir, mpath);
+			*is_static = base[0] == 'S';
+		}
 		else if (strcmp(base, "Pooling") == 0)
 		{
 			snprintf(sub, sizeof(sub), "%s/%s", dir, mpath);
@@ -1404,28 +1409,25 @@ load_static(mrl_model *m, const char *dir, json_object *cfg, char *err, size_t e
 static int
 load_dir(mrl_model *m, const char *dir, char *err, size_t errlen)
 {
-	char		static_dir[PATH_MAX];
+	char		mdir[PATH_MAX];
 	json_object *cfg;
 	const char *type;
-	int			rc;
+	int			rc,
+				is_static;
 
-	if (st_modules(m, dir, static_dir, sizeof(static_dir), err, errlen))
+	if (st_modules(m, dir, mdir, sizeof(mdir), &is_static, err, errlen))
 		return -1;
-	cfg = read_json(dir, "config.json", 0, err, errlen);
+	cfg = read_json(mdir, "config.json", 0, err, errlen);
 	if (cfg == NULL && err[0])
 		return -1;
 	type = cfg ? json_str(cfg, "model_type") : NULL;
-	if (static_dir[0])
-		rc = load_static(m, static_dir, strcmp(static_dir + strlen(dir), "/") == 0 ||
-						 strcmp(static_dir + strlen(dir), "/.") == 0 ? cfg : NULL, err, errlen);
-	else if ((type && strcmp(type, "model2vec") == 0) ||
-			 (cfg && json_object_object_get_ex(cfg, "hidden_dim", NULL) && type == NULL))
-		rc = load_static(m, dir, cfg, err, errlen);
+	if (is_static || (type && strcmp(type, "model2vec") == 0))
+		rc = load_static(m, mdir, cfg, err, errlen);
 	else if (cfg)
-		rc = load_hf_transformer(m, dir, cfg, err, errlen);
+		rc = load_hf_transformer(m, mdir, cfg, err, errlen);
 	else
 	{
-		mrl_errf(err, errlen, "%s: no config.json or modules.json: not a model directory", dir);
+		mrl_errf(err, errlen, "%s: no config.json or modules.json: not a model directory", mdir);
 		rc = -1;
 	}
 	json_object_put(cfg);

@@ -270,6 +270,21 @@ def gguf_convert(qtype, small='F32'):
     return conv
 
 
+def old_layout(directory, cfg, w):
+    """An older sentence-transformers snapshot: the Hugging Face model (and
+    its sentence_bert_config.json) in 0_Transformer/, pooling beside it."""
+    sub = os.path.join(directory, '0_Transformer')
+    gt.write_hf_dir(sub, cfg, w, max_seq_length=10, pooling='cls', normalize=True)
+    os.rename(os.path.join(sub, '1_Pooling'), os.path.join(directory, '1_Pooling'))
+    os.rename(os.path.join(sub, '2_Normalize'), os.path.join(directory, '2_Normalize'))
+    with open(os.path.join(sub, 'modules.json')) as f:
+        mods = json.load(f)
+    os.unlink(os.path.join(sub, 'modules.json'))
+    mods[0]['path'] = '0_Transformer'
+    with open(os.path.join(directory, 'modules.json'), 'w') as f:
+        json.dump(mods, f)
+
+
 def models(out):
     d = os.path.join(out, 'models')
     os.makedirs(d, exist_ok=True)
@@ -288,6 +303,8 @@ def models(out):
     flat('bert_hf_prefixed_f16', 'bert', cfg, w, lambda n, a: gt.dequantize('F16', gt.quantize('F16', a)))
     gt.write_hf_dir(os.path.join(d, 'bert_hf_bf16'), cfg, w, dtype='BF16')
     flat('bert_hf_bf16', 'bert', cfg, w, lambda n, a: gt.dequantize('BF16', gt.quantize('BF16', a)))
+    old_layout(os.path.join(d, 'bert_st_subdir'), cfg, w)
+    flat('bert_st_subdir', 'bert', cfg, w, ident)
     for qt in ('F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1'):
         name = 'bert_%s.gguf' % qt.lower()
         gt.write_gguf_model(os.path.join(d, name), 'bert', cfg, w, qt,
