@@ -1386,6 +1386,11 @@ mrl_tokenizer_from_vocab(const char *const *tokens, int n_tokens,
 				sep;
 	int			i;
 
+	if (cfg->max_input_chars_per_word < 0)
+	{
+		mrl_errf(err, errlen, "max_input_chars_per_word must not be negative");
+		return NULL;
+	}
 	if (tokens == NULL || n_tokens <= 0)
 	{
 		mrl_errf(err, errlen, "the WordPiece vocabulary is empty");
