@@ -9,9 +9,10 @@
 // not depend on the target size, so the first VOCAB_SIZE - 5 trained tokens
 // are exactly what a VOCAB_SIZE trainer would keep; the five special tokens
 // are placed in front.  The trainer numbers tokens in hash-map order, so
-// equal-count merges may come out in a different order from run to run; the
-// kept tokens are therefore renumbered in byte order, which makes the file
-// depend only on which tokens were kept.
+// equal-count merges may come out in a different order from run to run:
+// run this through tools/train_tokenizer.sh, which fixes the hash keys.  The
+// kept tokens are renumbered in byte order, so the file depends only on
+// which tokens were kept.
 'use strict';
 const fs = require('fs');
 const path = require('path');

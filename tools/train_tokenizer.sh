@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# train_tokenizer.sh TEXTDIR OUT.json [VOCAB_SIZE]: run train_tokenizer.js
+# reproducibly: one rayon thread and fixed hash-map keys (tools/fixed_random.c
+# preloaded, seed 2), so the trainer's tie-breaking is the same on every run.
+# With the text of tools/extract_text.sh this rebuilds model/tokenizer.json
+# byte for byte.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+shim=$(mktemp /tmp/mrl_fixed_random.XXXXXX.so)
+trap 'rm -f "$shim"' EXIT
+cc -shared -fPIC -O2 -o "$shim" "$here/fixed_random.c"
+MRL_HASH_SEED=${MRL_HASH_SEED:-2} RAYON_RS_NUM_CPUS=1 LD_PRELOAD="$shim" \
+	NODE_PATH="$here/node_modules" node "$here/train_tokenizer.js" "$@"
