@@ -657,6 +657,17 @@ def write_tokenizer_json(path, n_vocab):
         json.dump(doc, f)
 
 
+def _static_modules(directory, path, normalize):
+    """modules.json of a StaticEmbedding model at path, optionally normalised."""
+    modules = [{'idx': 0, 'name': '0', 'path': path,
+                'type': 'sentence_transformers.models.StaticEmbedding'}]
+    if normalize:
+        modules.append({'idx': 1, 'name': '1', 'path': '1_Normalize',
+                        'type': 'sentence_transformers.models.Normalize'})
+    with open(os.path.join(directory, 'modules.json'), 'w') as f:
+        json.dump(modules, f)
+
+
 def write_static_dir(directory, layout, n_vocab=64, dim=24, seed=0, normalize=True,
                      dtype='F32', weights=False, mapping=False, st_modules=False):
     """Static embedding models.  layout 'model2vec': config.json +
@@ -686,13 +697,7 @@ def write_static_dir(directory, layout, n_vocab=64, dim=24, seed=0, normalize=Tr
                        'hidden_dim': dim, 'normalize': normalize and not st_modules,
                        'seq_length': 1000000}, f)
         if st_modules:
-            modules = [{'idx': 0, 'name': '0', 'path': '.',
-                        'type': 'sentence_transformers.models.StaticEmbedding'}]
-            if normalize:
-                modules.append({'idx': 1, 'name': '1', 'path': '1_Normalize',
-                                'type': 'sentence_transformers.models.Normalize'})
-            with open(os.path.join(directory, 'modules.json'), 'w') as f:
-                json.dump(modules, f)
+            _static_modules(directory, '.', normalize)
         write_tokenizer_json(os.path.join(directory, 'tokenizer.json'), n_vocab)
         return table.astype(F32)
     sub = os.path.join(directory, '0_StaticEmbedding')
@@ -701,13 +706,7 @@ def write_static_dir(directory, layout, n_vocab=64, dim=24, seed=0, normalize=Tr
     write_safetensors(os.path.join(sub, 'model.safetensors'),
                       {'embedding.weight': emb if dtype == 'F32' else (dtype, emb)})
     write_tokenizer_json(os.path.join(sub, 'tokenizer.json'), n_vocab)
-    modules = [{'idx': 0, 'name': '0', 'path': '0_StaticEmbedding',
-                'type': 'sentence_transformers.models.StaticEmbedding'}]
-    if normalize:
-        modules.append({'idx': 1, 'name': '1', 'path': '1_Normalize',
-                        'type': 'sentence_transformers.models.Normalize'})
-    with open(os.path.join(directory, 'modules.json'), 'w') as f:
-        json.dump(modules, f)
+    _static_modules(directory, '0_StaticEmbedding', normalize)
     with open(os.path.join(directory, 'config_sentence_transformers.json'), 'w') as f:
         json.dump({'__version__': {'sentence_transformers': '3.3.1'}}, f)
     return dequantize(dtype, quantize(dtype, emb)).reshape(n_vocab, dim)

@@ -401,18 +401,15 @@ def bad_models(out):
     w3 = dict(w)
     w3['embeddings.LayerNorm.weight'] = w3['embeddings.LayerNorm.weight'].astype(np.int64)
     hf('hf_int_weight', 'dtype I64', weights=w3)
-    p = hf('hf_shard_missing', 'not in model-00002-of-00002.safetensors', sharded=True)
-    with open(os.path.join(p, 'model.safetensors.index.json')) as f:
-        idx = json.load(f)
-    idx['weight_map']['extra.weight'] = 'model-00002-of-00002.safetensors'
-    with open(os.path.join(p, 'model.safetensors.index.json'), 'w') as f:
-        json.dump(idx, f)
-    p = hf('hf_shard_escape', 'bad file name', sharded=True)
-    with open(os.path.join(p, 'model.safetensors.index.json')) as f:
-        idx = json.load(f)
-    idx['weight_map']['extra.weight'] = '../x.safetensors'
-    with open(os.path.join(p, 'model.safetensors.index.json'), 'w') as f:
-        json.dump(idx, f)
+    for name, shard, msg in (('hf_shard_missing', 'model-00002-of-00002.safetensors',
+                              'not in model-00002-of-00002.safetensors'),
+                             ('hf_shard_escape', '../x.safetensors', 'bad file name')):
+        p = hf(name, msg, sharded=True)
+        with open(os.path.join(p, 'model.safetensors.index.json')) as f:
+            idx = json.load(f)
+        idx['weight_map']['extra.weight'] = shard
+        with open(os.path.join(p, 'model.safetensors.index.json'), 'w') as f:
+            json.dump(idx, f)
     p = os.path.join(d, 'm2v_bad_mapping')
     gt.write_static_dir(p, 'model2vec', mapping=True)
     t = {'embeddings': np.zeros((4, 8), F32), 'mapping': np.array([0, 9], np.int64)}
