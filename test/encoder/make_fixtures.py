@@ -304,6 +304,11 @@ def models(out):
     gt.write_hf_dir(os.path.join(d, 'bert_hf_bf16'), cfg, w, dtype='BF16')
     flat('bert_hf_bf16', 'bert', cfg, w, lambda n, a: gt.dequantize('BF16', gt.quantize('BF16', a)))
     old_layout(os.path.join(d, 'bert_st_subdir'), cfg, w)
+    # old checkpoints: LayerNorm.gamma / LayerNorm.beta
+    w_old = {n.replace('LayerNorm.weight', 'LayerNorm.gamma').replace('LayerNorm.bias', 'LayerNorm.beta'): a
+             for n, a in w.items()}
+    gt.write_hf_dir(os.path.join(d, 'bert_hf_gamma'), cfg, w_old, prefix='bert.', normalize=False)
+    flat('bert_hf_gamma', 'bert', cfg, w, ident)
     flat('bert_st_subdir', 'bert', cfg, w, ident)
     for qt in ('F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1'):
         name = 'bert_%s.gguf' % qt.lower()

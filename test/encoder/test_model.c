@@ -49,6 +49,7 @@ static const expected models[] = {
 	{"bert_hf_prefixed_f16", B, 32, 2, 4, 64, 64, 16, 2, MEAN, 1, J},
 	{"bert_hf_bf16", B, 32, 2, 4, 64, 64, 16, 2, MEAN, 1, J},
 	{"bert_st_subdir", B, 32, 2, 4, 64, 64, 10, 2, CLS, 1, J},
+	{"bert_hf_gamma", B, 32, 2, 4, 64, 64, 16, 2, MEAN, 0, J},
 	{"bert_f32.gguf", B, 32, 2, 4, 64, 64, 16, 2, MEAN, 1, G},
 	{"bert_f16.gguf", B, 32, 2, 4, 64, 64, 16, 2, MEAN, 1, G},
 	{"bert_q8_0.gguf", B, 32, 2, 4, 64, 64, 16, 2, CLS, 1, G},
