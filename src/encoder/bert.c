@@ -24,9 +24,23 @@
 
 #define DEFAULT_BATCH_SIZE	32
 #define MAX_BATCH_TOKENS	4096	/* caps work memory (BERT-base: ~90 MB) */
-#define FFN_ROWS			1024	/* FFN rows per chunk: bounds the n_ff-wide
+#define FFN_ROWS			1008	/* FFN rows per chunk (a multiple of
+										 * ROW_ALIGN): bounds the n_ff-wide
 										 * buffers, yet amortises OpenBLAS's
 										 * packing of the weights per call */
+
+/*
+ * GEMMs run on row counts rounded up to ROW_ALIGN and, with the exact_batch
+ * option, every sequence starts on a multiple of ROW_ALIGN rows (padding
+ * rows in between).  OpenBLAS's Haswell/Zen sgemm kernel rounds a row
+ * differently depending on its position in a group of 12 rows and in the
+ * leftover rows, so otherwise a sequence's vector depends (by ~1e-6) on
+ * where it sat in the batch; aligned, batched and one-by-one results are
+ * bit-identical.
+ */
+#define ROW_ALIGN			12
+
+_Static_assert(FFN_ROWS % ROW_ALIGN == 0, "FFN chunks must keep rows aligned");
 #define MAX_THREADS			256
 #define POOL_LN_EPS			1e-5f	/* torch.nn.functional.layer_norm default */
 
@@ -35,11 +49,12 @@ struct mrl_bert_ctx
 	mrl_bert_config cfg;		/* copy of the caller's config */
 	const mrl_bert_weights *w;	/* caller's weights, read only */
 	int			head_dim;
+	int			seq_align;		/* this call: rows a sequence is padded to */
 
 	/* work buffers, grown on demand and reused between calls */
 	size_t		cap_tokens;		/* rows the per-token buffers hold */
 	int			cap_len;		/* longest sequence the buffers allow */
-	float	   *x;				/* [T][d] hidden state */
+	float	   *x;				/* [T][d] hidden state (T counts padding rows) */
 	float	   *qkv;			/* [T][3d] queries, keys, values */
 	float	   *attn;			/* [T][d] attention output, heads side by side */
 	float	   *proj;			/* [T][d] output of a projection back to d */
@@ -72,6 +87,7 @@ mrl_embed_options_init(mrl_embed_options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->normalize = -1;
 	opts->dims_mode = MRL_DIMS_TRUNCATE;
+	opts->exact_batch = 1;
 }
 
 /* ---------------------------------------------------------------------
@@ -285,6 +301,13 @@ reserve_buffers(mrl_bert_ctx *ctx, size_t n_tokens, int max_len)
  * Linear algebra helpers (the vectorised elementwise kernels are in vecmath.c)
  * --------------------------------------------------------------------- */
 
+/* Rows a sequence of len tokens occupies in the packed batch. */
+static inline size_t
+seq_rows(const mrl_bert_ctx *ctx, int len)
+{
+	return ((size_t) len + ctx->seq_align - 1) / ctx->seq_align * ctx->seq_align;
+}
+
 /* y[t][0..n) = x[t] . W^T for all t: one GEMM, W is [n][k] (nn.Linear). */
 static void
 linear(const float *x, int n_tok, int k, const float *w, int n,
@@ -328,7 +351,10 @@ residual_layernorm(float *x, const float *y, const float *bias, int n_tok,
  * The encoder
  * --------------------------------------------------------------------- */
 
-/* x = LayerNorm(token + type-0 + position embeddings) for every packed token. */
+/*
+ * x = LayerNorm(token + type-0 + position embeddings) for every packed token
+ * (padding rows were zeroed by the caller).
+ */
 static void
 embed_tokens(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 			 int n_seq)
@@ -340,7 +366,7 @@ embed_tokens(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 				p,
 				j;
 
-	for (s = 0; s < n_seq; s++)
+	for (s = 0; s < n_seq; x += (seq_rows(ctx, lens[s]) - lens[s]) * d, s++)
 	{
 		for (p = 0; p < lens[s]; p++, x += d)
 		{
@@ -392,7 +418,7 @@ apply_rope(mrl_bert_ctx *ctx, const int *lens, int n_seq)
 				h,
 				i;
 
-	for (s = 0; s < n_seq; s++)
+	for (s = 0; s < n_seq; row += (seq_rows(ctx, lens[s]) - lens[s]) * 3 * d, s++)
 	{
 		for (p = 0; p < lens[s]; p++, row += 3 * d)
 		{
@@ -428,7 +454,7 @@ self_attention(mrl_bert_ctx *ctx, const int *lens, int n_seq)
 	int			s,
 				h;
 
-	for (s = 0; s < n_seq; off += lens[s], s++)
+	for (s = 0; s < n_seq; off += seq_rows(ctx, lens[s]), s++)
 	{
 		int			n = lens[s];
 
@@ -477,23 +503,27 @@ feed_forward(mrl_bert_ctx *ctx, const mrl_bert_layer *l, int n_tok)
 	}
 }
 
-/* One post-LN encoder layer over the packed batch. */
+/*
+ * One post-LN encoder layer over the n_rows rows of the packed batch.
+ * Padding rows go through the row-wise steps too (harmlessly: no step mixes
+ * rows except attention, which reads only each sequence's own rows).
+ */
 static void
 encoder_layer(mrl_bert_ctx *ctx, const mrl_bert_layer *l, const int *lens,
-			  int n_seq, int n_tok)
+			  int n_seq, int n_rows)
 {
 	int			d = ctx->cfg.n_embd;
 	float		eps = ctx->cfg.norm_eps;
 
-	project_qkv(ctx, l, n_tok);
+	project_qkv(ctx, l, n_rows);
 	if (ctx->cfg.arch == MRL_ARCH_NOMIC_BERT)
 		apply_rope(ctx, lens, n_seq);
 	self_attention(ctx, lens, n_seq);
-	linear(ctx->attn, n_tok, d, l->wo, d, ctx->proj, d);
-	residual_layernorm(ctx->x, ctx->proj, l->bo, n_tok, d,
+	linear(ctx->attn, n_rows, d, l->wo, d, ctx->proj, d);
+	residual_layernorm(ctx->x, ctx->proj, l->bo, n_rows, d,
 					   l->attn_norm_w, l->attn_norm_b, eps);
-	feed_forward(ctx, l, n_tok);
-	residual_layernorm(ctx->x, ctx->proj, l->ffn_down_b, n_tok, d,
+	feed_forward(ctx, l, n_rows);
+	residual_layernorm(ctx->x, ctx->proj, l->ffn_down_b, n_rows, d,
 					   l->ffn_norm_w, l->ffn_norm_b, eps);
 }
 
@@ -548,7 +578,7 @@ pool_outputs(mrl_bert_ctx *ctx, const int *lens, int n_seq,
 				p,
 				j;
 
-	for (s = 0; s < n_seq; x += (size_t) lens[s] * d, s++)
+	for (s = 0; s < n_seq; x += seq_rows(ctx, lens[s]) * d, s++)
 	{
 		if (pooling == MRL_POOL_CLS)
 			memcpy(v, x, d * sizeof(float));
@@ -565,12 +595,17 @@ pool_outputs(mrl_bert_ctx *ctx, const int *lens, int n_seq,
 	}
 }
 
-/* Runs the embeddings, n_layers layers and pooling for one packed batch. */
+/*
+ * Runs the embeddings, n_layers layers and pooling for one packed batch of
+ * n_rows rows (sequences padded by seq_rows(), total a multiple of
+ * ROW_ALIGN).
+ */
 static int
 embed_batch(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
-			int n_seq, int n_tok, int max_len, int n_layers,
+			int n_seq, int n_rows, int max_len, int n_layers,
 			const mrl_embed_options *o, int out_dim, float *out)
 {
+	size_t		d = ctx->cfg.n_embd;
 	int			i;
 
 	if (ctx->cfg.arch == MRL_ARCH_STATIC)
@@ -584,14 +619,16 @@ embed_batch(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 		}
 		return MRL_FWD_OK;
 	}
-	if (reserve_buffers(ctx, n_tok, max_len) != MRL_FWD_OK)
+	if (reserve_buffers(ctx, n_rows, max_len) != MRL_FWD_OK)
 		return MRL_FWD_ENOMEM;
+	memset(ctx->x, 0, n_rows * d * sizeof(float));
+	memset(ctx->attn, 0, n_rows * d * sizeof(float));
 	embed_tokens(ctx, ids, lens, n_seq);
 	for (i = 0; i < n_layers; i++)
 	{
 		if (o->interrupt && o->interrupt(o->interrupt_arg))
 			return MRL_FWD_EINTERRUPTED;
-		encoder_layer(ctx, &ctx->w->layers[i], lens, n_seq, n_tok);
+		encoder_layer(ctx, &ctx->w->layers[i], lens, n_seq, n_rows);
 	}
 	pool_outputs(ctx, lens, n_seq, o, out_dim, out);
 	return MRL_FWD_OK;
@@ -684,28 +721,31 @@ mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 	n_layers = o.layers ? o.layers : ctx->cfg.n_layer;
 	out_dim = mrl_bert_out_dim(ctx, &o);
 	openblas_set_num_threads(o.threads ? o.threads : 1);
+	ctx->seq_align = o.exact_batch ? ROW_ALIGN : 1;
 
 	for (s0 = 0; s0 < n_seq;)
 	{
+		int64_t		n_rows = 0;
 		int			n = 0,
-					n_tok = 0,
 					max_len = 0;
 
 		if (o.interrupt && o.interrupt(o.interrupt_arg))
 			return fail(err, errlen, MRL_FWD_EINTERRUPTED, "interrupted");
 		/* take sequences while the batch has room (always at least one) */
 		while (s0 + n < n_seq && n < batch_size &&
-			   (n == 0 || (int64_t) n_tok + lens[s0 + n] <= MAX_BATCH_TOKENS))
+			   (n == 0 || n_rows + (int64_t) seq_rows(ctx, lens[s0 + n]) <= MAX_BATCH_TOKENS))
 		{
-			n_tok += lens[s0 + n];
+			n_rows += seq_rows(ctx, lens[s0 + n]);
 			if (lens[s0 + n] > max_len)
 				max_len = lens[s0 + n];
 			n++;
 		}
-		rc = embed_batch(ctx, ids + s0, lens + s0, n, n_tok, max_len,
+		n_rows = (n_rows + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+		rc = embed_batch(ctx, ids + s0, lens + s0, n, (int) n_rows, max_len,
 						 n_layers, &o, out_dim, out + (size_t) s0 * out_dim);
 		if (rc == MRL_FWD_ENOMEM)
-			return fail(err, errlen, rc, "forward pass: out of memory for %d tokens", n_tok);
+			return fail(err, errlen, rc, "forward pass: out of memory for %d rows",
+						(int) n_rows);
 		if (rc == MRL_FWD_EINTERRUPTED)
 			return fail(err, errlen, rc, "interrupted");
 		s0 += n;

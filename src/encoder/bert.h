@@ -100,6 +100,13 @@ typedef struct mrl_embed_options
 	int			batch_size;		/* sequences per internal batch; 0 = 32 (a
 								 * batch also stops at 4096 tokens) */
 	int			threads;		/* OpenBLAS threads; 0 = 1 */
+	int			exact_batch;	/* 1 (default): start every sequence on a
+								 * 12-row boundary so batched vectors equal
+								 * one-by-one ones bit for bit with
+								 * OpenBLAS's Haswell/Zen kernels, which
+								 * round by row position (other kernels:
+								 * ~1e-6 apart); 0: pack tightly, faster
+								 * for short inputs */
 	mrl_interrupt_fn interrupt; /* may be NULL */
 	void	   *interrupt_arg;
 } mrl_embed_options;

@@ -14,12 +14,14 @@
 #include "bert.h"
 #include "model.h"
 
+#include <cblas.h>
 #include <json.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_SEQS	64
 #define COS_MIN		0.99999
@@ -168,7 +170,22 @@ run(mrl_bert_ctx *ctx, const seqs *s, int first, int n,
 }
 
 /*
- * Batched must equal one-by-one embedding.  The sequences are repeated
+ * OpenBLAS cores (kernel sets) on which exact_batch was seen to give
+ * bit-identical results (SkylakeX switches to other kernels for small
+ * matrices, so there it holds only for BERT-base-sized ones).
+ */
+static int
+known_blas_core(void)
+{
+	const char *core = openblas_get_corename();
+
+	return strcasecmp(core, "haswell") == 0 || strcasecmp(core, "zen") == 0;
+}
+
+/*
+ * Batched must equal one-by-one embedding: bit for bit with exact_batch
+ * (the default; on the OpenBLAS cores it was checked on, else within
+ * 1e-5), within 1e-5 with tight packing.  The sequences are repeated
  * REPEAT times so that a batch also spans several FFN row chunks.
  */
 static void
@@ -176,7 +193,7 @@ check_batching(const char *model, mrl_bert_ctx *ctx, const seqs *s)
 {
 	enum
 	{
-		REPEAT = 9			/* > 1024 tokens: several FFN row chunks */
+		REPEAT = 9				/* > 1008 tokens: several FFN row chunks */
 	};
 	mrl_embed_options o;
 	seqs		many;
@@ -185,6 +202,7 @@ check_batching(const char *model, mrl_bert_ctx *ctx, const seqs *s)
 				rc = 0,
 				rc2,
 				n_tok = 0,
+				exact,
 				b,
 				i;
 	float	   *single;
@@ -208,26 +226,33 @@ check_batching(const char *model, mrl_bert_ctx *ctx, const seqs *s)
 		many.lens[i] = s->lens[i % s->n];
 		n_tok += many.lens[i];
 	}
-	for (b = 0; b < 3; b++)
+	for (exact = 1; exact >= 0; exact--)
 	{
-		float	   *all;
-		double		maxdiff = 0;
-		int			identical = 1;
-
-		o.batch_size = batch_sizes[b];
-		all = run(ctx, &many, 0, many.n, &o, &rc2);
-		for (i = 0; i < many.n * d; i++)
+		for (b = 0; b < 3; b++)
 		{
-			double		diff = fabs(all[i] - single[i % (s->n * d)]);
+			float	   *all;
+			double		maxdiff = 0;
+			int			identical = 1;
 
-			maxdiff = diff > maxdiff ? diff : maxdiff;
-			identical &= all[i] == single[i % (s->n * d)];
+			o.exact_batch = exact;
+			o.batch_size = batch_sizes[b];
+			all = run(ctx, &many, 0, many.n, &o, &rc2);
+			for (i = 0; i < many.n * d; i++)
+			{
+				double		diff = fabs(all[i] - single[i % (s->n * d)]);
+
+				maxdiff = diff > maxdiff ? diff : maxdiff;
+				identical &= all[i] == single[i % (s->n * d)];
+			}
+			ok(rc == 0 && rc2 == 0 && maxdiff <= 1e-5 &&
+			   (identical || !exact || !known_blas_core()),
+			   "%s: %d sequences (%d tokens) in batches of %d, %s, equal one-by-one (max abs diff %.2e, %s, OpenBLAS %s)",
+			   model, many.n, n_tok, o.batch_size,
+			   exact ? "exact_batch" : "tight packing", maxdiff,
+			   identical ? "bit-identical" : "not bit-identical",
+			   openblas_get_corename());
+			free(all);
 		}
-		ok(rc == 0 && rc2 == 0 && maxdiff <= 1e-5,
-		   "%s: %d sequences (%d tokens) in batches of %d equal one-by-one (max abs diff %.2e, %s)",
-		   model, many.n, n_tok, o.batch_size, maxdiff,
-		   identical ? "bit-identical" : "not bit-identical");
-		free(all);
 	}
 	free(single);
 }
