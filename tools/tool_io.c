@@ -1,0 +1,263 @@
+/*
+ * tool_io.c: the tokenised pair file and the static model's safetensors
+ * file, for the command-line tools (see tool_io.h).
+ */
+#include "tool_io.h"
+
+#include <errno.h>
+#include <json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Format a message into err; returns -1. */
+static int
+io_error(char *err, size_t errlen, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Parse one line of token ids, appending to pf->ids. */
+static int
+read_text_line(const char *line, pair_file *pf, int64_t *n_ids, int64_t *cap)
+{
+	const char *s = line;
+	char	   *end;
+
+	for (;;)
+	{
+		long		v;
+
+		while (*s == ' ')
+			s++;
+		if (*s == '\n' || *s == '\0')
+			return 0;
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (end == s || errno || v < 0 || v > INT32_MAX)
+			return -1;
+		if (*n_ids == *cap)
+		{
+			int32_t    *grown = realloc(pf->ids, sizeof(int32_t) * (*cap * 2));
+
+			if (!grown)
+				return -1;
+			pf->ids = grown;
+			*cap *= 2;
+		}
+		pf->ids[(*n_ids)++] = (int32_t) v;
+		if (v > pf->max_id)
+			pf->max_id = (int32_t) v;
+		s = end;
+	}
+}
+
+/* Index of a source name, added if new; -1 if the table is full. */
+static int
+source_index(pair_file *pf, const char *name)
+{
+	for (int i = 0; i < pf->n_sources; i++)
+		if (strcmp(pf->source_names[i], name) == 0)
+			return i;
+	if (pf->n_sources == PAIR_MAX_SOURCES)
+		return -1;
+	snprintf(pf->source_names[pf->n_sources], sizeof(pf->source_names[0]), "%s", name);
+	return pf->n_sources++;
+}
+
+int
+pair_file_read(const char *path, pair_file *pf, char *err, size_t errlen)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *line = NULL;
+	size_t		linecap = 0;
+	int			n_texts,
+				n_pairs,
+				version;
+	int64_t		n_ids = 0,
+				cap = 1 << 20;
+	int			rc = -1;
+
+	memset(pf, 0, sizeof(*pf));
+	pf->max_id = -1;
+	if (!f)
+		return io_error(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	if (getline(&line, &linecap, f) < 0 ||
+		sscanf(line, "mrl-pairs %d %d %d", &version, &n_texts, &n_pairs) != 3 ||
+		version != 1 || n_texts < 1 || n_pairs < 1 || n_texts > (1 << 30) ||
+		n_pairs > (1 << 30))
+	{
+		io_error(err, errlen, "%s: not a version 1 pair file", path);
+		goto done;
+	}
+	pf->text_off = malloc(sizeof(int64_t) * ((size_t) n_texts + 1));
+	pf->ids = malloc(sizeof(int32_t) * cap);
+	pf->anchor = malloc(sizeof(int32_t) * n_pairs);
+	pf->positive = malloc(sizeof(int32_t) * n_pairs);
+	pf->source = malloc(n_pairs);
+	if (!pf->text_off || !pf->ids || !pf->anchor || !pf->positive || !pf->source)
+	{
+		io_error(err, errlen, "out of memory reading %s", path);
+		goto done;
+	}
+	pf->text_off[0] = 0;
+	for (int t = 0; t < n_texts; t++)
+	{
+		if (getline(&line, &linecap, f) < 0 ||
+			read_text_line(line, pf, &n_ids, &cap) != 0)
+		{
+			io_error(err, errlen, "%s: bad or missing text line %d", path, t + 1);
+			goto done;
+		}
+		pf->text_off[t + 1] = n_ids;
+	}
+	for (int i = 0; i < n_pairs; i++)
+	{
+		char		name[32];
+		int			s;
+
+		if (getline(&line, &linecap, f) < 0 ||
+			sscanf(line, "%d %d %31s", &pf->anchor[i], &pf->positive[i], name) != 3 ||
+			pf->anchor[i] < 0 || pf->anchor[i] >= n_texts ||
+			pf->positive[i] < 0 || pf->positive[i] >= n_texts ||
+			(s = source_index(pf, name)) < 0)
+		{
+			io_error(err, errlen, "%s: bad or missing pair line %d", path, i + 1);
+			goto done;
+		}
+		pf->source[i] = (uint8_t) s;
+	}
+	pf->data.n_texts = n_texts;
+	pf->data.text_off = pf->text_off;
+	pf->data.ids = pf->ids;
+	pf->data.n_pairs = n_pairs;
+	pf->data.anchor = pf->anchor;
+	pf->data.positive = pf->positive;
+	pf->data.negative = NULL;
+	rc = 0;
+done:
+	free(line);
+	fclose(f);
+	if (rc != 0)
+		pair_file_free(pf);
+	return rc;
+}
+
+void
+pair_file_free(pair_file *pf)
+{
+	free(pf->text_off);
+	free(pf->ids);
+	free(pf->anchor);
+	free(pf->positive);
+	free(pf->source);
+	memset(pf, 0, sizeof(*pf));
+}
+
+int
+safetensors_write_embedding(const char *path, const float *E, int vocab,
+							int dim, char *err, size_t errlen)
+{
+	char		header[256];
+	size_t		nbytes = (size_t) vocab * dim * sizeof(float);
+	int			hlen;
+	uint64_t	len64;
+	FILE	   *f;
+
+	hlen = snprintf(header, sizeof(header),
+					"{\"__metadata__\":{\"format\":\"pt\"},\"embedding.weight\":"
+					"{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[0,%zu]}}",
+					vocab, dim, nbytes);
+	while (hlen % 8 != 0)		/* keep the tensor data 8-byte aligned */
+		header[hlen++] = ' ';
+	len64 = (uint64_t) hlen;	/* little-endian on x86-64 */
+	f = fopen(path, "wb");
+	if (!f)
+		return io_error(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	if (fwrite(&len64, 8, 1, f) != 1 || fwrite(header, 1, hlen, f) != (size_t) hlen ||
+		fwrite(E, 1, nbytes, f) != nbytes)
+	{
+		fclose(f);
+		return io_error(err, errlen, "write to %s failed", path);
+	}
+	if (fclose(f) != 0)
+		return io_error(err, errlen, "write to %s failed", path);
+	return 0;
+}
+
+/* Shape and byte range of tensor name in a parsed header; 0 if usable. */
+static int
+tensor_range(json_object *hdr, const char *name, int *vocab, int *dim,
+			 uint64_t *begin, uint64_t *end)
+{
+	json_object *t,
+			   *dtype,
+			   *shape,
+			   *offs;
+
+	if (!json_object_object_get_ex(hdr, name, &t) ||
+		!json_object_object_get_ex(t, "dtype", &dtype) ||
+		!json_object_object_get_ex(t, "shape", &shape) ||
+		!json_object_object_get_ex(t, "data_offsets", &offs) ||
+		strcmp(json_object_get_string(dtype), "F32") != 0 ||
+		json_object_array_length(shape) != 2 || json_object_array_length(offs) != 2)
+		return -1;
+	*vocab = json_object_get_int(json_object_array_get_idx(shape, 0));
+	*dim = json_object_get_int(json_object_array_get_idx(shape, 1));
+	*begin = (uint64_t) json_object_get_int64(json_object_array_get_idx(offs, 0));
+	*end = (uint64_t) json_object_get_int64(json_object_array_get_idx(offs, 1));
+	if (*vocab < 1 || *dim < 1 || *vocab > (1 << 26) || *dim > 65536 ||
+		*end < *begin || *end - *begin != (uint64_t) *vocab * *dim * sizeof(float))
+		return -1;
+	return 0;
+}
+
+float *
+safetensors_read_embedding(const char *path, int *vocab, int *dim, char *err,
+						   size_t errlen)
+{
+	FILE	   *f = fopen(path, "rb");
+	uint64_t	hlen,
+				begin,
+				end;
+	long		fsize;
+	char	   *hbuf = NULL;
+	json_object *hdr = NULL;
+	float	   *E = NULL;
+
+	if (!f)
+	{
+		io_error(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	fseek(f, 0, SEEK_END);
+	fsize = ftell(f);
+	rewind(f);
+	if (fsize < 8 || fread(&hlen, 8, 1, f) != 1 || hlen > (uint64_t) fsize - 8 ||
+		hlen > (100u << 20) || !(hbuf = calloc(1, hlen + 1)) ||
+		fread(hbuf, 1, hlen, f) != hlen || !(hdr = json_tokener_parse(hbuf)) ||
+		(tensor_range(hdr, "embedding.weight", vocab, dim, &begin, &end) != 0 &&
+		 tensor_range(hdr, "embeddings", vocab, dim, &begin, &end) != 0) ||
+		8 + hlen + end > (uint64_t) fsize)
+		io_error(err, errlen, "%s: not a safetensors file with an F32 [vocab][dim] "
+				 "embedding.weight tensor", path);
+	else if (!(E = malloc(end - begin)))
+		io_error(err, errlen, "out of memory reading %s", path);
+	else if (fseek(f, (long) (8 + hlen + begin), SEEK_SET) != 0 ||
+			 fread(E, 1, end - begin, f) != end - begin)
+	{
+		io_error(err, errlen, "%s: short read", path);
+		free(E);
+		E = NULL;
+	}
+	json_object_put(hdr);
+	free(hbuf);
+	fclose(f);
+	return E;
+}
