@@ -300,7 +300,7 @@ mrl_train_plan(const mrl_train_data *d, int batch_size, int epochs,
 size_t
 mrl_mnrl_work_floats(int B, int K, int n_dims)
 {
-	return (size_t) n_dims * ((size_t) B * K + 2 * (size_t) B + 2 * (size_t) K);
+	return (size_t) n_dims * ((size_t) B * K + 2 * (size_t) B + 2 * (size_t) K) + K;
 }
 
 /* Running squared norms of rows[.][start..end) added to prev (or 0). */
@@ -321,63 +321,69 @@ prefix_sq_norms(const float *X, int rows, int D, int start, int end,
 
 /*
  * Softmax cross-entropy of one prefix's logit rows.  On entry S holds the
- * prefix dot products; on exit, the coefficients A = dL/dcos / (|u| |c|),
- * so the gradients are A C - ru u for anchors and A^T U - rc c for
- * candidates, where ru, rc (written here) carry the normalisation's radial
- * term.  Returns the mean cross-entropy over anchors.
+ * prefix dot products and inu, inc the inverse prefix norms; on exit S
+ * holds the coefficients A = dL/dcos / (|u| |c|), so the gradients are
+ * A C - ru u for anchors and A^T U - rc c for candidates, where ru, rc
+ * (written here) carry the normalisation's radial term.  ex is scratch for
+ * K floats.  Returns the mean cross-entropy.
  */
 static double
-prefix_softmax(float *S, int B, int K, const float *nu, const float *nc,
-			   float scale, float weight, float *ru, float *rc)
+prefix_softmax(float *S, int B, int K, const float *inu, const float *inc,
+			   float scale, float weight, float *ru, float *rc, float *ex)
 {
 	double		loss = 0.0;
+	float		coef = weight * scale / B;
 
 	memset(rc, 0, sizeof(float) * K);
 	for (int i = 0; i < B; i++)
 	{
 		float	   *row = S + (size_t) i * K;
-		double		mx = -INFINITY,
-					sum = 0.0,
-					r = 0.0;
+		float		mx = -INFINITY,
+					su = scale * inu[i],
+					cu = coef * inu[i],
+					dot_ii = row[i],
+					sum = 0.0f,
+					r = 0.0f,
+					inv_sum;
 
+		/* logits, then exp(logit - max) once per entry */
 		for (int j = 0; j < K; j++)
 		{
-			double		s = scale * (double) row[j] / ((double) nu[i] * nc[j]);
-
-			if (s > mx)
-				mx = s;
+			ex[j] = su * row[j] * inc[j];
+			mx = ex[j] > mx ? ex[j] : mx;
 		}
-		for (int j = 0; j < K; j++)
-			sum += exp(scale * (double) row[j] / ((double) nu[i] * nc[j]) - mx);
-		loss -= scale * (double) row[i] / ((double) nu[i] * nc[i]) - mx - log(sum);
 		for (int j = 0; j < K; j++)
 		{
-			double		dot = row[j];
-			double		prob = exp(scale * dot / ((double) nu[i] * nc[j]) - mx) / sum;
-			double		g = weight * scale * (prob - (i == j)) / B;
-			double		a = g / ((double) nu[i] * nc[j]);
-
-			r += a * dot;
-			rc[j] += (float) (a * dot);
-			row[j] = (float) a;
+			ex[j] = expf(ex[j] - mx);
+			sum += ex[j];
 		}
-		ru[i] = (float) (r / ((double) nu[i] * nu[i]));
+		loss -= log(ex[i] / sum);
+		inv_sum = 1.0f / sum;
+		/* softmax term of every entry; the target's -1 is added below */
+		for (int j = 0; j < K; j++)
+		{
+			float		a = cu * ex[j] * inv_sum * inc[j];
+
+			r += a * row[j];
+			rc[j] += a * row[j];
+			row[j] = a;
+		}
+		row[i] -= cu * inc[i];
+		r -= cu * inc[i] * dot_ii;
+		rc[i] -= cu * inc[i] * dot_ii;
+		ru[i] = r * inu[i] * inu[i];
 	}
 	for (int j = 0; j < K; j++)
-		rc[j] /= nc[j] * nc[j];
+		rc[j] *= inc[j] * inc[j];
 	return loss / B;
 }
 
-/* Square roots of squared norms, clamped below like F.normalize. */
+/* Inverse square roots of squared norms, clamped like F.normalize. */
 static void
-sqrt_clamped(float *x, size_t n)
+inverse_norms(float *x, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-	{
-		x[i] = sqrtf(x[i]);
-		if (x[i] < NORM_EPS)
-			x[i] = NORM_EPS;
-	}
+		x[i] = 1.0f / fmaxf(sqrtf(x[i]), NORM_EPS);
 }
 
 /* Gradient of one block [start, end): dX = A Y - r x (A transposed if trans). */
@@ -406,7 +412,8 @@ mrl_matryoshka_mnrl(const float *U, int B, const float *C, int K,
 			   *nu = dots + nd * BK,
 			   *nc = nu + (size_t) nd * B,
 			   *ru = nc + (size_t) nd * K,
-			   *rc = ru + (size_t) nd * B;
+			   *rc = ru + (size_t) nd * B,
+			   *ex = rc + (size_t) nd * K;
 	double		total = 0.0;
 	int			start = 0;
 
@@ -430,13 +437,13 @@ mrl_matryoshka_mnrl(const float *U, int B, const float *C, int K,
 						t > 0 ? nc + (t - 1) * K : NULL, nc + (size_t) t * K);
 		start = p->dims[t];
 	}
-	sqrt_clamped(nu, (size_t) nd * (B + K));	/* nu and nc are adjacent */
+	inverse_norms(nu, (size_t) nd * (B + K));	/* nu and nc are adjacent */
 
 	for (int t = 0; t < nd; t++)
 		total += p->dim_weights[t] *
 			prefix_softmax(dots + t * BK, B, K, nu + (size_t) t * B,
 						   nc + (size_t) t * K, p->scale, p->dim_weights[t],
-						   ru + (size_t) t * B, rc + (size_t) t * K);
+						   ru + (size_t) t * B, rc + (size_t) t * K, ex);
 	*loss = total;
 	if (!dU || !dC)
 		return MRL_TRAIN_OK;
