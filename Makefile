@@ -61,10 +61,13 @@ clean: clean-encoder
 clean-encoder:
 	$(MAKE) -C src/encoder clean
 
-.PHONY: test demo bench install-model regress-models clean-encoder FORCE
+.PHONY: test demo bench install-model regress-models clean-encoder FORCE model
 # The whole suite in a throwaway cluster; prints "N passed, M failed" last.
 test:
 	@bash test/run_suite.sh
 # The product's main job end to end, in a throwaway cluster.
 demo:
 	@bash test/demo.sh
+# Rebuild the built-in static MRL model in model/ from Debian packages.
+model:
+	@bash tools/build_model.sh

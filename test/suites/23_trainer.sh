@@ -1,16 +1,27 @@
 #!/bin/bash
-# The static Matryoshka trainer and the retrieval evaluator (src/encoder):
-# builds and runs their C unit tests, which print TAP.
+# The static Matryoshka trainer, the retrieval evaluator and the shipped
+# built-in model (src/encoder, model/): builds and runs their C unit tests,
+# which print TAP.
 set -u
 ROOT=${MRL_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 status=0
-for t in test_train test_evaluate; do
-	[ -f "$ROOT/test/encoder/$t.c" ] || continue
+for t in test_train test_evaluate test_builtin_model; do
 	if ! make -s -C "$ROOT/src/encoder" "../../test/encoder/$t" >/dev/null; then
 		echo "not ok - build $t"
 		status=1
 		continue
 	fi
-	OPENBLAS_NUM_THREADS=1 "$ROOT/test/encoder/$t" || status=1
+	args=()
+	[ $t = test_builtin_model ] && args=("$ROOT/model")
+	OPENBLAS_NUM_THREADS=1 "$ROOT/test/encoder/$t" "${args[@]}" || status=1
 done
+# the shipped model must stay small enough to ship
+size=$(du -cb "$ROOT"/model/modules.json "$ROOT"/model/config_sentence_transformers.json \
+	"$ROOT"/model/0_StaticEmbedding/* 2>/dev/null | tail -n 1 | cut -f1)
+if [ "${size:-0}" -gt 0 ] && [ "$size" -le $((30 * 1024 * 1024)) ]; then
+	echo "ok 1 - built-in model files total $size bytes (<= 30 MB)"
+else
+	echo "not ok 1 - built-in model files total ${size:-?} bytes (limit 30 MB)"
+	status=1
+fi
 exit $status

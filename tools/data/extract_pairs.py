@@ -16,6 +16,7 @@ source, group_key), sorted, with the held-out share chosen by a hash of the
 group key, never by pair, so no group straddles the split.
 
 usage: extract_pairs.py OUTDIR [--apt-lists DIR] [--heldout-percent 5]
+                        [--sources wordnet,debian,man,foldoc,jargon]
 """
 import argparse
 import glob
@@ -220,11 +221,18 @@ def main():
     ap.add_argument("outdir")
     ap.add_argument("--apt-lists", default="/var/lib/apt/lists")
     ap.add_argument("--heldout-percent", type=int, default=5)
+    ap.add_argument("--sources", default="wordnet,debian,man,foldoc,jargon",
+                    help="comma-separated subset of the sources to use")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     pairs, counts = set(), {}
-    for gen in (wordnet_pairs(), debian_pairs(args.apt_lists), man_pairs(),
-                foldoc_pairs(), jargon_pairs()):
+    extractors = {"wordnet": wordnet_pairs, "man": man_pairs,
+                  "debian": lambda: debian_pairs(args.apt_lists),
+                  "foldoc": foldoc_pairs, "jargon": jargon_pairs}
+    for name in args.sources.split(","):
+        if name not in extractors:
+            ap.error("unknown source %r" % name)
+    for gen in (extractors[n]() for n in args.sources.split(",")):
         for q, p, src, group in gen:
             q, p = clean(q, 32), clean(p)
             if q and p and q != p:
