@@ -408,6 +408,7 @@ mrl_matryoshka_mnrl(const float *U, int B, const float *C, int K,
 	int			D = p->dim,
 				nd = p->n_dims;
 	size_t		BK = (size_t) B * K;
+	/* nu, nc: squared prefix norms of anchors / candidates, then inverses */
 	float	   *dots = work,
 			   *nu = dots + nd * BK,
 			   *nc = nu + (size_t) nd * B,
@@ -417,7 +418,7 @@ mrl_matryoshka_mnrl(const float *U, int B, const float *C, int K,
 	double		total = 0.0;
 	int			start = 0;
 
-	if (B < 1 || K < B)
+	if (B < 1 || K < B || mrl_train_check_params(p, NULL, 0) != MRL_TRAIN_OK)
 		return MRL_TRAIN_EINVAL;
 
 	/* forward: per-block Gram matrices, summed into prefix dot products */

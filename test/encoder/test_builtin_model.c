@@ -1,12 +1,13 @@
 /*
  * test_builtin_model.c: the shipped built-in model (model/) loads through
  * the shared model loader as a 256-dim static model whose vocabulary
- * matches its tokenizer, has finite weights, and ranks matching
- * query/document pairs first at every Matryoshka prefix size.
+ * matches its tokenizer, has finite weights, and ranks the matching
+ * document first for at least 4 of 5 hand-written queries at every
+ * Matryoshka prefix size (a smoke test: a
+ * random N(0,1) table, which sees only shared words, gets 2 of 5).
  * usage: test_builtin_model MODEL_DIR.  Prints TAP.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,24 +15,7 @@
 #include "model.h"
 #include "tokenizer.h"
 #include "train.h"
-
-static int	n_test = 0,
-			n_fail = 0;
-
-/* One TAP line. */
-static void
-ok(int cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	printf("%sok %d - ", cond ? "" : "not ", ++n_test);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!cond)
-		n_fail++;
-}
+#include "tap.h"
 
 /* Queries and their documents (held-out style, not training text). */
 static const char *queries[] = {
@@ -130,11 +114,10 @@ main(int argc, char **argv)
 					best = j;
 			correct += best == i;
 		}
-		ok(correct >= (k >= 64 ? N_PAIRS : N_PAIRS - 1),
+		ok(correct >= N_PAIRS - 1,
 		   "prefix %d: %d of %d queries rank their document first", k, correct, N_PAIRS);
 	}
 	mrl_tokenizer_free(tok);
 	mrl_model_free(m);
-	printf("1..%d\n", n_test);
-	return n_fail != 0;
+	return tap_done();
 }

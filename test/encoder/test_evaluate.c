@@ -3,31 +3,13 @@
  * selection, and PCA against numpy (reference_pca.py).  Prints TAP.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "evaluate.h"
 #include "reference_pca_expected.h"
-
-static int	n_test = 0,
-			n_fail = 0;
-
-/* One TAP line. */
-static void
-ok(int cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	printf("%sok %d - ", cond ? "" : "not ", ++n_test);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!cond)
-		n_fail++;
-}
+#include "tap.h"
 
 static int
 near(double a, double b)
@@ -204,6 +186,5 @@ main(void)
 	test_metrics();
 	test_topk();
 	test_pca();
-	printf("1..%d\n", n_test);
-	return n_fail != 0;
+	return tap_done();
 }

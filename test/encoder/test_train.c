@@ -6,31 +6,13 @@
  * rejection of bad input.  Prints TAP.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "train.h"
 #include "reference_loss_expected.h"
-
-static int	n_test = 0,
-			n_fail = 0;
-
-/* One TAP line. */
-static void
-ok(int cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	printf("%sok %d - ", cond ? "" : "not ", ++n_test);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!cond)
-		n_fail++;
-}
+#include "tap.h"
 
 /* The reference texts and pairs, with or without hard negatives. */
 static mrl_train_data
@@ -460,6 +442,5 @@ main(void)
 	test_plan();
 	test_training();
 	test_rejects();
-	printf("1..%d\n", n_test);
-	return n_fail != 0;
+	return tap_done();
 }
