@@ -10,7 +10,6 @@
  * explicit max_len argument, the GGUF vocabulary path (the converter's
  * "phantom space" rewrite undone), and error paths.  Prints TAP.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +18,12 @@
 
 #include <json.h>
 
+#include "tap.h"
 #include "tokenizer.h"
 #include "tokenizer_unicode.h"
 
 #define MAX_SHOWN 3				/* mismatches detailed per check */
 
-static int	n_test = 0;
-static int	n_failed = 0;
 static const char *root = ".";
 
 /* One corpus string (may contain NUL bytes) */
@@ -49,45 +47,20 @@ static variant variants[32];
 static int	n_variants;
 static char *tokenizer_json;	/* model/tokenizer.json */
 
-/* Print a TAP result line. */
-static void
-tap(bool ok, const char *fmt,...)
-{
-	va_list		ap;
-
-	n_test++;
-	if (!ok)
-		n_failed++;
-	printf("%sok %d - ", ok ? "" : "not ", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
 /* Read a whole file (NUL-terminated) or exit with a TAP failure. */
 static char *
-read_file(const char *rel, size_t *len_out)
+read_file(const char *rel)
 {
 	char		path[4096];
-	FILE	   *f;
+	size_t		len;
 	char	   *buf;
-	long		len;
 
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "rb");
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
-		fseek(f, 0, SEEK_SET) != 0 || (buf = malloc(len + 1)) == NULL ||
-		fread(buf, 1, len, f) != (size_t) len)
+	if ((buf = tap_slurp(path, &len)) == NULL)
 	{
-		printf("not ok %d - read %s\n", ++n_test, path);
-		exit(1);
+		ok(0, "read %s", path);
+		exit(tap_done());
 	}
-	fclose(f);
-	buf[len] = '\0';
-	if (len_out)
-		*len_out = (size_t) len;
 	return buf;
 }
 
@@ -95,7 +68,7 @@ read_file(const char *rel, size_t *len_out)
 static void
 load_corpus(void)
 {
-	char	   *buf = read_file("test/encoder/tokenizer_corpus.txt", NULL);
+	char	   *buf = read_file("test/encoder/tokenizer_corpus.txt");
 	char	   *line,
 			   *save = NULL;
 
@@ -107,8 +80,8 @@ load_corpus(void)
 
 		if (j == NULL || !json_object_is_type(j, json_type_string))
 		{
-			printf("not ok %d - corpus line %d is not a JSON string\n", ++n_test, n_corpus + 1);
-			exit(1);
+			ok(0, "corpus line %d is a JSON string", n_corpus + 1);
+			exit(tap_done());
 		}
 		corpus[n_corpus].len = json_object_get_string_len(j);
 		corpus[n_corpus].s = malloc(corpus[n_corpus].len + 1);
@@ -123,7 +96,7 @@ load_corpus(void)
 static void
 load_expected(void)
 {
-	char	   *buf = read_file("test/encoder/tokenizer_expected.txt", NULL);
+	char	   *buf = read_file("test/encoder/tokenizer_expected.txt");
 	char	   *line,
 			   *save = NULL;
 
@@ -247,7 +220,7 @@ check_corpus(const mrl_tokenizer *tok, const variant *v, int max_len, const char
 		}
 	}
 	mrl_encoding_free(&enc);
-	tap(bad == 0 && missing == 0, "%s: %d strings, %d mismatches, %d without expectation",
+	ok(bad == 0 && missing == 0, "%s: %d strings, %d mismatches, %d without expectation",
 		what, n_corpus, bad, missing);
 }
 
@@ -277,10 +250,10 @@ test_variants(void)
 	const char *table_version;
 	bool		current;
 
-	tap(n_variants >= 10 && n_corpus >= 1000 && dflt && trunc,
+	ok(n_variants >= 10 && n_corpus >= 1000 && dflt && trunc,
 		"expectations loaded: %d variants, %d strings", n_variants, n_corpus);
 	current = mrl_unicode_table_current(&table_version);
-	tap(current, "utf8proc has Unicode %s, the version tools/unicode_compat.js compared with tokenizers",
+	ok(current, "utf8proc has Unicode %s, the version tools/unicode_compat.js compared with tokenizers",
 		table_version);
 	for (i = 0; i < n_variants; i++)
 	{
@@ -290,7 +263,7 @@ test_variants(void)
 		snprintf(what, sizeof(what), "config %s", variants[i].name);
 		if (tok == NULL)
 		{
-			tap(false, "%s: load failed: %s", what, err);
+			ok(false, "%s: load failed: %s", what, err);
 			continue;
 		}
 		check_corpus(tok, &variants[i], 0, what);
@@ -300,7 +273,7 @@ test_variants(void)
 		return;
 	snprintf(path, sizeof(path), "%s/model/tokenizer.json", root);
 	tok = mrl_tokenizer_load_file(path, err, sizeof(err));
-	tap(tok != NULL, "mrl_tokenizer_load_file(model/tokenizer.json)%s%s",
+	ok(tok != NULL, "mrl_tokenizer_load_file(model/tokenizer.json)%s%s",
 		tok ? "" : ": ", tok ? "" : err);
 	if (tok == NULL)
 		return;
@@ -313,7 +286,7 @@ test_variants(void)
 	if (tok)
 		check_corpus(tok, trunc, 8, "file truncates left at 12, encode max_len=8 = right 8");
 	else
-		tap(false, "variant truncate_left_12 %s", left ? err : "missing");
+		ok(false, "variant truncate_left_12 %s", left ? err : "missing");
 	mrl_tokenizer_free(tok);
 }
 
@@ -354,7 +327,7 @@ check_gguf(char **v, int n, const int32_t *types, const mrl_wordpiece_config *cf
 												  err, sizeof(err));
 
 	if (tok == NULL)
-		tap(false, "%s: %s", what, err);
+		ok(false, "%s: %s", what, err);
 	else
 		check_corpus(tok, find_variant(variant_name), 0, what);
 	mrl_tokenizer_free(tok);
@@ -374,7 +347,7 @@ test_vocab_txt(const mrl_tokenizer *ref)
 
 	if (f == NULL)
 	{
-		tap(false, "write a temporary vocab.txt");
+		ok(false, "write a temporary vocab.txt");
 		return;
 	}
 	for (i = 0; i < mrl_tokenizer_vocab_size(ref); i++)
@@ -384,15 +357,15 @@ test_vocab_txt(const mrl_tokenizer *ref)
 	tok = mrl_tokenizer_load_vocab_txt(path, &cfg, err, sizeof(err));
 	unlink(path);
 	if (tok == NULL)
-		tap(false, "vocab.txt: %s", err);
+		ok(false, "vocab.txt: %s", err);
 	else
 		check_corpus(tok, find_variant("default"), 0, "vocab.txt with CRLF line ends");
-	tap(tok != NULL && mrl_tokenizer_unk_id(tok) == mrl_tokenizer_unk_id(ref) &&
+	ok(tok != NULL && mrl_tokenizer_unk_id(tok) == mrl_tokenizer_unk_id(ref) &&
 		mrl_tokenizer_unk_id(ref) == mrl_tokenizer_token_to_id(ref, "[UNK]", 5),
 		"vocab.txt: [UNK] id %d", tok ? mrl_tokenizer_unk_id(tok) : -1);
 	mrl_tokenizer_free(tok);
 	tok = mrl_tokenizer_load_vocab_txt("/nonexistent/vocab.txt", &cfg, err, sizeof(err));
-	tap(tok == NULL && strstr(err, "could not open") != NULL, "refused: missing vocab.txt (%s)", err);
+	ok(tok == NULL && strstr(err, "could not open") != NULL, "refused: missing vocab.txt (%s)", err);
 }
 
 /* The GGUF path: vocabulary array in phantom-space form, undone. */
@@ -410,7 +383,7 @@ test_gguf_vocab(void)
 	int			n,
 				i;
 
-	tap(mrl_wordpiece_unphantom("\xe2\x96\x81the", 6, MRL_GGUF_TOKEN_NORMAL, out, sizeof(out)) == 3 &&
+	ok(mrl_wordpiece_unphantom("\xe2\x96\x81the", 6, MRL_GGUF_TOKEN_NORMAL, out, sizeof(out)) == 3 &&
 		strcmp(out, "the") == 0 &&
 		mrl_wordpiece_unphantom("ing", 3, MRL_GGUF_TOKEN_NORMAL, out, sizeof(out)) == 5 &&
 		strcmp(out, "##ing") == 0 &&
@@ -421,7 +394,7 @@ test_gguf_vocab(void)
 		"mrl_wordpiece_unphantom: word-initial, continuation, control, too small");
 	if (ref == NULL)
 	{
-		tap(false, "load model/tokenizer.json: %s", err);
+		ok(false, "load model/tokenizer.json: %s", err);
 		return;
 	}
 	n = mrl_tokenizer_vocab_size(ref);
@@ -429,7 +402,7 @@ test_gguf_vocab(void)
 	v = gguf_vocab(ref, types, n);
 	mrl_wordpiece_config_init(&cfg);
 	tok = mrl_tokenizer_from_vocab((const char *const *) v, n, types, &cfg, err, sizeof(err));
-	tap(tok != NULL && mrl_tokenizer_vocab_size(tok) == n,
+	ok(tok != NULL && mrl_tokenizer_vocab_size(tok) == n,
 		"GGUF-form vocabulary of %d tokens loads%s%s", n, tok ? "" : ": ", tok ? "" : err);
 	mrl_tokenizer_free(tok);
 	check_gguf(v, n, types, &cfg, "default", "GGUF vocabulary, uncased");
@@ -453,7 +426,7 @@ expect_json_error(const char *json, const char *want, const char *what)
 	char		err[256] = "";
 	mrl_tokenizer *tok = mrl_tokenizer_load_json(json, strlen(json), err, sizeof(err));
 
-	tap(tok == NULL && strstr(err, want) != NULL, "refused: %s (%s)", what, err);
+	ok(tok == NULL && strstr(err, want) != NULL, "refused: %s (%s)", what, err);
 	mrl_tokenizer_free(tok);
 }
 
@@ -487,7 +460,7 @@ test_many_added_tokens(void)
 	memset(text, 'a', n_run + 1);
 	memcpy(text + n_run + 1, "\xe4\xb8\x81", 3); /* U+4E01: the token a\u4e01 */
 	n = tok ? mrl_tokenizer_encode(tok, text, n_run + 4, 0, &enc, err, sizeof(err)) : -1;
-	tap(n == 2 && enc.ids[0] == 0 && enc.ids[1] == 3,
+	ok(n == 2 && enc.ids[0] == 0 && enc.ids[1] == 3,
 		"30,000 added tokens, 500,000-char run: [UNK] then the added token (%d ids%s%s)",
 		n, tok ? "" : ": ", tok ? "" : err);
 	mrl_encoding_free(&enc);
@@ -519,13 +492,13 @@ test_long_inputs(void)
 	memset(json + hl + 3, 'b', 2000);
 	strcpy(json + hl + 2003, "\": 3}}}");
 	tok = mrl_tokenizer_load_json(json, strlen(json), err, sizeof(err));
-	tap(tok == NULL && strstr(err, "2000 bytes long") != NULL,
+	ok(tok == NULL && strstr(err, "2000 bytes long") != NULL,
 		"refused: a 2000-byte vocabulary token (%s)", err);
 	strcpy(json + hl, "}}}");
 	tok = mrl_tokenizer_load_json(json, strlen(json), err, sizeof(err));
 	memset(word, 'a', n_word);
 	n = tok ? mrl_tokenizer_encode(tok, word, n_word, 0, &enc, err, sizeof(err)) : -1;
-	tap(n == (int) n_word && enc.ids[0] == 1 && enc.ids[1] == 2 && enc.ids[n - 1] == 2,
+	ok(n == (int) n_word && enc.ids[0] == 1 && enc.ids[1] == 2 && enc.ids[n - 1] == 2,
 		"a 2,000,000-char word with no length limit: %d pieces", n);
 	mrl_encoding_free(&enc);
 	mrl_tokenizer_free(tok);
@@ -548,7 +521,7 @@ test_errors(void)
 	"\xe2\x96\x81unused", "0"};
 
 	tok = mrl_tokenizer_load_file("/nonexistent/tokenizer.json", err, sizeof(err));
-	tap(tok == NULL && strstr(err, "could not open") != NULL, "refused: missing file (%s)", err);
+	ok(tok == NULL && strstr(err, "could not open") != NULL, "refused: missing file (%s)", err);
 
 	expect_json_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 0,",
 					  "malformed", "truncated JSON");
@@ -590,16 +563,16 @@ test_errors(void)
 	tok = mrl_tokenizer_load_json(tokenizer_json, strlen(tokenizer_json), err, sizeof(err));
 	if (tok == NULL)
 	{
-		tap(false, "load model/tokenizer.json: %s", err);
+		ok(false, "load model/tokenizer.json: %s", err);
 		return;
 	}
-	tap(mrl_tokenizer_encode(tok, "ab\xc3(", 4, 0, &enc, err, sizeof(err)) == -1 &&
+	ok(mrl_tokenizer_encode(tok, "ab\xc3(", 4, 0, &enc, err, sizeof(err)) == -1 &&
 		strstr(err, "invalid UTF-8 at byte 2") != NULL, "refused: invalid UTF-8 text (%s)", err);
-	tap(mrl_tokenizer_encode(tok, "a\xed\xa0\x80", 4, 0, &enc, err, sizeof(err)) == -1,
+	ok(mrl_tokenizer_encode(tok, "a\xed\xa0\x80", 4, 0, &enc, err, sizeof(err)) == -1,
 		"refused: UTF-8-encoded surrogate (%s)", err);
-	tap(mrl_tokenizer_encode(tok, "hello", 5, 1, &enc, err, sizeof(err)) == -1 &&
+	ok(mrl_tokenizer_encode(tok, "hello", 5, 1, &enc, err, sizeof(err)) == -1 &&
 		strstr(err, "special tokens") != NULL, "refused: max_len 1 < 2 special tokens (%s)", err);
-	tap(mrl_tokenizer_encode(tok, "hello world", 11, 2, &enc, err, sizeof(err)) == 2 &&
+	ok(mrl_tokenizer_encode(tok, "hello world", 11, 2, &enc, err, sizeof(err)) == 2 &&
 		enc.ids[0] == mrl_tokenizer_token_to_id(tok, "[CLS]", 5) &&
 		enc.ids[1] == mrl_tokenizer_token_to_id(tok, "[SEP]", 5) &&
 		enc.type_ids[0] == 0 && enc.type_ids[1] == 0,
@@ -609,18 +582,18 @@ test_errors(void)
 
 	mrl_wordpiece_config_init(&cfg);
 	tok = mrl_tokenizer_from_vocab(vocab, 0, NULL, &cfg, err, sizeof(err));
-	tap(tok == NULL && strstr(err, "empty") != NULL, "refused: empty GGUF vocabulary (%s)", err);
+	ok(tok == NULL && strstr(err, "empty") != NULL, "refused: empty GGUF vocabulary (%s)", err);
 	tok = mrl_tokenizer_from_vocab(no_unk, 3, NULL, &cfg, err, sizeof(err));
-	tap(tok == NULL && strstr(err, "[UNK]") != NULL, "refused: GGUF vocabulary without [UNK] (%s)", err);
+	ok(tok == NULL && strstr(err, "[UNK]") != NULL, "refused: GGUF vocabulary without [UNK] (%s)", err);
 	tok = mrl_tokenizer_from_vocab(vocab + 1, 3, NULL, &cfg, err, sizeof(err));
-	tap(tok == NULL, "refused: GGUF vocabulary without [UNK] token name (%s)", err);
+	ok(tok == NULL, "refused: GGUF vocabulary without [UNK] token name (%s)", err);
 	tok = mrl_tokenizer_from_vocab(vocab, 4, NULL, &cfg, err, sizeof(err));
-	tap(tok != NULL && mrl_tokenizer_encode(tok, "A a b", 5, 0, &enc, err, sizeof(err)) == 5 &&
+	ok(tok != NULL && mrl_tokenizer_encode(tok, "A a b", 5, 0, &enc, err, sizeof(err)) == 5 &&
 		enc.ids[0] == 1 && enc.ids[1] == 3 && enc.ids[2] == 3 && enc.ids[3] == 0 && enc.ids[4] == 2,
 		"tiny GGUF vocabulary: \"A a b\" -> [CLS] a a [UNK] [SEP]");
 	mrl_tokenizer_free(tok);
 	tok = mrl_tokenizer_from_vocab(unused, 8, NULL, &cfg, err, sizeof(err));
-	tap(tok != NULL && mrl_tokenizer_encode(tok, "[unused0][SEP]", 14, 0, &enc, err, sizeof(err)) == 7 &&
+	ok(tok != NULL && mrl_tokenizer_encode(tok, "[unused0][SEP]", 14, 0, &enc, err, sizeof(err)) == 7 &&
 		enc.ids[1] == 4 && enc.ids[2] == 6 && enc.ids[3] == 7 && enc.ids[4] == 5 && enc.ids[5] == 2,
 		"untyped GGUF vocabulary: [unused0] is text, [SEP] is special");
 	mrl_encoding_free(&enc);
@@ -632,12 +605,11 @@ main(int argc, char **argv)
 {
 	if (argc > 1)
 		root = argv[1];
-	tokenizer_json = read_file("model/tokenizer.json", NULL);
+	tokenizer_json = read_file("model/tokenizer.json");
 	load_corpus();
 	load_expected();
 	test_variants();
 	test_gguf_vocab();
 	test_errors();
-	printf("1..%d\n", n_test);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }
