@@ -45,3 +45,21 @@ SELECT d AS prefix_dims,
 		(SELECT id FROM docs ORDER BY mrl_cosine_distance(emb, q.emb, d) LIMIT 10) b USING (id)) / 10.0), 2) AS recall_at_10
 FROM (SELECT emb FROM docs WHERE id <= 20) q, (VALUES (8), (16), (32), (64), (128), (256)) dims(d)
 GROUP BY d ORDER BY d;
+
+\echo '== 6. The same coarse-then-fine search inside one ORDER BY ... LIMIT, through a funnel index'
+CREATE INDEX docs_funnel ON docs USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 32);
+EXPLAIN (COSTS OFF) SELECT id FROM docs ORDER BY emb <=> (SELECT emb FROM docs WHERE id = 7) LIMIT 5;
+SELECT id, round((emb <=> (SELECT emb FROM docs WHERE id = 7))::numeric, 4) AS cosine_distance
+FROM docs ORDER BY emb <=> (SELECT emb FROM docs WHERE id = 7) LIMIT 5;
+
+\echo '== 7. Exact mode returns exactly what a sequential scan returns (20 queries)'
+SET mrl.funnel_exact = on;
+CREATE TEMP TABLE via_index AS
+	SELECT q.id AS q, array(SELECT d.id FROM docs d ORDER BY d.emb <=> q.emb LIMIT 10) AS top10
+	FROM docs q WHERE q.id <= 20;
+SET enable_indexscan = off;
+SELECT count(*) FILTER (WHERE v.top10 = array(SELECT d.id FROM docs d ORDER BY d.emb <=> q.emb LIMIT 10)) AS identical,
+	count(*) AS queries
+FROM via_index v JOIN docs q ON q.id = v.q;
+RESET enable_indexscan;
+RESET mrl.funnel_exact;
