@@ -33,6 +33,7 @@
 #define MAX_LAYERS 1024
 #define MAX_EMBD 65536
 #define MAX_FF (1 << 20)
+#define MAX_CTX (1 << 20)
 #define CACHE_MAGIC "MRLF32C1"	/* change it when conversions change */
 #define CACHE_HEADER 64			/* bytes before the first float */
 #define CACHE_ALIGN 16			/* floats: each slot starts 64-byte aligned */
@@ -568,7 +569,7 @@ plan_transformer(mrl_model *m, char *err, size_t errlen)
 
 	if (c->n_layer < 1 || c->n_layer > MAX_LAYERS || c->n_embd < 1 || c->n_embd > MAX_EMBD ||
 		c->n_head < 1 || c->n_embd % c->n_head != 0 || c->n_ff < 1 || c->n_ff > MAX_FF ||
-		m->n_ctx_train < 1 || !(c->norm_eps > 0 && c->norm_eps < 1) ||
+		m->n_ctx_train < 1 || m->n_ctx_train > MAX_CTX || !(c->norm_eps > 0 && c->norm_eps < 1) ||
 		(c->arch == MRL_ARCH_NOMIC_BERT && ((c->n_embd / c->n_head) % 2 != 0 || !(c->rope_theta > 0))))
 	{
 		mrl_errf(err, errlen, "implausible configuration: %d layers, hidden %d, %d heads, "

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 21_modelfiles_fuzz.sh: libFuzzer (with ASan and UBSan) on the GGUF and
-# safetensors readers, starting from the seed corpora in test/fuzz/, for
-# FUZZ_SECONDS (default 20) each.  A crash, leak, sanitizer report or a
+# safetensors readers and on the model loader fed GGUF files, starting from
+# the seed corpora in test/fuzz/, for FUZZ_SECONDS (default 20) each.  A crash, leak, sanitizer report or a
 # refusal without a message fails; the input is printed in base64.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,7 +26,7 @@ fuzz()
 	fi
 	mkdir -p "$TMP/new_$name"
 	# new inputs go to the temporary directory, not the committed seeds
-	if (cd "$TMP" && "./$name" -max_total_time="$SECONDS_EACH" -max_len=16384 -rss_limit_mb=2048 \
+	if (cd "$TMP" && "./$name" -max_total_time="$SECONDS_EACH" -max_len=32768 -rss_limit_mb=2048 \
 		-timeout=10 -artifact_prefix="$TMP/crash-$name-" -print_final_stats=1 \
 		"$TMP/new_$name" "$ROOT/test/fuzz/$corpus") >"$TMP/$name.log" 2>&1; then
 		runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$TMP/$name.log" | grep -oE '[0-9]+$')
@@ -47,4 +47,6 @@ if ! command -v clang >/dev/null; then
 fi
 fuzz fuzz_gguf corpus_gguf "$S/gguf.c" "$S/quant.c" "$S/mapfile.c"
 fuzz fuzz_safetensors corpus_safetensors "$S/safetensors.c" "$S/quant.c" "$S/mapfile.c" -ljson-c
+fuzz fuzz_model corpus_model "$S/model.c" "$S/gguf.c" "$S/safetensors.c" "$S/quant.c" \
+	"$S/mapfile.c" -ljson-c
 exit $status
