@@ -1,10 +1,11 @@
 /*
  * bert.c: the transformer encoder forward pass (BERT and nomic-bert).
  *
- * A batch of token sequences is packed end to end into one [T][n_embd]
- * activation matrix (no padding), so every projection is one cblas_sgemm
- * over all T tokens of the batch; only attention works per sequence, which
- * is what keeps a sequence from seeing its neighbours.  The computation is
+ * A batch of token sequences is packed into one [T][n_embd] activation
+ * matrix (no attention mask; at most a few padding rows, see ROW_ALIGN), so
+ * every projection is one cblas_sgemm over all T rows of the batch; only
+ * attention works per sequence, which is what keeps a sequence from seeing
+ * its neighbours.  The computation is
  * that of Hugging Face's BertModel and NomicBertModel (post-LayerNorm
  * blocks; nomic: fused QKV, NEOX rotary embeddings, SwiGLU), which is also
  * what llama.cpp's bert/nomic-bert graphs compute, except that GELU here is
@@ -23,7 +24,8 @@
 #include <string.h>
 
 #define DEFAULT_BATCH_SIZE	32
-#define MAX_BATCH_TOKENS	4096	/* caps work memory (BERT-base: ~90 MB) */
+#define MAX_BATCH_TOKENS	4096	/* rows per batch: caps work memory
+										 * (BERT-base: ~90 MB) */
 #define FFN_ROWS			1008	/* FFN rows per chunk (a multiple of
 										 * ROW_ALIGN): bounds the n_ff-wide
 										 * buffers, yet amortises OpenBLAS's
@@ -39,8 +41,8 @@
  * bit-identical.
  */
 #define ROW_ALIGN			12
-
 _Static_assert(FFN_ROWS % ROW_ALIGN == 0, "FFN chunks must keep rows aligned");
+
 #define MAX_THREADS			256
 #define POOL_LN_EPS			1e-5f	/* torch.nn.functional.layer_norm default */
 
