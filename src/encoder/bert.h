@@ -98,7 +98,7 @@ typedef struct mrl_embed_options
 	int			normalize;		/* -1 = model default, 0 = off, 1 = L2 */
 	int			pooling;		/* 0 = model default, else mrl_pooling */
 	int			batch_size;		/* sequences per internal batch; 0 = 32 (a
-								 * batch also stops at 4096 tokens) */
+								 * batch also stops at 4096 rows) */
 	int			threads;		/* OpenBLAS threads; 0 = 1 */
 	int			exact_batch;	/* 1 (default): start every sequence on a
 								 * 12-row boundary so batched vectors equal
