@@ -11,7 +11,9 @@
  * prefixes are its top principal components.
  *
  * usage: eval_model --heldout heldout.tok [--fit train.tok]
- *        [--dims 16,32,64,128,256] --model NAME=FILE [--pca NAME=FILE] ...
+ *        [--dims 16,32,64,128,256] [--source NAME]
+ *        --model NAME=FILE [--pca NAME=FILE] ...
+ * --source keeps only the held-out pairs of one source (e.g. debian).
  */
 #include <math.h>
 #include <stdio.h>
@@ -39,9 +41,19 @@ typedef struct task
 			   *rel;			/* relevant document numbers */
 } task;
 
-/* Number the distinct anchor / positive texts and collect the qrels. */
+/* Does pair i come from the source named only (NULL: any)? */
 static int
-build_task(const pair_file *pf, task *t)
+pair_selected(const pair_file *pf, int i, const char *only)
+{
+	return !only || strcmp(pf->source_names[pf->source[i]], only) == 0;
+}
+
+/*
+ * Number the distinct anchor / positive texts of the selected pairs and
+ * collect the qrels.
+ */
+static int
+build_task(const pair_file *pf, const char *only, task *t)
 {
 	int			n_texts = pf->data.n_texts,
 				n_pairs = pf->data.n_pairs;
@@ -62,6 +74,8 @@ build_task(const pair_file *pf, task *t)
 		int			a = pf->anchor[i],
 					p = pf->positive[i];
 
+		if (!pair_selected(pf, i, only))
+			continue;
 		if (qnum[a] < 0)
 		{
 			qnum[a] = t->n_q;
@@ -78,7 +92,8 @@ build_task(const pair_file *pf, task *t)
 	if (!t->rel_off || !fill)
 		return -1;
 	for (int i = 0; i < n_pairs; i++)
-		t->rel_off[qnum[pf->anchor[i]] + 1]++;
+		if (pair_selected(pf, i, only))
+			t->rel_off[qnum[pf->anchor[i]] + 1]++;
 	for (int q = 0; q < t->n_q; q++)
 		t->rel_off[q + 1] += t->rel_off[q];
 	/* the tokenizer script merges identical texts, so pairs are distinct */
@@ -86,6 +101,8 @@ build_task(const pair_file *pf, task *t)
 	{
 		int			q = qnum[pf->anchor[i]];
 
+		if (!pair_selected(pf, i, only))
+			continue;
 		t->rel[t->rel_off[q] + fill[q]++] = dnum[pf->positive[i]];
 	}
 	free(fill);
@@ -202,7 +219,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: eval_model --heldout FILE [--fit FILE] [--dims a,b,..] "
-			"--model NAME=FILE [--pca NAME=FILE] ...\n");
+			"[--source NAME] --model NAME=FILE [--pca NAME=FILE] ...\n");
 	exit(2);
 }
 
@@ -211,6 +228,7 @@ main(int argc, char **argv)
 {
 	const char *heldout = NULL,
 			   *fitpath = NULL,
+			   *only = NULL,
 			   *names[MAX_MODELS],
 			   *paths[MAX_MODELS];
 	int			is_pca[MAX_MODELS],
@@ -231,6 +249,8 @@ main(int argc, char **argv)
 			heldout = v;
 		else if (!strcmp(argv[i], "--fit"))
 			fitpath = v;
+		else if (!strcmp(argv[i], "--source"))
+			only = v;
 		else if (!strcmp(argv[i], "--dims"))
 		{
 			char	   *s = v;
@@ -257,9 +277,14 @@ main(int argc, char **argv)
 		usage();
 	if (pair_file_read(heldout, &pf, err, sizeof(err)) != 0 ||
 		(fitpath && pair_file_read(fitpath, &fit, err, sizeof(err)) != 0) ||
-		build_task(&pf, &t) != 0)
+		build_task(&pf, only, &t) != 0)
 	{
 		fprintf(stderr, "eval_model: %s\n", err);
+		return 1;
+	}
+	if (t.n_q == 0)
+	{
+		fprintf(stderr, "eval_model: no held-out pairs from source %s\n", only);
 		return 1;
 	}
 	printf("# %d queries, %d documents, %d relevance judgements\n",
