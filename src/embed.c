@@ -26,6 +26,7 @@
 #include "utils/memutils.h"
 #include "storage/fd.h"
 
+#include "embed.h"
 #include "encoder.h"
 
 #define BUILTIN_MODEL_NAME "mrl-default"
@@ -233,8 +234,8 @@ ExecuteAsOwner(const char *sql, int nargs, Oid *types, Datum *values)
 }
 
 /* Error unless the model name is sane (it is shown in views and messages). */
-static void
-CheckModelName(const char *name)
+void
+MrlCheckModelName(const char *name)
 {
 	size_t		len = strlen(name);
 
@@ -294,6 +295,13 @@ LookupModelPath(FunctionCallInfo fcinfo, const char *name)
 	return path;
 }
 
+/* The encoder of a model the current user may use, by name (NULL: the default). */
+mrl_encoder *
+MrlModelForUse(FunctionCallInfo fcinfo, const char *name)
+{
+	return GetEncoder(LookupModelPath(fcinfo, name ? name : mrl_default_model));
+}
+
 /* Resolve the model argument once per call site and query. */
 static mrl_encoder *
 ResolveModel(FunctionCallInfo fcinfo, int argno)
@@ -318,11 +326,20 @@ ResolveModel(FunctionCallInfo fcinfo, int argno)
 
 /* ---------- embedding ---------- */
 
-/* The library asks this between layers and batches: stop if cancelled. */
-static int
-InterruptRequested(void *arg)
+/* The library asks this between layers, batches and steps: stop if cancelled. */
+int
+MrlInterruptRequested(void *arg)
 {
 	return InterruptPending ? 1 : 0;
+}
+
+/* Default options: this backend's threads, cancellation between steps. */
+void
+MrlEmbedOptionsInit(mrl_embed_options *opts)
+{
+	mrl_embed_options_init(opts);
+	opts->threads = mrl_encoder_threads;
+	opts->interrupt = MrlInterruptRequested;
 }
 
 /* Options from the optional SQL arguments (dims, layers), NULL = default. */
@@ -330,9 +347,7 @@ static void
 EmbedOptions(FunctionCallInfo fcinfo, int dims_arg, int layers_arg,
 			 mrl_embed_options *opts)
 {
-	mrl_embed_options_init(opts);
-	opts->threads = mrl_encoder_threads;
-	opts->interrupt = InterruptRequested;
+	MrlEmbedOptionsInit(opts);
 	if (!PG_ARGISNULL(dims_arg))
 	{
 		opts->dims = PG_GETARG_INT32(dims_arg);
@@ -355,8 +370,8 @@ EmbedOptions(FunctionCallInfo fcinfo, int dims_arg, int layers_arg,
  * Embed n texts into out (n rows of dim floats) in library batches,
  * honouring query cancellation between them.
  */
-static void
-EmbedTexts(mrl_encoder *enc, const char **texts, const size_t *lens, int n,
+void
+MrlEmbedTexts(mrl_encoder *enc, const char **texts, const size_t *lens, int n,
 		   const mrl_embed_options *opts, int dim, float *out)
 {
 	char		err[512];
@@ -388,8 +403,8 @@ EmbedTexts(mrl_encoder *enc, const char **texts, const size_t *lens, int n,
 }
 
 /* The output width for these options, or an error naming the problem. */
-static int
-OutputDim(mrl_encoder *enc, const mrl_embed_options *opts)
+int
+MrlOutputDim(mrl_encoder *enc, const mrl_embed_options *opts)
 {
 	char		err[512];
 	int			dim = mrl_encoder_out_dim(enc, opts, err, sizeof(err));
@@ -424,11 +439,11 @@ mrl_embed(PG_FUNCTION_ARGS)
 	t = PG_GETARG_TEXT_PP(0);
 	enc = ResolveModel(fcinfo, 1);
 	EmbedOptions(fcinfo, 2, 3, &opts);
-	dim = OutputDim(enc, &opts);
+	dim = MrlOutputDim(enc, &opts);
 	texts[0] = VARDATA_ANY(t);
 	lens[0] = VARSIZE_ANY_EXHDR(t);
 	result = InitMVector(dim);
-	EmbedTexts(enc, texts, lens, 1, &opts, dim, result->x);
+	MrlEmbedTexts(enc, texts, lens, 1, &opts, dim, result->x);
 	PG_RETURN_MVECTOR_P(result);
 }
 
@@ -468,7 +483,7 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 				 errmsg("mrl_embed takes a one-dimensional array of texts")));
 	enc = ResolveModel(fcinfo, 1);
 	EmbedOptions(fcinfo, 2, 3, &opts);
-	dim = OutputDim(enc, &opts);
+	dim = MrlOutputDim(enc, &opts);
 
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	texts = palloc(sizeof(char *) * Max(n, 1));
@@ -481,7 +496,7 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 		lens[m++] = VARSIZE_ANY_EXHDR(DatumGetPointer(elems[i]));
 	}
 	out = palloc(sizeof(float) * (size_t) Max(m, 1) * dim);
-	EmbedTexts(enc, texts, lens, m, &opts, dim, out);
+	MrlEmbedTexts(enc, texts, lens, m, &opts, dim, out);
 
 	results = palloc(sizeof(Datum) * Max(n, 1));
 	m = 0;
@@ -511,32 +526,20 @@ ProbeModel(const char *path, mrl_encoder_info *info)
 	mrl_encoder_get_info(GetEncoder(path), info);
 }
 
-/* mrl_register_model(name, path): superusers and pg_read_server_files only. */
-PG_FUNCTION_INFO_V1(mrl_register_model);
-Datum
-mrl_register_model(PG_FUNCTION_ARGS)
+/*
+ * Add a model to the registry, owned by the current user, after loading it
+ * to validate it and record its shape.  Callers check the right to read path.
+ */
+void
+MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	mrl_encoder_info info;
-	struct stat st;
 	char	   *sql;
 	Oid			types[9] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID, REGROLEOID};
 	Datum		values[9];
 
-	CheckCanReadServerFiles();
-	CheckModelName(name);
-	if (!is_absolute_path(path))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model path must be absolute: \"%s\"", path)));
-	canonicalize_path(path);
-	if (stat(path, &st) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open model \"%s\": %m", path)));
+	MrlCheckModelName(name);
 	ProbeModel(path, &info);
-
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(path);
 	values[2] = CStringGetTextDatum(info.arch);
@@ -559,6 +562,29 @@ mrl_register_model(PG_FUNCTION_ARGS)
 				 errmsg("model \"%s\" is already registered", name),
 				 errhint("Unregister it first with mrl_unregister_model('%s').", name)));
 	SPI_finish();
+}
+
+/* mrl_register_model(name, path): superusers and pg_read_server_files only. */
+PG_FUNCTION_INFO_V1(mrl_register_model);
+Datum
+mrl_register_model(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	struct stat st;
+
+	CheckCanReadServerFiles();
+	MrlCheckModelName(name);
+	if (!is_absolute_path(path))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model path must be absolute: \"%s\"", path)));
+	canonicalize_path(path);
+	if (stat(path, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open model \"%s\": %m", path)));
+	MrlRegisterModel(fcinfo, name, path);
 	PG_RETURN_VOID();
 }
 

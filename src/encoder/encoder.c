@@ -132,6 +132,22 @@ mrl_encoder_get_info(const mrl_encoder *enc, mrl_encoder_info *info)
 	info->max_tokens = c->n_ctx;
 }
 
+const float *
+mrl_encoder_static_matrix(const mrl_encoder *enc, int *vocab, int *dim)
+{
+	if (enc->model->config.arch != MRL_ARCH_STATIC)
+		return NULL;
+	*vocab = enc->model->config.n_vocab;
+	*dim = enc->model->config.n_embd;
+	return enc->model->weights.tok_embd;
+}
+
+const char *
+mrl_encoder_tokenizer_path(const mrl_encoder *enc)
+{
+	return enc->model->tok_source == MRL_TOK_JSON ? enc->model->tokenizer_path : NULL;
+}
+
 int
 mrl_encoder_out_dim(const mrl_encoder *enc, const mrl_embed_options *opts,
 					char *err, size_t errlen)

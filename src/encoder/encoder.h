@@ -34,6 +34,14 @@ extern mrl_encoder *mrl_encoder_open(const char *path, const char *cache_dir,
 extern void mrl_encoder_free(mrl_encoder *enc);
 extern void mrl_encoder_get_info(const mrl_encoder *enc, mrl_encoder_info *info);
 
+/*
+ * A static model's token matrix [vocab][dim] (NULL for other models), and
+ * the tokenizer.json it came with (NULL for GGUF vocabularies): what a
+ * trainer needs to fine-tune it.
+ */
+extern const float *mrl_encoder_static_matrix(const mrl_encoder *enc, int *vocab, int *dim);
+extern const char *mrl_encoder_tokenizer_path(const mrl_encoder *enc);
+
 /* Output width for these options, or -1 with a message if they are invalid. */
 extern int	mrl_encoder_out_dim(const mrl_encoder *enc, const mrl_embed_options *opts,
 								char *err, size_t errlen);
