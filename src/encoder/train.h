@@ -12,7 +12,10 @@
  * the batch, and a lazy (sparse) AdamW updates those rows.
  *
  * Plain C, no PostgreSQL headers, no global state; errors are reported as a
- * return code plus a message in the caller's buffer.
+ * return code plus a message in the caller's buffer.  Only the sgemms are
+ * multi-threaded (by OpenBLAS); pooling, softmax and the optimizer are
+ * serial, so on 2 cores one BLAS thread trained faster than two (about
+ * 7,000 against 4,300 pairs/s at batch 1024, dim 256).
  */
 #ifndef MRL_TRAIN_H
 #define MRL_TRAIN_H
