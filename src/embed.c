@@ -526,6 +526,27 @@ ProbeModel(const char *path, mrl_encoder_info *info)
 	mrl_encoder_get_info(GetEncoder(path), info);
 }
 
+/* Error if a model of this name is registered (checked before long work). */
+void
+MrlCheckModelNameFree(FunctionCallInfo fcinfo, const char *name)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	bool		taken;
+
+	SPI_connect();
+	if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE name = $1", RegistryTable(fcinfo)),
+							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the model registry");
+	taken = SPI_processed > 0;
+	SPI_finish();
+	if (taken)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("model \"%s\" is already registered", name),
+				 errhint("Unregister it first with mrl_unregister_model('%s').", name)));
+}
+
 /*
  * Add a model to the registry, owned by the current user, after loading it
  * to validate it and record its shape.  Callers check the right to read path.

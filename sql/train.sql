@@ -1,0 +1,86 @@
+-- mrl_train: Matryoshka training of a static model on the user's own pairs
+SET client_min_messages = warning;
+
+-- 60 pairs: a made-up product code and its description; the built-in model
+-- has never seen the codes, so only training can connect them
+CREATE TABLE pairs AS
+	SELECT 'zq' || chr(97 + i % 26) || chr(97 + (i / 26) % 26) || ' part' AS code,
+		(ARRAY['red', 'green', 'blue', 'black', 'white'])[1 + i % 5] || ' ' ||
+		(ARRAY['valve', 'pump', 'filter', 'hose', 'gasket', 'nozzle'])[1 + i % 6] || ' for ' ||
+		(ARRAY['boilers', 'engines', 'pools', 'gardens'])[1 + i % 4] || ' number ' || i AS descr
+	FROM generate_series(1, 60) i;
+
+-- top-1 retrieval of each description from its code, with a model
+CREATE FUNCTION top1(model text) RETURNS float8 LANGUAGE sql AS $$
+	SELECT avg(((SELECT p2.descr FROM pairs p2
+				 ORDER BY mrl_embed(p2.descr, model) <=> mrl_embed(p.code, model) LIMIT 1) = p.descr)::int)::float8
+	FROM pairs p $$;
+
+SELECT model, steps, pairs_used, last_loss < first_loss AS loss_went_down, path LIKE '%/mrl_models/parts_v1-%' AS stored
+FROM mrl_train('parts_v1', $$SELECT code, descr FROM pairs$$, dims => '{16,32,64,256}',
+			   epochs => 20, batch_size => 16, learning_rate => 0.2);
+SELECT name, arch, dims, vocab, owner FROM mrl_model_info WHERE name = 'parts_v1';
+SELECT mrl_dims(mrl_embed('zqaa part', 'parts_v1')) AS dims, mrl_dims(mrl_embed('zqaa part', 'parts_v1', dims => 16)) AS prefix_dims;
+-- training helped: codes now find their descriptions (the base model cannot)
+SELECT top1('parts_v1') > top1('mrl-default') + 0.3 AS trained_beats_base;
+-- the same seed gives the same model, byte for byte
+SELECT model FROM mrl_train('parts_v1_again', $$SELECT code, descr FROM pairs$$, dims => '{16,32,64,256}',
+			   epochs => 20, batch_size => 16, learning_rate => 0.2);
+SELECT bool_and(mrl_embed(code, 'parts_v1') = mrl_embed(code, 'parts_v1_again')) AS deterministic FROM pairs;
+-- from scratch: random start with the built-in tokenizer, width = the largest prefix
+SELECT model, last_loss < first_loss AS loss_went_down
+FROM mrl_train('parts_scratch', $$SELECT code, descr FROM pairs$$, dims => '{8,32}', base => NULL,
+			   epochs => 20, batch_size => 16, learning_rate => 0.2);
+SELECT dims FROM mrl_model_info WHERE name = 'parts_scratch';
+-- fine-tune a fine-tuned model, with hard negatives in a third column
+SELECT model, pairs_used FROM mrl_train('parts_v2',
+	$$SELECT p.code, p.descr, n.descr FROM pairs p JOIN pairs n ON n.code = 'zq' || substr(p.code, 3, 1) || 'a part' AND n.descr <> p.descr$$,
+	base => 'parts_v1', epochs => 2, batch_size => 8);
+
+-- errors
+SELECT * FROM mrl_train('e1', $$SELECT code, descr FROM pairs WHERE false$$);
+SELECT * FROM mrl_train('e2', $$SELECT code, descr FROM pairs LIMIT 1$$);
+SELECT * FROM mrl_train('e3', $$SELECT code FROM pairs$$);
+SELECT * FROM mrl_train('e4', $$SELECT code, 1 FROM pairs$$);
+SELECT * FROM mrl_train('e5', $$DELETE FROM pairs$$);
+SELECT count(*) FROM pairs;
+SELECT * FROM mrl_train('e6', $$SELECT code, descr FROM pairs$$, dims => '{64,32}');
+SELECT * FROM mrl_train('e7', $$SELECT code, descr FROM pairs$$, dims => '{512}');
+SELECT * FROM mrl_train('e8', $$SELECT code, descr FROM pairs$$, dims => '{}');
+SELECT * FROM mrl_train('e9', $$SELECT code, descr FROM pairs$$, dim_weights => '{1,2}');
+SELECT * FROM mrl_train('e10', $$SELECT code, descr FROM pairs$$, batch_size => 1);
+SELECT * FROM mrl_train('parts_v1', $$SELECT code, descr FROM pairs$$);
+SELECT * FROM mrl_train('mrl-default', $$SELECT code, descr FROM pairs$$);
+SELECT * FROM mrl_train('e11', $$SELECT code, descr FROM pairs$$, base => 'no-such-model');
+SELECT mrl_register_model('tiny-bert-t', '/tmp/mrl_regress_models/tiny-bert');
+SELECT * FROM mrl_train('e12', $$SELECT code, descr FROM pairs$$, base => 'tiny-bert-t');
+SELECT * FROM mrl_train('e13', $$SELECT code, descr FROM no_such_table$$);
+SELECT * FROM mrl_train(NULL, $$SELECT code, descr FROM pairs$$);
+SELECT name FROM mrl_model_info WHERE name LIKE 'e%';
+
+-- only superusers and pg_write_server_files members may train (it writes files)
+CREATE ROLE mrl_trainer_nobody;
+GRANT SELECT ON pairs TO mrl_trainer_nobody;
+SET ROLE mrl_trainer_nobody;
+SELECT * FROM mrl_train('nope', $$SELECT code, descr FROM pairs$$);
+RESET ROLE;
+CREATE ROLE mrl_trainer_writer;
+GRANT pg_write_server_files TO mrl_trainer_writer;
+GRANT SELECT ON pairs TO mrl_trainer_writer;
+SET ROLE mrl_trainer_writer;
+SELECT model FROM mrl_train('writer_model', $$SELECT code, descr FROM pairs$$, epochs => 1, batch_size => 16);
+SELECT mrl_dims(mrl_embed('x', 'writer_model'));
+RESET ROLE;
+SELECT owner FROM mrl_models WHERE name = 'writer_model';
+
+-- cancellation: statement_timeout stops a long training run, nothing is registered
+CREATE TABLE many AS SELECT 'question ' || i AS q, 'answer number ' || i AS a FROM generate_series(1, 2000) i;
+SET statement_timeout = '300ms';
+SELECT * FROM mrl_train('too_long', $$SELECT q, a FROM many$$, epochs => 10000, batch_size => 64);
+RESET statement_timeout;
+SELECT count(*) FROM mrl_models WHERE name = 'too_long';
+
+SELECT mrl_unregister_model(name) FROM mrl_models ORDER BY name;
+DROP TABLE pairs, many;
+DROP FUNCTION top1(text);
+DROP ROLE mrl_trainer_nobody, mrl_trainer_writer;

@@ -1,0 +1,373 @@
+/*
+ * train_sql.c: mrl_train(), Matryoshka training of a static model on the
+ * user's own pairs, inside the database.
+ *
+ * Reads (anchor, positive[, hard negative]) texts with a query, tokenizes
+ * them with the base model's tokenizer, trains with the encoder core's
+ * trainer (MatryoshkaLoss over in-batch-negatives ranking loss), writes the
+ * result as a sentence-transformers StaticEmbedding directory under
+ * $PGDATA/mrl_models and registers it as a model owned by the caller.
+ */
+#include "postgres.h"
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "common/hashfn.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "embed.h"
+#include "static_model.h"
+#include "train.h"
+
+/* The distinct texts of the pairs, tokenized, in first-seen order. */
+typedef struct TextTable
+{
+	HTAB	   *index;			/* text -> number */
+	int			n;
+	int64		n_ids;
+	int64	   *off;			/* [n + 1] */
+	int32	   *ids;
+	int			cap;
+	int64		ids_cap;
+} TextTable;
+
+typedef struct TextEntry
+{
+	const char *key;			/* NUL-terminated text, the hash key */
+	int			number;
+} TextEntry;
+
+/* Progress reporting and cancellation from inside the trainer. */
+typedef struct TrainProgress
+{
+	long		every;
+	long		last_reported;
+} TrainProgress;
+
+/* Report about ten times per run, as NOTICEs (they never longjmp). */
+static void
+ReportProgress(void *arg, long step, long total, double loss)
+{
+	TrainProgress *p = (TrainProgress *) arg;
+
+	if (step == total || step - p->last_reported >= p->every)
+	{
+		ereport(NOTICE,
+				(errmsg("mrl_train: step %ld of %ld, loss %.4f", step, total, loss)));
+		p->last_reported = step;
+	}
+}
+
+/* Training may write files on the server: superusers and pg_write_server_files. */
+static void
+CheckCanWriteServerFiles(void)
+{
+	if (!superuser() &&
+		!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to train a model"),
+				 errdetail("Training writes the model under the data directory: only superusers and members of pg_write_server_files may do it.")));
+}
+
+/* The number of a text, tokenizing and adding it on first sight. */
+static int
+TextNumber(TextTable *t, mrl_encoder *enc, const char *text)
+{
+	bool		found;
+	TextEntry  *e = hash_search(t->index, &text, HASH_ENTER, &found);
+	mrl_encoding tok = {0};
+	char		err[512];
+
+	if (found)
+		return e->number;
+	e->key = pstrdup(text);
+	e->number = t->n;
+	if (mrl_encoder_tokenize(enc, text, strlen(text), 0, &tok, err, sizeof(err)) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("could not tokenize a training text: %s", err)));
+	if (t->n + 1 >= t->cap)
+	{
+		t->cap *= 2;
+		t->off = repalloc_huge(t->off, sizeof(int64) * t->cap);
+	}
+	while (t->n_ids + tok.n > t->ids_cap)
+	{
+		t->ids_cap *= 2;
+		t->ids = repalloc_huge(t->ids, sizeof(int32) * t->ids_cap);
+	}
+	memcpy(t->ids + t->n_ids, tok.ids, sizeof(int32) * tok.n);
+	t->n_ids += tok.n;
+	t->off[++t->n] = t->n_ids;
+	mrl_encoding_free(&tok);
+	return e->number;
+}
+
+static uint32
+TextHash(const void *key, Size keysize)
+{
+	const char *s = *(const char *const *) key;
+
+	return hash_bytes((const unsigned char *) s, strlen(s));
+}
+
+static int
+TextMatch(const void *a, const void *b, Size keysize)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * Run the pairs query (as the caller) and fill the training data: 2 or 3
+ * text columns; rows with a NULL anchor or positive, or equal anchor and
+ * positive, are skipped.
+ */
+static void
+ReadPairs(const char *query, mrl_encoder *enc, TextTable *t, mrl_train_data *data)
+{
+	HASHCTL		ctl = {0};
+	int32	   *anchor,
+			   *positive,
+			   *negative = NULL;
+	int			ncols;
+	uint64		n = 0;
+
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(TextEntry);
+	ctl.hash = TextHash;
+	ctl.match = TextMatch;
+	ctl.hcxt = CurrentMemoryContext;
+	t->index = hash_create("mrl_train texts", 1024, &ctl,
+						   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	t->cap = 1024;
+	t->ids_cap = 16384;
+	t->off = palloc0(sizeof(int64) * t->cap);
+	t->ids = palloc(sizeof(int32) * t->ids_cap);
+
+	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the pairs query must be a SELECT")));
+	ncols = SPI_tuptable->tupdesc->natts;
+	if (ncols < 2 || ncols > 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the pairs query must return 2 or 3 columns (anchor, positive[, hard negative]), not %d", ncols)));
+	for (int c = 1; c <= ncols; c++)
+		if (getBaseType(SPI_gettypeid(SPI_tuptable->tupdesc, c)) != TEXTOID &&
+			getBaseType(SPI_gettypeid(SPI_tuptable->tupdesc, c)) != VARCHAROID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column %d of the pairs query must be text, not %s",
+							c, format_type_be(SPI_gettypeid(SPI_tuptable->tupdesc, c)))));
+	if (SPI_processed > INT_MAX / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many training pairs: %lu", (unsigned long) SPI_processed)));
+
+	anchor = palloc(sizeof(int32) * Max(SPI_processed, 1));
+	positive = palloc(sizeof(int32) * Max(SPI_processed, 1));
+	if (ncols == 3)
+		negative = palloc(sizeof(int32) * Max(SPI_processed, 1));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		char	   *a = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
+		char	   *p = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+		char	   *h = ncols == 3 ? SPI_getvalue(tup, SPI_tuptable->tupdesc, 3) : NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		if (a == NULL || p == NULL || strcmp(a, p) == 0)
+			continue;
+		anchor[n] = TextNumber(t, enc, a);
+		positive[n] = TextNumber(t, enc, p);
+		if (negative)
+			negative[n] = h ? TextNumber(t, enc, h) : -1;
+		n++;
+	}
+	if (n < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mrl_train needs at least 2 usable pairs, the query gave %lu", (unsigned long) n)));
+
+	data->n_texts = t->n;
+	data->text_off = t->off;
+	data->ids = t->ids;
+	data->n_pairs = (int) n;
+	data->anchor = anchor;
+	data->positive = positive;
+	data->negative = negative;
+}
+
+/* Fill the Matryoshka sizes (ascending, within the width) and their weights. */
+static void
+SetDims(mrl_train_params *p, ArrayType *dims, ArrayType *weights)
+{
+	Datum	   *d;
+	bool	   *nulls;
+	int			n;
+
+	deconstruct_array(dims, INT4OID, 4, true, TYPALIGN_INT, &d, &nulls, &n);
+	if (n < 1 || n > MRL_TRAIN_MAX_DIMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dims must list 1 to %d prefix sizes", MRL_TRAIN_MAX_DIMS)));
+	p->n_dims = n;
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("dims must not contain NULLs")));
+		p->dims[i] = DatumGetInt32(d[i]);
+	}
+	if (weights == NULL)
+		return;
+	deconstruct_array(weights, FLOAT4OID, 4, true, TYPALIGN_INT, &d, &nulls, &n);
+	if (n != p->n_dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dim_weights must have one weight per prefix size (%d), not %d",
+						p->n_dims, n)));
+	for (int i = 0; i < n; i++)
+		p->dim_weights[i] = nulls[i] ? 1.0f : DatumGetFloat4(d[i]);
+}
+
+/* $PGDATA/mrl_models/NAME-TIME-PID-N: a fresh directory name for a new model. */
+static char *
+NewModelDir(const char *name)
+{
+	char	   *root = psprintf("%s/mrl_models", DataDir);
+	struct stat st;
+	char	   *dir;
+
+	if (mkdir(root, S_IRWXU) != 0 && errno != EEXIST)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create directory \"%s\": %m", root)));
+	for (int n = 0;; n++)
+	{
+		dir = psprintf("%s/%s-%ld-%d-%d", root, name, (long) time(NULL), MyProcPid, n);
+		if (stat(dir, &st) != 0)
+			return dir;
+	}
+}
+
+/*
+ * mrl_train(name, pairs, dims, base, epochs, batch_size, learning_rate,
+ *           dim_weights, seed)
+ */
+PG_FUNCTION_INFO_V1(mrl_train);
+Datum
+mrl_train(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *query;
+	char	   *base;
+	mrl_encoder *enc;
+	const float *baseE;
+	const char *tokenizer;
+	int			vocab,
+				width;
+	float	   *E;
+	TextTable	texts = {0};
+	mrl_train_data data = {0};
+	mrl_train_params params;
+	mrl_train_stats stats = {0};
+	TrainProgress progress = {0};
+	char		err[512];
+	char	   *dir;
+	int			rc;
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {0};
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4) ||
+		PG_ARGISNULL(5) || PG_ARGISNULL(6) || PG_ARGISNULL(8))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("only base and dim_weights of mrl_train may be NULL")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	base = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	CheckCanWriteServerFiles();
+	MrlCheckModelName(name);
+	MrlCheckModelNameFree(fcinfo, name);
+
+	/* the base model (or, from scratch, the built-in model's tokenizer) */
+	enc = MrlModelForUse(fcinfo, base);
+	baseE = mrl_encoder_static_matrix(enc, &vocab, &width);
+	tokenizer = mrl_encoder_tokenizer_path(enc);
+	if (baseE == NULL || tokenizer == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the base model must be a static model with a tokenizer.json"),
+				 errhint("Use base => 'mrl-default', another model trained by mrl_train, or NULL to start from scratch with the built-in tokenizer.")));
+
+	mrl_train_params_init(&params, width);
+	SetDims(&params, PG_GETARG_ARRAYTYPE_P(2), PG_ARGISNULL(7) ? NULL : PG_GETARG_ARRAYTYPE_P(7));
+	if (base == NULL)
+		width = params.dim = params.dims[params.n_dims - 1];
+	params.epochs = PG_GETARG_INT32(4);
+	params.batch_size = PG_GETARG_INT32(5);
+	params.lr = (float) PG_GETARG_FLOAT8(6);
+	params.seed = (uint64) PG_GETARG_INT64(8);
+	params.progress = ReportProgress;
+	params.cancel = MrlInterruptRequested;
+	params.callback_arg = &progress;
+	if (mrl_train_check_params(&params, err, sizeof(err)) != MRL_TRAIN_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s", err)));
+
+	E = palloc_extended(sizeof(float) * (size_t) vocab * width, MCXT_ALLOC_HUGE);
+	if (base != NULL)
+		memcpy(E, baseE, sizeof(float) * (size_t) vocab * width);
+	else
+		mrl_static_init_random(E, vocab, width, params.seed);
+
+	SPI_connect();
+	ReadPairs(query, enc, &texts, &data);
+	progress.every = Max(1, ((long) data.n_pairs / params.batch_size + 1) * params.epochs / 10);
+
+	rc = mrl_train_static(E, vocab, &data, &params, &stats, err, sizeof(err));
+	if (rc == MRL_TRAIN_CANCELLED)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling training")));
+	}
+	if (rc != MRL_TRAIN_OK)
+		ereport(ERROR,
+				(errcode(rc == MRL_TRAIN_ENOMEM ? ERRCODE_OUT_OF_MEMORY : ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("training failed: %s", err)));
+	SPI_finish();
+
+	dir = NewModelDir(name);
+	if (mrl_static_model_write(dir, E, vocab, width, tokenizer, err, sizeof(err)) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write the trained model: %s", err)));
+	MrlRegisterModel(fcinfo, name, dir);
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = Int64GetDatum(stats.steps_done);
+	values[2] = Int64GetDatum(data.n_pairs);
+	values[3] = Float8GetDatum(stats.first_loss);
+	values[4] = Float8GetDatum(stats.last_loss);
+	values[5] = CStringGetTextDatum(dir);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
