@@ -166,6 +166,66 @@ DecodePrefix(const FunnelEntry *entry, int n, int precision, float *out)
 	return NULL;
 }
 
+/* sum c_i q_i and sum c_i^2 of an int8 code, portable version. */
+static void
+Int8DotNormScalar(const int8 *c, const float *q, int n, float *dot, float *cc)
+{
+	float		d = 0,
+				x2 = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		d += c[i] * q[i];
+		x2 += c[i] * c[i];
+	}
+	*dot = d;
+	*cc = x2;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* The same with AVX2: 8 codes widened to floats per step. */
+__attribute__((target("avx2,fma")))
+static void
+Int8DotNormAvx2(const int8 *c, const float *q, int n, float *dot, float *cc)
+{
+	__m256		d = _mm256_setzero_ps(),
+				x2 = _mm256_setzero_ps();
+	float		buf[8];
+	int			i = 0;
+
+	for (; i + 8 <= n; i += 8)
+	{
+		__m256		x = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *) (c + i))));
+
+		d = _mm256_fmadd_ps(x, _mm256_loadu_ps(q + i), d);
+		x2 = _mm256_fmadd_ps(x, x, x2);
+	}
+	Int8DotNormScalar(c + i, q + i, n - i, dot, cc);
+	_mm256_storeu_ps(buf, d);
+	for (int j = 0; j < 8; j++)
+		*dot += buf[j];
+	_mm256_storeu_ps(buf, x2);
+	for (int j = 0; j < 8; j++)
+		*cc += buf[j];
+}
+#endif
+
+/* The int8 kernel for this CPU (and the mrl.simd setting). */
+static void
+Int8DotNorm(const int8 *c, const float *q, int n, float *dot, float *cc)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (strcmp(mrl_kernels.isa, "scalar") != 0)
+	{
+		Int8DotNormAvx2(c, q, n, dot, cc);
+		return;
+	}
+#endif
+	Int8DotNormScalar(c, q, n, dot, cc);
+}
+
 /*
  * Fill an entry (all but heapPtr) from a vector of dim >= coarseDims.
  * Cosine entries describe the unit vector; a zero vector gets norm 0.
@@ -232,7 +292,7 @@ FunnelEncode(FunnelEntry *entry, const float *x, int dim, int coarseDims,
 /* Precompute the query's prefix and segment norms for FunnelBound. */
 void
 FunnelQueryInit(FunnelQuery *q, const float *x, int dim, int coarseDims,
-				FunnelMetric metric)
+				int precision, FunnelMetric metric)
 {
 	int			bounds[FUNNEL_NSEG + 1];
 	double		norm = NormOf(x, dim);
@@ -257,10 +317,66 @@ FunnelQueryInit(FunnelQuery *q, const float *x, int dim, int coarseDims,
 	FunnelSegmentBounds(coarseDims, dim, bounds);
 	for (int s = 0; s < FUNNEL_NSEG; s++)
 		q->rnorm[s] = NormOf(y + bounds[s], bounds[s + 1] - bounds[s]);
+	q->precision = precision;
+	q->prefixSum = 0;
+	for (int i = 0; i < coarseDims; i++)
+		q->prefixSum += y[i];
+	q->bitTable = NULL;
+	if (precision == FUNNEL_BIT)
+	{
+		/* bitTable[b * 256 + v]: sum of the prefix dims whose bit is set in byte b = v */
+		int			nbytes = (coarseDims + 7) / 8;
+
+		q->bitTable = palloc(sizeof(float) * 256 * nbytes);
+		for (int b = 0; b < nbytes; b++)
+			for (int v = 0; v < 256; v++)
+			{
+				double		sum = 0;
+
+				for (int k = 0; k < 8 && b * 8 + k < coarseDims; k++)
+					if (v & (1 << k))
+						sum += y[b * 8 + k];
+				q->bitTable[b * 256 + v] = (float) sum;
+			}
+	}
 	q->slack = 2.0 * (dim + 16) * FLT_EPSILON;
 	q->absSlack = 2.0 * (coarseDims + 16) * FLT_EPSILON;
-	q->work = palloc(sizeof(float) * coarseDims);
 	pfree(y);
+}
+
+/*
+ * x^.q_p for the entry's decoded prefix x^, read straight from the code;
+ * with xx, also ||x^||^2.
+ */
+static double
+PrefixDot(const FunnelQuery *q, const FunnelEntry *entry, double *xx)
+{
+	const float *xf = (const float *) entry->code;
+	float		dot,
+				cc;
+	double		set = 0;
+
+	switch (q->precision)
+	{
+		case FUNNEL_FLOAT4:
+			if (xx)
+				*xx = mrl_kernels.dot(xf, xf, q->coarseDims);
+			return mrl_kernels.dot(xf, q->prefix, q->coarseDims);
+		case FUNNEL_INT8:
+			Int8DotNorm((const int8 *) entry->code, q->prefix, q->coarseDims, &dot, &cc);
+			if (xx)
+				*xx = (double) entry->scale * entry->scale * cc;
+			return (double) entry->scale * dot;
+		case FUNNEL_BIT:
+			/* x^ = +-scale: x^.q = scale (2 sum_set q - sum q) */
+			for (int b = 0; b < (q->coarseDims + 7) / 8; b++)
+				set += q->bitTable[b * 256 + entry->code[b]];
+			if (xx)
+				*xx = (double) entry->scale * entry->scale * q->coarseDims;
+			return entry->scale * (2 * set - q->prefixSum);
+	}
+	elog(ERROR, "unknown funnel precision %d", q->precision);
+	return 0;
 }
 
 /*
@@ -268,10 +384,10 @@ FunnelQueryInit(FunnelQuery *q, const float *x, int dim, int coarseDims,
  * query, as the SQL operator would compute it.
  */
 double
-FunnelBound(const FunnelQuery *q, const FunnelEntry *entry, int precision)
+FunnelBound(const FunnelQuery *q, const FunnelEntry *entry)
 {
-	const float *xh;
-	double		bound;
+	double		dot,
+				bound;
 
 	if (entry->dim != q->dim)
 		ereport(ERROR,
@@ -281,26 +397,35 @@ FunnelBound(const FunnelQuery *q, const FunnelEntry *entry, int precision)
 	if (q->metric == FUNNEL_COSINE && (q->degenerate || entry->norm == 0))
 		return get_float8_infinity();
 
-	xh = DecodePrefix(entry, q->coarseDims, precision, q->work);
 	if (q->metric == FUNNEL_IP)
 	{
-		bound = -(double) mrl_kernels.dot(xh, q->prefix, q->coarseDims)
-			- entry->err * q->prefixNorm;
+		bound = -PrefixDot(q, entry, NULL) - entry->err * q->prefixNorm;
 		for (int s = 0; s < FUNNEL_NSEG; s++)
 			bound -= entry->rnorm[s] * q->rnorm[s];
 		bound -= q->slack * ((double) entry->norm * q->norm + 1e-30);
 	}
 	else
 	{
-		double		d = sqrt((double) mrl_kernels.l2sq(xh, q->prefix, q->coarseDims));
-		double		p = Max(0, d - entry->err);
+		double		d2,
+					p;
 
+		/* exact codes: the direct kernel, accurate relative to d itself */
+		if (q->precision == FUNNEL_FLOAT4)
+			d2 = mrl_kernels.l2sq((const float *) entry->code, q->prefix, q->coarseDims);
+		else
+		{
+			double		xx;
+
+			dot = PrefixDot(q, entry, &xx);
+			d2 = Max(0, xx - 2 * dot + q->prefixNorm * q->prefixNorm);
+		}
+		p = Max(0, sqrt(d2) - entry->err);
 		bound = p * p;
 		for (int s = 0; s < FUNNEL_NSEG; s++)
 			bound += (entry->rnorm[s] - q->rnorm[s]) * (entry->rnorm[s] - q->rnorm[s]);
-		/* rounding in d - err is relative to the norms, not to the bound */
+		/* quantised codes round relative to the norms, not to the bound */
 		bound = bound * (1 - q->slack)
-			- (entry->err > 0 ? q->absSlack : 8 * FLT_EPSILON) *
+			- (q->precision == FUNNEL_FLOAT4 ? 8 * FLT_EPSILON : q->absSlack) *
 			((double) entry->norm * entry->norm + q->norm * q->norm);
 		bound = Max(0, bound);
 		bound = (q->metric == FUNNEL_L2) ? sqrt(bound) : bound / 2 - q->slack;
@@ -445,6 +570,6 @@ mrl_funnel_bound(PG_FUNCTION_ARGS)
 						coarseDims, a->dim)));
 	entry = palloc0(FUNNEL_ENTRY_HEADER + FunnelCodeBytes(coarseDims, precision));
 	FunnelEncode(entry, a->x, a->dim, coarseDims, precision, metric);
-	FunnelQueryInit(&q, qv->x, qv->dim, coarseDims, metric);
-	PG_RETURN_FLOAT8(FunnelBound(&q, entry, precision));
+	FunnelQueryInit(&q, qv->x, qv->dim, coarseDims, precision, metric);
+	PG_RETURN_FLOAT8(FunnelBound(&q, entry));
 }

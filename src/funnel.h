@@ -124,7 +124,9 @@ typedef struct FunnelQuery
 	double		rnorm[FUNNEL_NSEG];
 	double		slack;			/* rounding margin relative to the distance */
 	double		absSlack;		/* margin relative to the squared norms */
-	float	   *work;			/* coarseDims floats for decoding */
+	int			precision;		/* of the index's codes */
+	double		prefixSum;		/* sum of the prefix dims (binary codes) */
+	float	   *bitTable;		/* binary codes: per-byte sums of q dims */
 } FunnelQuery;
 
 /* funnel.c */
@@ -137,9 +139,8 @@ extern void FunnelSegmentBounds(int coarseDims, int dim, int bounds[FUNNEL_NSEG 
 extern void FunnelEncode(FunnelEntry *entry, const float *x, int dim,
 						 int coarseDims, int precision, FunnelMetric metric);
 extern void FunnelQueryInit(FunnelQuery *q, const float *x, int dim,
-							int coarseDims, FunnelMetric metric);
-extern double FunnelBound(const FunnelQuery *q, const FunnelEntry *entry,
-						  int precision);
+							int coarseDims, int precision, FunnelMetric metric);
+extern double FunnelBound(const FunnelQuery *q, const FunnelEntry *entry);
 
 /* funnel_page.c */
 extern void FunnelInitPage(Page page, uint16 flags);

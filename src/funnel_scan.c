@@ -147,7 +147,7 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 		v = (MVector *) PG_DETOAST_DATUM_COPY(scan->orderByData[0].sk_argument);
 		so->query = PointerGetDatum(v);
 		FunnelQueryInit(&so->q, v->x, v->dim, so->meta.coarseDims,
-						FunnelGetMetric(scan->indexRelation));
+						so->meta.precision, FunnelGetMetric(scan->indexRelation));
 		MemoryContextSwitchTo(old);
 	}
 }
@@ -183,7 +183,7 @@ LoadCandidates(IndexScanDesc scan, FunnelScanOpaque so)
 			FunnelCandidate *c = &so->heap[so->nheap++];
 
 			c->tid = e->heapPtr;
-			c->key = so->ordered ? FunnelBound(&so->q, e, so->meta.precision) : 0;
+			c->key = so->ordered ? FunnelBound(&so->q, e) : 0;
 		}
 		UnlockReleaseBuffer(buf);
 	}
