@@ -63,6 +63,10 @@ REINDEX INDEX fd_l2;
 CREATE INDEX CONCURRENTLY fd_l2_cc ON fd USING funnel (emb) WITH (coarse_dims = 4);
 SELECT fd_order('<->', '[0,1,0,0,0,0,0,0]', true) = fd_order('<->', '[0,1,0,0,0,0,0,0]', false) AS same;
 DROP INDEX fd_l2_cc;
+-- IVF lists: one per row here, the answers stay exact
+CREATE INDEX fd_l2_lists ON fd USING funnel (emb) WITH (coarse_dims = 3, lists = 9);
+SELECT fd_order('<->', '[0,1,0,0,0,0,0,0]', true) = fd_order('<->', '[0,1,0,0,0,0,0,0]', false) AS same;
+DROP INDEX fd_l2_lists;
 
 -- errors
 CREATE INDEX ON fd USING funnel (emb) WITH (coarse_dims = 9);
@@ -75,8 +79,8 @@ CREATE INDEX ON fd USING funnel (emb) WITH (coarse_dims = 0);
 CREATE INDEX ON fd USING funnel (emb mvector_l1_ops);
 CREATE TABLE wide (emb mvector);
 INSERT INTO wide SELECT array_fill(1, ARRAY[2100])::mvector;
-CREATE INDEX ON wide USING funnel (emb) WITH (coarse_dims = 2100, precision = float4);
 CREATE INDEX ON wide USING funnel (emb) WITH (coarse_dims = 2100);
+CREATE INDEX ON fd USING funnel (emb) WITH (lists = -1);
 
 -- 3072- and 4096-dim rows: only the prefix lives in the index
 CREATE TABLE big (id int, emb mvector);
@@ -87,7 +91,7 @@ INSERT INTO huge SELECT i, (SELECT array_agg(cos(i * 5 + j) / (1 + j / 64.0)) FR
 FROM generate_series(1, 20) i;
 CREATE INDEX big_cos ON big USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 64);
 CREATE INDEX huge_l2 ON huge USING funnel (emb) WITH (coarse_dims = 256, precision = float4);
-SELECT pg_relation_size('big_cos') <= 3 * 8192 AS small_index;
+SELECT pg_relation_size('big_cos') <= 8 * 8192 AS small_index, pg_table_size('big') > 20 * 12288 AS big_table;
 SELECT id, round((emb <=> (SELECT emb FROM big WHERE id = 3))::numeric, 4)
 FROM big ORDER BY emb <=> (SELECT emb FROM big WHERE id = 3) LIMIT 3;
 EXPLAIN (COSTS OFF) SELECT id FROM huge ORDER BY emb <-> (SELECT emb FROM huge WHERE id = 3) LIMIT 3;

@@ -55,6 +55,9 @@ FunnelInit(void)
 					   funnel_precision_values, FUNNEL_INT8,
 					   "Valid values are \"float4\", \"int8\" and \"binary\".",
 					   AccessExclusiveLock);
+	add_int_reloption(funnel_relopt_kind, "lists",
+					  "Number of IVF lists (0 = about the square root of the row count)",
+					  0, 0, FUNNEL_MAX_LISTS, AccessExclusiveLock);
 
 	DefineCustomBoolVariable("mrl.funnel_exact",
 							 "Makes funnel index scans return exactly the rows and order of a sequential scan.",
@@ -74,6 +77,7 @@ funneloptions(Datum reloptions, bool validate)
 	static const relopt_parse_elt tab[] = {
 		{"coarse_dims", RELOPT_TYPE_INT, offsetof(FunnelOptions, coarseDims)},
 		{"precision", RELOPT_TYPE_ENUM, offsetof(FunnelOptions, precision)},
+		{"lists", RELOPT_TYPE_INT, offsetof(FunnelOptions, lists)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate, funnel_relopt_kind,
@@ -226,13 +230,25 @@ Int8DotNorm(const int8 *c, const float *q, int n, float *dot, float *cc)
 	Int8DotNormScalar(c, q, n, dot, cc);
 }
 
+/* Squared Euclidean distance of n floats, in double. */
+double
+FunnelSquaredDistance(const float *a, const float *b, int n)
+{
+	double		sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
+	return sum;
+}
+
 /*
  * Fill an entry (all but heapPtr) from a vector of dim >= coarseDims.
  * Cosine entries describe the unit vector; a zero vector gets norm 0.
+ * If prefix is given, it receives the (unit for cosine) uncoded prefix.
  */
 void
 FunnelEncode(FunnelEntry *entry, const float *x, int dim, int coarseDims,
-			 int precision, FunnelMetric metric)
+			 int precision, FunnelMetric metric, float *prefix)
 {
 	float	   *y = palloc(sizeof(float) * dim);
 	float	   *decoded = palloc(sizeof(float) * coarseDims);
@@ -285,6 +301,8 @@ FunnelEncode(FunnelEntry *entry, const float *x, int dim, int coarseDims,
 		err += ((double) y[i] - xh[i]) * ((double) y[i] - xh[i]);
 	/* round up, so the stored float is never below the true error */
 	entry->err = err > 0 ? nextafterf((float) (sqrt(err) * (1 + 1e-6)), INFINITY) : 0;
+	if (prefix)
+		memcpy(prefix, y, sizeof(float) * coarseDims);
 	pfree(y);
 	pfree(decoded);
 }
@@ -434,6 +452,46 @@ FunnelBound(const FunnelQuery *q, const FunnelEntry *entry)
 }
 
 /*
+ * A lower bound of the distance from the query to every member of a list,
+ * from its centroid, radius and residual-norm range: the same inequalities
+ * as FunnelBound with the list's ball in place of one code.
+ */
+double
+FunnelListBound(const FunnelQuery *q, const FunnelList *list)
+{
+	double		qr = 0,
+				bound;
+
+	if (q->metric == FUNNEL_COSINE && q->degenerate)
+		return get_float8_infinity();
+	for (int s = 0; s < FUNNEL_NSEG; s++)
+		qr += q->rnorm[s] * q->rnorm[s];
+	qr = sqrt(qr);
+	if (q->metric == FUNNEL_IP)
+	{
+		double		cq = 0;
+
+		for (int i = 0; i < q->coarseDims; i++)
+			cq += (double) list->centroid[i] * q->prefix[i];
+		bound = -cq - list->radius * q->prefixNorm - list->maxResid * qr
+			- q->slack * ((double) list->maxNorm * q->norm + 1e-30);
+	}
+	else
+	{
+		double		p = Max(0, sqrt(FunnelSquaredDistance(q->prefix, list->centroid,
+														  q->coarseDims)) - list->radius);
+		double		r = qr < list->minResid ? list->minResid - qr :
+			qr > list->maxResid ? qr - list->maxResid : 0;
+
+		bound = (p * p + r * r) * (1 - q->slack)
+			- 8 * FLT_EPSILON * ((double) list->maxNorm * list->maxNorm + q->norm * q->norm);
+		bound = Max(0, bound);
+		bound = (q->metric == FUNNEL_L2) ? sqrt(bound) : bound / 2 - q->slack;
+	}
+	return isnan(bound) ? -get_float8_infinity() : bound;
+}
+
+/*
  * Costs: the whole index is read before the first row (startup); each row
  * then costs a heap fetch, which cost_index adds.  Without an ORDER BY
  * distance the index is useless, so it is priced out.
@@ -569,7 +627,7 @@ mrl_funnel_bound(PG_FUNCTION_ARGS)
 				 errmsg("coarse_dims %d is out of range for an mvector of %d dimensions",
 						coarseDims, a->dim)));
 	entry = palloc0(FUNNEL_ENTRY_HEADER + FunnelCodeBytes(coarseDims, precision));
-	FunnelEncode(entry, a->x, a->dim, coarseDims, precision, metric);
+	FunnelEncode(entry, a->x, a->dim, coarseDims, precision, metric, NULL);
 	FunnelQueryInit(&q, qv->x, qv->dim, coarseDims, precision, metric);
 	PG_RETURN_FLOAT8(FunnelBound(&q, entry));
 }

@@ -8,9 +8,15 @@
  * executor (exact mode) or the index itself (approximate mode) reranks them
  * on the full vectors read from the heap.
  *
- * Layout: block 0 is the metapage; every other block is a data page holding
- * fixed-size entries packed after the page header.  All page changes are
- * WAL-logged with generic WAL.
+ * Rows are partitioned IVF-style: k-means on the coarse prefixes at build
+ * time gives lists, each with a centroid and a radius, so a scan bounds a
+ * whole list at once and opens lists only while they can still hold the
+ * next row.
+ *
+ * Layout: block 0 is the metapage, then the list directory, then data
+ * pages, each holding fixed-size entries of one list packed after the page
+ * header and chained newest to oldest.  All page changes are WAL-logged
+ * with generic WAL.
  */
 #ifndef FUNNEL_H
 #define FUNNEL_H
@@ -29,8 +35,8 @@
 /* Residual (non-prefix) dimensions are summarised by this many norms. */
 #define FUNNEL_NSEG			4
 
-/* Data pages with free room remembered in the metapage for inserts. */
-#define FUNNEL_MAX_FREE		256
+/* Lists when the "lists" option is 0: about sqrt(rows), within these. */
+#define FUNNEL_MAX_LISTS	32768
 
 /* Support functions: 1 = the distance, 2 = the metric code. */
 #define FUNNEL_DISTANCE_PROC	1
@@ -59,9 +65,13 @@ typedef struct FunnelOptions
 	int32		vl_len_;		/* varlena header (do not touch directly) */
 	int			coarseDims;
 	int			precision;
+	int			lists;			/* 0: chosen from the row count */
 } FunnelOptions;
 
-/* Metapage contents: the build-time options are authoritative here. */
+/*
+ * Metapage contents: the build-time options are authoritative here.  The
+ * list directory follows in blocks dirStart .. dirStart + dirPages - 1.
+ */
 typedef struct FunnelMetaPageData
 {
 	uint32		magic;
@@ -70,20 +80,44 @@ typedef struct FunnelMetaPageData
 	int16		precision;
 	int16		entrySize;		/* bytes per entry, including the code */
 	int16		entriesPerPage;
-	BlockNumber lastBlock;		/* where inserts append when no free page */
-	uint16		nfree;			/* valid entries of freeBlocks */
-	BlockNumber freeBlocks[FUNNEL_MAX_FREE];
+	uint32		nlists;
+	int16		listSize;		/* bytes per directory record */
+	int16		listsPerPage;
+	BlockNumber dirStart;
+	BlockNumber dirPages;
 } FunnelMetaPageData;
+
+/*
+ * One list (IVF partition) of the directory: rows whose coarse prefix is
+ * nearest to the centroid.  The statistics only ever widen, so they bound
+ * every member ever inserted, which is what lets a scan skip whole lists.
+ */
+typedef struct FunnelList
+{
+	BlockNumber head;			/* newest data page, inserts go here */
+	BlockNumber insertHint;		/* older page VACUUM left with room */
+	float		radius;			/* >= ||prefix - centroid|| of members */
+	float		minResid;		/* <= residual norm of members */
+	float		maxResid;		/* >= residual norm of members */
+	float		maxNorm;		/* >= norm of members */
+	uint32		count;			/* entries inserted (for statistics) */
+	float		centroid[FLEXIBLE_ARRAY_MEMBER];
+} FunnelList;
 
 /* Special space of every funnel page. */
 typedef struct FunnelPageOpaqueData
 {
-	uint16		nentries;		/* entries on a data page */
+	BlockNumber next;			/* data page: older page of the same list */
+	uint32		listNo;			/* data page: its list */
+	uint16		nentries;		/* data page: entries on it */
 	uint16		flags;
 	uint16		pageId;			/* FUNNEL_PAGE_ID, for tools */
+	uint16		unused;
 } FunnelPageOpaqueData;
 
 #define FUNNEL_META			(1 << 0)
+#define FUNNEL_DIRECTORY	(1 << 1)
+#define FUNNEL_DATA			(1 << 2)
 #define FUNNEL_PAGE_ID		0xFF8A
 
 #define FunnelPageGetOpaque(page) \
@@ -92,6 +126,8 @@ typedef struct FunnelPageOpaqueData
 	((FunnelMetaPageData *) PageGetContents(page))
 #define FunnelPageGetEntry(page, i, size) \
 	((FunnelEntry *) (PageGetContents(page) + (Size) (i) * (size)))
+#define FunnelPageGetList(page, i, size) \
+	((FunnelList *) (PageGetContents(page) + (Size) (i) * (size)))
 
 /*
  * One indexed row.  The code of the prefix follows the fixed part; its
@@ -137,16 +173,18 @@ extern FunnelMetric FunnelGetMetric(Relation index);
 extern int	FunnelCodeBytes(int coarseDims, int precision);
 extern void FunnelSegmentBounds(int coarseDims, int dim, int bounds[FUNNEL_NSEG + 1]);
 extern void FunnelEncode(FunnelEntry *entry, const float *x, int dim,
-						 int coarseDims, int precision, FunnelMetric metric);
+						 int coarseDims, int precision, FunnelMetric metric,
+						 float *prefix);
+extern double FunnelListBound(const FunnelQuery *q, const FunnelList *list);
+extern double FunnelSquaredDistance(const float *a, const float *b, int n);
 extern void FunnelQueryInit(FunnelQuery *q, const float *x, int dim,
 							int coarseDims, int precision, FunnelMetric metric);
 extern double FunnelBound(const FunnelQuery *q, const FunnelEntry *entry);
 
 /* funnel_page.c */
 extern void FunnelInitPage(Page page, uint16 flags);
-extern void FunnelInitMetaPage(Relation index, ForkNumber fork,
-							   int coarseDims, int precision);
 extern void FunnelReadMeta(Relation index, FunnelMetaPageData *meta);
+extern FunnelList *FunnelReadDirectory(Relation index, const FunnelMetaPageData *meta);
 extern Buffer FunnelNewBuffer(Relation index);
 extern IndexBuildResult *funnelbuild(Relation heap, Relation index,
 									 IndexInfo *indexInfo);

@@ -1,9 +1,13 @@
 /*
  * funnel_scan.c: ordered scans of a funnel index.
  *
- * The first amgettuple call reads every entry and computes its lower bound
- * of the distance to the query (a few dozen bytes per row instead of the
- * whole vector), then heapifies them.  From there:
+ * The first amgettuple call reads the list directory and bounds each list's
+ * distance to the query from its centroid and radius.  Lists are opened in
+ * that order, and only while the next list's bound does not exceed the best
+ * pending entry's: each opened entry gets the lower bound of its distance
+ * (from a few dozen bytes instead of the whole vector), raised to its
+ * list's bound, into a min-heap; so entries leave the heap in nondecreasing
+ * bound order, unopened lists included.  From there:
  *
  * - exact mode (mrl.funnel_exact): entries come out in increasing bound
  *   order with xs_recheckorderby set, as GiST's KNN does.  The executor
@@ -45,9 +49,15 @@ typedef struct FunnelScanOpaqueData
 	FunnelMetaPageData meta;
 	FunnelQuery q;
 
+	/* lists by bound, and how many have been opened */
+	FunnelCandidate *lists;		/* key = list bound, tid.ip_blkid = head */
+	int			nlists;
+	int			nextList;
+
 	/* min-heap of entries by bound */
 	FunnelCandidate *heap;
 	int64		nheap;
+	int64		heapCap;
 
 	/* approximate mode: the current reranked batch */
 	FunnelCandidate *batch;
@@ -83,6 +93,27 @@ SiftDown(FunnelCandidate *heap, int64 n, int64 i)
 		i = child;
 	}
 	heap[i] = item;
+}
+
+/* Add a candidate, growing the heap as needed. */
+static void
+HeapPush(FunnelScanOpaque so, FunnelCandidate c)
+{
+	int64		i = so->nheap++;
+
+	if (so->nheap > so->heapCap)
+	{
+		so->heapCap = Max(1024, so->heapCap * 2);
+		so->heap = so->heap ?
+			repalloc_huge(so->heap, sizeof(FunnelCandidate) * so->heapCap) :
+			MemoryContextAllocHuge(so->queryCtx, sizeof(FunnelCandidate) * so->heapCap);
+	}
+	while (i > 0 && so->heap[(i - 1) / 2].key > c.key)
+	{
+		so->heap[i] = so->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	so->heap[i] = c;
 }
 
 /* Remove and return the smallest candidate. */
@@ -129,7 +160,9 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	MemoryContextReset(so->queryCtx);
 	so->loaded = false;
 	so->heap = NULL;
-	so->nheap = 0;
+	so->nheap = so->heapCap = 0;
+	so->lists = NULL;
+	so->nlists = so->nextList = 0;
 	so->batch = NULL;
 	so->nbatch = so->batchPos = 0;
 	if (norderbys > 0)
@@ -152,49 +185,7 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	}
 }
 
-/* Read every entry, compute its bound and build the min-heap. */
-static void
-LoadCandidates(IndexScanDesc scan, FunnelScanOpaque so)
-{
-	Relation	index = scan->indexRelation;
-	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	int64		cap = 1024;
-	MemoryContext old = MemoryContextSwitchTo(so->queryCtx);
-
-	so->heap = MemoryContextAllocHuge(so->queryCtx, sizeof(FunnelCandidate) * cap);
-	for (BlockNumber blkno = FUNNEL_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
-	{
-		Buffer		buf = ReadBuffer(index, blkno);
-		Page		page;
-		int			n;
-
-		CHECK_FOR_INTERRUPTS();
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		n = PageIsNew(page) ? 0 : FunnelPageGetOpaque(page)->nentries;
-		if (so->nheap + n > cap)
-		{
-			cap = Max(cap * 2, so->nheap + n);
-			so->heap = repalloc_huge(so->heap, sizeof(FunnelCandidate) * cap);
-		}
-		for (int i = 0; i < n; i++)
-		{
-			FunnelEntry *e = FunnelPageGetEntry(page, i, so->meta.entrySize);
-			FunnelCandidate *c = &so->heap[so->nheap++];
-
-			c->tid = e->heapPtr;
-			c->key = so->ordered ? FunnelBound(&so->q, e) : 0;
-		}
-		UnlockReleaseBuffer(buf);
-	}
-	for (int64 i = so->nheap / 2 - 1; i >= 0; i--)
-		SiftDown(so->heap, so->nheap, i);
-	pgstat_count_index_tuples(index, so->nheap);
-	MemoryContextSwitchTo(old);
-	so->loaded = true;
-}
-
-/* qsort order of a reranked batch: distance, then TID for stable ties. */
+/* qsort order of lists or a reranked batch: key, then TID for stable ties. */
 static int
 CompareCandidates(const void *a, const void *b)
 {
@@ -206,6 +197,81 @@ CompareCandidates(const void *a, const void *b)
 	if (ca->key > cb->key)
 		return 1;
 	return ItemPointerCompare((ItemPointer) &ca->tid, (ItemPointer) &cb->tid);
+}
+
+/* Bound every non-empty list and sort them by bound. */
+static void
+LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
+{
+	MemoryContext old = MemoryContextSwitchTo(so->queryCtx);
+	FunnelList *dir = FunnelReadDirectory(scan->indexRelation, &so->meta);
+
+	so->lists = palloc(sizeof(FunnelCandidate) * so->meta.nlists);
+	for (uint32 i = 0; i < so->meta.nlists; i++)
+	{
+		FunnelList *list = (FunnelList *) ((char *) dir + (Size) i * so->meta.listSize);
+		FunnelCandidate *c = &so->lists[so->nlists];
+
+		if (list->head == InvalidBlockNumber)
+			continue;
+		c->key = so->ordered ? FunnelListBound(&so->q, list) : 0;
+		ItemPointerSet(&c->tid, list->head, 1);
+		so->nlists++;
+	}
+	qsort(so->lists, so->nlists, sizeof(FunnelCandidate), CompareCandidates);
+	pfree(dir);
+	MemoryContextSwitchTo(old);
+	so->loaded = true;
+}
+
+/* Push every entry of a list (its page chain) with its bound. */
+static void
+OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelCandidate *list)
+{
+	Relation	index = scan->indexRelation;
+	BlockNumber blkno = ItemPointerGetBlockNumber(&list->tid);
+	int64		opened = 0;
+
+	while (blkno != InvalidBlockNumber)
+	{
+		Buffer		buf = ReadBuffer(index, blkno);
+		Page		page;
+		int			n;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		n = FunnelPageGetOpaque(page)->nentries;
+		for (int i = 0; i < n; i++)
+		{
+			FunnelEntry *e = FunnelPageGetEntry(page, i, so->meta.entrySize);
+			FunnelCandidate c;
+
+			c.tid = e->heapPtr;
+			c.key = so->ordered ? Max(FunnelBound(&so->q, e), list->key) : 0;
+			HeapPush(so, c);
+		}
+		opened += n;
+		blkno = FunnelPageGetOpaque(page)->next;
+		UnlockReleaseBuffer(buf);
+	}
+	pgstat_count_index_tuples(index, opened);
+}
+
+/*
+ * The pending entry with the smallest bound, opening lists until no
+ * unopened list could hold a smaller one.  False when all are consumed.
+ */
+static bool
+NextCandidate(IndexScanDesc scan, FunnelScanOpaque so, FunnelCandidate *c)
+{
+	while (so->nextList < so->nlists &&
+		   (so->nheap == 0 || so->lists[so->nextList].key <= so->heap[0].key))
+		OpenList(scan, so, &so->lists[so->nextList++]);
+	if (so->nheap == 0)
+		return false;
+	*c = HeapPop(so);
+	return true;
 }
 
 /*
@@ -231,16 +297,20 @@ NextBatch(IndexScanDesc scan, FunnelScanOpaque so)
 		so->batch = MemoryContextAlloc(so->queryCtx,
 									   sizeof(FunnelCandidate) * so->shortlist);
 	so->nbatch = so->batchPos = 0;
-	while (so->nbatch == 0 && so->nheap > 0)
+	for (;;)
 	{
-		for (int i = 0; i < so->shortlist && so->nheap > 0; i++)
+		int			taken = 0;
+
+		for (; taken < so->shortlist; taken++)
 		{
-			FunnelCandidate c = HeapPop(so);
+			FunnelCandidate c;
 			bool		call_again = false,
 						all_dead = false,
 						isnull;
 			Datum		value;
 
+			if (!NextCandidate(scan, so, &c))
+				break;
 			CHECK_FOR_INTERRUPTS();
 			if (!table_index_fetch_tuple(so->fetch, &c.tid, scan->xs_snapshot,
 										 so->slot, &call_again, &all_dead))
@@ -254,6 +324,8 @@ NextBatch(IndexScanDesc scan, FunnelScanOpaque so)
 			ExecClearTuple(so->slot);
 		}
 		table_index_fetch_reset(so->fetch);
+		if (so->nbatch > 0 || taken < so->shortlist)
+			break;
 	}
 	qsort(so->batch, so->nbatch, sizeof(FunnelCandidate), CompareCandidates);
 	return so->nbatch > 0;
@@ -267,14 +339,13 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 	FunnelCandidate c;
 
 	if (!so->loaded)
-		LoadCandidates(scan, so);
+		LoadLists(scan, so);
 	scan->xs_recheck = false;
 
 	if (!so->ordered || so->exact)
 	{
-		if (so->nheap == 0)
+		if (!NextCandidate(scan, so, &c))
 			return false;
-		c = HeapPop(so);
 		scan->xs_heaptid = c.tid;
 		scan->xs_recheckorderby = so->ordered;
 		scan->xs_orderbyvals[0] = Float8GetDatum(c.key);

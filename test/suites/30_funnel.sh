@@ -71,6 +71,16 @@ for op in '<->' '<#>' '<=>'; do
 		"$(sql -c "SELECT count(*) FROM (SELECT id FROM t WHERE id % 100 = 7 ORDER BY emb $op (SELECT emb FROM queries LIMIT 1) LIMIT 10) s")" 10
 done
 
+# One list per row and the whole vector as prefix: list bounds are then
+# as tight as entry bounds, so an invalid list bound would show here.
+sql -c "CREATE TABLE small AS SELECT * FROM t WHERE id <= 300 AND emb IS NOT NULL"
+for spec in 'mvector_l2_ops:<->' 'mvector_ip_ops:<#>' 'mvector_cosine_ops:<=>'; do
+	sql -c "CREATE INDEX small_idx ON small USING funnel (emb ${spec%%:*}) WITH (coarse_dims = $DIM, precision = float4, lists = 300)"
+	check "one row per list: exact mode equals seq scan, ${spec##*:}" \
+		"$(sql -c "SELECT funnel_exact_mismatches('small', '${spec##*:}', 'q300', 10)")" 0
+	sql -c "DROP INDEX small_idx"
+done
+
 # Inserts, updates, deletes and VACUUM.
 sql <<SQL >/dev/null
 INSERT INTO t SELECT * FROM funnel_test_vectors(1000, $DIM, 25, 1, 4, 5001);
