@@ -29,7 +29,7 @@
 #include "utils/relcache.h"
 
 #define FUNNEL_MAGIC		0x464E4C31	/* "FNL1" */
-#define FUNNEL_VERSION		1
+#define FUNNEL_VERSION		2	/* 2: IVF lists */
 #define FUNNEL_METAPAGE_BLKNO	0
 
 /* Residual (non-prefix) dimensions are summarised by this many norms. */

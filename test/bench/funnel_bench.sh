@@ -6,16 +6,35 @@
 #
 #   bash test/bench/funnel_bench.sh            # 100k x 768, 200 queries
 #   N=20000 DIM=256 Q=50 bash test/bench/funnel_bench.sh
-#   CONFIGS="64:int8 32:int8 128:int8 64:float4 64:binary" ...  # coarse_dims:precision
+#   CONFIGS="64:int8:0 32:int8:0 64:float4:100" ...  # coarse_dims:precision:lists
+#   PRIVATE_PG=/tmp/pgpriv ...  # run on a private copy of PostgreSQL, so that
+#                               # other `make install`s cannot swap mrl.so mid-run
+#
+# Methods are interleaved query by query (seq scan, exact, approximate at
+# each shortlist), so load from other processes hits them alike.
 set -u
 . "$(dirname "$0")/../lib.sh"
+if [ -n "${PRIVATE_PG:-}" ]; then
+	mkdir -p "$PRIVATE_PG/lib/postgresql" "$PRIVATE_PG/share/postgresql"
+	[ -d "$PRIVATE_PG/lib/postgresql/15" ] || cp -a /usr/lib/postgresql/15 "$PRIVATE_PG/lib/postgresql/"
+	[ -d "$PRIVATE_PG/share/postgresql/15" ] || cp -a /usr/share/postgresql/15 "$PRIVATE_PG/share/postgresql/"
+	chmod -R a+rX "$PRIVATE_PG"
+	PG_BINDIR=$PRIVATE_PG/lib/postgresql/15/bin
+	export PG_CONFIG=$PG_BINDIR/pg_config
+fi
 N=${N:-100000}
 DIM=${DIM:-768}
 Q=${Q:-200}
 K=${K:-10}
-CONFIGS=${CONFIGS:-64:int8}
+CONFIGS=${CONFIGS:-64:int8:0}
 SHORTLISTS=${SHORTLISTS:-50 100 200 400}
-mrl_build_install || exit 1
+make -C "$MRL_ROOT" -s -j2 >/dev/null || exit 1
+if [ -n "${PRIVATE_PG:-}" ]; then
+	cp "$MRL_ROOT/mrl.so" "$PRIVATE_PG/lib/postgresql/15/lib/" &&
+		cp "$MRL_ROOT"/sql/mrl--*.sql "$MRL_ROOT/mrl.control" "$PRIVATE_PG/share/postgresql/15/extension/" || exit 1
+else
+	mrl_build_install || exit 1
+fi
 mrl_cluster_start "max_parallel_workers_per_gather = 0" "shared_buffers = 1GB" \
 	"maintenance_work_mem = 512MB" "work_mem = 64MB" || exit 1
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
@@ -39,54 +58,59 @@ sql -c "VACUUM ANALYZE docs"
 echo "# generated in $(($(date +%s) - t0)) s; heap $(sql -c "SELECT pg_size_pretty(pg_table_size('docs'))")"
 
 sql <<'SQL'
--- per query: latency (ms) and top-k ids, with the index on or off
-CREATE FUNCTION bench(use_index bool, exact bool, shortlist int, k int)
-RETURNS TABLE (qid int, ms float8, ids int[], dists float8[]) LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; q record;
+-- One query by one method: latency (ms) and the top-k ids and distances.
+CREATE FUNCTION bench_one(q mvector, use_index bool, exact bool, shortlist int, k int,
+                          OUT ms float8, OUT ids int[], OUT dists float8[]) LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz;
 BEGIN
   PERFORM set_config('enable_indexscan', use_index::text, true);
   PERFORM set_config('enable_seqscan', (NOT use_index)::text, true);
   PERFORM set_config('mrl.funnel_exact', exact::text, true);
   PERFORM set_config('mrl.funnel_shortlist', shortlist::text, true);
+  t0 := clock_timestamp();
+  EXECUTE format('SELECT array_agg(id), array_agg(d) FROM
+                    (SELECT id, emb <=> $1 AS d FROM docs ORDER BY emb <=> $1 LIMIT %s) s', k)
+    INTO ids, dists USING q;
+  ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+END $$;
+CREATE TABLE methods (ord serial, method text, use_index bool, exact bool, shortlist int);
+CREATE TABLE results (method text, qid int, ms float8, ids int[], dists float8[]);
+-- Every query by every method of the current round, interleaved.
+CREATE FUNCTION bench_round(k int, record_it bool) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE q record; m record; r record;
+BEGIN
   FOR q IN SELECT * FROM queries ORDER BY id LOOP
-    qid := q.id;
-    t0 := clock_timestamp();
-    EXECUTE format('SELECT array_agg(id), array_agg(d) FROM
-                      (SELECT id, emb <=> $1 AS d FROM docs ORDER BY emb <=> $1 LIMIT %s) s', k)
-      INTO ids, dists USING q.emb;
-    ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
-    RETURN NEXT;
+    FOR m IN SELECT * FROM methods ORDER BY ord LOOP
+      r := bench_one(q.emb, m.use_index, m.exact, m.shortlist, k);
+      IF record_it THEN
+        INSERT INTO results VALUES (m.method, q.id, r.ms, r.ids, r.dists);
+      END IF;
+    END LOOP;
   END LOOP;
 END $$;
-CREATE TABLE results (method text, qid int, ms float8, ids int[], dists float8[]);
 SQL
 
-run() # METHOD USE_INDEX EXACT SHORTLIST
-{
-	sql -c "SELECT count(*) FROM bench($2, $3, $4, $K)" >/dev/null	# warm-up
-	sql -c "INSERT INTO results SELECT '$1', * FROM bench($2, $3, $4, $K)"
-}
-
-run "seq scan (exact)" false true 100
 for cfg in $CONFIGS; do
-	cd_=${cfg%%:*}
-	prec=${cfg##*:}
+	IFS=: read -r cd_ prec lists <<<"$cfg"
 	sql -c "DROP INDEX IF EXISTS docs_funnel"
 	t0=$(date +%s.%N)
-	sql -c "CREATE INDEX docs_funnel ON docs USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = $cd_, precision = $prec)"
+	sql -c "CREATE INDEX docs_funnel ON docs USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = $cd_, precision = $prec, lists = ${lists:-0})"
 	build=$(echo "$(date +%s.%N) - $t0" | bc)
 	size=$(sql -c "SELECT pg_size_pretty(pg_relation_size('docs_funnel'))")
-	echo "# funnel coarse_dims=$cd_ precision=$prec: build $(printf '%.1f' "$build") s, size $size"
-	run "funnel $cd_/$prec exact" true true 100
-	for s in $SHORTLISTS; do
-		run "funnel $cd_/$prec approx shortlist=$s" true false "$s"
-	done
+	echo "# funnel coarse_dims=$cd_ precision=$prec lists=${lists:-0}: build $(printf '%.1f' "$build") s, size $size"
+	name="funnel $cd_/$prec/${lists:-0}"
+	sql -c "TRUNCATE methods" -c "INSERT INTO methods (method, use_index, exact, shortlist) VALUES
+		('seq scan (exact)', false, true, 100), ('$name exact', true, true, 100)
+		$(for s in $SHORTLISTS; do printf ", ('%s approx shortlist=%s', true, false, %s)" "$name" "$s" "$s"; done)"
+	sql -c "SELECT bench_round($K, false)" >/dev/null	# warm-up
+	sql -c "SELECT bench_round($K, true)" >/dev/null
 done
 
 echo
 echo "$N rows x $DIM dims, $Q queries, top-$K cosine, 1 client; latency in ms"
-sql -P format=aligned -P footer=off <<'SQL'
-WITH exact AS (SELECT qid, ids, dists FROM results WHERE method = 'seq scan (exact)'),
+sql -P format=aligned -P tuples_only=off -P footer=off <<'SQL'
+WITH exact AS (SELECT DISTINCT ON (qid) qid, ids, dists FROM results
+               WHERE method = 'seq scan (exact)' ORDER BY qid),
 seq AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50 FROM results
         WHERE method = 'seq scan (exact)')
 SELECT r.method,
@@ -96,5 +120,5 @@ SELECT r.method,
        round(avg((SELECT count(*) FROM unnest(r.ids) x WHERE x = ANY (e.ids))::numeric / cardinality(e.ids)), 4) AS recall_at_k,
        sum((r.dists = e.dists)::int) || '/' || count(*) AS identical
 FROM results r JOIN exact e USING (qid), seq
-GROUP BY r.method ORDER BY min(r.ctid);
+GROUP BY r.method ORDER BY r.method <> 'seq scan (exact)', min(r.ctid);
 SQL
