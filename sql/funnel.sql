@@ -67,6 +67,13 @@ DROP INDEX fd_l2_cc;
 CREATE INDEX fd_l2_lists ON fd USING funnel (emb) WITH (coarse_dims = 3, lists = 9);
 SELECT fd_order('<->', '[0,1,0,0,0,0,0,0]', true) = fd_order('<->', '[0,1,0,0,0,0,0,0]', false) AS same;
 DROP INDEX fd_l2_lists;
+-- an expression index is always scanned in exact mode (reranking reads columns)
+CREATE INDEX fd_expr ON fd USING funnel ((emb::mvector(8))) WITH (coarse_dims = 2);
+SET mrl.funnel_exact = off;
+EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb::mvector(8) <-> '[1,0,0,0,0,0,0,0]' LIMIT 3;
+SELECT id FROM fd ORDER BY emb::mvector(8) <-> '[1,0,0,0,0,0,0,0]' LIMIT 3;
+SET mrl.funnel_exact = on;
+DROP INDEX fd_expr;
 
 -- errors
 CREATE INDEX ON fd USING funnel (emb) WITH (coarse_dims = 9);

@@ -14,12 +14,18 @@
  *   recomputes each row's true distance and holds rows in its reorder queue
  *   until no later bound can beat them, so the output equals a sequential
  *   scan's.
- * - approximate mode: the best mrl.funnel_shortlist bounds form a batch
- *   whose rows this code fetches and reranks on their full vectors; batches
- *   follow one another while the executor asks for rows, so WHERE filters
- *   that reject rows never starve a LIMIT.
+ * - approximate mode: the same candidates are reranked here instead, on
+ *   their full vectors fetched with the scan's snapshot.  A reranked row is
+ *   returned as soon as no pending bound can beat it (as in exact mode),
+ *   but at most mrl.funnel_shortlist candidates are reranked before rows
+ *   come out regardless: then the reranked batch is returned in true
+ *   distance order and the next batch begins.  Batches follow one another
+ *   while the executor asks for rows, so WHERE filters that reject rows
+ *   never starve a LIMIT.
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "access/relscan.h"
 #include "access/tableam.h"
@@ -28,6 +34,7 @@
 #include "miscadmin.h"
 #include "mvector.h"
 #include "pgstat.h"
+#include "utils/float.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -37,6 +44,14 @@ typedef struct FunnelCandidate
 	double		key;
 	ItemPointerData tid;
 } FunnelCandidate;
+
+/* A binary min-heap of candidates by key. */
+typedef struct CandidateHeap
+{
+	FunnelCandidate *items;
+	int64		n;
+	int64		cap;
+} CandidateHeap;
 
 typedef struct FunnelScanOpaqueData
 {
@@ -54,16 +69,12 @@ typedef struct FunnelScanOpaqueData
 	int			nlists;
 	int			nextList;
 
-	/* min-heap of entries by bound */
-	FunnelCandidate *heap;
-	int64		nheap;
-	int64		heapCap;
-
-	/* approximate mode: the current reranked batch */
-	FunnelCandidate *batch;
+	/* entries by bound; approximate mode: reranked rows by true distance */
+	CandidateHeap pending;
+	CandidateHeap reranked;
 	int			shortlist;		/* batch size, fixed at rescan */
-	int			nbatch;
-	int			batchPos;
+	int			budget;			/* reranks left in the current batch */
+	FmgrInfo   *distance;		/* the opclass distance, for reranking */
 	AttrNumber	heapAttno;
 	IndexFetchTableData *fetch;
 	TupleTableSlot *slot;
@@ -95,36 +106,36 @@ SiftDown(FunnelCandidate *heap, int64 n, int64 i)
 	heap[i] = item;
 }
 
-/* Add a candidate, growing the heap as needed. */
+/* Add a candidate, growing the heap (in ctx) as needed. */
 static void
-HeapPush(FunnelScanOpaque so, FunnelCandidate c)
+HeapPush(CandidateHeap *h, FunnelCandidate c, MemoryContext ctx)
 {
-	int64		i = so->nheap++;
+	int64		i = h->n++;
 
-	if (so->nheap > so->heapCap)
+	if (h->n > h->cap)
 	{
-		so->heapCap = Max(1024, so->heapCap * 2);
-		so->heap = so->heap ?
-			repalloc_huge(so->heap, sizeof(FunnelCandidate) * so->heapCap) :
-			MemoryContextAllocHuge(so->queryCtx, sizeof(FunnelCandidate) * so->heapCap);
+		h->cap = Max(1024, h->cap * 2);
+		h->items = h->items ?
+			repalloc_huge(h->items, sizeof(FunnelCandidate) * h->cap) :
+			MemoryContextAllocHuge(ctx, sizeof(FunnelCandidate) * h->cap);
 	}
-	while (i > 0 && so->heap[(i - 1) / 2].key > c.key)
+	while (i > 0 && h->items[(i - 1) / 2].key > c.key)
 	{
-		so->heap[i] = so->heap[(i - 1) / 2];
+		h->items[i] = h->items[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
-	so->heap[i] = c;
+	h->items[i] = c;
 }
 
-/* Remove and return the smallest candidate. */
+/* Remove and return the smallest candidate (the heap must not be empty). */
 static FunnelCandidate
-HeapPop(FunnelScanOpaque so)
+HeapPop(CandidateHeap *h)
 {
-	FunnelCandidate top = so->heap[0];
+	FunnelCandidate top = h->items[0];
 
-	so->heap[0] = so->heap[--so->nheap];
-	if (so->nheap > 0)
-		SiftDown(so->heap, so->nheap, 0);
+	h->items[0] = h->items[--h->n];
+	if (h->n > 0)
+		SiftDown(h->items, h->n, 0);
 	return top;
 }
 
@@ -142,6 +153,7 @@ funnelbeginscan(Relation index, int nkeys, int norderbys)
 										 ALLOCSET_DEFAULT_SIZES);
 	FunnelReadMeta(index, &so->meta);
 	so->heapAttno = index->rd_index->indkey.values[0];
+	so->distance = index_getprocinfo(index, 1, FUNNEL_DISTANCE_PROC);
 	scan->opaque = so;
 	scan->xs_orderbyvals = palloc0(sizeof(Datum) * Max(norderbys, 1));
 	scan->xs_orderbynulls = palloc(sizeof(bool) * Max(norderbys, 1));
@@ -159,12 +171,11 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 
 	MemoryContextReset(so->queryCtx);
 	so->loaded = false;
-	so->heap = NULL;
-	so->nheap = so->heapCap = 0;
+	memset(&so->pending, 0, sizeof(CandidateHeap));
+	memset(&so->reranked, 0, sizeof(CandidateHeap));
+	so->budget = 0;
 	so->lists = NULL;
 	so->nlists = so->nextList = 0;
-	so->batch = NULL;
-	so->nbatch = so->batchPos = 0;
 	if (norderbys > 0)
 		memmove(scan->orderByData, orderbys, norderbys * sizeof(ScanKeyData));
 	so->ordered = norderbys > 0 && !(scan->orderByData[0].sk_flags & SK_ISNULL);
@@ -185,7 +196,7 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	}
 }
 
-/* qsort order of lists or a reranked batch: key, then TID for stable ties. */
+/* qsort order of lists: bound, then head block for stable ties. */
 static int
 CompareCandidates(const void *a, const void *b)
 {
@@ -249,7 +260,7 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelCandidate *list)
 
 			c.tid = e->heapPtr;
 			c.key = so->ordered ? Max(FunnelBound(&so->q, e), list->key) : 0;
-			HeapPush(so, c);
+			HeapPush(&so->pending, c, so->queryCtx);
 		}
 		opened += n;
 		blkno = FunnelPageGetOpaque(page)->next;
@@ -259,76 +270,68 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelCandidate *list)
 }
 
 /*
- * The pending entry with the smallest bound, opening lists until no
- * unopened list could hold a smaller one.  False when all are consumed.
+ * The smallest pending bound, after opening every list that could hold a
+ * smaller one; +infinity when no candidate is left.
  */
-static bool
-NextCandidate(IndexScanDesc scan, FunnelScanOpaque so, FunnelCandidate *c)
+static double
+NextBound(IndexScanDesc scan, FunnelScanOpaque so)
 {
 	while (so->nextList < so->nlists &&
-		   (so->nheap == 0 || so->lists[so->nextList].key <= so->heap[0].key))
+		   (so->pending.n == 0 || so->lists[so->nextList].key <= so->pending.items[0].key))
 		OpenList(scan, so, &so->lists[so->nextList++]);
-	if (so->nheap == 0)
-		return false;
-	*c = HeapPop(so);
-	return true;
+	return so->pending.n > 0 ? so->pending.items[0].key : get_float8_infinity();
 }
 
 /*
- * Approximate mode: take the next shortlist of candidates by bound, fetch
- * their visible rows and sort them by the true distance.  Returns false when
- * the index is exhausted.
+ * Approximate mode: fetch the next candidate's row and queue it by its true
+ * distance (NaN, a zero vector under cosine, sorts last).  Invisible rows
+ * are dropped.
  */
-static bool
-NextBatch(IndexScanDesc scan, FunnelScanOpaque so)
+static void
+RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
 {
-	FmgrInfo   *dist = index_getprocinfo(scan->indexRelation, 1, FUNNEL_DISTANCE_PROC);
-	Oid			collation = scan->indexRelation->rd_indcollation[0];
-	MemoryContext old;
+	FunnelCandidate c = HeapPop(&so->pending);
+	bool		call_again = false,
+				all_dead = false,
+				isnull;
+	Datum		value;
+	double		d;
 
+	CHECK_FOR_INTERRUPTS();
 	if (so->fetch == NULL)
 	{
-		old = MemoryContextSwitchTo(so->scanCtx);
+		MemoryContext old = MemoryContextSwitchTo(so->scanCtx);
+
 		so->fetch = table_index_fetch_begin(scan->heapRelation);
 		so->slot = table_slot_create(scan->heapRelation, NULL);
 		MemoryContextSwitchTo(old);
 	}
-	if (so->batch == NULL)
-		so->batch = MemoryContextAlloc(so->queryCtx,
-									   sizeof(FunnelCandidate) * so->shortlist);
-	so->nbatch = so->batchPos = 0;
-	for (;;)
+	if (table_index_fetch_tuple(so->fetch, &c.tid, scan->xs_snapshot, so->slot,
+								&call_again, &all_dead))
 	{
-		int			taken = 0;
-
-		for (; taken < so->shortlist; taken++)
+		value = slot_getattr(so->slot, so->heapAttno, &isnull);
+		if (!isnull)
 		{
-			FunnelCandidate c;
-			bool		call_again = false,
-						all_dead = false,
-						isnull;
-			Datum		value;
-
-			if (!NextCandidate(scan, so, &c))
-				break;
-			CHECK_FOR_INTERRUPTS();
-			if (!table_index_fetch_tuple(so->fetch, &c.tid, scan->xs_snapshot,
-										 so->slot, &call_again, &all_dead))
-				continue;
-			value = slot_getattr(so->slot, so->heapAttno, &isnull);
-			if (!isnull)
-			{
-				c.key = DatumGetFloat8(FunctionCall2Coll(dist, collation, value, so->query));
-				so->batch[so->nbatch++] = c;
-			}
-			ExecClearTuple(so->slot);
+			d = DatumGetFloat8(FunctionCall2Coll(so->distance,
+												 scan->indexRelation->rd_indcollation[0],
+												 value, so->query));
+			c.key = isnan(d) ? get_float8_infinity() : d;
+			HeapPush(&so->reranked, c, so->queryCtx);
 		}
-		table_index_fetch_reset(so->fetch);
-		if (so->nbatch > 0 || taken < so->shortlist)
-			break;
+		ExecClearTuple(so->slot);
 	}
-	qsort(so->batch, so->nbatch, sizeof(FunnelCandidate), CompareCandidates);
-	return so->nbatch > 0;
+	so->budget--;
+}
+
+/* Hand a candidate to the executor; exact mode has it recheck the order. */
+static bool
+ReturnCandidate(IndexScanDesc scan, FunnelCandidate c, bool ordered, bool recheck)
+{
+	scan->xs_heaptid = c.tid;
+	scan->xs_recheckorderby = recheck;
+	scan->xs_orderbyvals[0] = Float8GetDatum(c.key);
+	scan->xs_orderbynulls[0] = !ordered;
+	return true;
 }
 
 /* amgettuple: the next row, lazily. */
@@ -336,31 +339,33 @@ bool
 funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 {
 	FunnelScanOpaque so = (FunnelScanOpaque) scan->opaque;
-	FunnelCandidate c;
 
 	if (!so->loaded)
 		LoadLists(scan, so);
 	scan->xs_recheck = false;
 
+	/* no query (all keys 0, list by list) or exact mode: by bound */
 	if (!so->ordered || so->exact)
 	{
-		if (!NextCandidate(scan, so, &c))
+		(void) NextBound(scan, so);
+		if (so->pending.n == 0)
 			return false;
-		scan->xs_heaptid = c.tid;
-		scan->xs_recheckorderby = so->ordered;
-		scan->xs_orderbyvals[0] = Float8GetDatum(c.key);
-		scan->xs_orderbynulls[0] = !so->ordered;
-		return true;
+		return ReturnCandidate(scan, HeapPop(&so->pending), so->ordered, so->ordered);
 	}
 
-	if (so->batchPos >= so->nbatch && !NextBatch(scan, so))
-		return false;
-	c = so->batch[so->batchPos++];
-	scan->xs_heaptid = c.tid;
-	scan->xs_recheckorderby = false;
-	scan->xs_orderbyvals[0] = Float8GetDatum(c.key);
-	scan->xs_orderbynulls[0] = false;
-	return true;
+	for (;;)
+	{
+		double		bound = NextBound(scan, so);
+
+		if (so->reranked.n > 0 &&
+			(so->reranked.items[0].key <= bound || so->budget <= 0 || so->pending.n == 0))
+			return ReturnCandidate(scan, HeapPop(&so->reranked), true, false);
+		if (so->pending.n == 0)
+			return false;
+		if (so->reranked.n == 0 && so->budget <= 0)
+			so->budget = so->shortlist;
+		RerankNext(scan, so);
+	}
 }
 
 /* amendscan */
