@@ -5,6 +5,8 @@
  * document first for at least 4 of 5 hand-written queries at every
  * Matryoshka prefix size (a smoke test: a
  * random N(0,1) table, which sees only shared words, gets 2 of 5).
+ * Also builds training pairs from texts with this model's tokenizer
+ * (train_set.c) and fine-tunes on them.
  * usage: test_builtin_model MODEL_DIR.  Prints TAP.
  */
 #include <math.h>
@@ -12,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encoder.h"
 #include "model.h"
 #include "tokenizer.h"
 #include "train.h"
+#include "train_set.h"
 #include "tap.h"
 
 /* Queries and their documents (held-out style, not training text). */
@@ -68,6 +72,84 @@ cos_prefix(const float *a, const float *b, int k)
 	return ab / (sqrt(aa * bb) + 1e-30);
 }
 
+/* Add one pair of NUL-terminated texts (neg may be NULL). */
+static int
+add(mrl_train_set *set, const mrl_encoder *enc, const char *q, const char *p,
+	const char *neg, char *err, size_t errlen)
+{
+	return mrl_train_set_add(set, enc, q, strlen(q), p, strlen(p), neg,
+							 neg ? strlen(neg) : 0, err, errlen);
+}
+
+/* Pairs from texts: merging, dropping, negatives, then a fine-tune. */
+static void
+test_train_set(const char *dir)
+{
+	char		err[256] = "";
+	mrl_encoder *enc = mrl_encoder_open(dir, NULL, err, sizeof(err));
+	mrl_train_set set;
+	int			r1,
+				r2,
+				r3,
+				r4,
+				r5,
+				vocab,
+				dim,
+				specials = 0;
+	const float *E0;
+	float	   *E;
+	mrl_train_params p;
+	mrl_train_stats st;
+	int32_t		eval_pairs[] = {0, 2};	/* pair 1 shares pair 0's query */
+	double		before = 0,
+				after = 0;
+
+	if (!ok(enc != NULL, "encoder opens the built-in model%s%s", enc ? "" : ": ", err))
+		return;
+	mrl_train_set_init(&set, 0);
+	r1 = add(&set, enc, "List directory contents", "show the files in a folder", NULL, err, sizeof(err));
+	r2 = add(&set, enc, "list   DIRECTORY contents", "print the working directory", NULL, err, sizeof(err));
+	ok(r1 == 1 && r2 == 1 && set.data.n_pairs == 2 && set.data.n_texts == 3 &&
+	   set.data.anchor[0] == set.data.anchor[1],
+	   "texts with the same tokens become one text (%d texts for 4)", set.data.n_texts);
+	r3 = add(&set, enc, "", "an empty query", NULL, err, sizeof(err));
+	r4 = add(&set, enc, "same words", "SAME   words", NULL, err, sizeof(err));
+	ok(r3 == 0 && r4 == 0 && set.n_dropped == 2 && set.data.n_pairs == 2,
+	   "empty text and query == positive are dropped and counted");
+	r5 = add(&set, enc, "remove a file", "delete a file from the disk", "copy a file", err, sizeof(err));
+	ok(r5 == 1 && set.data.negative && set.data.negative[0] == -1 &&
+	   set.data.negative[1] == -1 && set.data.negative[2] >= 0,
+	   "a hard negative after pairs without one: earlier pairs get -1");
+	for (int64_t i = 0; i < set.data.text_off[set.data.n_texts]; i++)
+		specials += set.data.ids[i] == 2 || set.data.ids[i] == 3;
+	ok(specials == 0, "no [CLS]/[SEP] ids in the texts (static model)");
+	ok(add(&set, enc, "bad \xff utf-8", "x y", NULL, err, sizeof(err)) == -1 && err[0],
+	   "invalid UTF-8 is an error (%s)", err);
+
+	/* fine-tune a copy of the built-in matrix on these pairs */
+	E0 = mrl_encoder_static_matrix(enc, &vocab, &dim);
+	E = E0 ? malloc(sizeof(float) * (size_t) vocab * dim) : NULL;
+	if (E)
+	{
+		memcpy(E, E0, sizeof(float) * (size_t) vocab * dim);
+		mrl_train_params_init(&p, dim);
+		p.n_dims = 2;
+		p.dims[0] = 64;
+		p.dims[1] = dim;
+		p.lr = 0.01f;
+		p.epochs = 5;
+		mrl_static_batch_loss(E, vocab, &set.data, eval_pairs, 2, &p, &before, NULL, NULL, 0);
+		r1 = mrl_train_static(E, vocab, &set.data, &p, &st, err, sizeof(err));
+		mrl_static_batch_loss(E, vocab, &set.data, eval_pairs, 2, &p, &after, NULL, NULL, 0);
+		ok(r1 == 0 && st.steps_done == 5 && after < before,
+		   "fine-tuning the built-in model on the set: loss on pairs 0, 2 %.4f -> %.4f",
+		   before, after);
+	}
+	free(E);
+	mrl_train_set_free(&set);
+	mrl_encoder_free(enc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -119,5 +201,6 @@ main(int argc, char **argv)
 	}
 	mrl_tokenizer_free(tok);
 	mrl_model_free(m);
+	test_train_set(argv[1]);
 	return tap_done();
 }
