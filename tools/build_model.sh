@@ -4,7 +4,7 @@
 #
 # Steps (all by default; or name one of: tools data tokens train):
 #   tools   build tools/mrl_train and tools/eval_model (C, OpenBLAS)
-#   data    install the source packages, fetch the English package
+#   data    install the Debian packages, fetch the English package
 #           descriptions into a private apt list directory, and extract
 #           (query, positive, source, group) pairs with a held-out split
 #   tokens  tokenize the pairs with model/tokenizer.json (npm tokenizers)
@@ -18,7 +18,8 @@ DIM=256
 DIMS=16,32,64,128,256
 EPOCHS=${MRL_EPOCHS:-8}
 SEED=${MRL_SEED:-42}
-PACKAGES="wordnet-base manpages manpages-dev dict-foldoc jargon-text"
+PACKAGES="wordnet-base manpages manpages-dev dict-foldoc jargon-text python3 gcc make
+	libopenblas-dev liblapacke-dev libjson-c-dev libutf8proc-dev"
 mkdir -p "$B"
 
 build_tools()
@@ -33,7 +34,8 @@ build_tools()
 	done
 }
 
-extract_data()
+# Debian packages for the data and the tools; node and npm must be on PATH.
+install_packages()
 {
 	local missing=()
 	for p in $PACKAGES; do
@@ -44,6 +46,12 @@ extract_data()
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			-o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
 	fi
+	command -v node >/dev/null && command -v npm >/dev/null ||
+		{ echo "build_model.sh: node and npm are needed for tokenization" >&2; exit 1; }
+}
+
+extract_data()
+{
 	# Long descriptions live in Translation-en, which this system's apt
 	# (Acquire::Languages "none") does not fetch; get them into a private
 	# list directory so the system's apt state is left alone.
@@ -106,9 +114,9 @@ train()
 
 case "${1:-all}" in
 tools) build_tools ;;
-data) extract_data ;;
+data) install_packages && extract_data ;;
 tokens) tokenize ;;
 train) build_tools && train ;;
-all) build_tools && extract_data && tokenize && train ;;
+all) install_packages && build_tools && extract_data && tokenize && train ;;
 *) echo "usage: build_model.sh [tools|data|tokens|train]" >&2; exit 2 ;;
 esac
