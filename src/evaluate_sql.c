@@ -391,10 +391,16 @@ ScoreFulltext(const Judgements *J, const EvalTable *queries, const EvalTable *do
 		bool		isnull;
 		int			q = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 		ArrayType  *arr = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		int			n_ranked = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+		Datum	   *elems;
+		int			n_ranked;
+		int32		ranked[EVAL_TOPK];
 
 		CHECK_FOR_INTERRUPTS();
-		AddQueryMetrics(J, J->scored_of[q], (int32 *) ARR_DATA_PTR(arr), n_ranked, &sum);
+		deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT, &elems, NULL, &n_ranked);
+		n_ranked = Min(n_ranked, EVAL_TOPK);
+		for (int k = 0; k < n_ranked; k++)
+			ranked[k] = DatumGetInt32(elems[k]);
+		AddQueryMetrics(J, J->scored_of[q], ranked, n_ranked, &sum);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return sum;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# 45_evaluate.sh: mrl_evaluate and mrl_pca_fit / mrl_pca_apply against an
+# independent numpy implementation (test/evaluate/reference.py):
+#  - PCA of 300 anisotropic 12-d points: mean, directions with their signs,
+#    projections, falling variance;
+#  - mrl_evaluate with the built-in model on a synthetic judged collection
+#    (600 docs, 40 queries, graded qrels): the prefix method at 5 sizes and
+#    the pca baseline, from the same embeddings ranked and scored in numpy.
+set -u
+. "$(dirname "$0")/../lib.sh"
+cd "$MRL_ROOT"
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+
+if [ -z "${PGHOST:-}" ]; then
+	mrl_build_install || { notok "build and install the extension"; exit 1; }
+	mrl_cluster_start || { notok "start a cluster"; exit 1; }
+fi
+work=$(mktemp -d /tmp/mrl-evaluate.XXXXXX)
+chmod 755 "$work"
+db=mrl_evaluate_suite_$$
+cleanup() { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$work"; }
+trap 'cleanup; mrl_cluster_stop' EXIT
+/usr/bin/python3 test/evaluate/reference.py gen "$work" || { notok "generate the test data"; exit 1; }
+psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || { notok "create a database"; exit 1; }
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+
+if sql -c "CREATE EXTENSION mrl" \
+	-c "CREATE TABLE pts (i serial, v mvector)" \
+	-c "\\copy pts (v) FROM '$work/pca_points.txt'" \
+	-c "CREATE TABLE fit AS SELECT mrl_pca_fit(v, 5) AS p FROM pts" \
+	-c "\\copy (SELECT unnest(p) FROM fit) TO '$work/pca_fit.txt'" \
+	-c "\\copy (SELECT mrl_pca_apply(p, v) FROM pts, fit ORDER BY i) TO '$work/pca_proj.txt'" \
+	-c "CREATE TABLE docs (id int, body text)" \
+	-c "CREATE TABLE queries (id text, body text)" \
+	-c "CREATE TABLE qrels (query_id text, doc_id int, relevance int)" \
+	-c "\\copy docs FROM '$work/docs.tsv'" \
+	-c "\\copy queries FROM '$work/queries.tsv'" \
+	-c "\\copy qrels FROM '$work/qrels.tsv'" \
+	-c "\\copy (SELECT id, mrl_embed(body) FROM docs ORDER BY id) TO '$work/doc_emb.txt' (DELIMITER '|')" \
+	-c "\\copy (SELECT id, mrl_embed(body) FROM queries ORDER BY id) TO '$work/query_emb.txt' (DELIMITER '|')" \
+	-c "\\copy (SELECT * FROM mrl_evaluate('queries', 'qrels', 'docs', dims => '{2,8,32,128,256}', baselines => '{pca}')) TO '$work/eval.txt' (DELIMITER '|')"
+then
+	ok "mrl_pca_fit, mrl_pca_apply and mrl_evaluate run on the test data"
+else
+	notok "mrl_pca_fit, mrl_pca_apply and mrl_evaluate run on the test data"
+	exit 1
+fi
+
+/usr/bin/python3 test/evaluate/reference.py check "$work" >"$work/check.out" 2>&1 ||
+	{ notok "numpy comparison ran"; cat "$work/check.out"; exit 1; }
+while IFS= read -r line; do
+	case "$line" in
+	"PASS "*) ok "${line#PASS }" ;;
+	"FAIL "*) notok "${line#FAIL }" ;;
+	*) echo "# $line" ;;
+	esac
+done <"$work/check.out"
+[ "$n" -ge 12 ] || notok "expected at least 12 checks, ran $n"
