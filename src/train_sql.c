@@ -21,32 +21,13 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "common/hashfn.h"
-#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "embed.h"
 #include "static_model.h"
 #include "train.h"
-
-/* The distinct texts of the pairs, tokenized, in first-seen order. */
-typedef struct TextTable
-{
-	HTAB	   *index;			/* text -> number */
-	int			n;
-	int64		n_ids;
-	int64	   *off;			/* [n + 1] */
-	int32	   *ids;
-	int			cap;
-	int64		ids_cap;
-} TextTable;
-
-typedef struct TextEntry
-{
-	const char *key;			/* NUL-terminated text, the hash key */
-	int			number;
-} TextEntry;
+#include "train_set.h"
 
 /* Progress reporting and cancellation from inside the trainer. */
 typedef struct TrainProgress
@@ -81,80 +62,23 @@ CheckCanWriteServerFiles(void)
 				 errdetail("Training writes the model under the data directory: only superusers and members of pg_write_server_files may do it.")));
 }
 
-/* The number of a text, tokenizing and adding it on first sight. */
-static int
-TextNumber(TextTable *t, mrl_encoder *enc, const char *text)
+/* The training set lives in malloc'd memory: free it with the memory context. */
+static void
+FreeTrainSet(void *arg)
 {
-	bool		found;
-	TextEntry  *e = hash_search(t->index, &text, HASH_ENTER, &found);
-	mrl_encoding tok = {0};
-	char		err[512];
-
-	if (found)
-		return e->number;
-	e->key = pstrdup(text);
-	e->number = t->n;
-	if (mrl_encoder_tokenize(enc, text, strlen(text), 0, &tok, err, sizeof(err)) < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("could not tokenize a training text: %s", err)));
-	if (t->n + 1 >= t->cap)
-	{
-		t->cap *= 2;
-		t->off = repalloc_huge(t->off, sizeof(int64) * t->cap);
-	}
-	while (t->n_ids + tok.n > t->ids_cap)
-	{
-		t->ids_cap *= 2;
-		t->ids = repalloc_huge(t->ids, sizeof(int32) * t->ids_cap);
-	}
-	memcpy(t->ids + t->n_ids, tok.ids, sizeof(int32) * tok.n);
-	t->n_ids += tok.n;
-	t->off[++t->n] = t->n_ids;
-	mrl_encoding_free(&tok);
-	return e->number;
-}
-
-static uint32
-TextHash(const void *key, Size keysize)
-{
-	const char *s = *(const char *const *) key;
-
-	return hash_bytes((const unsigned char *) s, strlen(s));
-}
-
-static int
-TextMatch(const void *a, const void *b, Size keysize)
-{
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
+	mrl_train_set_free((mrl_train_set *) arg);
 }
 
 /*
- * Run the pairs query (as the caller) and fill the training data: 2 or 3
- * text columns; rows with a NULL anchor or positive, or equal anchor and
- * positive, are skipped.
+ * Run the pairs query (as the caller) into a training set: 2 or 3 text
+ * columns; the set drops rows whose texts have no tokens or are the same.
+ * Rows with a NULL anchor or positive are skipped too.
  */
 static void
-ReadPairs(const char *query, mrl_encoder *enc, TextTable *t, mrl_train_data *data)
+ReadPairs(const char *query, mrl_encoder *enc, mrl_train_set *set)
 {
-	HASHCTL		ctl = {0};
-	int32	   *anchor,
-			   *positive,
-			   *negative = NULL;
 	int			ncols;
-	uint64		n = 0;
-
-	ctl.keysize = sizeof(char *);
-	ctl.entrysize = sizeof(TextEntry);
-	ctl.hash = TextHash;
-	ctl.match = TextMatch;
-	ctl.hcxt = CurrentMemoryContext;
-	t->index = hash_create("mrl_train texts", 1024, &ctl,
-						   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-	t->cap = 1024;
-	t->ids_cap = 16384;
-	t->off = palloc0(sizeof(int64) * t->cap);
-	t->ids = palloc(sizeof(int32) * t->ids_cap);
+	char		err[512];
 
 	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
 		ereport(ERROR,
@@ -172,15 +96,7 @@ ReadPairs(const char *query, mrl_encoder *enc, TextTable *t, mrl_train_data *dat
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column %d of the pairs query must be text, not %s",
 							c, format_type_be(SPI_gettypeid(SPI_tuptable->tupdesc, c)))));
-	if (SPI_processed > INT_MAX / 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many training pairs: %lu", (unsigned long) SPI_processed)));
 
-	anchor = palloc(sizeof(int32) * Max(SPI_processed, 1));
-	positive = palloc(sizeof(int32) * Max(SPI_processed, 1));
-	if (ncols == 3)
-		negative = palloc(sizeof(int32) * Max(SPI_processed, 1));
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
@@ -189,26 +105,19 @@ ReadPairs(const char *query, mrl_encoder *enc, TextTable *t, mrl_train_data *dat
 		char	   *h = ncols == 3 ? SPI_getvalue(tup, SPI_tuptable->tupdesc, 3) : NULL;
 
 		CHECK_FOR_INTERRUPTS();
-		if (a == NULL || p == NULL || strcmp(a, p) == 0)
+		if (a == NULL || p == NULL)
 			continue;
-		anchor[n] = TextNumber(t, enc, a);
-		positive[n] = TextNumber(t, enc, p);
-		if (negative)
-			negative[n] = h ? TextNumber(t, enc, h) : -1;
-		n++;
+		if (mrl_train_set_add(set, enc, a, strlen(a), p, strlen(p),
+							  h, h ? strlen(h) : 0, err, sizeof(err)) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("could not add a training pair: %s", err)));
 	}
-	if (n < 2)
+	if (set->data.n_pairs < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("mrl_train needs at least 2 usable pairs, the query gave %lu", (unsigned long) n)));
-
-	data->n_texts = t->n;
-	data->text_off = t->off;
-	data->ids = t->ids;
-	data->n_pairs = (int) n;
-	data->anchor = anchor;
-	data->positive = positive;
-	data->negative = negative;
+				 errmsg("mrl_train needs at least 2 usable pairs, the query gave %d",
+						set->data.n_pairs)));
 }
 
 /* Fill the Matryoshka sizes (ascending, within the width) and their weights. */
@@ -282,8 +191,8 @@ mrl_train(PG_FUNCTION_ARGS)
 	int			vocab,
 				width;
 	float	   *E;
-	TextTable	texts = {0};
-	mrl_train_data data = {0};
+	mrl_train_set *set = palloc0(sizeof(mrl_train_set));
+	MemoryContextCallback *free_set = palloc0(sizeof(MemoryContextCallback));
 	mrl_train_params params;
 	mrl_train_stats stats = {0};
 	TrainProgress progress = {0};
@@ -340,11 +249,15 @@ mrl_train(PG_FUNCTION_ARGS)
 	else
 		mrl_static_init_random(E, vocab, width, params.seed);
 
+	mrl_train_set_init(set, 0);
+	free_set->func = FreeTrainSet;
+	free_set->arg = set;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, free_set);
 	SPI_connect();
-	ReadPairs(query, enc, &texts, &data);
-	progress.every = Max(1, ((long) data.n_pairs / params.batch_size + 1) * params.epochs / 10);
+	ReadPairs(query, enc, set);
+	progress.every = Max(1, ((long) set->data.n_pairs / params.batch_size + 1) * params.epochs / 10);
 
-	rc = mrl_train_static(E, vocab, &data, &params, &stats, err, sizeof(err));
+	rc = mrl_train_static(E, vocab, &set->data, &params, &stats, err, sizeof(err));
 	if (rc == MRL_TRAIN_CANCELLED)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -365,7 +278,7 @@ mrl_train(PG_FUNCTION_ARGS)
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = Int64GetDatum(stats.steps_done);
-	values[2] = Int64GetDatum(data.n_pairs);
+	values[2] = Int64GetDatum(set->data.n_pairs);
 	values[3] = Float8GetDatum(stats.first_loss);
 	values[4] = Float8GetDatum(stats.last_loss);
 	values[5] = CStringGetTextDatum(dir);
