@@ -35,10 +35,12 @@ INSERT INTO ev_qrels VALUES ('q1', 1, 2), ('q1', 2, 1), ('q2', 1, 1), ('q2', 5, 
 --   q4: all 0
 -- Means over the 4 scored queries: nDCG = 1.8775013 / 4 = 0.4693753,
 -- Recall@10 = Recall@100 = 2.5 / 4 = 0.625, MRR@10 = 2 / 4 = 0.5.
+SET client_min_messages = notice;	-- the unknown doc id is reported
 SELECT dims, method, round(ndcg_at_10::numeric, 7) AS ndcg_at_10, recall_at_10,
 	recall_at_100, mrr_at_10
 FROM mrl_evaluate('ev_queries', 'ev_qrels', 'ev_docs', dims => '{16}', baselines => '{fulltext}')
 WHERE method = 'fulltext';
+SET client_min_messages = warning;
 
 -- Queries identical to their one relevant document: with any model the
 -- document has cosine 1 and ranks first, at every prefix size, and after

@@ -143,6 +143,28 @@ Numbered(const EvalTable *t)
 
 /* ---------- judgements ---------- */
 
+/* Say how many relevant judgements name ids that are not in the tables. */
+static void
+NoticeUnmatched(const char *qname, const EvalTable *queries, const EvalTable *docs)
+{
+	char	   *sql = psprintf("SELECT count(*) FROM %s r WHERE r.relevance > 0 AND "
+							   "(NOT EXISTS (SELECT 1 FROM %s q WHERE q.id::text = r.query_id::text) OR "
+							   "NOT EXISTS (SELECT 1 FROM %s d WHERE d.id::text = r.doc_id::text))",
+							   qname, queries->name, docs->name);
+	bool		isnull;
+	int64		unmatched;
+
+	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the judgements in %s", qname);
+	unmatched = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (unmatched > 0)
+		ereport(NOTICE,
+				(errmsg_plural("%lld relevant judgement in %s names a query or document not in %s or %s: ignored",
+							   "%lld relevant judgements in %s name a query or document not in %s or %s: ignored",
+							   unmatched, (long long) unmatched, qname, queries->name, docs->name)));
+	SPI_freetuptable(SPI_tuptable);
+}
+
 /*
  * Read qrels, joined to the numbered queries and docs by the text form of
  * the ids (so an integer id 7 matches a text doc_id '7').  Judgements of
@@ -219,6 +241,7 @@ LoadJudgements(Oid qrels, const EvalTable *queries, const EvalTable *docs,
 	J->n_scored = scored;
 	J->start[scored] = (int) nrows;
 	SPI_freetuptable(SPI_tuptable);
+	NoticeUnmatched(qname, queries, docs);
 }
 
 /* ---------- embedding ---------- */
