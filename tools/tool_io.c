@@ -4,24 +4,16 @@
  */
 #include "tool_io.h"
 
+#include "mapfile.h"
+
 #include <errno.h>
 #include <json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Format a message into err; returns -1. */
-static int
-io_error(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+/* Message into the caller's err buffer, evaluating to code. */
+#define FAIL(code, ...) (mrl_errf(err, errlen, __VA_ARGS__), (code))
 
 /* Parse one line of token ids, appending to pf->ids. */
 static int
@@ -87,13 +79,13 @@ pair_file_read(const char *path, pair_file *pf, char *err, size_t errlen)
 	memset(pf, 0, sizeof(*pf));
 	pf->max_id = -1;
 	if (!f)
-		return io_error(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return FAIL(-1, "cannot open %s: %s", path, strerror(errno));
 	if (getline(&line, &linecap, f) < 0 ||
 		sscanf(line, "mrl-pairs %d %d %d", &version, &n_texts, &n_pairs) != 3 ||
 		version != 1 || n_texts < 1 || n_pairs < 1 || n_texts > (1 << 30) ||
 		n_pairs > (1 << 30))
 	{
-		io_error(err, errlen, "%s: not a version 1 pair file", path);
+		mrl_errf(err, errlen, "%s: not a version 1 pair file", path);
 		goto done;
 	}
 	pf->text_off = malloc(sizeof(int64_t) * ((size_t) n_texts + 1));
@@ -103,7 +95,7 @@ pair_file_read(const char *path, pair_file *pf, char *err, size_t errlen)
 	pf->source = malloc(n_pairs);
 	if (!pf->text_off || !pf->ids || !pf->anchor || !pf->positive || !pf->source)
 	{
-		io_error(err, errlen, "out of memory reading %s", path);
+		mrl_errf(err, errlen, "out of memory reading %s", path);
 		goto done;
 	}
 	pf->text_off[0] = 0;
@@ -112,7 +104,7 @@ pair_file_read(const char *path, pair_file *pf, char *err, size_t errlen)
 		if (getline(&line, &linecap, f) < 0 ||
 			read_text_line(line, pf, &n_ids, &cap) != 0)
 		{
-			io_error(err, errlen, "%s: bad or missing text line %d", path, t + 1);
+			mrl_errf(err, errlen, "%s: bad or missing text line %d", path, t + 1);
 			goto done;
 		}
 		pf->text_off[t + 1] = n_ids;
@@ -128,7 +120,7 @@ pair_file_read(const char *path, pair_file *pf, char *err, size_t errlen)
 			pf->positive[i] < 0 || pf->positive[i] >= n_texts ||
 			(s = source_index(pf, name)) < 0)
 		{
-			io_error(err, errlen, "%s: bad or missing pair line %d", path, i + 1);
+			mrl_errf(err, errlen, "%s: bad or missing pair line %d", path, i + 1);
 			goto done;
 		}
 		pf->source[i] = (uint8_t) s;
@@ -179,15 +171,15 @@ safetensors_write_embedding(const char *path, const float *E, int vocab,
 	len64 = (uint64_t) hlen;	/* little-endian on x86-64 */
 	f = fopen(path, "wb");
 	if (!f)
-		return io_error(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return FAIL(-1, "cannot create %s: %s", path, strerror(errno));
 	if (fwrite(&len64, 8, 1, f) != 1 || fwrite(header, 1, hlen, f) != (size_t) hlen ||
 		fwrite(E, 1, nbytes, f) != nbytes)
 	{
 		fclose(f);
-		return io_error(err, errlen, "write to %s failed", path);
+		return FAIL(-1, "write to %s failed", path);
 	}
 	if (fclose(f) != 0)
-		return io_error(err, errlen, "write to %s failed", path);
+		return FAIL(-1, "write to %s failed", path);
 	return 0;
 }
 
@@ -233,7 +225,7 @@ safetensors_read_embedding(const char *path, int *vocab, int *dim, char *err,
 
 	if (!f)
 	{
-		io_error(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		mrl_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	fseek(f, 0, SEEK_END);
@@ -245,14 +237,14 @@ safetensors_read_embedding(const char *path, int *vocab, int *dim, char *err,
 		(tensor_range(hdr, "embedding.weight", vocab, dim, &begin, &end) != 0 &&
 		 tensor_range(hdr, "embeddings", vocab, dim, &begin, &end) != 0) ||
 		8 + hlen + end > (uint64_t) fsize)
-		io_error(err, errlen, "%s: not a safetensors file with an F32 [vocab][dim] "
+		mrl_errf(err, errlen, "%s: not a safetensors file with an F32 [vocab][dim] "
 				 "embedding.weight tensor", path);
 	else if (!(E = malloc(end - begin)))
-		io_error(err, errlen, "out of memory reading %s", path);
+		mrl_errf(err, errlen, "out of memory reading %s", path);
 	else if (fseek(f, (long) (8 + hlen + begin), SEEK_SET) != 0 ||
 			 fread(E, 1, end - begin, f) != end - begin)
 	{
-		io_error(err, errlen, "%s: short read", path);
+		mrl_errf(err, errlen, "%s: short read", path);
 		free(E);
 		E = NULL;
 	}

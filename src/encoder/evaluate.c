@@ -3,28 +3,17 @@
  */
 #include "evaluate.h"
 
+#include "mapfile.h"
+
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Format an error message into the caller's buffer; returns -1. */
-static int
-eval_error(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err && errlen > 0)
-	{
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+/* Message into the caller's err buffer, evaluating to code. */
+#define FAIL(code, ...) (mrl_errf(err, errlen, __VA_ARGS__), (code))
 
 /* Descending order of floats (for the ideal DCG). */
 static int
@@ -221,8 +210,8 @@ mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 
 	memset(pca, 0, sizeof(*pca));
 	if (n < 2 || dim < 1 || dim > 65536 || n_comp < 1 || n_comp > dim)
-		return eval_error(err, errlen,
-						  "PCA needs >= 2 samples and 1 <= components <= width");
+		return FAIL(-1,
+					"PCA needs >= 2 samples and 1 <= components <= width");
 	pca->dim = dim;
 	pca->n_comp = n_comp;
 	pca->mean = calloc(dim, sizeof(float));
@@ -237,7 +226,7 @@ mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 		free(cov);
 		free(eig);
 		mrl_pca_free(pca);
-		return eval_error(err, errlen, "out of memory fitting PCA");
+		return FAIL(-1, "out of memory fitting PCA");
 	}
 	/* mean in double: float sums of many samples drift */
 	for (int k = 0; k < dim; k++)
@@ -261,7 +250,7 @@ mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 		free(cov);
 		free(eig);
 		mrl_pca_free(pca);
-		return eval_error(err, errlen, "eigendecomposition failed (LAPACK info %d)", info);
+		return FAIL(-1, "eigendecomposition failed (LAPACK info %d)", info);
 	}
 	for (int c = 0; c < n_comp; c++)
 	{

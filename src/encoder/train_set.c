@@ -4,27 +4,16 @@
  */
 #include "train_set.h"
 
-#include <stdarg.h>
+#include "mapfile.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Message into the caller's err buffer, evaluating to code. */
+#define FAIL(code, ...) (mrl_errf(err, errlen, __VA_ARGS__), (code))
+
 #define MAX_TEXTS (INT32_MAX / 2)
-
-/* Format an error message into the caller's buffer; returns -1. */
-static int
-set_error(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err && errlen > 0)
-	{
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 void
 mrl_train_set_init(mrl_train_set *set, int max_tokens)
@@ -245,8 +234,8 @@ mrl_train_set_add(mrl_train_set *set, const mrl_encoder *enc,
 	}
 	for (int i = 0; i < n_texts; i++)
 		if ((idx[i] = text_index(set, set->enc[i].ids, set->enc[i].n)) < 0)
-			return set_error(err, errlen, "out of memory (or over %d texts) building training pairs",
-							 MAX_TEXTS);
+			return FAIL(-1, "out of memory (or over %d texts) building training pairs",
+						MAX_TEXTS);
 	refresh_data(set);
 	if (idx[0] == idx[1])
 	{
@@ -254,8 +243,8 @@ mrl_train_set_add(mrl_train_set *set, const mrl_encoder *enc,
 		return 0;
 	}
 	if (append_pair(set, idx[0], idx[1], idx[2]) != 0)
-		return set_error(err, errlen, "out of memory (or over %d pairs) building training pairs",
-						 MAX_TEXTS);
+		return FAIL(-1, "out of memory (or over %d pairs) building training pairs",
+					MAX_TEXTS);
 	refresh_data(set);
 	return 1;
 }
