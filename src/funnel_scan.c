@@ -75,6 +75,7 @@ typedef struct FunnelScanOpaqueData
 	int			shortlist;		/* batch size, fixed at rescan */
 	int			budget;			/* reranks left in the current batch */
 	FmgrInfo   *distance;		/* the opclass distance, for reranking */
+	MemoryContext rerankCtx;	/* detoasted rows, reset after each */
 	AttrNumber	heapAttno;
 	IndexFetchTableData *fetch;
 	TupleTableSlot *slot;
@@ -154,6 +155,8 @@ funnelbeginscan(Relation index, int nkeys, int norderbys)
 	FunnelReadMeta(index, &so->meta);
 	so->heapAttno = index->rd_index->indkey.values[0];
 	so->distance = index_getprocinfo(index, 1, FUNNEL_DISTANCE_PROC);
+	so->rerankCtx = AllocSetContextCreate(CurrentMemoryContext, "funnel rerank",
+										  ALLOCSET_DEFAULT_SIZES);
 	scan->opaque = so;
 	scan->xs_orderbyvals = palloc0(sizeof(Datum) * Max(norderbys, 1));
 	scan->xs_orderbynulls = palloc(sizeof(bool) * Max(norderbys, 1));
@@ -296,16 +299,17 @@ RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
 				isnull;
 	Datum		value;
 	double		d;
+	MemoryContext old;
 
 	CHECK_FOR_INTERRUPTS();
 	if (so->fetch == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(so->scanCtx);
-
+		old = MemoryContextSwitchTo(so->scanCtx);
 		so->fetch = table_index_fetch_begin(scan->heapRelation);
 		so->slot = table_slot_create(scan->heapRelation, NULL);
 		MemoryContextSwitchTo(old);
 	}
+	old = MemoryContextSwitchTo(so->rerankCtx);
 	if (table_index_fetch_tuple(so->fetch, &c.tid, scan->xs_snapshot, so->slot,
 								&call_again, &all_dead))
 	{
@@ -320,6 +324,9 @@ RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
 		}
 		ExecClearTuple(so->slot);
 	}
+	MemoryContextSwitchTo(old);
+	/* a detoasted 3072-dim row is 12 kB: do not let them pile up */
+	MemoryContextReset(so->rerankCtx);
 	so->budget--;
 }
 
@@ -380,6 +387,7 @@ funnelendscan(IndexScanDesc scan)
 		ExecDropSingleTupleTableSlot(so->slot);
 	}
 	MemoryContextDelete(so->queryCtx);
+	MemoryContextDelete(so->rerankCtx);
 	pfree(so);
 	scan->opaque = NULL;
 }
