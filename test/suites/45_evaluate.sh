@@ -5,7 +5,8 @@
 #    projections, falling variance;
 #  - mrl_evaluate with the built-in model on a synthetic judged collection
 #    (600 docs, 40 queries, graded qrels): the prefix method at 5 sizes and
-#    the pca baseline, from the same embeddings ranked and scored in numpy.
+#    the pca baseline, from the same embeddings ranked and scored in numpy;
+#  - a statement timeout cancels a long evaluation.
 set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$MRL_ROOT"
@@ -57,4 +58,15 @@ while IFS= read -r line; do
 	*) echo "# $line" ;;
 	esac
 done <"$work/check.out"
-[ "$n" -ge 12 ] || notok "expected at least 12 checks, ran $n"
+# cancellation: a statement timeout stops a long evaluation promptly
+sql -c "CREATE TABLE big AS SELECT CASE WHEN g = 1 THEN id ELSE id * 100 + g END AS id, body FROM docs, generate_series(1, 40) g" >/dev/null
+start=$(date +%s%N)
+out=$(sql -c "SET statement_timeout = '300ms'" \
+	-c "SELECT count(*) FROM mrl_evaluate('queries', 'qrels', 'big', dims => '{256}', baselines => '{pca,fulltext}')" 2>&1)
+ms=$((($(date +%s%N) - start) / 1000000))
+if echo "$out" | grep -q "canceling statement due to statement timeout" && [ "$ms" -lt 3000 ]; then
+	ok "statement_timeout cancels mrl_evaluate on 24000 docs (returned after $ms ms)"
+else
+	notok "statement_timeout did not cancel mrl_evaluate promptly ($ms ms): $out"
+fi
+[ "$n" -ge 13 ] || notok "expected at least 12 checks, ran $n"
