@@ -652,20 +652,30 @@ mrl_unregister_model(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* mrl_grant_model(name, role): let role (or 'public') use the model. */
-PG_FUNCTION_INFO_V1(mrl_grant_model);
-Datum
-mrl_grant_model(PG_FUNCTION_ARGS)
+/* Grant or revoke the use of a model to a role, or to public. */
+static void
+ChangeModelGrant(FunctionCallInfo fcinfo, bool grant)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *role = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	if (pg_strcasecmp(role, "public") == 0)
-		ChangeOwnModel(fcinfo, name, "UPDATE %s SET public = true", InvalidOid, (Datum) 0);
+		ChangeOwnModel(fcinfo, name,
+					   grant ? "UPDATE %s SET public = true" : "UPDATE %s SET public = false",
+					   InvalidOid, (Datum) 0);
 	else
 		ChangeOwnModel(fcinfo, name,
-					   "UPDATE %s SET usable_by = array_append(array_remove(usable_by, $3), $3)",
+					   grant ? "UPDATE %s SET usable_by = array_append(array_remove(usable_by, $3), $3)"
+					   : "UPDATE %s SET usable_by = array_remove(usable_by, $3)",
 					   REGROLEOID, ObjectIdGetDatum(get_role_oid(role, false)));
+}
+
+/* mrl_grant_model(name, role): let role (or 'public') use the model. */
+PG_FUNCTION_INFO_V1(mrl_grant_model);
+Datum
+mrl_grant_model(PG_FUNCTION_ARGS)
+{
+	ChangeModelGrant(fcinfo, true);
 	PG_RETURN_VOID();
 }
 
@@ -674,14 +684,7 @@ PG_FUNCTION_INFO_V1(mrl_revoke_model);
 Datum
 mrl_revoke_model(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *role = text_to_cstring(PG_GETARG_TEXT_PP(1));
-
-	if (pg_strcasecmp(role, "public") == 0)
-		ChangeOwnModel(fcinfo, name, "UPDATE %s SET public = false", InvalidOid, (Datum) 0);
-	else
-		ChangeOwnModel(fcinfo, name, "UPDATE %s SET usable_by = array_remove(usable_by, $3)",
-					   REGROLEOID, ObjectIdGetDatum(get_role_oid(role, false)));
+	ChangeModelGrant(fcinfo, false);
 	PG_RETURN_VOID();
 }
 

@@ -638,25 +638,19 @@ mvector_accum(PG_FUNCTION_ARGS)
 	int			dim = AggStateDim(state);
 	float8	   *s;
 
+	if (dim != 0 && dim != v->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different mvector dimensions %d and %d", dim, v->dim)));
 	if (dim == 0 || !AggCheckCallContext(fcinfo, NULL))
 	{
 		ArrayType  *fresh = NewAggState(fcinfo, v->dim);
 
 		if (dim != 0)
-		{
-			if (dim != v->dim)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("different mvector dimensions %d and %d", dim, v->dim)));
 			memcpy(AggStateData(fresh), AggStateData(state), sizeof(float8) * (dim + 1));
-		}
 		state = fresh;
 		dim = v->dim;
 	}
-	else if (dim != v->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different mvector dimensions %d and %d", dim, v->dim)));
 
 	s = AggStateData(state);
 	s[0] += 1;
