@@ -344,12 +344,18 @@ MrlEmbedOptionsInit(mrl_embed_options *opts)
 
 /* Options from the optional SQL arguments (dims, layers), NULL = default. */
 static void
-EmbedOptions(FunctionCallInfo fcinfo, int dims_arg, int layers_arg,
+EmbedOptions(FunctionCallInfo fcinfo, mrl_encoder *enc, int dims_arg, int layers_arg,
 			 mrl_embed_options *opts)
 {
+	mrl_encoder_info info;
+
 	MrlEmbedOptionsInit(opts);
 	if (!PG_ARGISNULL(dims_arg))
 	{
+		/* nomic-embed's Matryoshka recipe: LayerNorm, then truncate, then L2 */
+		mrl_encoder_get_info(enc, &info);
+		if (strcmp(info.arch, "nomic-bert") == 0)
+			opts->dims_mode = MRL_DIMS_LAYERNORM;
 		opts->dims = PG_GETARG_INT32(dims_arg);
 		if (opts->dims < 1)
 			ereport(ERROR,
@@ -438,7 +444,7 @@ mrl_embed(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	t = PG_GETARG_TEXT_PP(0);
 	enc = ResolveModel(fcinfo, 1);
-	EmbedOptions(fcinfo, 2, 3, &opts);
+	EmbedOptions(fcinfo, enc, 2, 3, &opts);
 	dim = MrlOutputDim(enc, &opts);
 	texts[0] = VARDATA_ANY(t);
 	lens[0] = VARSIZE_ANY_EXHDR(t);
@@ -482,7 +488,7 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("mrl_embed takes a one-dimensional array of texts")));
 	enc = ResolveModel(fcinfo, 1);
-	EmbedOptions(fcinfo, 2, 3, &opts);
+	EmbedOptions(fcinfo, enc, 2, 3, &opts);
 	dim = MrlOutputDim(enc, &opts);
 
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);

@@ -35,6 +35,16 @@ else
 	notok "mrl_embed differs from tools/mrl_embed (worst cosine distance $worst)"
 fi
 
+# 1b. nomic-bert models take Matryoshka dims with nomic's recipe (LayerNorm,
+# truncate, L2), as the CLI's --nomic-dims, which 22_forward.sh checks
+cli=$(printf '%s\n' "the quick brown fox" | tools/mrl_embed --dims 16 --nomic-dims "$models/tiny-nomic.F16.gguf" | tr ' ' ',')
+d=$(sql -c "SELECT mrl_cosine_distance(mrl_embed('the quick brown fox', 'tn16', dims => 16), '[$cli]')")
+if awk -v w="$d" 'BEGIN { exit !(w < 1e-6) }'; then
+	ok "mrl_embed(dims => 16) on a nomic-bert model follows nomic's LayerNorm-then-truncate recipe (distance $d)"
+else
+	notok "nomic dims differ from tools/mrl_embed --nomic-dims (distance $d)"
+fi
+
 # 2. concurrent backends, 4 OpenBLAS threads each, after the postmaster loaded OpenBLAS
 pids=()
 for i in 1 2 3 4; do
