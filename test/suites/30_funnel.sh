@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # funnel index: exact mode equals a sequential scan over 1,000 queries per
-# opclass (fresh build, after inserts/deletes/VACUUM, after a crash, under
-# concurrent inserts); approximate mode's recall and filtered LIMITs.
+# opclass (fresh build, after inserts/deletes/VACUUM, after a crash, on a
+# streaming standby, under concurrent inserts); approximate mode's recall
+# and filtered LIMITs.
 # Runs its own throwaway cluster (it crashes it on purpose), replaying every
 # generic WAL record under wal_consistency_checking.
 set -u
@@ -118,6 +119,30 @@ for op in '<->' '<#>' '<=>'; do
 	check "after crash recovery exact mode equals seq scan, $op" \
 		"$(sql -c "SELECT funnel_exact_mismatches('t', '$op', 'q300', 10)")" 0
 done
+
+# A streaming standby replays the index's generic WAL (checked page by page
+# by wal_consistency_checking) and answers like the primary.
+standby=$MRL_TMP/standby
+mrl_as_owner "$PG_BINDIR/pg_basebackup" -D "$standby" -R -X stream >/dev/null 2>&1
+echo "port = $((PGPORT + 1))" >>"$standby/postgresql.conf"
+mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$standby" -l "$MRL_TMP/standby.log" -w start >/dev/null
+sql <<SQL >/dev/null
+INSERT INTO t SELECT * FROM funnel_test_vectors(400, $DIM, 25, 1, 8, 10001);
+DELETE FROM t WHERE id % 11 = 5;
+VACUUM t;
+SQL
+lsn=$(sql -c "SELECT pg_current_wal_lsn()")
+for _ in $(seq 1 100); do
+	[ "$(sql -p $((PGPORT + 1)) -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+	sleep 0.2
+done
+check "standby replays the funnel WAL without inconsistencies" \
+	"$(sql -p $((PGPORT + 1)) -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'"):$(grep -c 'inconsistent page' "$MRL_TMP/standby.log")" "t:0"
+for op in '<->' '<=>'; do
+	check "on the standby exact mode equals seq scan, $op" \
+		"$(sql -p $((PGPORT + 1)) -c "SELECT funnel_exact_mismatches('t', '$op', 'q300', 10)")" 0
+done
+mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$standby" -m fast -w stop >/dev/null
 
 # Concurrent inserts while exact queries compare against a seq scan on the
 # same snapshot.
