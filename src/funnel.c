@@ -492,9 +492,10 @@ FunnelListBound(const FunnelQuery *q, const FunnelList *list)
 }
 
 /*
- * Costs: the whole index is read before the first row (startup); each row
- * then costs a heap fetch, which cost_index adds.  Without an ORDER BY
- * distance the index is useless, so it is priced out.
+ * Costs: startup is priced as reading the whole index (an upper bound:
+ * scans open only the lists that can still matter); each row then costs a
+ * heap fetch, which cost_index adds.  Without an ORDER BY distance the
+ * index is useless, so it is priced out.
  */
 static void
 funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
