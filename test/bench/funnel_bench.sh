@@ -9,6 +9,7 @@
 #   CONFIGS="64:int8:0 32:int8:0 64:float4:100" ...  # coarse_dims:precision:lists
 #   PRIVATE_PG=/tmp/pgpriv ...  # run on a private copy of PostgreSQL, so that
 #                               # other `make install`s cannot swap mrl.so mid-run
+#   PGVECTOR=0 ...              # skip pgvector's HNSW (used when pgvector is installed)
 #
 # Methods are interleaved query by query (seq scan, exact, approximate at
 # each shortlist), so load from other processes hits them alike.
@@ -28,7 +29,7 @@ Q=${Q:-200}
 K=${K:-10}
 CONFIGS=${CONFIGS:-64:int8:0}
 SHORTLISTS=${SHORTLISTS:-50 100 200 400}
-make -C "$MRL_ROOT" -s -j2 >/dev/null || exit 1
+make -C "$MRL_ROOT" -s -j2 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null || exit 1
 if [ -n "${PRIVATE_PG:-}" ]; then
 	cp "$MRL_ROOT/mrl.so" "$PRIVATE_PG/lib/postgresql/15/lib/" &&
 		cp "$MRL_ROOT"/sql/mrl--*.sql "$MRL_ROOT/mrl.control" "$PRIVATE_PG/share/postgresql/15/extension/" || exit 1
@@ -90,6 +91,53 @@ BEGIN
 END $$;
 SQL
 
+# pgvector HNSW on the same rows, when pgvector is installed (m = 16,
+# ef_construction = 64, ef_search = 40: pgvector's defaults)
+hnsw=0
+if [ "${PGVECTOR:-1}" = 1 ] && [ -f "$($PG_CONFIG --sharedir)/extension/vector.control" ]; then
+	hnsw=1
+	sql -c "CREATE EXTENSION vector" \
+		-c "CREATE TABLE docs_v AS SELECT id, emb::text::vector($DIM) AS emb FROM docs" \
+		-c "ALTER TABLE queries ADD COLUMN emb_v vector($DIM)" \
+		-c "UPDATE queries SET emb_v = emb::text::vector($DIM)" \
+		-c "VACUUM ANALYZE docs_v"
+	t0=$(date +%s.%N)
+	sql -c "CREATE INDEX docs_v_hnsw ON docs_v USING hnsw (emb vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+	build=$(echo "$(date +%s.%N) - $t0" | bc)
+	echo "# pgvector $(sql -c "SELECT extversion FROM pg_extension WHERE extname = 'vector'") hnsw m=16 ef_construction=64: build $(printf '%.1f' "$build") s, size $(sql -c "SELECT pg_size_pretty(pg_relation_size('docs_v_hnsw'))")"
+	sql <<'SQL'
+CREATE FUNCTION bench_one_hnsw(q vector, k int, OUT ms float8, OUT ids int[], OUT dists float8[])
+LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz;
+BEGIN
+  PERFORM set_config('enable_indexscan', 'on', true);
+  PERFORM set_config('enable_seqscan', 'off', true);
+  PERFORM set_config('hnsw.ef_search', '40', true);
+  t0 := clock_timestamp();
+  EXECUTE format('SELECT array_agg(id), array_agg(d) FROM
+                    (SELECT id, emb <=> $1 AS d FROM docs_v ORDER BY emb <=> $1 LIMIT %s) s', k)
+    INTO ids, dists USING q;
+  ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+END $$;
+CREATE OR REPLACE FUNCTION bench_round(k int, record_it bool) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE q record; m record; r record;
+BEGIN
+  FOR q IN SELECT * FROM queries ORDER BY id LOOP
+    FOR m IN SELECT * FROM methods ORDER BY ord LOOP
+      IF m.method LIKE 'pgvector%' THEN
+        r := bench_one_hnsw(q.emb_v, k);
+      ELSE
+        r := bench_one(q.emb, m.use_index, m.exact, m.shortlist, k);
+      END IF;
+      IF record_it THEN
+        INSERT INTO results VALUES (m.method, q.id, r.ms, r.ids, r.dists);
+      END IF;
+    END LOOP;
+  END LOOP;
+END $$;
+SQL
+fi
+
 for cfg in $CONFIGS; do
 	IFS=: read -r cd_ prec lists <<<"$cfg"
 	sql -c "DROP INDEX IF EXISTS docs_funnel"
@@ -101,7 +149,8 @@ for cfg in $CONFIGS; do
 	name="funnel $cd_/$prec/${lists:-0}"
 	sql -c "TRUNCATE methods" -c "INSERT INTO methods (method, use_index, exact, shortlist) VALUES
 		('seq scan (exact)', false, true, 100), ('$name exact', true, true, 100)
-		$(for s in $SHORTLISTS; do printf ", ('%s approx shortlist=%s', true, false, %s)" "$name" "$s" "$s"; done)"
+		$(for s in $SHORTLISTS; do printf ", ('%s approx shortlist=%s', true, false, %s)" "$name" "$s" "$s"; done)
+		$([ $hnsw = 1 ] && echo ", ('pgvector hnsw ef_search=40', true, false, 0)")"
 	sql -c "SELECT bench_round($K, false)" >/dev/null	# warm-up
 	sql -c "SELECT bench_round($K, true)" >/dev/null
 done
