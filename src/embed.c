@@ -525,11 +525,22 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 
 /* ---------- the registry ---------- */
 
-/* Load the model to validate it, and fill info. */
+/*
+ * Load the model at path (which validates it) and describe it in six values:
+ * arch, dims, vocab, layers, max_tokens, bytes on disk.
+ */
 static void
-ProbeModel(const char *path, mrl_encoder_info *info)
+DescribeModel(const char *path, Datum *values)
 {
-	mrl_encoder_get_info(GetEncoder(path), info);
+	mrl_encoder_info info;
+
+	mrl_encoder_get_info(GetEncoder(path), &info);
+	values[0] = CStringGetTextDatum(info.arch);
+	values[1] = Int32GetDatum(info.dims);
+	values[2] = Int32GetDatum(info.vocab);
+	values[3] = Int32GetDatum(info.layers);
+	values[4] = Int32GetDatum(info.max_tokens);
+	values[5] = Int64GetDatum(DiskSize(path, 0));
 }
 
 /* Error if a model of this name is registered (checked before long work). */
@@ -560,21 +571,14 @@ MrlCheckModelNameFree(FunctionCallInfo fcinfo, const char *name)
 void
 MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path)
 {
-	mrl_encoder_info info;
 	char	   *sql;
 	Oid			types[9] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID, REGROLEOID};
 	Datum		values[9];
 
 	MrlCheckModelName(name);
-	ProbeModel(path, &info);
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(path);
-	values[2] = CStringGetTextDatum(info.arch);
-	values[3] = Int32GetDatum(info.dims);
-	values[4] = Int32GetDatum(info.vocab);
-	values[5] = Int32GetDatum(info.layers);
-	values[6] = Int32GetDatum(info.max_tokens);
-	values[7] = Int64GetDatum(DiskSize(path, 0));
+	DescribeModel(path, values + 2);
 	values[8] = ObjectIdGetDatum(GetUserId());
 
 	SPI_connect();
@@ -703,7 +707,6 @@ mrl_builtin_model_info(PG_FUNCTION_ARGS)
 	Datum		values[7];
 	bool		nulls[7] = {0};
 	char	   *path = BuiltinModelPath();
-	mrl_encoder_info info;
 	struct stat st;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -715,13 +718,7 @@ mrl_builtin_model_info(PG_FUNCTION_ARGS)
 		memset(nulls + 1, true, sizeof(bool) * 6);
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 	}
-	ProbeModel(path, &info);
-	values[1] = CStringGetTextDatum(info.arch);
-	values[2] = Int32GetDatum(info.dims);
-	values[3] = Int32GetDatum(info.vocab);
-	values[4] = Int32GetDatum(info.layers);
-	values[5] = Int32GetDatum(info.max_tokens);
-	values[6] = Int64GetDatum(DiskSize(path, 0));
+	DescribeModel(path, values + 1);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

@@ -82,7 +82,11 @@ DECLARE q record; m record; r record;
 BEGIN
   FOR q IN SELECT * FROM queries ORDER BY id LOOP
     FOR m IN SELECT * FROM methods ORDER BY ord LOOP
-      r := bench_one(q.emb, m.use_index, m.exact, m.shortlist, k);
+      IF m.method LIKE 'pgvector%' THEN   -- bench_one_hnsw exists only with pgvector
+        r := bench_one_hnsw(q.emb_v, k);
+      ELSE
+        r := bench_one(q.emb, m.use_index, m.exact, m.shortlist, k);
+      END IF;
       IF record_it THEN
         INSERT INTO results VALUES (m.method, q.id, r.ms, r.ids, r.dists);
       END IF;
@@ -118,22 +122,6 @@ BEGIN
                     (SELECT id, emb <=> $1 AS d FROM docs_v ORDER BY emb <=> $1 LIMIT %s) s', k)
     INTO ids, dists USING q;
   ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
-END $$;
-CREATE OR REPLACE FUNCTION bench_round(k int, record_it bool) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE q record; m record; r record;
-BEGIN
-  FOR q IN SELECT * FROM queries ORDER BY id LOOP
-    FOR m IN SELECT * FROM methods ORDER BY ord LOOP
-      IF m.method LIKE 'pgvector%' THEN
-        r := bench_one_hnsw(q.emb_v, k);
-      ELSE
-        r := bench_one(q.emb, m.use_index, m.exact, m.shortlist, k);
-      END IF;
-      IF record_it THEN
-        INSERT INTO results VALUES (m.method, q.id, r.ms, r.ids, r.dists);
-      END IF;
-    END LOOP;
-  END LOOP;
 END $$;
 SQL
 fi
