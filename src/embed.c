@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -32,7 +33,7 @@
 #define BUILTIN_MODEL_NAME "mrl-default"
 #define MAX_BATCH_TEXTS 64		/* texts per library call: interrupt granularity */
 
-/* Settings (registered in mrl.c) */
+/* Settings (defined by MrlEmbedDefineSettings, called from _PG_init) */
 int			mrl_encoder_threads = 1;
 char	   *mrl_default_model = NULL;
 
@@ -51,6 +52,12 @@ typedef struct LoadedModel
 } LoadedModel;
 
 static LoadedModel *loaded_models = NULL;
+
+/*
+ * Models whose file changed: a call site of the current transaction may
+ * still hold their encoder (fn_extra), so they are freed at its end.
+ */
+static LoadedModel *retired_models = NULL;
 
 /* What one call site resolved: cached in fn_extra for the rest of the query. */
 typedef struct ResolvedModel
@@ -150,11 +157,10 @@ GetEncoder(const char *path)
 		if (m->dev == st.st_dev && m->ino == st.st_ino &&
 			m->size == st.st_size && m->mtime == st.st_mtime)
 			return m->enc;
-		/* the file changed: drop the stale copy */
+		/* the file changed: retire the stale copy until the transaction ends */
 		*link = m->next;
-		mrl_encoder_free(m->enc);
-		free(m->path);
-		free(m);
+		m->next = retired_models;
+		retired_models = m;
 		break;
 	}
 
@@ -722,10 +728,29 @@ mrl_builtin_model_info(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
-/* The encoder's settings; called from _PG_init. */
+/* Free the models retired during the transaction that just ended. */
+static void
+FreeRetiredModels(XactEvent event, void *arg)
+{
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	while (retired_models != NULL)
+	{
+		LoadedModel *m = retired_models;
+
+		retired_models = m->next;
+		mrl_encoder_free(m->enc);
+		free(m->path);
+		free(m);
+	}
+}
+
+/* The encoder's settings and transaction hook; called from _PG_init. */
 void
 MrlEmbedDefineSettings(void)
 {
+	RegisterXactCallback(FreeRetiredModels, NULL);
 	DefineCustomIntVariable("mrl.encoder_threads",
 							"OpenBLAS threads one backend may use to embed text.",
 							NULL, &mrl_encoder_threads, 1, 1, 64,

@@ -88,4 +88,26 @@ if [ "$mapped" -ge 2 ]; then
 else
 	notok "expected 2 backends mapping the cache file, found $mapped"
 fi
-sql -c "SELECT mrl_unregister_model('tb')" -c "SELECT mrl_unregister_model('tn16')" >/dev/null
+# 4. a model directory replaced (by rename) under a registered name is
+# reloaded, also within one transaction, and the old copy is freed safely
+cp -r "$models/tiny-bert" "$MRL_TMP/swap"
+chmod -R a+rX "$MRL_TMP/swap"
+sql -c "SELECT mrl_register_model('swap', '$MRL_TMP/swap')" >/dev/null
+out=$(psql -X -q -At -v ON_ERROR_STOP=1 2>&1 <<SQL
+BEGIN;
+CREATE TEMP TABLE v AS SELECT 1 AS k, mrl_embed('replace me', 'swap') AS e;
+\! rm -rf $MRL_TMP/swap.new && cp -r $models/tiny-static $MRL_TMP/swap.new && chmod -R a+rX $MRL_TMP/swap.new && rm -rf $MRL_TMP/swap && mv $MRL_TMP/swap.new $MRL_TMP/swap
+INSERT INTO v SELECT 2, mrl_embed('replace me', 'swap');
+SELECT (SELECT e FROM v WHERE k = 1) = mrl_embed('replace me', 'tb'),
+	(SELECT e FROM v WHERE k = 2) <> (SELECT e FROM v WHERE k = 1);
+COMMIT;
+SELECT mrl_dims(mrl_embed('again', 'swap'));
+SQL
+)
+if [ "$(echo "$out" | tr '\n' ' ')" = "t|t 64 " ]; then
+	ok "a model replaced by rename is reloaded within the transaction and after it"
+else
+	notok "model replacement: $out"
+fi
+
+sql -c "SELECT mrl_unregister_model('swap')" -c "SELECT mrl_unregister_model('tb')" -c "SELECT mrl_unregister_model('tn16')" >/dev/null
