@@ -80,7 +80,14 @@ SELECT * FROM mrl_train('too_long', $$SELECT q, a FROM many$$, epochs => 10000, 
 RESET statement_timeout;
 SELECT count(*) FROM mrl_models WHERE name = 'too_long';
 
+-- unregistering a trained model removes its files, once (and only if) that commits
+CREATE TEMP TABLE trained AS SELECT name, path FROM mrl_models WHERE path LIKE '%/mrl_models/%';
+BEGIN;
+SELECT mrl_unregister_model('parts_v2');
+ROLLBACK;
+SELECT (pg_stat_file(path, true)).modification IS NOT NULL AS kept_after_rollback FROM trained WHERE name = 'parts_v2';
 SELECT mrl_unregister_model(name) FROM mrl_models ORDER BY name;
+SELECT count(*) AS trained, count((pg_stat_file(path, true)).modification) AS left_on_disk FROM trained;
 DROP TABLE pairs, many;
 DROP FUNCTION top1(text);
 DROP ROLE mrl_trainer_nobody, mrl_trainer_writer;

@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "nodes/pg_list.h"
 #include "utils/memutils.h"
 #include "storage/fd.h"
 
@@ -58,6 +59,9 @@ static LoadedModel *loaded_models = NULL;
  * still hold their encoder (fn_extra), so they are freed at its end.
  */
 static LoadedModel *retired_models = NULL;
+
+/* Directories of trained models unregistered in this transaction. */
+static List *doomed_dirs = NIL;
 
 /* What one call site resolved: cached in fn_extra for the rest of the query. */
 typedef struct ResolvedModel
@@ -626,20 +630,23 @@ mrl_register_model(PG_FUNCTION_ARGS)
 }
 
 /*
- * Change one model's row as the extension owner, after checking that the
+ * Change one model's row as the extension owner (and return its path), after checking that the
  * caller owns the model (or is superuser).
  */
-static void
+static char *
 ChangeOwnModel(FunctionCallInfo fcinfo, const char *name, const char *set_or_delete,
 			   Oid extra_type, Datum extra)
 {
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *path;
+	bool		isnull;
 	char	   *sql;
 	Oid			types[3] = {TEXTOID, REGROLEOID, extra_type};
 	Datum		values[3] = {CStringGetTextDatum(name), ObjectIdGetDatum(GetUserId()), extra};
 	bool		su = superuser();
 
 	SPI_connect();
-	sql = psprintf("%s WHERE name = $1 AND (%s OR owner = $2)",
+	sql = psprintf("%s WHERE name = $1 AND (%s OR owner = $2) RETURNING path",
 				   psprintf(set_or_delete, RegistryTable(fcinfo)), su ? "true" : "false");
 	if (ExecuteAsOwner(sql, extra_type == InvalidOid ? 2 : 3, types, values) < 0)
 		elog(ERROR, "could not write the model registry");
@@ -655,7 +662,11 @@ ChangeOwnModel(FunctionCallInfo fcinfo, const char *name, const char *set_or_del
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be the owner of model \"%s\"", name)));
 	}
+	path = MemoryContextStrdup(caller,
+							   TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+																 SPI_tuptable->tupdesc, 1, &isnull)));
 	SPI_finish();
+	return path;
 }
 
 /* mrl_unregister_model(name): the model's owner or a superuser. */
@@ -663,8 +674,18 @@ PG_FUNCTION_INFO_V1(mrl_unregister_model);
 Datum
 mrl_unregister_model(PG_FUNCTION_ARGS)
 {
-	ChangeOwnModel(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
-				   "DELETE FROM %s", InvalidOid, (Datum) 0);
+	char	   *path = ChangeOwnModel(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
+									  "DELETE FROM %s", InvalidOid, (Datum) 0);
+	char	   *trained_root = psprintf("%s/mrl_models/", DataDir);
+
+	/* a model mrl_train wrote is ours to remove, once the deletion commits */
+	if (strncmp(path, trained_root, strlen(trained_root)) == 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		doomed_dirs = lappend(doomed_dirs, pstrdup(path));
+		MemoryContextSwitchTo(old);
+	}
 	PG_RETURN_VOID();
 }
 
@@ -728,13 +749,26 @@ mrl_builtin_model_info(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
-/* Free the models retired during the transaction that just ended. */
+/*
+ * At the end of a transaction: free the models retired during it, and, if
+ * it committed, remove the files of the trained models it unregistered.
+ */
 static void
-FreeRetiredModels(XactEvent event, void *arg)
+EndOfTransaction(XactEvent event, void *arg)
 {
+	ListCell   *lc;
+
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
 		return;
+	foreach(lc, doomed_dirs)
+	{
+		if (event == XACT_EVENT_COMMIT)
+			rmtree((char *) lfirst(lc), true);
+		pfree(lfirst(lc));
+	}
+	list_free(doomed_dirs);
+	doomed_dirs = NIL;
 	while (retired_models != NULL)
 	{
 		LoadedModel *m = retired_models;
@@ -750,7 +784,7 @@ FreeRetiredModels(XactEvent event, void *arg)
 void
 MrlEmbedDefineSettings(void)
 {
-	RegisterXactCallback(FreeRetiredModels, NULL);
+	RegisterXactCallback(EndOfTransaction, NULL);
 	DefineCustomIntVariable("mrl.encoder_threads",
 							"OpenBLAS threads one backend may use to embed text.",
 							NULL, &mrl_encoder_threads, 1, 1, 64,
