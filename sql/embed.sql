@@ -94,6 +94,23 @@ SET ROLE mrl_alice;
 SELECT mrl_dims(mrl_embed('x', 'tiny-bert')) AS public_model;
 RESET ROLE;
 SELECT mrl_grant_model('tiny-bert', 'no_such_role');
+-- a user's own operators and functions cannot take part in the privilege checks
+SELECT mrl_revoke_model('tiny-bert', 'public');
+CREATE SCHEMA mrl_evil AUTHORIZATION mrl_alice;
+SET ROLE mrl_alice;
+CREATE FUNCTION mrl_evil.always(regrole, regrole) RETURNS bool LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR mrl_evil.= (LEFTARG = regrole, RIGHTARG = regrole, FUNCTION = mrl_evil.always);
+CREATE FUNCTION mrl_evil.textalways(text, text) RETURNS bool LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR mrl_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = mrl_evil.textalways);
+SET search_path = mrl_evil, pg_catalog, public;
+SELECT mrl_embed('x', 'tiny-bert');
+SELECT mrl_unregister_model('tiny-static');
+SELECT mrl_grant_model('tiny-nomic-q8', 'mrl_alice');
+RESET search_path;
+RESET ROLE;
+SELECT name, public, usable_by FROM mrl_models ORDER BY name;
+DROP SCHEMA mrl_evil CASCADE;
+SELECT mrl_grant_model('tiny-bert', 'public');
 SELECT name, owner, public, usable_by FROM mrl_models ORDER BY name;
 
 -- cancellation: a long batch stops at statement_timeout

@@ -134,6 +134,25 @@ RegistryTable(FunctionCallInfo fcinfo)
 	return quote_qualified_identifier(get_namespace_name(nsp), "mrl_models");
 }
 
+/*
+ * Run a registry statement with search_path = pg_catalog, so that a caller's
+ * own functions or operators (an "=" on regrole, an "unnest") can never stand
+ * in for the built-in ones in a privilege check.  The registry table is
+ * always named with its schema.
+ */
+static int
+RegistryExecute(const char *sql, int nargs, Oid *types, Datum *values, bool read_only)
+{
+	int			nestlevel = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 0);
+	AtEOXact_GUC(false, nestlevel);
+	return rc;
+}
+
 /* ---------- the backend's model cache ---------- */
 
 /*
@@ -215,8 +234,8 @@ ExtensionOwner(void)
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'mrl'",
-					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (RegistryExecute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'mrl'",
+						0, NULL, NULL, true) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "extension \"mrl\" is not installed");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return DatumGetObjectId(d);
@@ -238,7 +257,7 @@ ExecuteAsOwner(const char *sql, int nargs, Oid *types, Datum *values)
 	GetUserIdAndSecContext(&saved_user, &saved_sec);
 	SetUserIdAndSecContext(ExtensionOwner(),
 						   saved_sec | SECURITY_LOCAL_USERID_CHANGE);
-	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	rc = RegistryExecute(sql, nargs, types, values, false);
 	SetUserIdAndSecContext(saved_user, saved_sec);
 	return rc;
 }
@@ -285,7 +304,7 @@ LookupModelPath(FunctionCallInfo fcinfo, const char *name)
 	sql = psprintf("SELECT path, owner = $2 OR public OR $2 = ANY(usable_by) "
 				   "OR EXISTS (SELECT 1 FROM unnest(usable_by) r WHERE pg_catalog.pg_has_role($2, r, 'USAGE')) "
 				   "FROM %s WHERE name = $1", RegistryTable(fcinfo));
-	if (SPI_execute_with_args(sql, 2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (RegistryExecute(sql, 2, types, values, true) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the model registry");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -562,8 +581,8 @@ MrlCheckModelNameFree(FunctionCallInfo fcinfo, const char *name)
 	bool		taken;
 
 	SPI_connect();
-	if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE name = $1", RegistryTable(fcinfo)),
-							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (RegistryExecute(psprintf("SELECT 1 FROM %s WHERE name = $1", RegistryTable(fcinfo)),
+						1, types, values, true) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the model registry");
 	taken = SPI_processed > 0;
 	SPI_finish();
@@ -653,7 +672,7 @@ ChangeOwnModel(FunctionCallInfo fcinfo, const char *name, const char *set_or_del
 	if (SPI_processed == 0)
 	{
 		sql = psprintf("SELECT 1 FROM %s WHERE name = $1", RegistryTable(fcinfo));
-		if (SPI_execute_with_args(sql, 1, types, values, NULL, true, 1) == SPI_OK_SELECT &&
+		if (RegistryExecute(sql, 1, types, values, true) == SPI_OK_SELECT &&
 			SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
