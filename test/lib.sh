@@ -78,3 +78,8 @@ mrl_cluster_stop()
 	rm -rf "$MRL_TMP"
 	MRL_TMP=
 }
+
+# TAP lines for suite scripts: ok "what" / notok "what", numbered in order.
+tap_n=0
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+notok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $*"; }

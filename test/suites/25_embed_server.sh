@@ -8,9 +8,6 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$MRL_ROOT"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
 
 make -s -C src/encoder ../../tools/mrl_embed >/dev/null || { notok "build tools/mrl_embed"; exit 1; }
 mrl_cluster_start "shared_preload_libraries = 'mrl'" "max_connections = 20" || { notok "start a cluster preloading mrl"; exit 1; }

@@ -8,9 +8,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TMP=$(mktemp -d /tmp/mrl-toktrain.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+. "$ROOT/test/lib.sh"
 
 if [ ! -d "$ROOT/tools/node_modules/tokenizers" ]; then
 	(cd "$ROOT/tools" && npm install --no-save --no-audit --no-fund \

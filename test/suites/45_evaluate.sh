@@ -10,9 +10,6 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$MRL_ROOT"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
 
 if [ -z "${PGHOST:-}" ]; then
 	mrl_build_install || { notok "build and install the extension"; exit 1; }
@@ -69,4 +66,4 @@ if echo "$out" | grep -q "canceling statement due to statement timeout" && [ "$m
 else
 	notok "statement_timeout did not cancel mrl_evaluate promptly ($ms ms): $out"
 fi
-[ "$n" -ge 13 ] || notok "expected at least 12 checks, ran $n"
+[ "$tap_n" -ge 13 ] || notok "expected at least 12 checks, ran $tap_n"
