@@ -7,6 +7,9 @@
 #   ORDER BY emb <=> q LIMIT 10                      (full dimension)
 #   ORDER BY mrl_cosine_distance(emb, q, 64) LIMIT 10 (64-dim prefix)
 # over Q query vectors, serial (no parallel workers), and rows/second.
+# It also times SELECT count(emb), which visits every row and reads the
+# vector's header but does no arithmetic: the floor under any sequential
+# scan of the table, whatever prefix it reads.
 set -eu
 N=${1:-100000}
 D=${2:-768}
@@ -46,33 +49,52 @@ if [ $have_pgvector = 1 ]; then
 	pgv=$(sql -c "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
 fi
 
-# median_ms TABLE ORDER_EXPR: median over Q queries (plus one warm-up run)
-median_ms()
+# median_of SQL...: median time of the statements (the first is a warm-up)
+median_of()
 {
-	local table=$1 expr=$2 type=$3 i
 	{
 		echo "\\timing on"
-		for i in $(seq 1 $((Q + 1))); do
-			echo "SELECT id FROM $table ORDER BY ${expr//QUERY/(SELECT emb FROM queries_$type WHERE id = $i)} LIMIT 10;"
-		done
+		printf '%s\n' "$@"
 	} | psql -X -q -At | grep '^Time:' | tail -n +2 | awk '{print $2}' | sort -n |
 		awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
 }
 
-printf '%-18s %-9s %12s %12s %12s\n' table storage "full ms" "prefix64 ms" "full rows/s"
-declare -A full
+# median_ms TABLE ORDER_EXPR TYPE: median over Q queries (plus one warm-up)
+median_ms()
+{
+	local table=$1 expr=$2 type=$3 i stmts=()
+	for i in $(seq 1 $((Q + 1))); do
+		stmts+=("SELECT id FROM $table ORDER BY ${expr//QUERY/(SELECT emb FROM queries_$type WHERE id = $i)} LIMIT 10;")
+	done
+	median_of "${stmts[@]}"
+}
+
+# median_count TABLE: median time of SELECT count(emb) (plus one warm-up)
+median_count()
+{
+	local i stmts=()
+	for i in $(seq 0 "$Q"); do stmts+=("SELECT count(emb) FROM $1;"); done
+	median_of "${stmts[@]}"
+}
+
+printf '%-18s %-9s %12s %12s %12s %12s\n' table storage "full ms" "prefix64 ms" "count ms" "full rows/s"
+declare -A full prefix visit
 for storage in main external extended; do
 	size=$(sql -c "SELECT pg_size_pretty(pg_total_relation_size('mrl_$storage'))")
 	f=$(median_ms "mrl_$storage" "emb <=> QUERY" "mvector")
 	p=$(median_ms "mrl_$storage" "mrl_cosine_distance(emb, QUERY, 64)" "mvector")
-	full[$storage]=$f
-	printf '%-18s %-9s %12.1f %12.1f %12.0f   (%s)\n' "mrl_$storage" "$storage" "$f" "$p" "$(echo "$N / $f * 1000" | bc -l)" "$size"
+	c=$(median_count "mrl_$storage")
+	full[$storage]=$f prefix[$storage]=$p visit[$storage]=$c
+	printf '%-18s %-9s %12.1f %12.1f %12.1f %12.0f   (%s)\n' "mrl_$storage" "$storage" "$f" "$p" "$c" "$(echo "$N / $f * 1000" | bc -l)" "$size"
 done
+printf 'storage main: full / prefix64 %.2fx; count(emb) alone is %.0f%% of the prefix64 scan\n' \
+	"$(echo "${full[main]} / ${prefix[main]}" | bc -l)" "$(echo "100 * ${visit[main]} / ${prefix[main]}" | bc -l)"
 if [ $have_pgvector = 1 ]; then
 	size=$(sql -c "SELECT pg_size_pretty(pg_total_relation_size('pgvector_default'))")
 	f=$(median_ms pgvector_default "emb <=> QUERY" "vector")
 	p=$(median_ms pgvector_default "subvector(emb, 1, 64) <=> subvector(QUERY, 1, 64)" "vector")
 	full[pgvector]=$f
-	printf '%-18s %-9s %12.1f %12.1f %12.0f   (%s, pgvector %s)\n' pgvector_default external "$f" "$p" "$(echo "$N / $f * 1000" | bc -l)" "$size" "$pgv"
+	c=$(median_count pgvector_default)
+	printf '%-18s %-9s %12.1f %12.1f %12.1f %12.0f   (%s, pgvector %s)\n' pgvector_default external "$f" "$p" "$c" "$(echo "$N / $f * 1000" | bc -l)" "$size" "$pgv"
 	printf 'ratio pgvector / mrl (storage main), full-dimension scan: %.2fx\n' "$(echo "${full[pgvector]} / ${full[main]}" | bc -l)"
 fi
