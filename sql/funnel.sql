@@ -66,6 +66,22 @@ DROP INDEX fd_l2_cc;
 -- IVF lists: one per row here, the answers stay exact
 CREATE INDEX fd_l2_lists ON fd USING funnel (emb) WITH (coarse_dims = 3, lists = 9);
 SELECT fd_order('<->', '[0,1,0,0,0,0,0,0]', true) = fd_order('<->', '[0,1,0,0,0,0,0,0]', false) AS same;
+-- probes: exact mode ignores them; approximate mode opens the nearest list
+-- (one row each here) first and the next ones only as candidates run out,
+-- so every row still comes out, filtered or not
+SET mrl.funnel_probes = 1;
+SELECT fd_order('<->', '[0,1,0,0,0,0,0,0]', true) = fd_order('<->', '[0,1,0,0,0,0,0,0]', false) AS same;
+SET mrl.funnel_exact = off;
+SET mrl.funnel_shortlist = 1;
+SELECT id FROM fd ORDER BY emb <-> '[1,0,0,0,0,0,0,0]' LIMIT 1;
+SELECT count(*), count(DISTINCT id), array_agg(id ORDER BY id)
+FROM (SELECT id FROM fd ORDER BY emb <-> '[1,0,0,0,0,0,0,0]' LIMIT 20) s;
+SELECT array_agg(id ORDER BY id)
+FROM (SELECT id FROM fd WHERE id % 2 = 0 ORDER BY emb <-> '[1,0,0,0,0,0,0,0]' LIMIT 20) s;
+RESET mrl.funnel_shortlist;
+SET mrl.funnel_exact = on;
+SET mrl.funnel_probes = -1;
+RESET mrl.funnel_probes;
 DROP INDEX fd_l2_lists;
 -- an expression index is always scanned in exact mode (reranking reads columns)
 CREATE INDEX fd_expr ON fd USING funnel ((emb::mvector(8))) WITH (coarse_dims = 2);

@@ -31,6 +31,7 @@
 #include "utils/syscache.h"
 
 int			funnel_shortlist = 100;
+int			funnel_probes = 0;
 bool		funnel_exact = false;
 
 static relopt_kind funnel_relopt_kind;
@@ -67,6 +68,11 @@ FunnelInit(void)
 	DefineCustomIntVariable("mrl.funnel_shortlist",
 							"Candidates reranked on full vectors per batch in approximate funnel scans.",
 							NULL, &funnel_shortlist, 100, 1, 1000000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("mrl.funnel_probes",
+							"IVF lists an approximate funnel scan opens, nearest centroids first (0 = every list its bounds cannot rule out).",
+							"More lists are opened only when the candidates run out.",
+							&funnel_probes, 0, 0, FUNNEL_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
@@ -489,6 +495,22 @@ FunnelListBound(const FunnelQuery *q, const FunnelList *list)
 		bound = (q->metric == FUNNEL_L2) ? sqrt(bound) : bound / 2 - q->slack;
 	}
 	return isnan(bound) ? -get_float8_infinity() : bound;
+}
+
+/*
+ * How near a list's centroid is to the query's prefix, for opening the
+ * nearest lists first: the squared distance, or minus the inner product.
+ */
+double
+FunnelListCloseness(const FunnelQuery *q, const FunnelList *list)
+{
+	double		cq = 0;
+
+	if (q->metric != FUNNEL_IP)
+		return FunnelSquaredDistance(q->prefix, list->centroid, q->coarseDims);
+	for (int i = 0; i < q->coarseDims; i++)
+		cq += (double) list->centroid[i] * q->prefix[i];
+	return -cq;
 }
 
 /*

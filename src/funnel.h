@@ -167,6 +167,7 @@ typedef struct FunnelQuery
 
 /* funnel.c */
 extern int	funnel_shortlist;
+extern int	funnel_probes;
 extern bool funnel_exact;
 extern void FunnelInit(void);
 extern FunnelMetric FunnelGetMetric(Relation index);
@@ -176,6 +177,7 @@ extern void FunnelEncode(FunnelEntry *entry, const float *x, int dim,
 						 int coarseDims, int precision, FunnelMetric metric,
 						 float *prefix);
 extern double FunnelListBound(const FunnelQuery *q, const FunnelList *list);
+extern double FunnelListCloseness(const FunnelQuery *q, const FunnelList *list);
 extern double FunnelSquaredDistance(const float *a, const float *b, int n);
 extern void FunnelQueryInit(FunnelQuery *q, const float *x, int dim,
 							int coarseDims, int precision, FunnelMetric metric);

@@ -22,6 +22,12 @@
  *   distance order and the next batch begins.  Batches follow one another
  *   while the executor asks for rows, so WHERE filters that reject rows
  *   never starve a LIMIT.
+ *   With mrl.funnel_probes = n > 0, approximate scans open lists by
+ *   centroid distance instead, n of them, and a further one only when no
+ *   candidate is pending.  List bounds use each list's radius, which one
+ *   outlying member makes wide; past a few hundred thousand rows they
+ *   rule out too few lists, and a probe budget keeps the cost per query
+ *   flat, as in any IVF index.
  */
 #include "postgres.h"
 
@@ -45,6 +51,14 @@ typedef struct FunnelCandidate
 	ItemPointerData tid;
 } FunnelCandidate;
 
+/* A list of the index, as a scan orders and opens it. */
+typedef struct FunnelListRef
+{
+	double		bound;			/* no member is nearer than this */
+	double		closeness;		/* centroid distance, for probes */
+	BlockNumber head;
+} FunnelListRef;
+
 /* A binary min-heap of candidates by key. */
 typedef struct CandidateHeap
 {
@@ -64,10 +78,11 @@ typedef struct FunnelScanOpaqueData
 	FunnelMetaPageData meta;
 	FunnelQuery q;
 
-	/* lists by bound, and how many have been opened */
-	FunnelCandidate *lists;		/* key = list bound, tid.ip_blkid = head */
+	/* lists in opening order, and how many have been opened */
+	FunnelListRef *lists;
 	int			nlists;
 	int			nextList;
+	int			probes;			/* approximate mode: lists to open, 0 = all */
 
 	/* entries by bound; approximate mode: reranked rows by true distance */
 	CandidateHeap pending;
@@ -186,6 +201,7 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	/* approximate reranking reads the column itself: plain columns only */
 	so->exact = funnel_exact || so->heapAttno == 0;
 	so->shortlist = funnel_shortlist;
+	so->probes = (so->ordered && !so->exact) ? funnel_probes : 0;
 	if (so->ordered)
 	{
 		MVector    *v;
@@ -199,40 +215,59 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	}
 }
 
-/* qsort order of lists: bound, then head block for stable ties. */
+/* -1, 0 or 1 as a <, = or > b */
 static int
-CompareCandidates(const void *a, const void *b)
+CompareDoubles(double a, double b)
 {
-	const FunnelCandidate *ca = a;
-	const FunnelCandidate *cb = b;
-
-	if (ca->key < cb->key)
-		return -1;
-	if (ca->key > cb->key)
-		return 1;
-	return ItemPointerCompare((ItemPointer) &ca->tid, (ItemPointer) &cb->tid);
+	return (a > b) - (a < b);
 }
 
-/* Bound every non-empty list and sort them by bound. */
+/* qsort order of lists: bound, then head block for stable ties. */
+static int
+CompareListBounds(const void *a, const void *b)
+{
+	const FunnelListRef *la = a;
+	const FunnelListRef *lb = b;
+
+	int			c = CompareDoubles(la->bound, lb->bound);
+
+	return c != 0 ? c : CompareDoubles(la->head, lb->head);
+}
+
+/* qsort order of lists for probes: centroid distance, then head block. */
+static int
+CompareListCloseness(const void *a, const void *b)
+{
+	const FunnelListRef *la = a;
+	const FunnelListRef *lb = b;
+
+	int			c = CompareDoubles(la->closeness, lb->closeness);
+
+	return c != 0 ? c : CompareDoubles(la->head, lb->head);
+}
+
+/* Bound every non-empty list and sort them in opening order. */
 static void
 LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 {
 	MemoryContext old = MemoryContextSwitchTo(so->queryCtx);
 	FunnelList *dir = FunnelReadDirectory(scan->indexRelation, &so->meta);
 
-	so->lists = palloc(sizeof(FunnelCandidate) * so->meta.nlists);
+	so->lists = palloc(sizeof(FunnelListRef) * so->meta.nlists);
 	for (uint32 i = 0; i < so->meta.nlists; i++)
 	{
 		FunnelList *list = (FunnelList *) ((char *) dir + (Size) i * so->meta.listSize);
-		FunnelCandidate *c = &so->lists[so->nlists];
+		FunnelListRef *l = &so->lists[so->nlists];
 
 		if (list->head == InvalidBlockNumber)
 			continue;
-		c->key = so->ordered ? FunnelListBound(&so->q, list) : 0;
-		ItemPointerSet(&c->tid, list->head, 1);
+		l->bound = so->ordered ? FunnelListBound(&so->q, list) : 0;
+		l->closeness = so->probes > 0 ? FunnelListCloseness(&so->q, list) : 0;
+		l->head = list->head;
 		so->nlists++;
 	}
-	qsort(so->lists, so->nlists, sizeof(FunnelCandidate), CompareCandidates);
+	qsort(so->lists, so->nlists, sizeof(FunnelListRef),
+		  so->probes > 0 ? CompareListCloseness : CompareListBounds);
 	pfree(dir);
 	MemoryContextSwitchTo(old);
 	so->loaded = true;
@@ -240,10 +275,10 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 
 /* Push every entry of a list (its page chain) with its bound. */
 static void
-OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelCandidate *list)
+OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 {
 	Relation	index = scan->indexRelation;
-	BlockNumber blkno = ItemPointerGetBlockNumber(&list->tid);
+	BlockNumber blkno = list->head;
 	int64		opened = 0;
 
 	while (blkno != InvalidBlockNumber)
@@ -262,7 +297,7 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelCandidate *list)
 			FunnelCandidate c;
 
 			c.tid = e->heapPtr;
-			c.key = so->ordered ? Max(FunnelBound(&so->q, e), list->key) : 0;
+			c.key = so->ordered ? Max(FunnelBound(&so->q, e), list->bound) : 0;
 			HeapPush(&so->pending, c, so->queryCtx);
 		}
 		opened += n;
@@ -274,13 +309,16 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelCandidate *list)
 
 /*
  * The smallest pending bound, after opening every list that could hold a
- * smaller one; +infinity when no candidate is left.
+ * smaller one (or, with probes, the first probes lists); +infinity when no
+ * candidate is left.
  */
 static double
 NextBound(IndexScanDesc scan, FunnelScanOpaque so)
 {
 	while (so->nextList < so->nlists &&
-		   (so->pending.n == 0 || so->lists[so->nextList].key <= so->pending.items[0].key))
+		   (so->pending.n == 0 ||
+			(so->probes > 0 ? so->nextList < so->probes :
+			 so->lists[so->nextList].bound <= so->pending.items[0].key)))
 		OpenList(scan, so, &so->lists[so->nextList++]);
 	return so->pending.n > 0 ? so->pending.items[0].key : get_float8_infinity();
 }
