@@ -21,7 +21,9 @@ PG_CPPFLAGS += -Isrc/encoder
 
 # The encoder core is a plain C library (src/encoder) linked into mrl.so.
 ENCODER_LIB = src/encoder/libmrlenc.a
-SHLIB_LINK += $(ENCODER_LIB) -lopenblas -llapacke -lutf8proc -ljson-c -lm -lpthread
+# OpenBLAS and LAPACKE are opened at run time by the backends that need
+# them (src/encoder/blas.h), so they are not linked here.
+SHLIB_LINK += $(ENCODER_LIB) -lutf8proc -ljson-c -lm -lpthread -ldl
 
 # pg_regress needs the tiny test models where the server can read them.
 REGRESS_MODELS = /tmp/mrl_regress_models

@@ -12,7 +12,6 @@
  */
 #include "postgres.h"
 
-#include <cblas.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -26,6 +25,7 @@
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 
+#include "blas.h"
 #include "embed.h"
 #include "encoder.h"
 #include "evaluate.h"

@@ -31,7 +31,7 @@
 #include "utils/syscache.h"
 
 int			funnel_shortlist = 100;
-int			funnel_probes = 0;
+int			funnel_probes = 32;
 bool		funnel_exact = false;
 
 static relopt_kind funnel_relopt_kind;
@@ -70,9 +70,9 @@ FunnelInit(void)
 							NULL, &funnel_shortlist, 100, 1, 1000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("mrl.funnel_probes",
-							"IVF lists an approximate funnel scan opens, nearest centroids first (0 = every list its bounds cannot rule out).",
-							"More lists are opened only when the candidates run out.",
-							&funnel_probes, 0, 0, FUNNEL_MAX_LISTS,
+							"Most IVF lists an approximate funnel scan opens before its first rows, nearest centroids first.",
+							"0 opens every list whose bound does not rule it out. More lists are opened when the candidates run out.",
+							&funnel_probes, 32, 0, FUNNEL_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 

@@ -22,12 +22,12 @@
  *   distance order and the next batch begins.  Batches follow one another
  *   while the executor asks for rows, so WHERE filters that reject rows
  *   never starve a LIMIT.
- *   With mrl.funnel_probes = n > 0, approximate scans open lists by
- *   centroid distance instead, n of them, and a further one only when no
- *   candidate is pending.  List bounds use each list's radius, which one
- *   outlying member makes wide; past a few hundred thousand rows they
- *   rule out too few lists, and a probe budget keeps the cost per query
- *   flat, as in any IVF index.
+ *   With mrl.funnel_probes = n > 0 (the default), approximate scans
+ *   consider only the n lists with the nearest centroids, opened by bound as
+ *   above, and open the next nearest only when no candidate is pending.
+ *   List bounds use each list's radius, which one outlying member makes
+ *   wide; past a few hundred thousand rows they rule out too few lists,
+ *   and the cap keeps the cost per query nearly flat, as in any IVF index.
  */
 #include "postgres.h"
 
@@ -266,8 +266,15 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 		l->head = list->head;
 		so->nlists++;
 	}
-	qsort(so->lists, so->nlists, sizeof(FunnelListRef),
-		  so->probes > 0 ? CompareListCloseness : CompareListBounds);
+	if (so->probes == 0)
+		qsort(so->lists, so->nlists, sizeof(FunnelListRef), CompareListBounds);
+	else
+	{
+		/* the probes nearest lists, opened by bound; the rest by nearness */
+		qsort(so->lists, so->nlists, sizeof(FunnelListRef), CompareListCloseness);
+		qsort(so->lists, Min(so->probes, so->nlists), sizeof(FunnelListRef),
+			  CompareListBounds);
+	}
 	pfree(dir);
 	MemoryContextSwitchTo(old);
 	so->loaded = true;
@@ -308,8 +315,8 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 }
 
 /*
- * The smallest pending bound, after opening every list that could hold a
- * smaller one (or, with probes, the first probes lists); +infinity when no
+ * The smallest pending bound, after opening every list (of the first
+ * probes, with probes) that could hold a smaller one; +infinity when no
  * candidate is left.
  */
 static double
@@ -317,7 +324,7 @@ NextBound(IndexScanDesc scan, FunnelScanOpaque so)
 {
 	while (so->nextList < so->nlists &&
 		   (so->pending.n == 0 ||
-			(so->probes > 0 ? so->nextList < so->probes :
+			((so->probes == 0 || so->nextList < so->probes) &&
 			 so->lists[so->nextList].bound <= so->pending.items[0].key)))
 		OpenList(scan, so, &so->lists[so->nextList++]);
 	return so->pending.n > 0 ? so->pending.items[0].key : get_float8_infinity();

@@ -12,10 +12,10 @@
  * the exact erf form as in Hugging Face.
  */
 #include "bert.h"
+#include "blas.h"
 #include "train.h"
 #include "vecmath.h"
 
-#include <cblas.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>

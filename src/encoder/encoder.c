@@ -3,6 +3,7 @@
  * model loader, the tokenizer and the forward pass.
  */
 #include "encoder.h"
+#include "blas.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -84,9 +85,15 @@ mrl_encoder *
 mrl_encoder_open(const char *path, const char *cache_dir, char *err, size_t errlen)
 {
 	mrl_load_options lo = {cache_dir};
-	mrl_encoder *enc = calloc(1, sizeof(mrl_encoder));
+	const char *blas_error = mrl_blas_load();
+	mrl_encoder *enc;
 
-	if (enc == NULL)
+	if (blas_error)
+	{
+		snprintf(err, errlen, "%s", blas_error);
+		return NULL;
+	}
+	if ((enc = calloc(1, sizeof(mrl_encoder))) == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
 		return NULL;

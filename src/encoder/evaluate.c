@@ -3,10 +3,9 @@
  */
 #include "evaluate.h"
 
+#include "blas.h"
 #include "mapfile.h"
 
-#include <cblas.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,6 +211,8 @@ mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 	if (n < 2 || dim < 1 || dim > 65536 || n_comp < 1 || n_comp > dim)
 		return FAIL(-1,
 					"PCA needs >= 2 samples and 1 <= components <= width");
+	if (mrl_blas_load())
+		return FAIL(-1, "%s", mrl_blas_load());
 	pca->dim = dim;
 	pca->n_comp = n_comp;
 	pca->mean = calloc(dim, sizeof(float));

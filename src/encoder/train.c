@@ -12,9 +12,9 @@
  */
 #include "train.h"
 
+#include "blas.h"
 #include "mapfile.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +96,8 @@ mrl_train_params_init(mrl_train_params *p, int dim)
 int
 mrl_train_check_params(const mrl_train_params *p, char *err, size_t errlen)
 {
+	if (mrl_blas_load())
+		return FAIL(MRL_TRAIN_EINVAL, "%s", mrl_blas_load());
 	if (p->dim < 1 || p->dim > 65536)
 		return FAIL(MRL_TRAIN_EINVAL,
 					"embedding width %d out of range 1..65536", p->dim);
