@@ -3,9 +3,11 @@
  */
 #include "postgres.h"
 
+#include "blas.h"
 #include "distance.h"
 #include "funnel.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -61,4 +63,12 @@ _PG_init(void)
 	FunnelInit();
 	MrlEmbedDefineSettings();
 	MarkGUCPrefixReserved("mrl");
+
+	/*
+	 * Backends load OpenBLAS when they first embed, train or evaluate.  A
+	 * server that preloads mrl loads it once here, before the fork, so no
+	 * backend pays for it (a failure is reported when a backend needs it).
+	 */
+	if (process_shared_preload_libraries_in_progress)
+		(void) mrl_blas_load();
 }
