@@ -215,35 +215,21 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	}
 }
 
-/* -1, 0 or 1 as a <, = or > b */
+/*
+ * qsort_arg order of lists: by bound, or (arg true) by centroid distance;
+ * then by head block, for stable ties.
+ */
 static int
-CompareDoubles(double a, double b)
-{
-	return (a > b) - (a < b);
-}
-
-/* qsort order of lists: bound, then head block for stable ties. */
-static int
-CompareListBounds(const void *a, const void *b)
+CompareLists(const void *a, const void *b, void *arg)
 {
 	const FunnelListRef *la = a;
 	const FunnelListRef *lb = b;
+	double		ka = *(bool *) arg ? la->closeness : la->bound;
+	double		kb = *(bool *) arg ? lb->closeness : lb->bound;
 
-	int			c = CompareDoubles(la->bound, lb->bound);
-
-	return c != 0 ? c : CompareDoubles(la->head, lb->head);
-}
-
-/* qsort order of lists for probes: centroid distance, then head block. */
-static int
-CompareListCloseness(const void *a, const void *b)
-{
-	const FunnelListRef *la = a;
-	const FunnelListRef *lb = b;
-
-	int			c = CompareDoubles(la->closeness, lb->closeness);
-
-	return c != 0 ? c : CompareDoubles(la->head, lb->head);
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	return (la->head > lb->head) - (la->head < lb->head);
 }
 
 /* Bound every non-empty list and sort them in opening order. */
@@ -252,6 +238,8 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 {
 	MemoryContext old = MemoryContextSwitchTo(so->queryCtx);
 	FunnelList *dir = FunnelReadDirectory(scan->indexRelation, &so->meta);
+	bool		by_closeness = true,
+				by_bound = false;
 
 	so->lists = palloc(sizeof(FunnelListRef) * so->meta.nlists);
 	for (uint32 i = 0; i < so->meta.nlists; i++)
@@ -266,15 +254,11 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 		l->head = list->head;
 		so->nlists++;
 	}
-	if (so->probes == 0)
-		qsort(so->lists, so->nlists, sizeof(FunnelListRef), CompareListBounds);
-	else
-	{
-		/* the probes nearest lists, opened by bound; the rest by nearness */
-		qsort(so->lists, so->nlists, sizeof(FunnelListRef), CompareListCloseness);
-		qsort(so->lists, Min(so->probes, so->nlists), sizeof(FunnelListRef),
-			  CompareListBounds);
-	}
+	/* with probes, the nearest lists first, and those opened by bound */
+	if (so->probes > 0)
+		qsort_arg(so->lists, so->nlists, sizeof(FunnelListRef), CompareLists, &by_closeness);
+	qsort_arg(so->lists, so->probes > 0 ? Min(so->probes, so->nlists) : so->nlists,
+			  sizeof(FunnelListRef), CompareLists, &by_bound);
 	pfree(dir);
 	MemoryContextSwitchTo(old);
 	so->loaded = true;
