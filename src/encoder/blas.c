@@ -15,50 +15,66 @@
 mrl_blas_fns mrl_blas;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static const char *load_error;
-static char error_text[512];
+static char load_error[512];
 
-/* Look up one symbol; on failure remember why (the first failure wins). */
+/* dlsym, or NULL with the reason in err (unless err already has one). */
 static void *
-bind(void *lib, const char *libname, const char *name)
+bind(void *lib, const char *libname, const char *name, char *err, size_t errlen)
 {
 	void	   *p = lib ? dlsym(lib, name) : NULL;
 
-	if (p == NULL && load_error == NULL)
+	if (p == NULL && err[0] == '\0')
 	{
 		if (lib)
-			snprintf(error_text, sizeof(error_text), "%s has no symbol %s", libname, name);
+			snprintf(err, errlen, "%s has no symbol %s", libname, name);
 		else
-			snprintf(error_text, sizeof(error_text), "cannot open %s: %s", libname, dlerror());
-		load_error = error_text;
+			snprintf(err, errlen, "%s", dlerror());	/* names the library */
 	}
 	return p;
+}
+
+int
+mrl_blas_open(const char *blas_lib, const char *lapacke_lib, mrl_blas_fns *fns,
+			  char *err, size_t errlen)
+{
+	void	   *blas = dlopen(blas_lib, RTLD_NOW | RTLD_LOCAL);
+	void	   *lapacke = NULL;
+	mrl_blas_fns f;
+
+	err[0] = '\0';
+	f.sgemm = bind(blas, blas_lib, "cblas_sgemm", err, errlen);
+	f.sgemv = bind(blas, blas_lib, "cblas_sgemv", err, errlen);
+	f.ssyrk = bind(blas, blas_lib, "cblas_ssyrk", err, errlen);
+	f.saxpy = bind(blas, blas_lib, "cblas_saxpy", err, errlen);
+	f.sdot = bind(blas, blas_lib, "cblas_sdot", err, errlen);
+	f.set_num_threads = bind(blas, blas_lib, "openblas_set_num_threads", err, errlen);
+	if (err[0] == '\0')
+		lapacke = dlopen(lapacke_lib, RTLD_NOW | RTLD_LOCAL);
+	f.ssyevd = bind(lapacke, lapacke_lib, "LAPACKE_ssyevd", err, errlen);
+	if (err[0] != '\0')
+	{
+		if (lapacke)
+			dlclose(lapacke);
+		if (blas)
+			dlclose(blas);
+		return -1;
+	}
+	*fns = f;
+	return 0;
 }
 
 static void
 load(void)
 {
-	void	   *blas = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
-	void	   *lapacke;
-	mrl_blas_fns f;
-
-	f.sgemm = bind(blas, "libopenblas.so.0", "cblas_sgemm");
-	f.sgemv = bind(blas, "libopenblas.so.0", "cblas_sgemv");
-	f.ssyrk = bind(blas, "libopenblas.so.0", "cblas_ssyrk");
-	f.saxpy = bind(blas, "libopenblas.so.0", "cblas_saxpy");
-	f.sdot = bind(blas, "libopenblas.so.0", "cblas_sdot");
-	f.set_num_threads = bind(blas, "libopenblas.so.0", "openblas_set_num_threads");
-	lapacke = dlopen("liblapacke.so.3", RTLD_NOW | RTLD_LOCAL);
-	f.ssyevd = bind(lapacke, "liblapacke.so.3", "LAPACKE_ssyevd");
-	if (load_error == NULL)
-		mrl_blas = f;
+	(void) mrl_blas_open("libopenblas.so.0", "liblapacke.so.3", &mrl_blas,
+						 load_error, sizeof(load_error));
 }
 
 const char *
 mrl_blas_load(void)
 {
 	pthread_once(&load_once, load);
-	return load_error;
+	return load_error[0] ? load_error : NULL;
 }
 
 const mrl_blas_fns *
@@ -66,7 +82,7 @@ mrl_blas_get(void)
 {
 	if (mrl_blas.sgemm == NULL && mrl_blas_load() != NULL)
 	{
-		fprintf(stderr, "mrl: cannot load BLAS/LAPACK: %s\n", load_error);
+		fprintf(stderr, "mrl: %s\n", load_error);
 		abort();
 	}
 	return &mrl_blas;

@@ -35,8 +35,12 @@ typedef struct mrl_blas_fns
 
 extern mrl_blas_fns mrl_blas;
 
-/* Open the libraries once; NULL, or why they could not be opened. */
+/* Open the system's libraries once; NULL, or why they could not be opened. */
 extern const char *mrl_blas_load(void);
+
+/* Bind fns from the named libraries: 0, or -1 with the reason in err. */
+extern int	mrl_blas_open(const char *blas_lib, const char *lapacke_lib,
+						  mrl_blas_fns *fns, char *err, size_t errlen);
 
 /* The table, loading it first if no entry point did (aborts on failure). */
 extern const mrl_blas_fns *mrl_blas_get(void);

@@ -1,11 +1,11 @@
 #!/bin/bash
-# The static Matryoshka trainer, the retrieval evaluator and the shipped
-# built-in model (src/encoder, model/): builds and runs their C unit tests,
-# which print TAP.
+# The run-time BLAS binding, the static Matryoshka trainer, the retrieval
+# evaluator and the shipped built-in model (src/encoder, model/): builds and
+# runs their C unit tests, which print TAP.
 set -u
 ROOT=${MRL_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 status=0
-for t in test_train test_evaluate test_builtin_model; do
+for t in test_blas test_train test_evaluate test_builtin_model; do
 	if ! make -s -C "$ROOT/src/encoder" "../../test/encoder/$t" >/dev/null; then
 		echo "not ok - build $t"
 		status=1
