@@ -31,7 +31,7 @@
 #include "utils/syscache.h"
 
 int			funnel_shortlist = 100;
-int			funnel_probes = 32;
+int			funnel_probes = 0;
 bool		funnel_exact = false;
 
 static relopt_kind funnel_relopt_kind;
@@ -70,9 +70,9 @@ FunnelInit(void)
 							NULL, &funnel_shortlist, 100, 1, 1000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("mrl.funnel_probes",
-							"Most IVF lists an approximate funnel scan opens before its first rows, nearest centroids first.",
-							"0 opens every list whose bound does not rule it out. More lists are opened when the candidates run out.",
-							&funnel_probes, 32, 0, FUNNEL_MAX_LISTS,
+							"IVF lists an approximate funnel scan considers, nearest centroids first (0 = a quarter of the lists, at least 32).",
+							"More lists are opened when the candidates run out.",
+							&funnel_probes, 0, 0, FUNNEL_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
@@ -455,6 +455,42 @@ FunnelBound(const FunnelQuery *q, const FunnelEntry *entry)
 		bound = (q->metric == FUNNEL_L2) ? sqrt(bound) : bound / 2 - q->slack;
 	}
 	return isnan(bound) ? -get_float8_infinity() : bound;
+}
+
+/*
+ * An estimate of the opclass distance (not a bound), for ranking the
+ * shortlist of an approximate scan.  The prefix part comes from the code;
+ * each residual segment's dot product with the query is guessed as the
+ * prefixes' cosine times the two segment norms, since a Matryoshka
+ * embedding's dims agree with one another.  The bound instead assumes every
+ * residual points exactly at the query's, which ranks rows with long
+ * residuals first and fills the shortlist with them.
+ */
+double
+FunnelEstimate(const FunnelQuery *q, const FunnelEntry *entry)
+{
+	double		xx,
+				dot,
+				agree = 0,
+				rdot = 0,
+				d2;
+
+	if (entry->dim != q->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different mvector dimensions %d and %d", entry->dim, q->dim)));
+	if (q->metric == FUNNEL_COSINE && (q->degenerate || entry->norm == 0))
+		return get_float8_infinity();
+	dot = PrefixDot(q, entry, &xx);
+	if (xx > 0 && q->prefixNorm > 0)
+		agree = Max(-1, Min(1, dot / (sqrt(xx) * q->prefixNorm)));
+	for (int s = 0; s < FUNNEL_NSEG; s++)
+		rdot += (double) entry->rnorm[s] * q->rnorm[s];
+	dot += agree * rdot;
+	if (q->metric == FUNNEL_IP)
+		return -dot;
+	d2 = Max(0, (double) entry->norm * entry->norm + q->norm * q->norm - 2 * dot);
+	return q->metric == FUNNEL_L2 ? sqrt(d2) : d2 / 2;
 }
 
 /*

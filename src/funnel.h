@@ -182,6 +182,7 @@ extern double FunnelSquaredDistance(const float *a, const float *b, int n);
 extern void FunnelQueryInit(FunnelQuery *q, const float *x, int dim,
 							int coarseDims, int precision, FunnelMetric metric);
 extern double FunnelBound(const FunnelQuery *q, const FunnelEntry *entry);
+extern double FunnelEstimate(const FunnelQuery *q, const FunnelEntry *entry);
 
 /* funnel_page.c */
 extern void FunnelInitPage(Page page, uint16 flags);

@@ -201,7 +201,9 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	/* approximate reranking reads the column itself: plain columns only */
 	so->exact = funnel_exact || so->heapAttno == 0;
 	so->shortlist = funnel_shortlist;
-	so->probes = (so->ordered && !so->exact) ? funnel_probes : 0;
+	so->probes = 0;
+	if (so->ordered && !so->exact)
+		so->probes = funnel_probes > 0 ? funnel_probes : Max(32, (int) so->meta.nlists / 4);
 	if (so->ordered)
 	{
 		MVector    *v;
@@ -288,7 +290,12 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 			FunnelCandidate c;
 
 			c.tid = e->heapPtr;
-			c.key = so->ordered ? Max(FunnelBound(&so->q, e), list->bound) : 0;
+			if (!so->ordered)
+				c.key = 0;
+			else if (so->exact)
+				c.key = Max(FunnelBound(&so->q, e), list->bound);
+			else
+				c.key = FunnelEstimate(&so->q, e);
 			HeapPush(&so->pending, c, so->queryCtx);
 		}
 		opened += n;
@@ -391,10 +398,8 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 
 	for (;;)
 	{
-		double		bound = NextBound(scan, so);
-
-		if (so->reranked.n > 0 &&
-			(so->reranked.items[0].key <= bound || so->budget <= 0 || so->pending.n == 0))
+		(void) NextBound(scan, so);	/* opens the lists the batch may need */
+		if (so->reranked.n > 0 && (so->budget <= 0 || so->pending.n == 0))
 			return ReturnCandidate(scan, HeapPop(&so->reranked), true, false);
 		if (so->pending.n == 0)
 			return false;

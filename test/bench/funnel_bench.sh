@@ -10,6 +10,8 @@
 #   PRIVATE_PG=/tmp/pgpriv ...  # run on a private copy of PostgreSQL, so that
 #                               # other `make install`s cannot swap mrl.so mid-run
 #   PGVECTOR=0 ...              # skip pgvector's HNSW (used when pgvector is installed)
+#   TEXTS="train.tsv heldout.tsv" ...  # real data: the built-in model's 256-dim
+#                               # vectors of the texts (e.g. `make model`'s pairs)
 #
 # Methods are interleaved query by query (seq scan, exact, approximate at
 # each shortlist), so load from other processes hits them alike.
@@ -40,9 +42,31 @@ mrl_cluster_start "max_parallel_workers_per_gather = 0" "shared_buffers = 1GB" \
 	"maintenance_work_mem = 512MB" "work_mem = 64MB" || exit 1
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
-echo "# generating $N x $DIM rows and $Q queries ($(nproc) cores)"
-t0=$(date +%s)
-sql <<SQL
+if [ -n "${TEXTS:-}" ]; then
+	# real embeddings: the built-in model's vectors of every distinct text in
+	# the second column of the TSV files, queried with Q texts from the first
+	# column of the last file (held-out queries)
+	DIM=256
+	echo "# embedding the texts of $TEXTS with mrl-default ($(nproc) cores)"
+	t0=$(date +%s)
+	sql -c "SET client_min_messages = warning" -c "CREATE EXTENSION mrl" \
+		-c "CREATE TABLE pairs (query text, doc text)"
+	for f in $TEXTS; do
+		cut -f1,2 "$f" | sed 's/\\/\\\\/g' | sql -c "COPY pairs FROM STDIN"
+	done
+	last=$(echo "$TEXTS" | awk '{print $NF}')
+	cut -f1 "$last" | sed 's/\\/\\\\/g' | sort -u >"$MRL_TMP/queries.txt"
+	sql -c "CREATE TABLE query_texts (body text)" -c "COPY query_texts FROM STDIN" <"$MRL_TMP/queries.txt"
+	sql -c "CREATE TABLE docs (id int PRIMARY KEY, emb mvector($DIM))" \
+		-c "INSERT INTO docs SELECT row_number() OVER (ORDER BY doc), mrl_embed(doc) FROM (SELECT DISTINCT doc FROM pairs) d" \
+		-c "CREATE TABLE queries AS SELECT row_number() OVER ()::int AS id, mrl_embed(body) AS emb
+			FROM (SELECT body FROM query_texts ORDER BY md5(body) LIMIT $Q) s"
+	N=$(sql -c "SELECT count(*) FROM docs")
+	echo "# $N documents, $Q queries, embedded in $(($(date +%s) - t0)) s"
+else
+	echo "# generating $N x $DIM rows and $Q queries ($(nproc) cores)"
+	t0=$(date +%s)
+	sql <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION mrl;
 \i $MRL_ROOT/test/funnel/funnel_check.sql
@@ -50,11 +74,12 @@ CREATE TABLE docs (id int PRIMARY KEY, emb mvector($DIM));
 CREATE TABLE queries AS
   SELECT id, mrl_normalize(emb) AS emb FROM funnel_test_vectors($Q, $DIM, $((N / 500 + 1)), 1, 99, 1);
 SQL
-# two loaders, one per core
-half=$((N / 2))
-sql -c "INSERT INTO docs SELECT id, mrl_normalize(emb) FROM funnel_test_vectors($half, $DIM, $((N / 500 + 1)), 1, 2, 1)" &
-sql -c "INSERT INTO docs SELECT id, mrl_normalize(emb) FROM funnel_test_vectors($((N - half)), $DIM, $((N / 500 + 1)), 1, 2, $((half + 1)))"
-wait
+	# two loaders, one per core
+	half=$((N / 2))
+	sql -c "INSERT INTO docs SELECT id, mrl_normalize(emb) FROM funnel_test_vectors($half, $DIM, $((N / 500 + 1)), 1, 2, 1)" &
+	sql -c "INSERT INTO docs SELECT id, mrl_normalize(emb) FROM funnel_test_vectors($((N - half)), $DIM, $((N / 500 + 1)), 1, 2, $((half + 1)))"
+	wait
+fi
 sql -c "VACUUM ANALYZE docs"
 echo "# generated in $(($(date +%s) - t0)) s; heap $(sql -c "SELECT pg_size_pretty(pg_table_size('docs'))")"
 
