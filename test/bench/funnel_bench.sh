@@ -10,6 +10,7 @@
 #   PRIVATE_PG=/tmp/pgpriv ...  # run on a private copy of PostgreSQL, so that
 #                               # other `make install`s cannot swap mrl.so mid-run
 #   PGVECTOR=0 ...              # skip pgvector's HNSW (used when pgvector is installed)
+#   EXACT=0 ...                 # skip the funnel's exact mode
 #   TEXTS="train.tsv heldout.tsv" ...  # real data: the built-in model's 256-dim
 #                               # vectors of the texts (e.g. `make model`'s pairs)
 #
@@ -161,7 +162,8 @@ for cfg in $CONFIGS; do
 	echo "# funnel coarse_dims=$cd_ precision=$prec lists=${lists:-0}: build $(printf '%.1f' "$build") s, size $size"
 	name="funnel $cd_/$prec/${lists:-0}"
 	sql -c "TRUNCATE methods" -c "INSERT INTO methods (method, use_index, exact, shortlist) VALUES
-		('seq scan (exact)', false, true, 100), ('$name exact', true, true, 100)
+		('seq scan (exact)', false, true, 100)
+		$([ "${EXACT:-1}" = 1 ] && printf ", ('%s exact', true, true, 100)" "$name")
 		$(for s in $SHORTLISTS; do printf ", ('%s approx shortlist=%s', true, false, %s)" "$name" "$s" "$s"; done)
 		$([ $hnsw = 1 ] && echo ", ('pgvector hnsw ef_search=40', true, false, 0)")"
 	sql -c "SELECT bench_round($K, false)" >/dev/null	# warm-up
