@@ -14,20 +14,18 @@
  *   recomputes each row's true distance and holds rows in its reorder queue
  *   until no later bound can beat them, so the output equals a sequential
  *   scan's.
- * - approximate mode: the same candidates are reranked here instead, on
- *   their full vectors fetched with the scan's snapshot.  A reranked row is
- *   returned as soon as no pending bound can beat it (as in exact mode),
- *   but at most mrl.funnel_shortlist candidates are reranked before rows
- *   come out regardless: then the reranked batch is returned in true
- *   distance order and the next batch begins.  Batches follow one another
- *   while the executor asks for rows, so WHERE filters that reject rows
- *   never starve a LIMIT.
- *   With mrl.funnel_probes = n > 0 (the default), approximate scans
- *   consider only the n lists with the nearest centroids, opened by bound as
- *   above, and open the next nearest only when no candidate is pending.
- *   List bounds use each list's radius, which one outlying member makes
- *   wide; past a few hundred thousand rows they rule out too few lists,
- *   and the cap keeps the cost per query nearly flat, as in any IVF index.
+ * - approximate mode: entries are keyed by an estimate of their distance
+ *   (FunnelEstimate) instead of the bound, and reranked here on their full
+ *   vectors, fetched with the scan's snapshot, mrl.funnel_shortlist at a
+ *   time: each batch is returned in true distance order, then the next
+ *   begins.  Batches follow one another while the executor asks for rows,
+ *   so WHERE filters that reject rows never starve a LIMIT.  Only the
+ *   mrl.funnel_probes lists with the nearest centroids (default a quarter,
+ *   at least 32) are opened by bound as above; the next nearest is opened
+ *   when no candidate is pending.  List bounds use each list's radius,
+ *   which one outlying member makes wide: past a few hundred thousand rows
+ *   they rule out too few lists, and the cap keeps the cost per query from
+ *   growing with the table, as in any IVF index.
  */
 #include "postgres.h"
 
