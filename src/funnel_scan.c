@@ -18,7 +18,8 @@
  *   (FunnelEstimate) instead of the bound, and reranked here on their full
  *   vectors, fetched with the scan's snapshot, mrl.funnel_shortlist at a
  *   time: each batch is returned in true distance order, then the next
- *   begins.  Batches follow one another while the executor asks for rows,
+ *   begins.  A row leaves a batch early when no pending estimate, lowered
+ *   by the largest overshoot the reranked rows showed, could beat it.  Batches follow one another while the executor asks for rows,
  *   so WHERE filters that reject rows never starve a LIMIT.  Only the
  *   mrl.funnel_probes lists with the nearest centroids (default a quarter,
  *   at least 32) are opened by bound as above; the next nearest is opened
@@ -87,6 +88,8 @@ typedef struct FunnelScanOpaqueData
 	CandidateHeap reranked;
 	int			shortlist;		/* batch size, fixed at rescan */
 	int			budget;			/* reranks left in the current batch */
+	int64		nreranked;		/* rows reranked by this scan */
+	double		overshoot;		/* largest estimate - true distance seen */
 	FmgrInfo   *distance;		/* the opclass distance, for reranking */
 	MemoryContext rerankCtx;	/* detoasted rows, reset after each */
 	AttrNumber	heapAttno;
@@ -95,6 +98,9 @@ typedef struct FunnelScanOpaqueData
 } FunnelScanOpaqueData;
 
 typedef FunnelScanOpaqueData *FunnelScanOpaque;
+
+/* reranked rows before estimates are trusted to stop a batch early */
+#define FUNNEL_CALIBRATION_ROWS 16
 
 /* ---------- a binary min-heap of candidates ---------- */
 
@@ -190,6 +196,8 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	memset(&so->pending, 0, sizeof(CandidateHeap));
 	memset(&so->reranked, 0, sizeof(CandidateHeap));
 	so->budget = 0;
+	so->nreranked = 0;
+	so->overshoot = 0;
 	so->lists = NULL;
 	so->nlists = so->nextList = 0;
 	if (norderbys > 0)
@@ -353,6 +361,8 @@ RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
 			d = DatumGetFloat8(FunctionCall2Coll(so->distance,
 												 scan->indexRelation->rd_indcollation[0],
 												 value, so->query));
+			if (!isnan(d) && !isinf(c.key))
+				so->overshoot = Max(so->overshoot, c.key - d);
 			c.key = isnan(d) ? get_float8_infinity() : d;
 			HeapPush(&so->reranked, c, so->queryCtx);
 		}
@@ -362,6 +372,28 @@ RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
 	/* a detoasted 3072-dim row is 12 kB: do not let them pile up */
 	MemoryContextReset(so->rerankCtx);
 	so->budget--;
+	so->nreranked++;
+}
+
+/*
+ * Approximate mode: the smallest true distance a row not reranked yet is
+ * likely to have.  Pending estimates are trusted to within the largest
+ * overshoot seen so far, once enough rows calibrate it; lists still to open
+ * within the probes count with their bounds.
+ */
+static double
+LikelyFloor(FunnelScanOpaque so)
+{
+	double		floor = -get_float8_infinity();
+
+	if (so->nreranked >= FUNNEL_CALIBRATION_ROWS)
+	{
+		floor = so->pending.n > 0 ?
+			so->pending.items[0].key - so->overshoot : get_float8_infinity();
+		if (so->nextList < Min(so->probes, so->nlists))
+			floor = Min(floor, so->lists[so->nextList].bound);
+	}
+	return floor;
 }
 
 /* Hand a candidate to the executor; exact mode has it recheck the order. */
@@ -397,7 +429,9 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 	for (;;)
 	{
 		(void) NextBound(scan, so);	/* opens the lists the batch may need */
-		if (so->reranked.n > 0 && (so->budget <= 0 || so->pending.n == 0))
+		if (so->reranked.n > 0 &&
+			(so->reranked.items[0].key <= LikelyFloor(so) || so->budget <= 0 ||
+			 so->pending.n == 0))
 			return ReturnCandidate(scan, HeapPop(&so->reranked), true, false);
 		if (so->pending.n == 0)
 			return false;
