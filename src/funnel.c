@@ -30,7 +30,7 @@
 #include "utils/selfuncs.h"
 #include "utils/syscache.h"
 
-int			funnel_shortlist = 100;
+int			funnel_shortlist = 400;
 int			funnel_probes = 0;
 bool		funnel_exact = false;
 
@@ -67,7 +67,7 @@ FunnelInit(void)
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("mrl.funnel_shortlist",
 							"Candidates reranked on full vectors per batch in approximate funnel scans.",
-							NULL, &funnel_shortlist, 100, 1, 1000000,
+							NULL, &funnel_shortlist, 400, 1, 1000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("mrl.funnel_probes",
 							"IVF lists an approximate funnel scan considers, nearest centroids first (0 = a quarter of the lists, at least 32).",

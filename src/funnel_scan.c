@@ -19,7 +19,7 @@
  *   vectors, fetched with the scan's snapshot, mrl.funnel_shortlist at a
  *   time: each batch is returned in true distance order, then the next
  *   begins.  A row leaves a batch early when no pending estimate, lowered
- *   by the largest overshoot the reranked rows showed, could beat it.  Batches follow one another while the executor asks for rows,
+ *   by twice the largest overshoot the reranked rows showed, could beat it.  Batches follow one another while the executor asks for rows,
  *   so WHERE filters that reject rows never starve a LIMIT.  Only the
  *   mrl.funnel_probes lists with the nearest centroids (default a quarter,
  *   at least 32) are opened by bound as above; the next nearest is opened
@@ -377,9 +377,10 @@ RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
 
 /*
  * Approximate mode: the smallest true distance a row not reranked yet is
- * likely to have.  Pending estimates are trusted to within the largest
- * overshoot seen so far, once enough rows calibrate it; lists still to open
- * within the probes count with their bounds.
+ * likely to have.  Pending estimates are trusted to within twice the
+ * largest overshoot seen so far, once enough rows calibrate it (once alone
+ * lost recall with binary codes); lists still to open within the probes
+ * count with their bounds.
  */
 static double
 LikelyFloor(FunnelScanOpaque so)
@@ -389,7 +390,7 @@ LikelyFloor(FunnelScanOpaque so)
 	if (so->nreranked >= FUNNEL_CALIBRATION_ROWS)
 	{
 		floor = so->pending.n > 0 ?
-			so->pending.items[0].key - so->overshoot : get_float8_infinity();
+			so->pending.items[0].key - 2 * so->overshoot : get_float8_infinity();
 		if (so->nextList < Min(so->probes, so->nlists))
 			floor = Min(floor, so->lists[so->nextList].bound);
 	}

@@ -66,7 +66,7 @@ for op in '<->' '<#>' '<=>'; do
 	check "exact mode equals seq scan, 300 queries, $op, k=50" \
 		"$(sql -c "SELECT funnel_exact_mismatches('t', '$op', 'q300', 50)")" 0
 	recall=$(sql -c "SELECT round(funnel_recall('t', '$op', 'q300', 10)::numeric, 3)")
-	echo "# approximate recall@10 $op (shortlist 100): $recall"
+	echo "# approximate recall@10 $op (default shortlist): $recall"
 	check "approximate recall@10 $op >= 0.9" "$(sql -c "SELECT $recall >= 0.9")" t
 	check "1%-selective filter still fills LIMIT 10 in approximate mode, $op" \
 		"$(sql -c "SELECT count(*) FROM (SELECT id FROM t WHERE id % 100 = 7 ORDER BY emb $op (SELECT emb FROM queries LIMIT 1) LIMIT 10) s")" 10
