@@ -19,8 +19,9 @@
  *   vectors, fetched with the scan's snapshot, mrl.funnel_shortlist at a
  *   time: each batch is returned in true distance order, then the next
  *   begins.  A row leaves a batch early when no pending estimate, lowered
- *   by twice the largest overshoot the reranked rows showed, could beat it.  Batches follow one another while the executor asks for rows,
- *   so WHERE filters that reject rows never starve a LIMIT.  Only the
+ *   by twice the largest overshoot the reranked rows showed, could beat
+ *   it.  Batches follow one another while the executor asks for rows, so
+ *   WHERE filters that reject rows never starve a LIMIT.  Only the
  *   mrl.funnel_probes lists with the nearest centroids (default a quarter,
  *   at least 32) are opened by bound as above; the next nearest is opened
  *   when no candidate is pending.  List bounds use each list's radius,
@@ -83,7 +84,7 @@ typedef struct FunnelScanOpaqueData
 	int			nextList;
 	int			probes;			/* approximate mode: lists to open, 0 = all */
 
-	/* entries by bound; approximate mode: reranked rows by true distance */
+	/* entries by bound (approximate mode: by estimate), reranked rows by distance */
 	CandidateHeap pending;
 	CandidateHeap reranked;
 	int			shortlist;		/* batch size, fixed at rescan */
@@ -312,8 +313,8 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 }
 
 /*
- * The smallest pending bound, after opening every list (of the first
- * probes, with probes) that could hold a smaller one; +infinity when no
+ * The smallest pending key, after opening every list (of the first probes,
+ * with probes) whose bound could hold a smaller one; +infinity when no
  * candidate is left.
  */
 static double
@@ -385,16 +386,16 @@ RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
 static double
 LikelyFloor(FunnelScanOpaque so)
 {
-	double		floor = -get_float8_infinity();
+	double		least = -get_float8_infinity();
 
 	if (so->nreranked >= FUNNEL_CALIBRATION_ROWS)
 	{
-		floor = so->pending.n > 0 ?
+		least = so->pending.n > 0 ?
 			so->pending.items[0].key - 2 * so->overshoot : get_float8_infinity();
 		if (so->nextList < Min(so->probes, so->nlists))
-			floor = Min(floor, so->lists[so->nextList].bound);
+			least = Min(least, so->lists[so->nextList].bound);
 	}
-	return floor;
+	return least;
 }
 
 /* Hand a candidate to the executor; exact mode has it recheck the order. */
