@@ -72,6 +72,27 @@ for op in '<->' '<#>' '<=>'; do
 		"$(sql -c "SELECT count(*) FROM (SELECT id FROM t WHERE id % 100 = 7 ORDER BY emb $op (SELECT emb FROM queries LIMIT 1) LIMIT 10) s")" 10
 done
 
+# The probe cap (about 55 lists here): few probes read fewer pages and may lose
+# some recall, all probes restore it, and a 1%-selective filter still fills
+# LIMIT 10 with one probe, by opening further lists as candidates run out.
+recall_at() { sql -c "SET mrl.funnel_probes = $1" -c "SELECT round(funnel_recall('t', '<->', 'q300', 10)::numeric, 3)"; }
+r2=$(recall_at 2)
+rall=$(recall_at 1000)
+# buffers (index and heap) one query touches
+buffers_at() {
+	sql -c "SET mrl.funnel_probes = $1" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF)
+		SELECT id FROM t ORDER BY emb <-> (SELECT emb FROM queries OFFSET 5 LIMIT 1) LIMIT 10" |
+		grep -A2 'Index Scan' | grep -o 'hit=[0-9]*' | head -n 1 | cut -d= -f2
+}
+b2=$(buffers_at 2)
+ball=$(buffers_at 1000)
+check "2 probes touch fewer buffers than all lists ($b2 < $ball)" "$([ "${b2:-0}" -gt 0 ] && [ "$b2" -lt "${ball:-0}" ] && echo yes)" yes
+echo "# approximate recall@10 <-> with 2 probes $r2, with all lists $rall"
+check "2 probes keep recall@10 >= 0.9 and all lists do no worse (got $r2, $rall)" \
+	"$(sql -c "SELECT $r2 >= 0.9 AND $rall >= $r2")" t
+check "1 probe and a 1%-selective filter still fill LIMIT 10" \
+	"$(sql -c "SET mrl.funnel_probes = 1" -c "SELECT count(*) FROM (SELECT id FROM t WHERE id % 100 = 7 ORDER BY emb <-> (SELECT emb FROM queries LIMIT 1) LIMIT 10) s")" 10
+
 # One list per row and the whole vector as prefix: list bounds are then
 # as tight as entry bounds, so an invalid list bound would show here.
 sql -c "CREATE TABLE small AS SELECT * FROM t WHERE id <= 300 AND emb IS NOT NULL"
