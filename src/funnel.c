@@ -404,6 +404,21 @@ PrefixDot(const FunnelQuery *q, const FunnelEntry *entry, double *xx)
 }
 
 /*
+ * Whether the entry's distance to the query is NaN and sorts last (the
+ * cosine operator's answer for a zero vector); rows of another dimension
+ * count are an error, as in the SQL operator.
+ */
+static bool
+SortsLast(const FunnelQuery *q, const FunnelEntry *entry)
+{
+	if (entry->dim != q->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different mvector dimensions %d and %d", entry->dim, q->dim)));
+	return q->metric == FUNNEL_COSINE && (q->degenerate || entry->norm == 0);
+}
+
+/*
  * A lower bound of the opclass distance between the entry's row and the
  * query, as the SQL operator would compute it.
  */
@@ -413,12 +428,7 @@ FunnelBound(const FunnelQuery *q, const FunnelEntry *entry)
 	double		dot,
 				bound;
 
-	if (entry->dim != q->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different mvector dimensions %d and %d", entry->dim, q->dim)));
-	/* the cosine operator returns NaN for a zero vector: sorts last */
-	if (q->metric == FUNNEL_COSINE && (q->degenerate || entry->norm == 0))
+	if (SortsLast(q, entry))
 		return get_float8_infinity();
 
 	if (q->metric == FUNNEL_IP)
@@ -475,11 +485,7 @@ FunnelEstimate(const FunnelQuery *q, const FunnelEntry *entry)
 				rdot = 0,
 				d2;
 
-	if (entry->dim != q->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different mvector dimensions %d and %d", entry->dim, q->dim)));
-	if (q->metric == FUNNEL_COSINE && (q->degenerate || entry->norm == 0))
+	if (SortsLast(q, entry))
 		return get_float8_infinity();
 	dot = PrefixDot(q, entry, &xx);
 	if (xx > 0 && q->prefixNorm > 0)
