@@ -205,14 +205,15 @@ mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 	float	   *Xc = NULL,
 			   *cov = NULL,
 			   *eig = NULL;
+	const char *blas_error;
 	int			info;
 
 	memset(pca, 0, sizeof(*pca));
 	if (n < 2 || dim < 1 || dim > 65536 || n_comp < 1 || n_comp > dim)
 		return FAIL(-1,
 					"PCA needs >= 2 samples and 1 <= components <= width");
-	if (mrl_blas_load())
-		return FAIL(-1, "%s", mrl_blas_load());
+	if ((blas_error = mrl_blas_load()) != NULL)
+		return FAIL(-1, "%s", blas_error);
 	pca->dim = dim;
 	pca->n_comp = n_comp;
 	pca->mean = calloc(dim, sizeof(float));

@@ -96,8 +96,10 @@ mrl_train_params_init(mrl_train_params *p, int dim)
 int
 mrl_train_check_params(const mrl_train_params *p, char *err, size_t errlen)
 {
-	if (mrl_blas_load())
-		return FAIL(MRL_TRAIN_EINVAL, "%s", mrl_blas_load());
+	const char *blas_error;
+
+	if ((blas_error = mrl_blas_load()) != NULL)
+		return FAIL(MRL_TRAIN_EINVAL, "%s", blas_error);
 	if (p->dim < 1 || p->dim > 65536)
 		return FAIL(MRL_TRAIN_EINVAL,
 					"embedding width %d out of range 1..65536", p->dim);
