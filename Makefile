@@ -54,10 +54,17 @@ install-model:
 	cp -R model/. '$(DESTDIR)$(datadir)/extension/mrl_model/'
 
 installcheck: regress-models
+# Written beside and swapped in only when they differ, so a run that is
+# reading the models is not disturbed by another that regenerates them.
 regress-models:
-	rm -rf $(REGRESS_MODELS) && mkdir -p $(REGRESS_MODELS)
-	/usr/bin/python3 test/encoder/make_tiny_models.py $(REGRESS_MODELS) >/dev/null
-	chmod -R a+rX $(REGRESS_MODELS)
+	rm -rf $(REGRESS_MODELS).new.$$$$ && mkdir -p $(REGRESS_MODELS).new.$$$$ && \
+	/usr/bin/python3 test/encoder/make_tiny_models.py $(REGRESS_MODELS).new.$$$$ >/dev/null && \
+	chmod -R a+rX $(REGRESS_MODELS).new.$$$$ && \
+	if diff -rq $(REGRESS_MODELS).new.$$$$ $(REGRESS_MODELS) >/dev/null 2>&1; then \
+		rm -rf $(REGRESS_MODELS).new.$$$$; \
+	else \
+		rm -rf $(REGRESS_MODELS) && mv $(REGRESS_MODELS).new.$$$$ $(REGRESS_MODELS); \
+	fi
 
 clean: clean-encoder
 clean-encoder:

@@ -2,8 +2,9 @@
 # Source it from bash; it defines functions and sets MRL_ROOT.
 
 MRL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_BINDIR=/usr/lib/postgresql/15/bin
-export PG_CONFIG=${PG_CONFIG:-$PG_BINDIR/pg_config}
+# PG_CONFIG picks the PostgreSQL installation; its bindir holds the server.
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PG_BINDIR=$("$PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
 
 # Install the Debian packages listed in test/deps.d/*.txt that are missing.
 mrl_ensure_deps()
