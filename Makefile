@@ -17,16 +17,25 @@ REGRESS = $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(sort $(wildcard 
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-PG_CPPFLAGS += -Isrc/encoder
 
-# The encoder core is a plain C library (src/encoder) linked into mrl.so.
-ENCODER_LIB = src/encoder/libmrlenc.a
+# The encoder core is a plain C library (src/encoder) linked into mrl.so;
+# its recipe and the flags of the Debian libraries are in encoder.mk.
+all:
+include src/encoder/encoder.mk
+PG_CPPFLAGS += $(ENC_CPPFLAGS)
 # OpenBLAS and LAPACKE are opened at run time by the backends that need
 # them (src/encoder/blas.h), so they are not linked here.
-SHLIB_LINK += $(ENCODER_LIB) -lutf8proc -ljson-c -lm -lpthread -ldl
+SHLIB_LINK += $(ENC_LIB) $(ENC_LIBS)
 
-# pg_regress needs the tiny test models where the server can read them.
-REGRESS_MODELS = /tmp/mrl_regress_models
+# The built-in model is installed in share/extension/$(MODEL_DIR).
+MODEL_DIR = mrl_model
+PG_CPPFLAGS += -DMRL_MODEL_DIR='"$(MODEL_DIR)"'
+
+# pg_regress's tests register tiny models made for each run, found through
+# this variable (psql's \getenv, as PostgreSQL's own tests find their data
+# files); the server must be able to read the directory.
+MRL_REGRESS_MODELS ?= $(CURDIR)/tmp_check/regress_models
+export MRL_REGRESS_MODELS
 
 PG_CONFIG ?= $(shell command -v pg_config 2>/dev/null || echo /usr/lib/postgresql/15/bin/pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -42,35 +51,24 @@ endif
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
 	cat $^ > $@
 
-$(shlib): $(ENCODER_LIB)
-$(ENCODER_LIB): FORCE
-	$(MAKE) -C src/encoder libmrlenc.a
-FORCE:
+$(shlib): $(ENC_LIB)
 
-# The built-in model ships with the extension, in share/extension/mrl_model.
 install: install-model
 install-model:
-	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/mrl_model'
-	cp -R model/. '$(DESTDIR)$(datadir)/extension/mrl_model/'
+	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/$(MODEL_DIR)'
+	cp -R model/. '$(DESTDIR)$(datadir)/extension/$(MODEL_DIR)/'
 
+# PYTHON is the one PostgreSQL was configured with (Makefile.global):
+# Debian's, which has python3-numpy.
 installcheck: regress-models
-# Written beside and swapped in only when they differ, so a run that is
-# reading the models is not disturbed by another that regenerates them.
 regress-models:
-	rm -rf $(REGRESS_MODELS).new.$$$$ && mkdir -p $(REGRESS_MODELS).new.$$$$ && \
-	/usr/bin/python3 test/encoder/make_tiny_models.py $(REGRESS_MODELS).new.$$$$ >/dev/null && \
-	chmod -R a+rX $(REGRESS_MODELS).new.$$$$ && \
-	if diff -rq $(REGRESS_MODELS).new.$$$$ $(REGRESS_MODELS) >/dev/null 2>&1; then \
-		rm -rf $(REGRESS_MODELS).new.$$$$; \
-	else \
-		rm -rf $(REGRESS_MODELS) && mv $(REGRESS_MODELS).new.$$$$ $(REGRESS_MODELS); \
-	fi
+	rm -rf '$(MRL_REGRESS_MODELS)' && mkdir -p '$(MRL_REGRESS_MODELS)' && \
+	$(or $(PYTHON),python3) test/encoder/make_tiny_models.py '$(MRL_REGRESS_MODELS)' >/dev/null && \
+	chmod -R a+rX '$(MRL_REGRESS_MODELS)'
 
-clean: clean-encoder
-clean-encoder:
-	$(MAKE) -C src/encoder clean
+clean: encoder-clean
 
-.PHONY: test demo bench install-model regress-models clean-encoder FORCE model
+.PHONY: test demo bench install-model regress-models model
 # The whole suite in a throwaway cluster; prints "N passed, M failed" last.
 test:
 	@bash test/run_suite.sh

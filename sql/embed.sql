@@ -1,12 +1,14 @@
 -- mrl_embed and the model registry, on tiny random models made by
--- test/encoder/make_tiny_models.py (Makefile target regress-models).
+-- test/encoder/make_tiny_models.py (Makefile target regress-models) in the
+-- directory $MRL_REGRESS_MODELS.
 -- Their numbers are checked against PyTorch in test/suites/22_forward.sh;
 -- here we check the SQL layer: registry, options, batching, errors, rights.
 SET client_min_messages = warning;
+\getenv models MRL_REGRESS_MODELS
 
-SELECT mrl_register_model('tiny-bert', '/tmp/mrl_regress_models/tiny-bert');
-SELECT mrl_register_model('tiny-nomic-q8', '/tmp/mrl_regress_models/tiny-nomic.Q8_0.gguf');
-SELECT mrl_register_model('tiny-static', '/tmp/mrl_regress_models/tiny-static');
+SELECT mrl_register_model('tiny-bert', :'models' || '/tiny-bert');
+SELECT mrl_register_model('tiny-nomic-q8', :'models' || '/tiny-nomic.Q8_0.gguf');
+SELECT mrl_register_model('tiny-static', :'models' || '/tiny-static');
 -- the generator's shapes: hidden 64, vocab 200, 2 layers, 64 positions
 SELECT name, arch, dims, vocab, layers, max_tokens, size_bytes > 0 AS has_size, owner, public
 FROM mrl_model_info WHERE name <> 'mrl-default' ORDER BY name;
@@ -49,14 +51,22 @@ SELECT mrl_embed('x', 'tiny-bert', dims => 65);
 SELECT mrl_embed('x', 'tiny-bert', layers => 3);
 SELECT mrl_embed('x', 'tiny-static', layers => 1);
 SELECT mrl_embed(ARRAY[['a', 'b'], ['c', 'd']], 'tiny-bert');
-SELECT mrl_register_model('tiny-bert', '/tmp/mrl_regress_models/tiny-bert');
-SELECT mrl_register_model('mrl-default', '/tmp/mrl_regress_models/tiny-bert');
-SELECT mrl_register_model('bad name!', '/tmp/mrl_regress_models/tiny-bert');
+SELECT mrl_register_model('tiny-bert', :'models' || '/tiny-bert');
+SELECT mrl_register_model('mrl-default', :'models' || '/tiny-bert');
+SELECT mrl_register_model('bad name!', :'models' || '/tiny-bert');
 SELECT mrl_register_model('rel', 'tiny-bert');
-SELECT mrl_register_model('missing', '/tmp/mrl_regress_models/nothing-here');
-\set VERBOSITY terse
-SELECT mrl_register_model('not-a-model', '/tmp/mrl_regress_models');
-\set VERBOSITY default
+-- errors naming a file: SQLSTATE and message, with the directory as $MODELS
+CREATE FUNCTION pg_temp.register_error(name text, path text, models text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM mrl_register_model(name, path);
+	RETURN 'registered';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || replace(SQLERRM, models, '$MODELS');
+END
+$$;
+SELECT pg_temp.register_error('missing', :'models' || '/nothing-here', :'models');
+SELECT pg_temp.register_error('not-a-model', :'models', :'models');
 SELECT mrl_unregister_model('no-such-model');
 
 -- privileges: registering needs superuser or pg_read_server_files; using a
@@ -67,14 +77,14 @@ CREATE ROLE mrl_reader;
 GRANT pg_read_server_files TO mrl_reader;
 GRANT mrl_bob TO mrl_alice;
 SET ROLE mrl_alice;
-SELECT mrl_register_model('alice-model', '/tmp/mrl_regress_models/tiny-bert');
+SELECT mrl_register_model('alice-model', :'models' || '/tiny-bert');
 SELECT mrl_embed('x', 'tiny-bert');
 INSERT INTO mrl_models (name, path, arch, dims, vocab, layers, max_tokens, size_bytes, owner)
 	VALUES ('sneaky', '/etc', 'bert', 1, 1, 1, 1, 1, 'mrl_alice');
 SELECT count(*) > 0 AS can_read_registry FROM mrl_models;
 RESET ROLE;
 SET ROLE mrl_reader;
-SELECT mrl_register_model('reader-model', '/tmp/mrl_regress_models/tiny-static');
+SELECT mrl_register_model('reader-model', :'models' || '/tiny-static');
 SELECT mrl_dims(mrl_embed('x', 'reader-model'));
 SELECT mrl_grant_model('tiny-bert', 'mrl_alice');
 SELECT mrl_grant_model('reader-model', 'mrl_bob');

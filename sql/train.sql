@@ -1,5 +1,7 @@
 -- mrl_train: Matryoshka training of a static model on the user's own pairs
 SET client_min_messages = warning;
+-- the tiny models of embed.sql
+\getenv models MRL_REGRESS_MODELS
 
 -- 60 pairs: a made-up product code and its description; the built-in model
 -- has never seen the codes, so only training can connect them
@@ -52,7 +54,7 @@ SELECT * FROM mrl_train('e10', $$SELECT code, descr FROM pairs$$, batch_size => 
 SELECT * FROM mrl_train('parts_v1', $$SELECT code, descr FROM pairs$$);
 SELECT * FROM mrl_train('mrl-default', $$SELECT code, descr FROM pairs$$);
 SELECT * FROM mrl_train('e11', $$SELECT code, descr FROM pairs$$, base => 'no-such-model');
-SELECT mrl_register_model('tiny-bert-t', '/tmp/mrl_regress_models/tiny-bert');
+SELECT mrl_register_model('tiny-bert-t', :'models' || '/tiny-bert');
 SELECT * FROM mrl_train('e12', $$SELECT code, descr FROM pairs$$, base => 'tiny-bert-t');
 SELECT * FROM mrl_train('e13', $$SELECT code, descr FROM no_such_table$$);
 SELECT * FROM mrl_train(NULL, $$SELECT code, descr FROM pairs$$);

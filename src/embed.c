@@ -72,14 +72,14 @@ typedef struct ResolvedModel
 
 /* ---------- where things are ---------- */
 
-/* The directory of the built-in model, installed with the extension. */
+/* The built-in model's directory: share/extension/MODEL_DIR (the Makefile). */
 static char *
 BuiltinModelPath(void)
 {
 	char		sharepath[MAXPGPATH];
 
 	get_share_path(my_exec_path, sharepath);
-	return psprintf("%s/extension/mrl_model", sharepath);
+	return psprintf("%s/extension/%s", sharepath, MRL_MODEL_DIR);
 }
 
 /* Converted (dequantised) weights are cached here, shared by all backends. */

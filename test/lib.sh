@@ -55,6 +55,9 @@ mrl_cluster_start()
 	[ "$(id -u)" -eq 0 ] && chown "$MRL_OWNER" "$MRL_TMP"
 	export PGDATA=$MRL_TMP/data PGHOST=$MRL_TMP PGUSER=$MRL_OWNER PGDATABASE=postgres
 	export PGPORT=${MRL_PORT:-$((20000 + RANDOM % 20000))}
+	# pg_regress's tiny models (Makefile target regress-models), per run,
+	# where the server can read them whatever the checkout's permissions
+	export MRL_REGRESS_MODELS=$MRL_TMP/regress_models
 	mrl_as_owner "$PG_BINDIR/initdb" -A trust -U "$MRL_OWNER" -D "$PGDATA" >"$MRL_TMP/initdb.log" 2>&1 ||
 		{ cat "$MRL_TMP/initdb.log" >&2; return 1; }
 	{

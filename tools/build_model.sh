@@ -18,20 +18,13 @@ DIM=256
 DIMS=16,32,64,128,256
 EPOCHS=${MRL_EPOCHS:-8}
 SEED=${MRL_SEED:-42}
-PACKAGES="wordnet-base manpages manpages-dev dict-foldoc jargon-text python3 gcc make
+PACKAGES="wordnet-base manpages manpages-dev dict-foldoc jargon-text python3 gcc make pkgconf
 	libopenblas-dev liblapacke-dev libjson-c-dev libutf8proc-dev"
 mkdir -p "$B"
 
 build_tools()
 {
-	make -s -C "$ROOT/src/encoder" libmrlenc.a
-	for t in mrl_train eval_model; do
-		cc -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
-			-I"$ROOT/src/encoder" -I/usr/include/json-c \
-			-I/usr/include/x86_64-linux-gnu/openblas-pthread \
-			-o "$B/$t" "$ROOT/tools/$t.c" "$ROOT/tools/tool_io.c" \
-			"$ROOT/src/encoder/libmrlenc.a" -lopenblas -llapacke -ljson-c -lm
-	done
+	make -s -C "$ROOT/src/encoder" ../../tools/mrl_train ../../tools/eval_model
 }
 
 # Debian packages for the data and the tools; node and npm must be on PATH.
@@ -85,7 +78,7 @@ train()
 {
 	local st="$ROOT/model/0_StaticEmbedding"
 	mkdir -p "$st"
-	OPENBLAS_NUM_THREADS=1 "$B/mrl_train" --pairs "$B/train.tok" \
+	OPENBLAS_NUM_THREADS=1 "$ROOT/tools/mrl_train" --pairs "$B/train.tok" \
 		--vocab "$(vocab_size)" --dim $DIM --dims $DIMS --epochs "$EPOCHS" \
 		--seed "$SEED" --out "$st/model.safetensors"
 	cp "$ROOT/model/tokenizer.json" "$st/tokenizer.json"

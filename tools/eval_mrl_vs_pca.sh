@@ -17,13 +17,13 @@ B=${MRL_BUILD:-$ROOT/build/model}
 EPOCHS=${MRL_EPOCHS:-8}
 VOCAB=$(node -e 'console.log(require(process.argv[1]).Tokenizer.fromFile(process.argv[2]).getVocabSize(true))' \
 	"$ROOT/tools/node_modules/tokenizers" "$ROOT/model/tokenizer.json")
-[ -x "$B/eval_model" ] || "$ROOT/tools/build_model.sh" tools
+"$ROOT/tools/build_model.sh" tools
 
 # train NAME DIM DIMS SEED: one model, one BLAS thread, unless up to date
 train()
 {
 	[ "$B/$1-$4.safetensors" -nt "$B/train.tok" ] && return 0
-	OPENBLAS_NUM_THREADS=1 "$B/mrl_train" --pairs "$B/train.tok" --vocab "$VOCAB" \
+	OPENBLAS_NUM_THREADS=1 "$ROOT/tools/mrl_train" --pairs "$B/train.tok" --vocab "$VOCAB" \
 		--dim "$2" --dims "$3" --epochs "$EPOCHS" --seed "$4" \
 		--out "$B/$1-$4.safetensors" 2>"$B/$1-$4.log"
 }
@@ -34,13 +34,13 @@ for seed in "${@:-42}"; do
 	{ train twin 256 256 "$seed"; train ff-64 64 64 "$seed"; train ff-128 128 128 "$seed"; } &
 	wait
 	tail -qn 1 "$B"/mrl-$seed.log "$B"/twin-$seed.log
-	"$B/eval_model" --heldout "$B/heldout.tok" --fit "$B/train.tok" \
+	"$ROOT/tools/eval_model" --heldout "$B/heldout.tok" --fit "$B/train.tok" \
 		--model "mrl(seed $seed)=$B/mrl-$seed.safetensors" \
 		--model "twin(seed $seed)=$B/twin-$seed.safetensors" \
 		--pca "twin+pca(seed $seed)=$B/twin-$seed.safetensors" \
 		--pca "mrl+pca(seed $seed)=$B/mrl-$seed.safetensors"
 	for d in 16 32 64 128; do
-		"$B/eval_model" --heldout "$B/heldout.tok" --dims $d \
+		"$ROOT/tools/eval_model" --heldout "$B/heldout.tok" --dims $d \
 			--model "ff-$d(seed $seed)=$B/ff-$d-$seed.safetensors" | tail -n 1
 	done
 done

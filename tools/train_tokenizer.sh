@@ -6,8 +6,6 @@
 # byte for byte.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-shim=$(mktemp /tmp/mrl_fixed_random.XXXXXX.so)
-trap 'rm -f "$shim"' EXIT
-cc -shared -fPIC -O2 -o "$shim" "$here/fixed_random.c"
-MRL_HASH_SEED=${MRL_HASH_SEED:-2} RAYON_RS_NUM_CPUS=1 LD_PRELOAD="$shim" \
+make -s -C "$here/../src/encoder" ../../tools/fixed_random.so
+MRL_HASH_SEED=${MRL_HASH_SEED:-2} RAYON_RS_NUM_CPUS=1 LD_PRELOAD="$here/fixed_random.so" \
 	NODE_PATH="$here/node_modules" node "$here/train_tokenizer.js" "$@"

@@ -11,10 +11,5 @@
 # kernels when it does not recognise the CPU.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=$(mktemp /tmp/encoder_bench.XXXXXX)
-trap 'rm -f "$BIN"' EXIT
-make -s -C "$ROOT/src/encoder" >/dev/null
-cc -O2 -g -I"$ROOT/src/encoder" -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-	-o "$BIN" "$ROOT/test/bench/encoder_bench.c" "$ROOT/src/encoder/libmrlenc.a" \
-	-lopenblas -lm
-"$BIN" "${1:-32}" "${2:-bert}"
+make -s -C "$ROOT/src/encoder" ../../test/bench/encoder_bench >/dev/null
+"$ROOT/test/bench/encoder_bench" "${1:-32}" "${2:-bert}"

@@ -3,10 +3,8 @@
 # with tools/node_modules present, Hugging Face tokenizers' for comparison.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
-make -s -C "$root/src/encoder"
-cc -O2 -I"$root/src/encoder" -I/usr/include/json-c "$root/test/bench/tokenizer_bench.c" \
-	"$root/src/encoder/libmrlenc.a" -lutf8proc -ljson-c -lm -o /tmp/mrl_tokenizer_bench
-/tmp/mrl_tokenizer_bench "$root/model/tokenizer.json" "$root/test/encoder/tokenizer_corpus.txt" "${1:-3}"
+make -s -C "$root/src/encoder" ../../test/bench/tokenizer_bench >/dev/null
+"$root/test/bench/tokenizer_bench" "$root/model/tokenizer.json" "$root/test/encoder/tokenizer_corpus.txt" "${1:-3}"
 if [ -d "$root/tools/node_modules/tokenizers" ]; then
 	NODE_PATH="$root/tools/node_modules" RAYON_NUM_THREADS=1 node -e '
 const tk = require("tokenizers"), fs = require("fs");

@@ -6,14 +6,9 @@
 # thread; times are CPU seconds of the process.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=$(mktemp /tmp/trainer_bench.XXXXXX)
 SENT=$(mktemp /tmp/trainer_bench_sent.XXXXXX)
-trap 'rm -f "$BIN" "$SENT"' EXIT
-make -s -C "$ROOT/src/encoder" libmrlenc.a >/dev/null
-cc -O2 -g -std=gnu11 -I"$ROOT/src/encoder" -I"$ROOT/tools" -I/usr/include/json-c \
-	-I/usr/include/x86_64-linux-gnu/openblas-pthread -o "$BIN" \
-	"$ROOT/test/bench/trainer_bench.c" "$ROOT/tools/tool_io.c" \
-	"$ROOT/src/encoder/libmrlenc.a" -lopenblas -llapacke -lutf8proc -ljson-c -lm
+trap 'rm -f "$SENT"' EXIT
+make -s -C "$ROOT/src/encoder" ../../test/bench/trainer_bench >/dev/null
 # short sentences: the first 20,000 noun definitions of WordNet
 if [ -r /usr/share/wordnet/data.noun ]; then
 	grep -v '^  ' /usr/share/wordnet/data.noun | sed 's/^[^|]*| //; s/;.*//' |
@@ -21,5 +16,5 @@ if [ -r /usr/share/wordnet/data.noun ]; then
 else
 	grep -v '^$' "$ROOT/test/encoder/tokenizer_corpus.txt" >"$SENT"
 fi
-OPENBLAS_NUM_THREADS=1 "$BIN" "$ROOT/model/0_StaticEmbedding/model.safetensors" \
+OPENBLAS_NUM_THREADS=1 "$ROOT/test/bench/trainer_bench" "$ROOT/model/0_StaticEmbedding/model.safetensors" \
 	"$ROOT/model/tokenizer.json" "$SENT"

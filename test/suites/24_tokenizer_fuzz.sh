@@ -7,10 +7,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${MRL_FUZZ_SECONDS:-20}
 tmp=$(mktemp -d /tmp/mrl-fuzz.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I"$root/src/encoder" -I/usr/include/json-c \
-	"$root/test/fuzz/fuzz_tokenizer.c" "$root"/src/encoder/tokenizer.c \
-	"$root"/src/encoder/tokenizer_unicode.c "$root"/src/encoder/mapfile.c -lutf8proc -ljson-c -o "$tmp/fuzz_tokenizer" 2>"$tmp/build.log"; then
+if ! make -s -C "$root/src/encoder" ../../test/fuzz/build/fuzz_tokenizer >"$tmp/build.log" 2>&1; then
 	cat "$tmp/build.log"
 	echo "not ok 1 - build the tokenizer fuzzer"
 	exit 1
@@ -18,7 +15,7 @@ fi
 echo "ok 1 - build the tokenizer fuzzer"
 mkdir "$tmp/new"
 cd "$tmp"
-if MRL_TOKENIZER_JSON="$root/model/tokenizer.json" ./fuzz_tokenizer -max_total_time="$secs" \
+if MRL_TOKENIZER_JSON="$root/model/tokenizer.json" "$root/test/fuzz/build/fuzz_tokenizer" -max_total_time="$secs" \
 	-max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	"$tmp/new" "$root/test/fuzz/corpus_tokenizer" >"$tmp/fuzz.log" 2>&1; then
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/fuzz.log")

@@ -33,30 +33,10 @@ else
 fi
 
 # the trained file loads in our tokenizer and encodes like Hugging Face's
-cat >"$TMP/check.c" <<'C'
-#include <stdio.h>
-#include <string.h>
-#include "tokenizer.h"
-int main(int argc, char **argv)
-{
-	char err[256];
-	mrl_tokenizer *tok = mrl_tokenizer_load_file(argv[1], err, sizeof(err));
-	mrl_encoding enc = {0};
-	if (!tok) { printf("%s\n", err); return 1; }
-	if (mrl_tokenizer_encode(tok, argv[2], strlen(argv[2]), 0, &enc, err, sizeof(err)) < 0)
-	{ printf("%s\n", err); return 1; }
-	printf("%d", mrl_tokenizer_vocab_size(tok));
-	for (int i = 0; i < enc.n; i++) printf(" %d", enc.ids[i]);
-	printf("\n");
-	return 0;
-}
-C
-make -s -C "$ROOT/src/encoder" libmrlenc.a >/dev/null &&
-	cc -I"$ROOT/src/encoder" -o "$TMP/check" "$TMP/check.c" "$ROOT/src/encoder/libmrlenc.a" \
-		-lopenblas -llapacke -lutf8proc -ljson-c -lm -lpthread 2>"$TMP/cc.log" ||
-	{ cat "$TMP/cc.log"; notok "build the tokenizer check"; exit 1; }
+make -s -C "$ROOT/src/encoder" ../../tools/mrl_tokenize >"$TMP/cc.log" 2>&1 ||
+	{ cat "$TMP/cc.log"; notok "build tools/mrl_tokenize"; exit 1; }
 text="The funnel index shortlists candidates on a Matryoshka prefix."
-ours=$("$TMP/check" "$TMP/tok1.json" "$text")
+ours=$("$ROOT/tools/mrl_tokenize" "$TMP/tok1.json" "$text" 2>&1)
 theirs=$(NODE_PATH="$ROOT/tools/node_modules" node -e '
 	const tk = require("tokenizers");
 	const t = tk.Tokenizer.fromFile(process.argv[1]);
