@@ -83,7 +83,40 @@ mrl_cluster_stop()
 	MRL_TMP=
 }
 
-# TAP lines for suite scripts: ok "what" / notok "what", numbered in order.
+# TAP lines for suite scripts, numbered in order: ok "what" / notok "what";
+# check "what" ACTUAL EXPECTED passes when the two strings are equal.
 tap_n=0
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
 notok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $*"; }
+check()
+{
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		notok "$1: got '$2', expected '$3'"
+	fi
+}
+
+# tap_relay NAME COMMAND...: run a program that prints TAP (a C unit test)
+# and renumber its results into this script's sequence, as "NAME: what";
+# its other output becomes comments, and a non-zero exit one more failure.
+tap_relay()
+{
+	local name=${1:+$1: } line out rc
+	shift
+	out=$(mktemp)
+	"$@" >"$out" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+			"ok "*) ok "$name${line#* - }" ;;
+			"not ok "*) notok "$name${line#* - }" ;;
+			1..*) ;;
+			"#"*) echo "$line" ;;
+			*) echo "# $line" ;;
+		esac
+	done <"$out"
+	rm -f "$out"
+	[ $rc -eq 0 ] || notok "${name}exited with status $rc"
+	return $rc
+}

@@ -3,6 +3,7 @@
 # hand-made PGCOPY files with bad headers or elements must be refused with
 # the right SQLSTATE, and good ones must load exactly.
 set -u
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d)
 chmod 755 "$dir"
 trap 'rm -rf "$dir"' EXIT
@@ -22,35 +23,25 @@ with open(path, 'wb') as f:
 PY
 }
 
-n=0
-# check DESCRIPTION EXPECTED_SQLSTATE_OR_VALUE FILE
-check()
+# copy_in FILE: the vector COPY reads from FILE, or the error's SQLSTATE
+copy_in()
 {
-	local what=$1 expect=$2 file=$3 out
-	n=$((n + 1))
-	out=$(psql -X -q -At -v ON_ERROR_STOP=1 2>&1 <<SQL
+	psql -X -q -At -v ON_ERROR_STOP=1 2>&1 <<SQL | tail -n 1
 \set VERBOSITY sqlstate
 CREATE TEMP TABLE t (v mvector);
-COPY t FROM '$file' (FORMAT binary);
+COPY t FROM '$1' (FORMAT binary);
 SELECT v FROM t;
 SQL
-)
-	out=$(echo "$out" | tail -n 1)
-	if [ "$out" = "$expect" ]; then
-		echo "ok $n - $what"
-	else
-		echo "not ok $n - $what: expected $expect, got $out"
-	fi
 }
 
 psql -X -q -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS mrl" >/dev/null
 chmod 755 "$dir"
-write_copy "$dir/good" 3 0 1 -2.5 0.1;   chmod 644 "$dir/good";   check "valid binary vector loads exactly" "[1,-2.5,0.1]" "$dir/good"
-write_copy "$dir/nan" 2 0 1 nan;         chmod 644 "$dir/nan";    check "NaN element refused" "ERROR:  22000" "$dir/nan"
-write_copy "$dir/inf" 2 0 inf 1;         chmod 644 "$dir/inf";    check "infinite element refused" "ERROR:  22000" "$dir/inf"
-write_copy "$dir/unused" 1 7 1;          chmod 644 "$dir/unused"; check "non-zero unused field refused" "ERROR:  22P03" "$dir/unused"
-write_copy "$dir/zero" 0 0;              chmod 644 "$dir/zero";   check "zero dimensions refused" "ERROR:  22000" "$dir/zero"
-write_copy "$dir/neg" -3 0;              chmod 644 "$dir/neg";    check "negative dimensions refused" "ERROR:  22000" "$dir/neg"
-write_copy "$dir/huge" 16001 0;          chmod 644 "$dir/huge";   check "too many dimensions refused" "ERROR:  54000" "$dir/huge"
-write_copy "$dir/short" 4 0 1 2;         chmod 644 "$dir/short";  check "fewer elements than dim refused" "ERROR:  22P03" "$dir/short"
-write_copy "$dir/long" 1 0 1 2;          chmod 644 "$dir/long";   check "more elements than dim refused" "ERROR:  22P03" "$dir/long"
+write_copy "$dir/good" 3 0 1 -2.5 0.1;   chmod 644 "$dir/good";   check "valid binary vector loads exactly" "$(copy_in "$dir/good")" "[1,-2.5,0.1]"
+write_copy "$dir/nan" 2 0 1 nan;         chmod 644 "$dir/nan";    check "NaN element refused" "$(copy_in "$dir/nan")" "ERROR:  22000"
+write_copy "$dir/inf" 2 0 inf 1;         chmod 644 "$dir/inf";    check "infinite element refused" "$(copy_in "$dir/inf")" "ERROR:  22000"
+write_copy "$dir/unused" 1 7 1;          chmod 644 "$dir/unused"; check "non-zero unused field refused" "$(copy_in "$dir/unused")" "ERROR:  22P03"
+write_copy "$dir/zero" 0 0;              chmod 644 "$dir/zero";   check "zero dimensions refused" "$(copy_in "$dir/zero")" "ERROR:  22000"
+write_copy "$dir/neg" -3 0;              chmod 644 "$dir/neg";    check "negative dimensions refused" "$(copy_in "$dir/neg")" "ERROR:  22000"
+write_copy "$dir/huge" 16001 0;          chmod 644 "$dir/huge";   check "too many dimensions refused" "$(copy_in "$dir/huge")" "ERROR:  54000"
+write_copy "$dir/short" 4 0 1 2;         chmod 644 "$dir/short";  check "fewer elements than dim refused" "$(copy_in "$dir/short")" "ERROR:  22P03"
+write_copy "$dir/long" 1 0 1 2;          chmod 644 "$dir/long";   check "more elements than dim refused" "$(copy_in "$dir/long")" "ERROR:  22P03"

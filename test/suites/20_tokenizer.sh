@@ -2,12 +2,12 @@
 # The WordPiece tokenizer against Hugging Face tokenizers' committed ids
 # (test/encoder/tokenizer_expected.txt); needs neither node nor network.
 set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-if ! make -s -C "$root/src/encoder" tests >/tmp/mrl_tokenizer_build.$$ 2>&1; then
-	cat /tmp/mrl_tokenizer_build.$$
-	echo "not ok 1 - build the encoder library and tests"
-	rm -f /tmp/mrl_tokenizer_build.$$
+. "$(dirname "$0")/../lib.sh"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! make -s -C "$MRL_ROOT/src/encoder" tests >"$log" 2>&1; then
+	cat "$log"
+	notok "build the encoder library and tests"
 	exit 1
 fi
-rm -f /tmp/mrl_tokenizer_build.$$
-"$root/test/encoder/test_tokenizer" "$root"
+tap_relay "" "$MRL_ROOT/test/encoder/test_tokenizer" "$MRL_ROOT"

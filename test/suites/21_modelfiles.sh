@@ -4,52 +4,29 @@
 # against fixtures written here by the independent numpy implementation
 # test/encoder/gguf_tools.py (via make_fixtures.py).  Prints TAP.
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 TMP=$(mktemp -d /tmp/mrl-modelfiles.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 TESTS="test_quant test_gguf test_safetensors test_model test_model_share"
 
 targets=""
 for t in $TESTS; do targets="$targets ../../test/encoder/$t"; done
-if ! make -s -C "$ROOT/src/encoder" $targets >"$TMP/build.log" 2>&1; then
+if ! make -s -C "$MRL_ROOT/src/encoder" $targets >"$TMP/build.log" 2>&1; then
 	cat "$TMP/build.log"
-	echo "not ok 1 - build the model-file tests"
+	notok "build the model-file tests"
 	exit 1
 fi
-if ! /usr/bin/python3 "$ROOT/test/encoder/make_fixtures.py" "$TMP/fx" >"$TMP/gen.log" 2>&1; then
+if ! /usr/bin/python3 "$MRL_ROOT/test/encoder/make_fixtures.py" "$TMP/fx" >"$TMP/gen.log" 2>&1; then
 	cat "$TMP/gen.log"
-	echo "not ok 1 - generate the fixtures with gguf_tools.py"
+	notok "generate the fixtures with gguf_tools.py"
 	exit 1
 fi
 
-# Run each binary, renumbering its TAP lines into one sequence.
-n=0
 status=0
-run()
-{
-	local name=$1 line
-	shift
-	"$@" >"$TMP/out" 2>&1
-	local rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-			"ok "*) n=$((n + 1)); echo "ok $n - $name: ${line#* - }" ;;
-			"not ok "*) n=$((n + 1)); echo "not ok $n - $name: ${line#* - }" ;;
-			1..*) ;;
-			"#"*) echo "$line" ;;
-			*) echo "# $line" ;;
-		esac
-	done <"$TMP/out"
-	if [ $rc -ne 0 ]; then
-		n=$((n + 1))
-		echo "not ok $n - $name exited with status $rc"
-		status=1
-	fi
-}
-E="$ROOT/test/encoder"
-run quant "$E/test_quant" "$TMP/fx/golden"
-run gguf "$E/test_gguf" "$TMP/fx"
-run safetensors "$E/test_safetensors" "$TMP/fx"
-run model "$E/test_model" "$TMP/fx"
-run share "$E/test_model_share" "$TMP/fx/share.gguf" "$TMP/cache"
+E="$MRL_ROOT/test/encoder"
+tap_relay quant "$E/test_quant" "$TMP/fx/golden" || status=1
+tap_relay gguf "$E/test_gguf" "$TMP/fx" || status=1
+tap_relay safetensors "$E/test_safetensors" "$TMP/fx" || status=1
+tap_relay model "$E/test_model" "$TMP/fx" || status=1
+tap_relay share "$E/test_model_share" "$TMP/fx/share.gguf" "$TMP/cache" || status=1
 exit $status

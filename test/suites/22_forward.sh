@@ -7,24 +7,23 @@
 # mrl_embed command-line tool.
 set -u
 shopt -s nullglob
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 TMP=$(mktemp -d /tmp/mrl-forward.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-if ! make -s -C "$ROOT/src/encoder" tests tools >"$TMP/build.log" 2>&1; then
+if ! make -s -C "$MRL_ROOT/src/encoder" tests tools >"$TMP/build.log" 2>&1; then
 	cat "$TMP/build.log"
-	echo "not ok 1 - build the encoder library, its tests and tools"
+	notok "build the encoder library, its tests and tools"
 	exit 1
 fi
-if ! /usr/bin/python3 "$ROOT/test/encoder/make_tiny_models.py" "$TMP" >"$TMP/gen.log" 2>&1; then
+if ! /usr/bin/python3 "$MRL_ROOT/test/encoder/make_tiny_models.py" "$TMP" >"$TMP/gen.log" 2>&1; then
 	cat "$TMP/gen.log"
-	echo "not ok 1 - generate the tiny models"
+	notok "generate the tiny models"
 	exit 1
 fi
-"$ROOT/test/encoder/test_forward" "$ROOT/test/encoder/expected_forward.json" \
-	"$TMP/tiny-bert" "$TMP/tiny-nomic" "$TMP/tiny-static" "$TMP"/*.gguf | tee "$TMP/tap.log"
-rc=${PIPESTATUS[0]}
-next=$(($(grep -cE '^(not )?ok ' "$TMP/tap.log") + 1))
-/usr/bin/python3 "$ROOT/test/encoder/check_embed_cli.py" "$ROOT/tools/mrl_embed" \
-	"$ROOT/test/encoder/expected_forward.json" "$TMP" "$next" || rc=1
+rc=0
+tap_relay "" "$MRL_ROOT/test/encoder/test_forward" "$MRL_ROOT/test/encoder/expected_forward.json" \
+	"$TMP/tiny-bert" "$TMP/tiny-nomic" "$TMP/tiny-static" "$TMP"/*.gguf || rc=1
+tap_relay "" /usr/bin/python3 "$MRL_ROOT/test/encoder/check_embed_cli.py" "$MRL_ROOT/tools/mrl_embed" \
+	"$MRL_ROOT/test/encoder/expected_forward.json" "$TMP" 1 || rc=1
 exit $rc

@@ -5,22 +5,21 @@
 # on the same text: the two tokenizer.json files must be identical bytes, and
 # the result must load in the encoder's own tokenizer and encode text.
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 TMP=$(mktemp -d /tmp/mrl-toktrain.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-. "$ROOT/test/lib.sh"
 
-if [ ! -d "$ROOT/tools/node_modules/tokenizers" ]; then
-	(cd "$ROOT/tools" && npm install --no-save --no-audit --no-fund \
+if [ ! -d "$MRL_ROOT/tools/node_modules/tokenizers" ]; then
+	(cd "$MRL_ROOT/tools" && npm install --no-save --no-audit --no-fund \
 		tokenizers@0.13.3 tokenizers-linux-x64-gnu@0.13.4-rc2 >"$TMP/npm.log" 2>&1) ||
 		{ cat "$TMP/npm.log"; notok "install the npm tokenizers package"; exit 1; }
 fi
 
 # some English text from the repository's own documentation
 mkdir -p "$TMP/text"
-cat "$ROOT"/README.md "$ROOT"/model/README.md "$ROOT"/doc/*.md >"$TMP/text/docs.txt"
+cat "$MRL_ROOT"/README.md "$MRL_ROOT"/model/README.md "$MRL_ROOT"/doc/*.md >"$TMP/text/docs.txt"
 for run in 1 2; do
-	if ! bash "$ROOT/tools/train_tokenizer.sh" "$TMP/text" "$TMP/tok$run.json" 600 >"$TMP/train$run.log" 2>&1; then
+	if ! bash "$MRL_ROOT/tools/train_tokenizer.sh" "$TMP/text" "$TMP/tok$run.json" 600 >"$TMP/train$run.log" 2>&1; then
 		cat "$TMP/train$run.log"
 		notok "train_tokenizer.sh run $run"
 		exit 1
@@ -33,11 +32,11 @@ else
 fi
 
 # the trained file loads in our tokenizer and encodes like Hugging Face's
-make -s -C "$ROOT/src/encoder" ../../tools/mrl_tokenize >"$TMP/cc.log" 2>&1 ||
+make -s -C "$MRL_ROOT/src/encoder" ../../tools/mrl_tokenize >"$TMP/cc.log" 2>&1 ||
 	{ cat "$TMP/cc.log"; notok "build tools/mrl_tokenize"; exit 1; }
 text="The funnel index shortlists candidates on a Matryoshka prefix."
-ours=$("$ROOT/tools/mrl_tokenize" "$TMP/tok1.json" "$text" 2>&1)
-theirs=$(NODE_PATH="$ROOT/tools/node_modules" node -e '
+ours=$("$MRL_ROOT/tools/mrl_tokenize" "$TMP/tok1.json" "$text" 2>&1)
+theirs=$(NODE_PATH="$MRL_ROOT/tools/node_modules" node -e '
 	const tk = require("tokenizers");
 	const t = tk.Tokenizer.fromFile(process.argv[1]);
 	t.encode(process.argv[2]).then((r) => console.log(t.getVocabSize(true) + " " + r.getIds().join(" ")));

@@ -10,17 +10,6 @@ set -u
 MRL_PORT=$((40000 + RANDOM % 20000)) mrl_cluster_start \
 	"wal_consistency_checking = 'generic'" "max_parallel_workers_per_gather = 0" || exit 1
 
-n=0
-# check DESCRIPTION ACTUAL EXPECTED
-check()
-{
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1: got '$2', expected '$3'"
-	fi
-}
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 DIM=96
