@@ -1,18 +1,22 @@
 # mrl: PGXS build.  `make demo` and `make test` bootstrap everything they
 # need (Debian packages, a throwaway cluster); see README.md.
 EXTENSION = mrl
-EXTVERSION = 0.1.0
+# The version is written once, as default_version in mrl.control.
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = mrl
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 HEADERS = src/mvector.h
 
-# The install script is assembled from one fragment per concept, so each
-# part of the extension keeps its SQL beside the others in sql/install/.
+# The current version's install script is assembled from one fragment per
+# concept, so each part of the extension keeps its SQL beside the others in
+# sql/install/.  Released versions' install scripts and the upgrade scripts
+# between versions are committed files (README: Versions and upgrades).
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-# Every sql/*.sql except the install script is a pg_regress test.
+# Every sql/*.sql except the extension's scripts is a pg_regress test.
 REGRESS = $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 

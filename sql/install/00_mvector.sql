@@ -1,4 +1,4 @@
--- mrl 0.1.0: the mvector type.
+-- mrl: the mvector type.
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION mrl" to load this file. \quit

@@ -1,4 +1,4 @@
--- mrl 0.1.0: distances over all dimensions (operators) and over a prefix.
+-- mrl: distances over all dimensions (operators) and over a prefix.
 
 CREATE FUNCTION mrl_l2_distance(mvector, mvector) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'mvector_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -1,4 +1,4 @@
--- mrl 0.1.0: the funnel index access method (coarse prefix, full rerank).
+-- mrl: the funnel index access method (coarse prefix, full rerank).
 
 CREATE FUNCTION funnel_handler(internal) RETURNS index_am_handler
 	AS 'MODULE_PATHNAME' LANGUAGE C;

@@ -1,4 +1,4 @@
--- mrl 0.1.0: the in-database encoder: mrl_embed() and the model registry.
+-- mrl: the in-database encoder: mrl_embed() and the model registry.
 
 -- Registered models.  Everyone may read it (paths are not secrets); it is
 -- changed only through the functions below, which check privileges.

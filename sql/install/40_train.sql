@@ -1,4 +1,4 @@
--- mrl 0.1.0: Matryoshka training of static models on your own pairs.
+-- mrl: Matryoshka training of static models on your own pairs.
 
 CREATE FUNCTION mrl_train(name text, pairs text,
 	dims integer[] DEFAULT '{32,64,128,256}', base text DEFAULT 'mrl-default',

@@ -1,4 +1,4 @@
--- mrl 0.1.0: evaluation: retrieval quality per Matryoshka prefix size, and PCA.
+-- mrl: evaluation: retrieval quality per Matryoshka prefix size, and PCA.
 
 -- queries(id, body), docs(id, body): id an integer or text type, unique,
 -- not null; qrels(query_id, doc_id, relevance integer), > 0 = relevant.
