@@ -7,7 +7,8 @@
 #   data    install the Debian packages, fetch the English package
 #           descriptions into a private apt list directory, and extract
 #           (query, positive, source, group) pairs with a held-out split
-#   tokens  tokenize the pairs with model/tokenizer.json (npm tokenizers)
+#   tokens  tokenize the pairs with the built-in vocabulary,
+#           model/0_StaticEmbedding/tokenizer.json (npm tokenizers)
 #   train   train the 256-dim model, Matryoshka dims 16..256, fixed seed,
 #           and write the sentence-transformers StaticEmbedding layout
 # Work files go to $MRL_BUILD (default build/model); only model/ is kept.
@@ -61,7 +62,7 @@ tokenize()
 		npm ci --prefix "$ROOT/tools" --no-audit --no-fund >/dev/null 2>&1 ||
 		npm install --prefix "$ROOT/tools" --no-audit --no-fund --no-save >/dev/null
 	for s in train heldout; do
-		node "$ROOT/tools/data/tokenize_pairs.js" "$ROOT/model/tokenizer.json" \
+		node "$ROOT/tools/data/tokenize_pairs.js" "$ROOT/model/0_StaticEmbedding/tokenizer.json" \
 			"$B/pairs/$s.tsv" "$B/$s.tok"
 	done
 }
@@ -71,7 +72,7 @@ vocab_size()
 {
 	node -e 'const t = require(process.argv[1]).Tokenizer.fromFile(process.argv[2]);
 		console.log(t.getVocabSize(true));' \
-		"$ROOT/tools/node_modules/tokenizers" "$ROOT/model/tokenizer.json"
+		"$ROOT/tools/node_modules/tokenizers" "$ROOT/model/0_StaticEmbedding/tokenizer.json"
 }
 
 train()
@@ -81,7 +82,6 @@ train()
 	OPENBLAS_NUM_THREADS=1 "$ROOT/tools/mrl_train" --pairs "$B/train.tok" \
 		--vocab "$(vocab_size)" --dim $DIM --dims $DIMS --epochs "$EPOCHS" \
 		--seed "$SEED" --out "$st/model.safetensors"
-	cp "$ROOT/model/tokenizer.json" "$st/tokenizer.json"
 	cat >"$ROOT/model/modules.json" <<-'EOF'
 	[
 	  {

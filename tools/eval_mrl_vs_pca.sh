@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${MRL_BUILD:-$ROOT/build/model}
 EPOCHS=${MRL_EPOCHS:-8}
 VOCAB=$(node -e 'console.log(require(process.argv[1]).Tokenizer.fromFile(process.argv[2]).getVocabSize(true))' \
-	"$ROOT/tools/node_modules/tokenizers" "$ROOT/model/tokenizer.json")
+	"$ROOT/tools/node_modules/tokenizers" "$ROOT/model/0_StaticEmbedding/tokenizer.json")
 "$ROOT/tools/build_model.sh" tools
 
 # train NAME DIM DIMS SEED: one model, one BLAS thread, unless up to date

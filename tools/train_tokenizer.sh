@@ -2,8 +2,8 @@
 # train_tokenizer.sh TEXTDIR OUT.json [VOCAB_SIZE]: run train_tokenizer.js
 # reproducibly: one rayon thread and fixed hash-map keys (tools/fixed_random.c
 # preloaded, seed 2), so the trainer's tie-breaking is the same on every run.
-# With the text of tools/extract_text.sh this rebuilds model/tokenizer.json
-# byte for byte.
+# With the text of tools/extract_text.sh this rebuilds the built-in
+# vocabulary, model/0_StaticEmbedding/tokenizer.json, byte for byte.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 make -s -C "$here/../src/encoder" ../../tools/fixed_random.so

@@ -4,9 +4,8 @@
 // (whose Rust crates carry Unicode 8-era category tables and pre-13
 // decompositions) classify a character differently from current Unicode as
 // utf8proc reports it.  Run from the repository root:
-//   make -C src/encoder && cc -Isrc/encoder tools/unicode_dump.c \
-//     src/encoder/libmrlenc.a -lutf8proc -o /tmp/unicode_dump &&
-//   /tmp/unicode_dump > /tmp/unicode_dump.txt &&
+//   make -C src/encoder ../../tools/unicode_dump &&
+//   tools/unicode_dump > /tmp/unicode_dump.txt &&
 //   node tools/unicode_compat.js /tmp/unicode_dump.txt > src/encoder/tokenizer_unicode_table.h
 'use strict';
 const fs = require('fs');

@@ -5,7 +5,7 @@
  * "# unicode VERSION" (utf8proc's Unicode version).  Input to
  * tools/unicode_compat.js, which compares with Hugging Face tokenizers.
  *
- * cc -I src/encoder tools/unicode_dump.c src/encoder/libmrlenc.a -lutf8proc
+ * make -C src/encoder ../../tools/unicode_dump
  */
 #include <stdio.h>
 #include <utf8proc.h>

@@ -4,7 +4,7 @@
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 make -s -C "$root/src/encoder" ../../test/bench/tokenizer_bench >/dev/null
-"$root/test/bench/tokenizer_bench" "$root/model/tokenizer.json" "$root/test/encoder/tokenizer_corpus.txt" "${1:-3}"
+"$root/test/bench/tokenizer_bench" "$root/model/0_StaticEmbedding/tokenizer.json" "$root/test/encoder/tokenizer_corpus.txt" "${1:-3}"
 if [ -d "$root/tools/node_modules/tokenizers" ]; then
 	NODE_PATH="$root/tools/node_modules" RAYON_NUM_THREADS=1 node -e '
 const tk = require("tokenizers"), fs = require("fs");
@@ -19,5 +19,5 @@ const texts = fs.readFileSync(process.argv[2], "utf8").split("\n").filter(Boolea
     const u = process.cpuUsage(t0); el = (u.user + u.system) / 1e6;
   } while (el < Number(process.argv[3]));
   console.log(`HF tokenizers (node, one call per string): ${texts.length} strings x ${rounds} rounds in ${el.toFixed(2)} s CPU: ${(tokens / el).toFixed(0)} tokens/s`);
-})();' "$root/model/tokenizer.json" "$root/test/encoder/tokenizer_corpus.txt" "${1:-3}"
+})();' "$root/model/0_StaticEmbedding/tokenizer.json" "$root/test/encoder/tokenizer_corpus.txt" "${1:-3}"
 fi

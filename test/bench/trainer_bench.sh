@@ -17,4 +17,4 @@ else
 	grep -v '^$' "$ROOT/test/encoder/tokenizer_corpus.txt" >"$SENT"
 fi
 OPENBLAS_NUM_THREADS=1 "$ROOT/test/bench/trainer_bench" "$ROOT/model/0_StaticEmbedding/model.safetensors" \
-	"$ROOT/model/tokenizer.json" "$SENT"
+	"$ROOT/model/0_StaticEmbedding/tokenizer.json" "$SENT"

@@ -3,10 +3,11 @@
  *
  * Usage: test_tokenizer [REPO_ROOT]
  *
- * For every variant of model/tokenizer.json listed in
- * test/encoder/tokenizer_expected.txt (a JSON merge patch each, written by
- * tokenizer_reference.js with the npm `tokenizers` library) and every string
- * of tokenizer_corpus.txt, our ids must equal the library's.  Also: the
+ * For every variant of the built-in vocabulary (the tokenizer.json of
+ * model/0_StaticEmbedding) listed in test/encoder/tokenizer_expected.txt (a
+ * JSON merge patch each, written by tokenizer_reference.js with the npm
+ * `tokenizers` library) and every string of tokenizer_corpus.txt, our ids
+ * must equal the library's.  Also: the
  * explicit max_len argument, the GGUF vocabulary path (the converter's
  * "phantom space" rewrite undone), and error paths.  Prints TAP.
  */
@@ -45,7 +46,7 @@ static text *corpus;
 static int	n_corpus;
 static variant variants[32];
 static int	n_variants;
-static char *tokenizer_json;	/* model/tokenizer.json */
+static char *tokenizer_json;	/* model/0_StaticEmbedding/tokenizer.json */
 
 /* Read a whole file (NUL-terminated) or exit with a TAP failure. */
 static char *
@@ -154,7 +155,7 @@ merge_patch(json_object *target, json_object *patch)
 	return target;
 }
 
-/* model/tokenizer.json with a merge patch applied, as a tokenizer. */
+/* The built-in vocabulary with a merge patch applied, as a tokenizer. */
 static mrl_tokenizer *
 load_variant(json_object *patch, char *err, size_t errlen)
 {
@@ -271,9 +272,9 @@ test_variants(void)
 	}
 	if (dflt == NULL || trunc == NULL)
 		return;
-	snprintf(path, sizeof(path), "%s/model/tokenizer.json", root);
+	snprintf(path, sizeof(path), "%s/model/0_StaticEmbedding/tokenizer.json", root);
 	tok = mrl_tokenizer_load_file(path, err, sizeof(err));
-	ok(tok != NULL, "mrl_tokenizer_load_file(model/tokenizer.json)%s%s",
+	ok(tok != NULL, "mrl_tokenizer_load_file(model/0_StaticEmbedding/tokenizer.json)%s%s",
 		tok ? "" : ": ", tok ? "" : err);
 	if (tok == NULL)
 		return;
@@ -394,7 +395,7 @@ test_gguf_vocab(void)
 		"mrl_wordpiece_unphantom: word-initial, continuation, control, too small");
 	if (ref == NULL)
 	{
-		ok(false, "load model/tokenizer.json: %s", err);
+		ok(false, "load model/0_StaticEmbedding/tokenizer.json: %s", err);
 		return;
 	}
 	n = mrl_tokenizer_vocab_size(ref);
@@ -563,7 +564,7 @@ test_errors(void)
 	tok = mrl_tokenizer_load_json(tokenizer_json, strlen(tokenizer_json), err, sizeof(err));
 	if (tok == NULL)
 	{
-		ok(false, "load model/tokenizer.json: %s", err);
+		ok(false, "load model/0_StaticEmbedding/tokenizer.json: %s", err);
 		return;
 	}
 	ok(mrl_tokenizer_encode(tok, "ab\xc3(", 4, 0, &enc, err, sizeof(err)) == -1 &&
@@ -605,7 +606,7 @@ main(int argc, char **argv)
 {
 	if (argc > 1)
 		root = argv[1];
-	tokenizer_json = read_file("model/tokenizer.json");
+	tokenizer_json = read_file("model/0_StaticEmbedding/tokenizer.json");
 	load_corpus();
 	load_expected();
 	test_variants();

@@ -3,14 +3,13 @@
  * plain-vocabulary loader and the tokenizer.
  *
  * Input layout: CONFIG 0xFF TEXT (0xFF occurs in neither valid UTF-8 nor
- * JSON).  CONFIG empty: TEXT goes through model/tokenizer.json (path in
- * $MRL_TOKENIZER_JSON).  CONFIG starting with 'V': the rest is a vocabulary,
- * one token per line, in GGUF form.  Otherwise CONFIG is a tokenizer.json.
- * Whatever loads must tokenize TEXT without crashing, with ids in range.
+ * JSON).  CONFIG empty: TEXT goes through the built-in vocabulary,
+ * model/0_StaticEmbedding/tokenizer.json (path in $MRL_TOKENIZER_JSON).
+ * CONFIG starting with 'V': the rest is a vocabulary, one token per line, in
+ * GGUF form.  Otherwise CONFIG is a tokenizer.json.  Whatever loads must
+ * tokenize TEXT without crashing, with ids in range.
  *
- * clang -g -O1 -fsanitize=fuzzer,address -Isrc/encoder -I/usr/include/json-c \
- *   test/fuzz/fuzz_tokenizer.c src/encoder/tokenizer*.c src/encoder/mapfile.c \
- *   -lutf8proc -ljson-c
+ * make -C src/encoder ../../test/fuzz/build/fuzz_tokenizer
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,7 +26,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *path = getenv("MRL_TOKENIZER_JSON");
 	char		err[256];
 
-	builtin = mrl_tokenizer_load_file(path ? path : "model/tokenizer.json", err, sizeof(err));
+	builtin = mrl_tokenizer_load_file(path ? path : "model/0_StaticEmbedding/tokenizer.json", err, sizeof(err));
 	return 0;
 }
 

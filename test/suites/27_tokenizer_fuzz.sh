@@ -16,7 +16,7 @@ fi
 ok "build the tokenizer fuzzer"
 mkdir "$tmp/new"
 cd "$tmp"
-if MRL_TOKENIZER_JSON="$MRL_ROOT/model/tokenizer.json" "$MRL_ROOT/test/fuzz/build/fuzz_tokenizer" -max_total_time="$secs" \
+if MRL_TOKENIZER_JSON="$MRL_ROOT/model/0_StaticEmbedding/tokenizer.json" "$MRL_ROOT/test/fuzz/build/fuzz_tokenizer" -max_total_time="$secs" \
 	-max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	"$tmp/new" "$MRL_ROOT/test/fuzz/corpus_tokenizer" >"$tmp/fuzz.log" 2>&1; then
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/fuzz.log")
