@@ -10,10 +10,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$MRL_ROOT"
 
-if [ -z "${PGHOST:-}" ]; then
-	mrl_build_install || { notok "build and install the extension"; exit 1; }
-	mrl_cluster_start || { notok "start a cluster"; exit 1; }
-fi
+mrl_cluster_ensure || exit 1
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 drop_databases() { sql -d postgres -c "DROP DATABASE IF EXISTS mrl_updated" -c "DROP DATABASE IF EXISTS mrl_fresh" >/dev/null 2>&1; }
 work=$(mktemp -d /tmp/mrl-upgrade.XXXXXX)

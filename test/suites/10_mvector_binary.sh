@@ -4,9 +4,10 @@
 # the right SQLSTATE, and good ones must load exactly.
 set -u
 . "$(dirname "$0")/../lib.sh"
+mrl_cluster_ensure || exit 1
 dir=$(mktemp -d)
 chmod 755 "$dir"
-trap 'rm -rf "$dir"' EXIT
+trap 'rm -rf "$dir"; mrl_cluster_stop' EXIT
 
 # write_copy FILE DIM UNUSED FLOATS... : one row, one mvector column
 write_copy()

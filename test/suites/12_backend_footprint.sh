@@ -5,9 +5,10 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$MRL_ROOT"
+mrl_cluster_ensure || exit 1
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 sql -c "CREATE DATABASE footprint" >/dev/null || { notok "create a database"; exit 1; }
-trap 'sql -c "DROP DATABASE IF EXISTS footprint" >/dev/null' EXIT
+trap 'sql -c "DROP DATABASE IF EXISTS footprint" >/dev/null; mrl_cluster_stop' EXIT
 
 # mapped(PATTERN): an SQL expression, true when this backend maps a matching file
 mapped() { echo "pg_read_file('/proc/self/maps') ~ '$1'"; }
