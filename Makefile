@@ -23,7 +23,8 @@ REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 # The encoder core is a plain C library (src/encoder) linked into mrl.so;
-# its recipe and the flags of the Debian libraries are in encoder.mk.
+# its recipe and the flags of the Debian libraries are in encoder.mk
+# (included after naming `all`, so that PGXS's `all` stays the default goal).
 all:
 include src/encoder/encoder.mk
 PG_CPPFLAGS += $(ENC_CPPFLAGS)

@@ -7,9 +7,9 @@
  * model/0_StaticEmbedding) listed in test/encoder/tokenizer_expected.txt (a
  * JSON merge patch each, written by tokenizer_reference.js with the npm
  * `tokenizers` library) and every string of tokenizer_corpus.txt, our ids
- * must equal the library's.  Also: the
- * explicit max_len argument, the GGUF vocabulary path (the converter's
- * "phantom space" rewrite undone), and error paths.  Prints TAP.
+ * must equal the library's.  Also: the explicit max_len argument, the GGUF
+ * vocabulary path (the converter's "phantom space" rewrite undone), and
+ * error paths.  Prints TAP.
  */
 #include <stdbool.h>
 #include <stdio.h>

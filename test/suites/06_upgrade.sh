@@ -12,7 +12,10 @@ cd "$MRL_ROOT"
 
 mrl_cluster_ensure || exit 1
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-drop_databases() { sql -d postgres -c "DROP DATABASE IF EXISTS mrl_updated" -c "DROP DATABASE IF EXISTS mrl_fresh" >/dev/null 2>&1; }
+drop_databases()
+{
+	sql -d postgres -c "DROP DATABASE IF EXISTS mrl_updated" -c "DROP DATABASE IF EXISTS mrl_fresh" >/dev/null 2>&1
+}
 work=$(mktemp -d /tmp/mrl-upgrade.XXXXXX)
 trap 'drop_databases; rm -rf "$work"; mrl_cluster_stop' EXIT
 dump() { "$PG_BINDIR/pg_dump" --schema-only --binary-upgrade -d "$1" >"$2"; }
