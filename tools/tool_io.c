@@ -4,16 +4,13 @@
  */
 #include "tool_io.h"
 
-#include "mapfile.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Message into the caller's err buffer, evaluating to code. */
-#define FAIL(code, ...) (mrl_errf(err, errlen, __VA_ARGS__), (code))
 
 /* Parse one line of token ids, appending to pf->ids. */
 static int
@@ -79,7 +76,7 @@ pair_file_read(const char *path, pair_file *pf, char *err, size_t errlen)
 	memset(pf, 0, sizeof(*pf));
 	pf->max_id = -1;
 	if (!f)
-		return FAIL(-1, "cannot open %s: %s", path, strerror(errno));
+		return MRL_FAIL(-1, "cannot open %s: %s", path, strerror(errno));
 	if (getline(&line, &linecap, f) < 0 ||
 		sscanf(line, "mrl-pairs %d %d %d", &version, &n_texts, &n_pairs) != 3 ||
 		version != 1 || n_texts < 1 || n_pairs < 1 || n_texts > (1 << 30) ||
@@ -171,15 +168,15 @@ safetensors_write_embedding(const char *path, const float *E, int vocab,
 	len64 = (uint64_t) hlen;	/* little-endian on x86-64 */
 	f = fopen(path, "wb");
 	if (!f)
-		return FAIL(-1, "cannot create %s: %s", path, strerror(errno));
+		return MRL_FAIL(-1, "cannot create %s: %s", path, strerror(errno));
 	if (fwrite(&len64, 8, 1, f) != 1 || fwrite(header, 1, hlen, f) != (size_t) hlen ||
 		fwrite(E, 1, nbytes, f) != nbytes)
 	{
 		fclose(f);
-		return FAIL(-1, "write to %s failed", path);
+		return MRL_FAIL(-1, "write to %s failed", path);
 	}
 	if (fclose(f) != 0)
-		return FAIL(-1, "write to %s failed", path);
+		return MRL_FAIL(-1, "write to %s failed", path);
 	return 0;
 }
 

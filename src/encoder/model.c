@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "mapfile.h"
 #include "quant.h"
 #include "safetensors.h"

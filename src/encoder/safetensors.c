@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
 #include "quant.h"
 
 /* dtypes of the format and their width in bits */

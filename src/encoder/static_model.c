@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "errors.h"
 #include "mapfile.h"
 
 /* Write len bytes to path, creating it; 0 or -1 with a message. */

@@ -26,6 +26,7 @@
 #include <json.h>
 #include <utf8proc.h>
 
+#include "errors.h"
 #include "mapfile.h"
 #include "tokenizer_unicode.h"
 

@@ -9,7 +9,7 @@
  * Whatever loads must tokenize TEXT without crashing, with ids in range.
  *
  * clang -g -O1 -fsanitize=fuzzer,address -Isrc/encoder -I/usr/include/json-c \
- *   test/fuzz/fuzz_tokenizer.c src/encoder/tokenizer*.c src/encoder/mapfile.c \
+ *   test/fuzz/fuzz_tokenizer.c  src/encoder/tokenizer*.c src/encoder/mapfile.c src/encoder/errors.c \
  *   -lutf8proc -ljson-c
  */
 #include <stdint.h>

@@ -45,8 +45,8 @@ if ! command -v clang >/dev/null; then
 	echo "not ok 1 - clang is not installed (test/deps.d/fuzz.txt)"
 	exit 1
 fi
-fuzz fuzz_gguf corpus_gguf "$S/gguf.c" "$S/quant.c" "$S/mapfile.c"
-fuzz fuzz_safetensors corpus_safetensors "$S/safetensors.c" "$S/quant.c" "$S/mapfile.c" -ljson-c
+fuzz fuzz_gguf corpus_gguf "$S/gguf.c" "$S/quant.c" "$S/mapfile.c" "$S/errors.c"
+fuzz fuzz_safetensors corpus_safetensors "$S/safetensors.c" "$S/quant.c" "$S/mapfile.c" "$S/errors.c" -ljson-c
 fuzz fuzz_model corpus_model "$S/model.c" "$S/gguf.c" "$S/safetensors.c" "$S/quant.c" \
-	"$S/mapfile.c" -ljson-c
+	"$S/mapfile.c" "$S/errors.c" -ljson-c
 exit $status
