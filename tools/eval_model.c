@@ -23,6 +23,7 @@
 #include <cblas.h>
 
 #include "evaluate.h"
+#include "static_model.h"
 #include "tool_io.h"
 #include "train.h"
 

@@ -1,6 +1,8 @@
 /*
  * encoder.c: text in, embeddings out (see encoder.h): the glue between the
- * model loader, the tokenizer and the forward pass.
+ * model loader, the tokenizer and the forward pass of the model's
+ * architecture (the transformer, bert.c, or a static model's mean,
+ * static_model.c), chosen here and nowhere else.
  */
 #include "encoder.h"
 #include "blas.h"
@@ -11,12 +13,13 @@
 #include <string.h>
 
 #include "model.h"
+#include "static_model.h"
 
 struct mrl_encoder
 {
 	mrl_model  *model;
 	mrl_tokenizer *tok;
-	mrl_bert_ctx *ctx;
+	mrl_bert_ctx *bert;			/* the transformer; NULL for static models */
 };
 
 /* The model's tokenizer: its tokenizer.json, or the vocabulary in the GGUF. */
@@ -100,8 +103,9 @@ mrl_encoder_open(const char *path, const char *cache_dir, char *err, size_t errl
 	}
 	if (!(enc->model = mrl_model_load(path, &lo, err, errlen)) ||
 		!(enc->tok = load_tokenizer(enc->model, err, errlen)) ||
-		!(enc->ctx = mrl_bert_ctx_create(&enc->model->config, &enc->model->weights,
-										 err, errlen)))
+		(enc->model->config.arch != MRL_ARCH_STATIC &&
+		 !(enc->bert = mrl_bert_ctx_create(&enc->model->config, &enc->model->weights,
+										   err, errlen))))
 	{
 		mrl_encoder_free(enc);
 		return NULL;
@@ -121,7 +125,7 @@ mrl_encoder_free(mrl_encoder *enc)
 {
 	if (enc == NULL)
 		return;
-	mrl_bert_ctx_free(enc->ctx);
+	mrl_bert_ctx_free(enc->bert);
 	mrl_tokenizer_free(enc->tok);
 	mrl_model_free(enc->model);
 	free(enc);
@@ -135,7 +139,7 @@ mrl_encoder_get_info(const mrl_encoder *enc, mrl_encoder_info *info)
 	info->arch = mrl_arch_name(c->arch);
 	info->dims = c->n_embd;
 	info->vocab = mrl_tokenizer_vocab_size(enc->tok);
-	info->layers = c->arch == MRL_ARCH_STATIC ? 0 : c->n_layer;
+	info->layers = c->n_layer;	/* 0 for static models */
 	info->max_tokens = c->n_ctx;
 }
 
@@ -173,7 +177,7 @@ mrl_encoder_out_dim(const mrl_encoder *enc, const mrl_embed_options *opts,
 				 c->n_layer, opts->layers);
 		return -1;
 	}
-	dim = mrl_bert_out_dim(enc->ctx, opts);
+	dim = mrl_forward_out_dim(opts, c->n_embd);
 	if (dim < 0)
 		snprintf(err, errlen, "dims must be between 1 and the model's %d, not %d",
 				 c->n_embd, opts->dims);
@@ -223,7 +227,12 @@ mrl_encoder_embed_ids(mrl_encoder *enc, const int32_t *const *ids, const int *le
 					  int n, const mrl_embed_options *opts, float *out,
 					  char *err, size_t errlen)
 {
-	return mrl_bert_embed(enc->ctx, ids, lens, n, opts, out, err, errlen);
+	const mrl_bert_config *c = &enc->model->config;
+
+	if (enc->bert)
+		return mrl_bert_embed(enc->bert, ids, lens, n, opts, out, err, errlen);
+	return mrl_static_embed(enc->model->weights.tok_embd, c->n_vocab, c->n_embd,
+							c->normalize, ids, lens, n, opts, out, err, errlen);
 }
 
 int
@@ -249,7 +258,7 @@ mrl_encoder_embed(mrl_encoder *enc, const char *const *texts, const size_t *lens
 		tlens[i] = encs[i].n;
 	}
 	if (rc == MRL_FWD_OK && n > 0)
-		rc = mrl_bert_embed(enc->ctx, ids, tlens, n, opts, out, err, errlen);
+		rc = mrl_encoder_embed_ids(enc, ids, tlens, n, opts, out, err, errlen);
 
 	for (int i = 0; encs && i < n; i++)
 		mrl_encoding_free(&encs[i]);

@@ -1,16 +1,79 @@
 /*
- * static_model.c: write a StaticEmbedding model directory (static_model.h).
+ * static_model.c: static models' forward pass and the writer of their
+ * StaticEmbedding directory (static_model.h).
  */
 #include "static_model.h"
 
 #include <errno.h>
-#include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "errors.h"
 #include "mapfile.h"
+
+void
+mrl_static_pool(const float *E, int dim, const int32_t *ids, int64_t n,
+				float *out)
+{
+	memset(out, 0, sizeof(float) * dim);
+	for (int64_t i = 0; i < n; i++)
+	{
+		const float *row = E + (size_t) ids[i] * dim;
+
+		for (int k = 0; k < dim; k++)
+			out[k] += row[k];
+	}
+	if (n > 0)
+		for (int k = 0; k < dim; k++)
+			out[k] /= (float) n;
+}
+
+int
+mrl_static_embed(const float *E, int vocab, int dim, int normalize,
+				 const int32_t *const *ids, const int *lens, int n_seq,
+				 const mrl_embed_options *opts, float *out,
+				 char *err, size_t errlen)
+{
+	mrl_embed_options o;
+	float	   *pooled;
+	int			out_dim,
+				batch,
+				rc;
+
+	if (!E || n_seq < 0 || (n_seq > 0 && (!ids || !lens || !out)))
+		return MRL_FAIL(MRL_FWD_EINVAL, "static model: bad arguments");
+	if (opts)
+		o = *opts;
+	else
+		mrl_embed_options_init(&o);
+	if (o.layers != 0 || o.pooling == MRL_POOL_CLS)
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"a static model has no layers and only mean pooling");
+	if ((rc = mrl_forward_check_options(&o, dim, err, errlen)) != MRL_FWD_OK ||
+		(rc = mrl_forward_check_ids(ids, lens, n_seq, 0, INT_MAX, vocab,
+									err, errlen)) != MRL_FWD_OK)
+		return rc;
+	out_dim = mrl_forward_out_dim(&o, dim);
+	batch = o.batch_size ? o.batch_size : MRL_FWD_DEFAULT_BATCH;
+	if (!(pooled = malloc(sizeof(float) * dim)))
+		return MRL_FAIL(MRL_FWD_ENOMEM, "static model: out of memory");
+	for (int s = 0; s < n_seq; s++)
+	{
+		if (s % batch == 0 && o.interrupt && o.interrupt(o.interrupt_arg))
+		{
+			free(pooled);
+			return MRL_FAIL(MRL_FWD_EINTERRUPTED, "interrupted");
+		}
+		mrl_static_pool(E, dim, ids[s], lens[s], pooled);
+		mrl_forward_finish(&o, normalize, pooled, dim, out_dim,
+						   out + (size_t) s * out_dim);
+	}
+	free(pooled);
+	return MRL_FWD_OK;
+}
 
 /* Write len bytes to path, creating it; 0 or -1 with a message. */
 static int

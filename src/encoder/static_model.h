@@ -1,17 +1,41 @@
 /*
- * static_model.h: write a static embedding model as a sentence-transformers
- * StaticEmbedding directory (the layout the loader reads, and that
- * sentence-transformers itself loads):
+ * static_model.h: static embedding models.  A static model is a token
+ * matrix E [vocab][dim]; a text's embedding is the mean of the rows of its
+ * tokens (sentence-transformers StaticEmbedding, model2vec).  Its forward
+ * pass (mean pooling, then the output step every architecture shares,
+ * forward.h), and the writer of its directory, the layout the loader reads
+ * and sentence-transformers itself loads:
  *
  *   DIR/modules.json
  *   DIR/config_sentence_transformers.json
  *   DIR/0_StaticEmbedding/model.safetensors   embedding.weight [vocab][dim] F32
  *   DIR/0_StaticEmbedding/tokenizer.json      a copy of the tokenizer
+ *
+ * No PostgreSQL headers.
  */
 #ifndef MRL_STATIC_MODEL_H
 #define MRL_STATIC_MODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "forward.h"
+
+/* Mean-pool the token rows of ids[0..n) into out[dim] (zeros if n == 0). */
+extern void mrl_static_pool(const float *E, int dim, const int32_t *ids,
+							int64_t n, float *out);
+
+/*
+ * Embeds n_seq token sequences (seq i is ids[i][0 .. lens[i]-1], any length
+ * >= 0; an empty one gives a zero vector) with the static model E [vocab][dim]
+ * whose default is to L2-normalise when normalize is 1.  out receives n_seq
+ * rows of mrl_forward_out_dim() floats.  A static model has no layers and
+ * only mean pooling.  Returns MRL_FWD_OK or an MRL_FWD_* code with a message.
+ */
+extern int	mrl_static_embed(const float *E, int vocab, int dim, int normalize,
+							 const int32_t *const *ids, const int *lens, int n_seq,
+							 const mrl_embed_options *opts, float *out,
+							 char *err, size_t errlen);
 
 /* Write the directory dir (which must not exist yet); 0, or -1 with a message. */
 extern int	mrl_static_model_write(const char *dir, const float *E, int vocab, int dim,

@@ -14,6 +14,7 @@
 
 #include "blas.h"
 #include "errors.h"
+#include "static_model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -462,23 +463,6 @@ mrl_matryoshka_mnrl(const float *U, int B, const float *C, int K,
 		block_grad(1, K, B, D, bstart, p->dims[t], A, K, U, C, rct, dC);
 	}
 	return MRL_TRAIN_OK;
-}
-
-void
-mrl_static_pool(const float *E, int dim, const int32_t *ids, int64_t n,
-				float *out)
-{
-	memset(out, 0, sizeof(float) * dim);
-	for (int64_t i = 0; i < n; i++)
-	{
-		const float *row = E + (size_t) ids[i] * dim;
-
-		for (int k = 0; k < dim; k++)
-			out[k] += row[k];
-	}
-	if (n > 0)
-		for (int k = 0; k < dim; k++)
-			out[k] /= (float) n;
 }
 
 /*

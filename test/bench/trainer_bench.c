@@ -12,6 +12,7 @@
 
 #include <cblas.h>
 
+#include "static_model.h"
 #include "tokenizer.h"
 #include "tool_io.h"
 #include "train.h"

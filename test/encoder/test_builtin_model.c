@@ -16,6 +16,7 @@
 
 #include "encoder.h"
 #include "model.h"
+#include "static_model.h"
 #include "tokenizer.h"
 #include "train.h"
 #include "train_set.h"
