@@ -9,7 +9,7 @@ tmp=$(mktemp -d /tmp/mrl-fuzz.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I"$root/src/encoder" -I/usr/include/json-c \
-	"$root/test/fuzz/fuzz_tokenizer.c" "$root"/src/encoder/tokenizer.c \
+	"$root/test/fuzz/fuzz_tokenizer.c" "$root"/src/encoder/tokenizer.c "$root"/src/encoder/tokenizer_load.c \
 	"$root"/src/encoder/tokenizer_unicode.c "$root"/src/encoder/mapfile.c "$root"/src/encoder/errors.c -lutf8proc -ljson-c -o "$tmp/fuzz_tokenizer" 2>"$tmp/build.log"; then
 	cat "$tmp/build.log"
 	echo "not ok 1 - build the tokenizer fuzzer"
