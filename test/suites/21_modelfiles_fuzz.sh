@@ -47,6 +47,6 @@ if ! command -v clang >/dev/null; then
 fi
 fuzz fuzz_gguf corpus_gguf "$S/gguf.c" "$S/quant.c" "$S/mapfile.c" "$S/errors.c"
 fuzz fuzz_safetensors corpus_safetensors "$S/safetensors.c" "$S/quant.c" "$S/mapfile.c" "$S/errors.c" -ljson-c
-fuzz fuzz_model corpus_model "$S/model.c" "$S/gguf.c" "$S/safetensors.c" "$S/quant.c" \
+fuzz fuzz_model corpus_model "$S/model.c" "$S/model_cache.c" "$S/gguf.c" "$S/safetensors.c" "$S/quant.c" \
 	"$S/mapfile.c" "$S/errors.c" -ljson-c
 exit $status
