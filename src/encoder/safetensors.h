@@ -1,6 +1,12 @@
 /*
- * safetensors.h: a validating safetensors reader (reference/encoder.md 3),
- * single files and sharded checkpoints (model.safetensors.index.json).
+ * safetensors.h: a validating safetensors reader, single files and sharded
+ * checkpoints (model.safetensors.index.json).
+ *
+ * The format (https://github.com/huggingface/safetensors#format): a uint64
+ * little-endian header size N, N bytes of JSON mapping every tensor name to
+ * {"dtype", "shape", "data_offsets": [begin, end]} (byte offsets into the
+ * data buffer; an optional "__metadata__" entry is a string map), then the
+ * data buffer.
  *
  * Opening checks the whole header: JSON syntax, every entry's dtype, shape
  * and data_offsets, that shape x dtype matches the byte range, and that the
@@ -18,7 +24,8 @@
 #include "mapfile.h"
 
 #define MRL_ST_MAX_DIMS 8
-#define MRL_ST_MAX_HEADER 100000000	/* as the reference reader */
+#define MRL_ST_MAX_HEADER 100000000	/* the safetensors crate's
+									 * MAX_HEADER_SIZE */
 
 typedef struct mrl_st_tensor
 {
