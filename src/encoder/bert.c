@@ -546,17 +546,6 @@ embed_batch(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 	return MRL_FWD_OK;
 }
 
-/* Rejects out-of-range options, with a reason. */
-static int
-check_options(const mrl_bert_ctx *ctx, const mrl_embed_options *o,
-			  char *err, size_t errlen)
-{
-	if (o->layers < 0 || o->layers > ctx->cfg.n_layer)
-		return MRL_FAIL(MRL_FWD_EINVAL,
-						"layers must be between 1 and %d", ctx->cfg.n_layer);
-	return mrl_forward_check_options(o, ctx->cfg.n_embd, err, errlen);
-}
-
 int
 mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 			   int n_seq, const mrl_embed_options *opts, float *out,
@@ -571,12 +560,12 @@ mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 
 	if (!ctx || n_seq < 0 || (n_seq > 0 && (!ids || !lens || !out)))
 		return MRL_FAIL(MRL_FWD_EINVAL, "forward pass: bad arguments");
-	if (opts)
-		o = *opts;
-	else
-		mrl_embed_options_init(&o);
-	if ((rc = check_options(ctx, &o, err, errlen)) != MRL_FWD_OK ||
-		(rc = mrl_forward_check_ids(ids, lens, n_seq, 1, ctx->cfg.n_ctx,
+	if ((rc = mrl_forward_options(opts, ctx->cfg.n_embd, &o, err, errlen)) != MRL_FWD_OK)
+		return rc;
+	if (o.layers < 0 || o.layers > ctx->cfg.n_layer)
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"layers must be between 1 and %d", ctx->cfg.n_layer);
+	if ((rc = mrl_forward_check_ids(ids, lens, n_seq, 1, ctx->cfg.n_ctx,
 									ctx->cfg.n_vocab, err, errlen)) != MRL_FWD_OK)
 		return rc;
 	batch_size = o.batch_size ? o.batch_size : MRL_FWD_DEFAULT_BATCH;

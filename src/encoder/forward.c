@@ -31,9 +31,13 @@ mrl_forward_out_dim(const mrl_embed_options *opts, int n_embd)
 }
 
 int
-mrl_forward_check_options(const mrl_embed_options *o, int n_embd,
-						  char *err, size_t errlen)
+mrl_forward_options(const mrl_embed_options *opts, int n_embd,
+					mrl_embed_options *o, char *err, size_t errlen)
 {
+	if (opts)
+		*o = *opts;
+	else
+		mrl_embed_options_init(o);
 	if (mrl_forward_out_dim(o, n_embd) < 0)
 		return MRL_FAIL(MRL_FWD_EINVAL, "dims must be between 1 and %d", n_embd);
 	if (o->dims_mode != MRL_DIMS_TRUNCATE && o->dims_mode != MRL_DIMS_LAYERNORM)

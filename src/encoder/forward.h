@@ -67,11 +67,13 @@ extern void mrl_embed_options_init(mrl_embed_options *opts);
 extern int	mrl_forward_out_dim(const mrl_embed_options *opts, int n_embd);
 
 /*
- * Checks the options every architecture reads (dims, dims mode, normalize,
- * pooling, batch size, threads): MRL_FWD_OK or MRL_FWD_EINVAL + message.
+ * The options of one call on a model n_embd wide: *o receives opts, or the
+ * defaults when opts is NULL, checked for what every architecture reads
+ * (dims, dims mode, normalize, pooling, batch size, threads).  MRL_FWD_OK
+ * or MRL_FWD_EINVAL with a message.
  */
-extern int	mrl_forward_check_options(const mrl_embed_options *opts, int n_embd,
-									  char *err, size_t errlen);
+extern int	mrl_forward_options(const mrl_embed_options *opts, int n_embd,
+								mrl_embed_options *o, char *err, size_t errlen);
 
 /*
  * Checks every sequence before any work is done: seq i is ids[i][0 ..

@@ -75,4 +75,14 @@ extern void mrl_st_set_close(mrl_st_set *set);
 extern const mrl_st_tensor *mrl_st_set_find(const mrl_st_set *set, const char *name,
 											int *file_index);
 
+/*
+ * Writing: the header of a file holding one F32 tensor name [rows][cols]
+ * (the 8-byte length, then the JSON with a {"format": "pt"} metadata entry,
+ * as PyTorch's save_file writes it, padded with spaces so that the data,
+ * written right after it, is 8-byte aligned) into buf.  Returns its length,
+ * or 0 if it does not fit in cap bytes.
+ */
+extern size_t mrl_st_header_f32(const char *name, uint64_t rows, uint64_t cols,
+								uint8_t *buf, size_t cap);
+
 #endif							/* MRL_SAFETENSORS_H */

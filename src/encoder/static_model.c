@@ -1,6 +1,6 @@
 /*
- * static_model.c: static models' forward pass and the writer of their
- * StaticEmbedding directory (static_model.h).
+ * static_model.c: static models' forward pass, their matrix file and the
+ * writer of their StaticEmbedding directory (static_model.h).
  */
 #include "static_model.h"
 
@@ -13,6 +13,12 @@
 
 #include "errors.h"
 #include "mapfile.h"
+#include "safetensors.h"
+
+#define MATRIX_NAME "embedding.weight"	/* StaticEmbedding's tensor */
+#define M2V_MATRIX_NAME "embeddings"	/* model2vec's */
+#define MAX_VOCAB (1 << 26)		/* limits of a matrix file read back */
+#define MAX_DIM 65536
 
 void
 mrl_static_pool(const float *E, int dim, const int32_t *ids, int64_t n,
@@ -45,15 +51,12 @@ mrl_static_embed(const float *E, int vocab, int dim, int normalize,
 
 	if (!E || n_seq < 0 || (n_seq > 0 && (!ids || !lens || !out)))
 		return MRL_FAIL(MRL_FWD_EINVAL, "static model: bad arguments");
-	if (opts)
-		o = *opts;
-	else
-		mrl_embed_options_init(&o);
+	if ((rc = mrl_forward_options(opts, dim, &o, err, errlen)) != MRL_FWD_OK)
+		return rc;
 	if (o.layers != 0 || o.pooling == MRL_POOL_CLS)
 		return MRL_FAIL(MRL_FWD_EINVAL,
 						"a static model has no layers and only mean pooling");
-	if ((rc = mrl_forward_check_options(&o, dim, err, errlen)) != MRL_FWD_OK ||
-		(rc = mrl_forward_check_ids(ids, lens, n_seq, 0, INT_MAX, vocab,
+	if ((rc = mrl_forward_check_ids(ids, lens, n_seq, 0, INT_MAX, vocab,
 									err, errlen)) != MRL_FWD_OK)
 		return rc;
 	out_dim = mrl_forward_out_dim(&o, dim);
@@ -112,32 +115,46 @@ write_text(const char *path, const char *text, char *err, size_t errlen)
 	return write_file(path, parts, lens, 1, err, errlen);
 }
 
-/* embedding.weight as a one-tensor safetensors file, data 8-byte aligned. */
-static int
-write_safetensors(const char *path, const float *E, int vocab, int dim,
-				  char *err, size_t errlen)
+int
+mrl_static_matrix_write(const char *path, const float *E, int vocab, int dim,
+						char *err, size_t errlen)
 {
-	char		header[256];
-	size_t		nbytes = (size_t) vocab * dim * sizeof(float);
-	int			hlen;
-	uint64_t	len64;
-	const void *parts[3];
-	size_t		lens[3];
+	uint8_t		header[256];
+	const void *parts[2] = {header, E};
+	size_t		lens[2];
 
-	hlen = snprintf(header, sizeof(header),
-					"{\"__metadata__\":{\"format\":\"pt\"},\"embedding.weight\":"
-					"{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[0,%zu]}}",
-					vocab, dim, nbytes);
-	while (hlen % 8 != 0)
-		header[hlen++] = ' ';
-	len64 = (uint64_t) hlen;	/* the format is little-endian, as x86-64 */
-	parts[0] = &len64;
-	lens[0] = 8;
-	parts[1] = header;
-	lens[1] = hlen;
-	parts[2] = E;
-	lens[2] = nbytes;
-	return write_file(path, parts, lens, 3, err, errlen);
+	lens[0] = mrl_st_header_f32(MATRIX_NAME, vocab, dim, header, sizeof(header));
+	lens[1] = (size_t) vocab * dim * sizeof(float);
+	return write_file(path, parts, lens, 2, err, errlen);
+}
+
+float *
+mrl_static_matrix_read(const char *path, int *vocab, int *dim,
+					   char *err, size_t errlen)
+{
+	mrl_safetensors *st = mrl_st_open(path, err, errlen);
+	const mrl_st_tensor *t;
+	float	   *E = NULL;
+
+	if (st == NULL)
+		return NULL;
+	if (!(t = mrl_st_find(st, MATRIX_NAME)))
+		t = mrl_st_find(st, M2V_MATRIX_NAME);
+	if (!t || strcmp(t->dtype, "F32") != 0 || t->n_dims != 2 ||
+		t->shape[0] < 1 || t->shape[0] > MAX_VOCAB ||
+		t->shape[1] < 1 || t->shape[1] > MAX_DIM)
+		mrl_errf(err, errlen, "%s: not a safetensors file with an F32 [vocab][dim] "
+				 "%s tensor", path, MATRIX_NAME);
+	else if (!(E = malloc(t->nbytes)))
+		mrl_errf(err, errlen, "out of memory reading %s", path);
+	else
+	{
+		memcpy(E, t->data, t->nbytes);
+		*vocab = (int) t->shape[0];
+		*dim = (int) t->shape[1];
+	}
+	mrl_st_close(st);
+	return E;
 }
 
 int
@@ -174,7 +191,7 @@ mrl_static_model_write(const char *dir, const float *E, int vocab, int dim,
 				   "  \"similarity_fn_name\": \"cosine\"\n}\n", err, errlen) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/0_StaticEmbedding/model.safetensors", dir);
-	if (write_safetensors(path, E, vocab, dim, err, errlen) != 0)
+	if (mrl_static_matrix_write(path, E, vocab, dim, err, errlen) != 0)
 		return -1;
 
 	if (mrl_map_file(tokenizer_json_path, &tok, err, errlen) != 0)

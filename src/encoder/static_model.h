@@ -3,8 +3,8 @@
  * matrix E [vocab][dim]; a text's embedding is the mean of the rows of its
  * tokens (sentence-transformers StaticEmbedding, model2vec).  Its forward
  * pass (mean pooling, then the output step every architecture shares,
- * forward.h), and the writer of its directory, the layout the loader reads
- * and sentence-transformers itself loads:
+ * forward.h), its matrix file, and the writer of its directory, the layout
+ * the loader reads and sentence-transformers itself loads:
  *
  *   DIR/modules.json
  *   DIR/config_sentence_transformers.json
@@ -36,6 +36,17 @@ extern int	mrl_static_embed(const float *E, int vocab, int dim, int normalize,
 							 const int32_t *const *ids, const int *lens, int n_seq,
 							 const mrl_embed_options *opts, float *out,
 							 char *err, size_t errlen);
+
+/*
+ * The matrix E [vocab][dim] as a safetensors file: one F32 tensor
+ * "embedding.weight" (the StaticEmbedding layout).  Reading also takes
+ * model2vec's "embeddings" and returns a malloc'd copy (NULL with a
+ * message); the file goes through the validating reader (safetensors.h).
+ */
+extern int	mrl_static_matrix_write(const char *path, const float *E, int vocab, int dim,
+									char *err, size_t errlen);
+extern float *mrl_static_matrix_read(const char *path, int *vocab, int *dim,
+									 char *err, size_t errlen);
 
 /* Write the directory dir (which must not exist yet); 0, or -1 with a message. */
 extern int	mrl_static_model_write(const char *dir, const float *E, int vocab, int dim,

@@ -6,13 +6,16 @@
  * Matryoshka prefix size (a smoke test: a
  * random N(0,1) table, which sees only shared words, gets 2 of 5).
  * Also builds training pairs from texts with this model's tokenizer
- * (train_set.c) and fine-tunes on them.
+ * (train_set.c) and fine-tunes on them, and writes the matrix back through
+ * the library's writer: the same bytes as the shipped file, so `make model`
+ * reproduces it byte for byte from the same weights.
  * usage: test_builtin_model MODEL_DIR.  Prints TAP.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "encoder.h"
 #include "model.h"
@@ -151,6 +154,44 @@ test_train_set(const char *dir)
 	mrl_encoder_free(enc);
 }
 
+/*
+ * The shipped matrix file read back through the validating reader equals
+ * the loaded weights, and written again gives the shipped file's bytes.
+ */
+static void
+test_matrix_file(const char *model_dir, const mrl_model *m)
+{
+	char		path[4096],
+				copy[] = "/tmp/mrl_matrix_XXXXXX",
+				err[512] = "";
+	size_t		n_orig = 0,
+				n_copy = 0;
+	int			vocab = 0,
+				dim = 0,
+				fd = mkstemp(copy);
+	float	   *E;
+	char	   *orig,
+			   *again;
+
+	snprintf(path, sizeof(path), "%s/0_StaticEmbedding/model.safetensors", model_dir);
+	E = mrl_static_matrix_read(path, &vocab, &dim, err, sizeof(err));
+	ok(E && vocab == m->config.n_vocab && dim == m->config.n_embd &&
+	   memcmp(E, m->weights.tok_embd, sizeof(float) * vocab * dim) == 0,
+	   "the matrix file reads back as the loaded weights [%d][%d] %s", vocab, dim, err);
+	ok(E && fd >= 0 && mrl_static_matrix_write(copy, E, vocab, dim, err, sizeof(err)) == 0,
+	   "the matrix written again %s", err);
+	orig = tap_slurp(path, &n_orig);
+	again = tap_slurp(copy, &n_copy);
+	ok(orig && again && n_orig == n_copy && memcmp(orig, again, n_orig) == 0,
+	   "written again, it is the shipped file byte for byte (%zu bytes)", n_copy);
+	if (fd >= 0)
+		close(fd);
+	unlink(copy);
+	free(orig);
+	free(again);
+	free(E);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -200,6 +241,7 @@ main(int argc, char **argv)
 		ok(correct >= N_PAIRS - 1,
 		   "prefix %d: %d of %d queries rank their document first", k, correct, N_PAIRS);
 	}
+	test_matrix_file(argv[1], m);
 	mrl_tokenizer_free(tok);
 	mrl_model_free(m);
 	test_train_set(argv[1]);
