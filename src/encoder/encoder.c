@@ -185,26 +185,30 @@ mrl_encoder_out_dim(const mrl_encoder *enc, const mrl_embed_options *opts,
 }
 
 /*
- * Static models take the word pieces only: drop the [CLS]/[SEP] the
- * tokenizer adds (when the model says so) and, for model2vec, [UNK] ids.
+ * Static models take the word pieces only: of ids[first..end), keep all
+ * but, for model2vec, [UNK] ids, moved to the front; returns their count.
  */
-static void
-filter_static_ids(const mrl_model *m, const mrl_tokenizer *tok, mrl_encoding *enc)
+static int
+keep_static_ids(const mrl_encoder *enc, int32_t *ids, int first, int end)
 {
-	int32_t		unk = mrl_tokenizer_unk_id(tok);
-	int			first = 0,
-				end = enc->n,
-				n = 0;
+	int32_t		unk = mrl_tokenizer_unk_id(enc->tok);
+	int			n = 0;
 
-	if (!m->add_special_tokens && mrl_tokenizer_num_special(tok) == 2 && enc->n >= 2)
-	{
-		first = 1;
-		end = enc->n - 1;
-	}
 	for (int i = first; i < end; i++)
-		if (!(m->drop_unk && enc->ids[i] == unk))
-			enc->ids[n++] = enc->ids[i];
-	enc->n = n;
+		if (!(enc->model->drop_unk && ids[i] == unk))
+			ids[n++] = ids[i];
+	return n;
+}
+
+/* A static model's ids of an encoded text: the special tokens dropped. */
+static void
+filter_static_ids(const mrl_encoder *enc, mrl_encoding *e)
+{
+	int			before,
+				after;
+
+	mrl_tokenizer_specials(enc->tok, &before, &after);
+	e->n = keep_static_ids(enc, e->ids, before, e->n - after);
 }
 
 int
@@ -218,7 +222,7 @@ mrl_encoder_tokenize(const mrl_encoder *enc, const char *text, size_t len,
 	if (mrl_tokenizer_encode(enc->tok, text, len, max_len, out, err, errlen) < 0)
 		return -1;
 	if (enc->model->config.arch == MRL_ARCH_STATIC)
-		filter_static_ids(enc->model, enc->tok, out);
+		filter_static_ids(enc, out);
 	return out->n;
 }
 
@@ -235,16 +239,85 @@ mrl_encoder_embed_ids(mrl_encoder *enc, const int32_t *const *ids, const int *le
 							c->normalize, ids, lens, n, opts, out, err, errlen);
 }
 
+/* A static model's texts, read a chunk at a time (an mrl_pieces_fn source). */
+typedef struct static_texts
+{
+	const mrl_encoder *enc;
+	const char *const *texts;
+	const size_t *lens;
+	int			seq;			/* the text being read */
+	size_t		pos;			/* the byte it has been read to */
+	mrl_encoding pieces;		/* the last pieces given */
+} static_texts;
+
+/*
+ * The next pieces of text seq: its next chunk's, or, when the tokenizer
+ * truncates (its tokens are few), all of them at once.
+ */
+static int
+next_static_pieces(void *arg, int seq, const int32_t **ids, int *n,
+				   char *err, size_t errlen)
+{
+	static_texts *st = arg;
+	const char *text = st->texts[seq];
+	size_t		len = st->lens[seq];
+	int			more = 0;
+
+	if (seq != st->seq)
+	{
+		st->seq = seq;
+		st->pos = 0;
+	}
+	if (mrl_tokenizer_max_length(st->enc->tok) > 0)
+	{
+		if (mrl_encoder_tokenize(st->enc, text, len, 0, &st->pieces, err, errlen) < 0)
+			return -1;
+	}
+	else
+	{
+		if (mrl_tokenizer_encode_chunk(st->enc->tok, text, len, &st->pos, &st->pieces,
+									   err, errlen) < 0)
+			return -1;
+		st->pieces.n = keep_static_ids(st->enc, st->pieces.ids, 0, st->pieces.n);
+		more = st->pos < len;
+	}
+	*ids = st->pieces.ids;
+	*n = st->pieces.n;
+	return more;
+}
+
+/* Static models: each text streamed through the tokenizer into its mean. */
+static int
+embed_static_texts(mrl_encoder *enc, const char *const *texts, const size_t *lens,
+				   int n, const mrl_embed_options *opts, float *out,
+				   char *err, size_t errlen)
+{
+	const mrl_bert_config *c = &enc->model->config;
+	static_texts st = {enc, texts, lens, -1, 0, {0}};
+	int			rc;
+
+	rc = mrl_static_embed_pieces(enc->model->weights.tok_embd, c->n_vocab, c->n_embd,
+								 c->normalize, n, next_static_pieces, &st, opts, out,
+								 err, errlen);
+	mrl_encoding_free(&st.pieces);
+	return rc;
+}
+
 int
 mrl_encoder_embed(mrl_encoder *enc, const char *const *texts, const size_t *lens,
 				  int n, const mrl_embed_options *opts, float *out,
 				  char *err, size_t errlen)
 {
-	mrl_encoding *encs = calloc(n > 0 ? n : 1, sizeof(mrl_encoding));
-	const int32_t **ids = calloc(n > 0 ? n : 1, sizeof(int32_t *));
-	int		   *tlens = calloc(n > 0 ? n : 1, sizeof(int));
+	mrl_encoding *encs;
+	const int32_t **ids;
+	int		   *tlens;
 	int			rc = MRL_FWD_OK;
 
+	if (!enc->bert)
+		return embed_static_texts(enc, texts, lens, n, opts, out, err, errlen);
+	encs = calloc(n > 0 ? n : 1, sizeof(mrl_encoding));
+	ids = calloc(n > 0 ? n : 1, sizeof(int32_t *));
+	tlens = calloc(n > 0 ? n : 1, sizeof(int));
 	if (!encs || !ids || !tlens)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -258,7 +331,7 @@ mrl_encoder_embed(mrl_encoder *enc, const char *const *texts, const size_t *lens
 		tlens[i] = encs[i].n;
 	}
 	if (rc == MRL_FWD_OK && n > 0)
-		rc = mrl_encoder_embed_ids(enc, ids, tlens, n, opts, out, err, errlen);
+		rc = mrl_bert_embed(enc->bert, ids, tlens, n, opts, out, err, errlen);
 
 	for (int i = 0; encs && i < n; i++)
 		mrl_encoding_free(&encs[i]);

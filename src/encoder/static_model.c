@@ -20,21 +20,109 @@
 #define MAX_VOCAB (1 << 26)		/* limits of a matrix file read back */
 #define MAX_DIM 65536
 
-void
-mrl_static_pool(const float *E, int dim, const int32_t *ids, int64_t n,
-				float *out)
+/* Adds the token rows of ids[0..n) to sum[dim]. */
+static void
+pool_add(const float *E, int dim, const int32_t *ids, int64_t n, float *sum)
 {
-	memset(out, 0, sizeof(float) * dim);
 	for (int64_t i = 0; i < n; i++)
 	{
 		const float *row = E + (size_t) ids[i] * dim;
 
 		for (int k = 0; k < dim; k++)
-			out[k] += row[k];
+			sum[k] += row[k];
 	}
+}
+
+/* The mean of n rows from their sum, in place (zeros stay zeros). */
+static void
+pool_mean(float *sum, int dim, int64_t n)
+{
 	if (n > 0)
 		for (int k = 0; k < dim; k++)
-			out[k] /= (float) n;
+			sum[k] /= (float) n;
+}
+
+void
+mrl_static_pool(const float *E, int dim, const int32_t *ids, int64_t n,
+				float *out)
+{
+	memset(out, 0, sizeof(float) * dim);
+	pool_add(E, dim, ids, n, out);
+	pool_mean(out, dim, n);
+}
+
+int
+mrl_static_embed_pieces(const float *E, int vocab, int dim, int normalize,
+						int n_seq, mrl_pieces_fn next, void *arg,
+						const mrl_embed_options *opts, float *out,
+						char *err, size_t errlen)
+{
+	mrl_embed_options o;
+	float	   *sum;
+	int			out_dim,
+				batch,
+				rc;
+
+	if (!E || !next || n_seq < 0 || (n_seq > 0 && !out))
+		return MRL_FAIL(MRL_FWD_EINVAL, "static model: bad arguments");
+	if ((rc = mrl_forward_options(opts, dim, &o, err, errlen)) != MRL_FWD_OK)
+		return rc;
+	if (o.layers != 0 || o.pooling == MRL_POOL_CLS)
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"a static model has no layers and only mean pooling");
+	out_dim = mrl_forward_out_dim(&o, dim);
+	batch = o.batch_size ? o.batch_size : MRL_FWD_DEFAULT_BATCH;
+	if (!(sum = malloc(sizeof(float) * dim)))
+		return MRL_FAIL(MRL_FWD_ENOMEM, "static model: out of memory");
+	for (int s = 0; rc == MRL_FWD_OK && s < n_seq; s++)
+	{
+		int64_t		count = 0;
+		int			more = 1;
+
+		memset(sum, 0, sizeof(float) * dim);
+		for (int first = 1; rc == MRL_FWD_OK && more; first = 0)
+		{
+			const int32_t *ids = NULL;
+			int			n = 0;
+
+			/* the hook runs before every batch and between pieces */
+			if ((!first || s % batch == 0) && o.interrupt && o.interrupt(o.interrupt_arg))
+				rc = MRL_FAIL(MRL_FWD_EINTERRUPTED, "interrupted");
+			else if ((more = next(arg, s, &ids, &n, err, errlen)) < 0)
+				rc = MRL_FWD_EINVAL;
+			else if ((rc = mrl_forward_check_ids(&ids, &n, 1, 0, INT_MAX, vocab,
+												 err, errlen)) == MRL_FWD_OK)
+			{
+				pool_add(E, dim, ids, n, sum);
+				count += n;
+			}
+		}
+		pool_mean(sum, dim, count);
+		if (rc == MRL_FWD_OK)
+			mrl_forward_finish(&o, normalize, sum, dim, out_dim,
+							   out + (size_t) s * out_dim);
+	}
+	free(sum);
+	return rc;
+}
+
+/* The token sequences of mrl_static_embed, each in one piece. */
+typedef struct id_sequences
+{
+	const int32_t *const *ids;
+	const int  *lens;
+} id_sequences;
+
+/* mrl_pieces_fn over id_sequences. */
+static int
+whole_sequence(void *arg, int seq, const int32_t **ids, int *n,
+			   char *err, size_t errlen)
+{
+	const id_sequences *s = arg;
+
+	*ids = s->ids[seq];
+	*n = s->lens[seq];
+	return 0;
 }
 
 int
@@ -43,39 +131,17 @@ mrl_static_embed(const float *E, int vocab, int dim, int normalize,
 				 const mrl_embed_options *opts, float *out,
 				 char *err, size_t errlen)
 {
-	mrl_embed_options o;
-	float	   *pooled;
-	int			out_dim,
-				batch,
-				rc;
+	id_sequences seqs = {ids, lens};
+	int			rc;
 
-	if (!E || n_seq < 0 || (n_seq > 0 && (!ids || !lens || !out)))
+	if (n_seq > 0 && (!ids || !lens))
 		return MRL_FAIL(MRL_FWD_EINVAL, "static model: bad arguments");
-	if ((rc = mrl_forward_options(opts, dim, &o, err, errlen)) != MRL_FWD_OK)
-		return rc;
-	if (o.layers != 0 || o.pooling == MRL_POOL_CLS)
-		return MRL_FAIL(MRL_FWD_EINVAL,
-						"a static model has no layers and only mean pooling");
+	/* every sequence is checked before any work is done */
 	if ((rc = mrl_forward_check_ids(ids, lens, n_seq, 0, INT_MAX, vocab,
 									err, errlen)) != MRL_FWD_OK)
 		return rc;
-	out_dim = mrl_forward_out_dim(&o, dim);
-	batch = o.batch_size ? o.batch_size : MRL_FWD_DEFAULT_BATCH;
-	if (!(pooled = malloc(sizeof(float) * dim)))
-		return MRL_FAIL(MRL_FWD_ENOMEM, "static model: out of memory");
-	for (int s = 0; s < n_seq; s++)
-	{
-		if (s % batch == 0 && o.interrupt && o.interrupt(o.interrupt_arg))
-		{
-			free(pooled);
-			return MRL_FAIL(MRL_FWD_EINTERRUPTED, "interrupted");
-		}
-		mrl_static_pool(E, dim, ids[s], lens[s], pooled);
-		mrl_forward_finish(&o, normalize, pooled, dim, out_dim,
-						   out + (size_t) s * out_dim);
-	}
-	free(pooled);
-	return MRL_FWD_OK;
+	return mrl_static_embed_pieces(E, vocab, dim, normalize, n_seq, whole_sequence,
+								   &seqs, opts, out, err, errlen);
 }
 
 /* Write len bytes to path, creating it; 0 or -1 with a message. */

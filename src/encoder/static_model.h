@@ -38,6 +38,24 @@ extern int	mrl_static_embed(const float *E, int vocab, int dim, int normalize,
 							 char *err, size_t errlen);
 
 /*
+ * A source of token pieces: points *ids at the next *n ids of sequence seq
+ * (valid until the next call) and returns 1 if more follow, 0 if these were
+ * the last, or -1 with a message.  Sequences are asked for in order.
+ */
+typedef int (*mrl_pieces_fn) (void *arg, int seq, const int32_t **ids, int *n,
+							  char *err, size_t errlen);
+
+/*
+ * The same, for sequences given a piece at a time by next: a sequence of
+ * any length costs no memory here (a text streamed from its tokenizer).
+ * The interrupt hook also runs between the pieces of a sequence.
+ */
+extern int	mrl_static_embed_pieces(const float *E, int vocab, int dim, int normalize,
+									int n_seq, mrl_pieces_fn next, void *arg,
+									const mrl_embed_options *opts, float *out,
+									char *err, size_t errlen);
+
+/*
  * The matrix E [vocab][dim] as a safetensors file: one F32 tensor
  * "embedding.weight" (the StaticEmbedding layout).  Reading also takes
  * model2vec's "embeddings" and returns a malloc'd copy (NULL with a

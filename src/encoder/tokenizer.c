@@ -208,13 +208,158 @@ mrl_tokenizer_unk_id(const mrl_tokenizer *tok)
 	return tok->unk_id;
 }
 
-/* Number of special tokens the post-processor adds to a single text */
-int
-mrl_tokenizer_num_special(const mrl_tokenizer *tok)
+void
+mrl_tokenizer_specials(const mrl_tokenizer *tok, int *before, int *after)
 {
-	return tok->before.n + tok->after.n;
+	*before = tok->before.n;
+	*after = tok->after.n;
 }
 
+int
+mrl_tokenizer_max_length(const mrl_tokenizer *tok)
+{
+	return tok->trunc_max;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Chunks: where a long text may be cut without changing its tokens
+ * --------------------------------------------------------------------- */
+
+/*
+ * A text is tokenized a chunk at a time, so that memory follows the chunk
+ * (and the window, once it is full), never the whole text.  A cut just
+ * before character c changes no token when c ends a word in every stage:
+ *   - c is white space or punctuation that the normalizer keeps as it is
+ *     (white space may become a space), or a CJK ideograph that it
+ *     surrounds with spaces: the pre-tokenizer ends a word there;
+ *   - no added token contains c or any white space, so no added-token
+ *     match spans the cut; c is not a word character (which single_word
+ *     tokens look at), or no added token is single_word;
+ *   - c has combining class 0, so the canonical ordering of combining
+ *     marks, the only step of the normalizer that looks at more than one
+ *     character, does not move anything across it.
+ * Without the BERT pre-tokenizer a whole text is one word: then it is never
+ * cut.  A run of MAX_RUN_BYTES without such a character (no white space or
+ * punctuation in 1 MiB) is cut at a character boundary all the same: there
+ * the tokens of the word that spans the cut may differ from Hugging Face's.
+ */
+#define CHUNK_BYTES		65536	/* a chunk ends at the last cut before this */
+#define MAX_RUN_BYTES	((size_t) 1 << 20)
+
+/* Order of code points, for bsearch. */
+static int
+cmp_cp(const void *a, const void *b)
+{
+	int32_t		x = *(const int32_t *) a,
+				y = *(const int32_t *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Does an added token contain code point c? */
+static bool
+in_added(const mrl_tokenizer *tok, int32_t c)
+{
+	return tok->n_added_cps > 0 &&
+		bsearch(&c, tok->added_cps, tok->n_added_cps, sizeof(int32_t), cmp_cp) != NULL;
+}
+
+/* Is c white space or punctuation that the normalizer leaves as it is? */
+static bool
+kept_separator(const mrl_tokenizer *tok, int32_t c)
+{
+	utf8proc_int32_t d[4];
+	int			bc = 0;
+
+	if (!(is_white_space(c) || is_bert_punct(c)) || is_bert_control(c) ||
+		is_legacy(c) || utf8proc_get_property(c)->combining_class != 0)
+		return false;
+	if (!tok->has_normalizer)
+		return true;
+	if (tok->lowercase && utf8proc_tolower(c) != c)
+		return false;
+	return !tok->strip_accents ||
+		(utf8proc_decompose_char(c, d, 4, UTF8PROC_DECOMPOSE, &bc) == 1 && d[0] == c);
+}
+
+bool
+mrl_tok_prepare_cuts(mrl_tokenizer *tok)
+{
+	size_t		total = 0;
+	int			n = 0;
+
+	tok->chunkable = tok->bert_pretokenizer;
+	for (int k = 0; k < tok->n_added; k++)
+	{
+		total += tok->added[k].n_cps;
+		tok->any_single_word |= tok->added[k].single_word;
+	}
+	if ((tok->added_cps = malloc((total + 1) * sizeof(int32_t))) == NULL)
+		return false;
+	for (int k = 0; k < tok->n_added; k++)
+		for (int j = 0; j < tok->added[k].n_cps; j++)
+		{
+			tok->added_cps[n++] = tok->added[k].cps[j];
+			if (is_white_space(tok->added[k].cps[j]))
+				tok->chunkable = false;
+		}
+	qsort(tok->added_cps, n, sizeof(int32_t), cmp_cp);
+	tok->n_added_cps = 0;
+	for (int i = 0; i < n; i++)
+		if (i == 0 || tok->added_cps[i] != tok->added_cps[i - 1])
+			tok->added_cps[tok->n_added_cps++] = tok->added_cps[i];
+	for (int c = 0; c < 128; c++)
+		tok->cut_ascii[c] = tok->chunkable && !in_added(tok, c) &&
+			(c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+			 (is_bert_punct(c) && c != '_'));
+	return true;
+}
+
+/* May a text be cut just before its byte i (see above)? */
+static bool
+cut_before(const mrl_tokenizer *tok, const char *text, size_t len, size_t i)
+{
+	unsigned char b = (unsigned char) text[i];
+	utf8proc_int32_t c;
+	size_t		rest = len - i;
+
+	if (b < 0x80)
+		return tok->cut_ascii[b];
+	if ((b & 0xC0) == 0x80 ||
+		utf8proc_iterate((const utf8proc_uint8_t *) text + i,
+						 rest > 4 ? 4 : (utf8proc_ssize_t) rest, &c) <= 0 ||
+		in_added(tok, c))
+		return false;
+	if (tok->has_normalizer && tok->handle_chinese_chars && is_chinese_char(c))
+		return !tok->any_single_word;
+	return kept_separator(tok, c);
+}
+
+/*
+ * End of the next chunk of text[pos..len): the last cut point within
+ * CHUNK_BYTES, else the first one after, else a character boundary
+ * MAX_RUN_BYTES on; the whole rest when it is short or cannot be cut.
+ */
+static size_t
+chunk_end(const mrl_tokenizer *tok, const char *text, size_t len, size_t pos)
+{
+	size_t		run_end,
+				i;
+
+	if (!tok->chunkable || len - pos <= CHUNK_BYTES)
+		return len;
+	for (i = pos + CHUNK_BYTES; i > pos; i--)
+		if (cut_before(tok, text, len, i))
+			return i;
+	run_end = len - pos > MAX_RUN_BYTES ? pos + MAX_RUN_BYTES : len;
+	for (i = pos + CHUNK_BYTES + 1; i < run_end; i++)
+		if (cut_before(tok, text, len, i))
+			return i;
+	for (i = run_end; i > pos + 1 && i < len && ((unsigned char) text[i] & 0xC0) == 0x80; i--)
+		;
+	return i;
+}
 
 /* ---------------------------------------------------------------------
  * Encoding
@@ -226,6 +371,7 @@ typedef struct enc_ctx
 	const mrl_tokenizer *tok;
 	mrl_encoding *out;
 	int			limit;			/* stop after this many pieces */
+	cp_buf		cps;			/* the code points of the current chunk */
 	cp_buf		norm[2];		/* normalizer passes ping-pong here */
 	char	   *word;			/* UTF-8 of the current word */
 	size_t		word_cap;
@@ -680,10 +826,40 @@ add_specials(const mrl_tokenizer *tok, mrl_encoding *out)
 static void
 enc_ctx_free(enc_ctx *ctx)
 {
+	free(ctx->cps.v);
 	free(ctx->norm[0].v);
 	free(ctx->norm[1].v);
 	free(ctx->word);
 	free(ctx->offs);
+}
+
+/* Decode text[from..to) and emit its pieces: EMIT_*. */
+static int
+emit_chunk(enc_ctx *ctx, const char *text, size_t from, size_t to)
+{
+	size_t		bad = 0;
+
+	ctx->cps.n = 0;
+	if (!mrl_tok_utf8_decode(text + from, to - from, &ctx->cps, &bad))
+	{
+		if (bad == SIZE_MAX)
+			mrl_errf(ctx->err, ctx->errlen, "out of memory");
+		else
+			mrl_errf(ctx->err, ctx->errlen, "invalid UTF-8 at byte %zu", from + bad);
+		return EMIT_ERROR;
+	}
+	return emit_split_added(ctx, ctx->cps.v, ctx->cps.n, false);
+}
+
+/* Left truncation: keep only the last keep pieces after the first skip ids. */
+static void
+keep_last(mrl_encoding *out, int skip, int keep)
+{
+	if (out->n - skip > keep)
+	{
+		memmove(out->ids + skip, out->ids + out->n - keep, keep * sizeof(int32_t));
+		out->n = skip + keep;
+	}
 }
 
 /* Tokenize one text (see tokenizer.h) */
@@ -692,8 +868,6 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 					 int max_len, mrl_encoding *out, char *err, size_t errlen)
 {
 	enc_ctx		ctx = {0};
-	cp_buf		cps = {0};
-	size_t		bad = 0;
 	int			n_special = tok->before.n + tok->after.n;
 	int			rc;
 	bool		left = false;
@@ -707,16 +881,7 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 	if (max_len < 0 || (max_len > 0 && max_len < n_special))
 	{
 		mrl_errf(err, errlen, "maximum length %d is less than the %d special tokens",
-				max_len, n_special);
-		return -1;
-	}
-	if (!mrl_tok_utf8_decode(text, len, &cps, &bad))
-	{
-		free(cps.v);
-		if (bad == SIZE_MAX)
-			mrl_errf(err, errlen, "out of memory");
-		else
-			mrl_errf(err, errlen, "invalid UTF-8 at byte %zu", bad);
+				 max_len, n_special);
 		return -1;
 	}
 	ctx.tok = tok;
@@ -731,23 +896,20 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 	else
 	{
 		out->n = tok->before.n;
-		if (ctx.limit > 0)
-			rc = emit_split_added(&ctx, cps.v, cps.n, false);
+		/* chunk by chunk until the text ends or the pieces fill max_len */
+		for (size_t pos = 0, end; rc == EMIT_MORE && ctx.limit > 0 && pos < len; pos = end)
+		{
+			end = chunk_end(tok, text, len, pos);
+			rc = emit_chunk(&ctx, text, pos, end);
+			if (max_len > 0 && left)
+				keep_last(out, tok->before.n, max_len - n_special);
+		}
 	}
-	free(cps.v);
 	enc_ctx_free(&ctx);
 	if (rc == EMIT_ERROR)
 	{
 		out->n = 0;
 		return -1;
-	}
-	/* left truncation keeps the last pieces */
-	if (max_len > 0 && left && out->n - tok->before.n > max_len - n_special)
-	{
-		int			keep = max_len - n_special;
-
-		memmove(out->ids + tok->before.n, out->ids + out->n - keep, keep * sizeof(int32_t));
-		out->n = tok->before.n + keep;
 	}
 	if (!add_specials(tok, out))
 	{
@@ -755,6 +917,37 @@ mrl_tokenizer_encode(const mrl_tokenizer *tok, const char *text, size_t len,
 		out->n = 0;
 		return -1;
 	}
+	return out->n;
+}
+
+/* The pieces of the next chunk of a text (see tokenizer.h) */
+int
+mrl_tokenizer_encode_chunk(const mrl_tokenizer *tok, const char *text, size_t len,
+						   size_t *pos, mrl_encoding *out, char *err, size_t errlen)
+{
+	enc_ctx		ctx = {0};
+	size_t		end;
+	int			rc;
+
+	out->n = 0;
+	if (*pos >= len)
+		return 0;
+	ctx.tok = tok;
+	ctx.out = out;
+	ctx.limit = INT_MAX;
+	ctx.err = err;
+	ctx.errlen = errlen;
+	end = chunk_end(tok, text, len, *pos);
+	rc = emit_chunk(&ctx, text, *pos, end);
+	enc_ctx_free(&ctx);
+	if (rc == EMIT_ERROR)
+	{
+		out->n = 0;
+		return -1;
+	}
+	for (int i = 0; i < out->n; i++)
+		out->type_ids[i] = tok->seq_type;
+	*pos = end;
 	return out->n;
 }
 

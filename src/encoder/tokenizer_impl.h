@@ -93,6 +93,13 @@ struct mrl_tokenizer
 	int32_t		seq_type;
 	int			trunc_max;		/* 0 = none */
 	bool		trunc_left;
+
+	/* where a long text may be cut into chunks (mrl_tok_prepare_cuts) */
+	bool		chunkable;		/* false: a text is tokenized whole */
+	bool		any_single_word;	/* an added token is single_word */
+	bool		cut_ascii[128];	/* ASCII characters a cut may precede */
+	int32_t    *added_cps;		/* the added tokens' code points, sorted */
+	int			n_added_cps;
 };
 
 /* A growable array of code points */
@@ -151,6 +158,13 @@ extern bool mrl_tok_cp_reserve(cp_buf *b, size_t extra);
  */
 extern bool mrl_tok_utf8_decode(const char *s, size_t len, cp_buf *out,
 								size_t *bad_offset);
+
+/*
+ * Once the added tokens are known: work out where a text may be cut into
+ * chunks without changing its tokens (tokenizer.c); false when out of
+ * memory.
+ */
+extern bool mrl_tok_prepare_cuts(mrl_tokenizer *tok);
 
 /* Id of the model-vocabulary token a ++ b whose hash is h, or -1. */
 extern int32_t mrl_tok_vocab_probe(const mrl_tokenizer *tok, uint32_t h,

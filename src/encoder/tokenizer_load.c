@@ -313,7 +313,14 @@ tokenizer_check(mrl_tokenizer *tok, const char *unk, char *err, size_t errlen)
 			return false;
 		}
 	}
-	return build_trie(tok, false, err, errlen) && build_trie(tok, true, err, errlen);
+	if (!build_trie(tok, false, err, errlen) || !build_trie(tok, true, err, errlen))
+		return false;
+	if (!mrl_tok_prepare_cuts(tok))
+	{
+		mrl_errf(err, errlen, "out of memory");
+		return false;
+	}
+	return true;
 }
 
 /* Free a tokenizer (NULL is allowed) */
@@ -336,6 +343,7 @@ mrl_tokenizer_free(mrl_tokenizer *tok)
 	free(tok->added);
 	free(tok->trie[0].nodes);
 	free(tok->trie[1].nodes);
+	free(tok->added_cps);
 	free(tok);
 }
 
