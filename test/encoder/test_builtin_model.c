@@ -198,7 +198,6 @@ truncating_copy(const char *model_dir, int max_length)
 {
 	static char dir[] = "/tmp/mrl_trunc_XXXXXX";
 	static const char *copied[] = {"modules.json", "config_sentence_transformers.json"};
-	static const char *tokenizers[] = {"tokenizer.json", "0_StaticEmbedding/tokenizer.json"};
 	const char *no_truncation = "\"truncation\": null";
 	char		path[4096],
 				real[4096],
@@ -209,26 +208,24 @@ truncating_copy(const char *model_dir, int max_length)
 	size_t		n;
 	int			rc = 0;
 
-	snprintf(path, sizeof(path), "%s/tokenizer.json", model_dir);
+	snprintf(path, sizeof(path), "%s/0_StaticEmbedding/tokenizer.json", model_dir);
 	if (!(json = tap_slurp(path, &n)) || !(at = strstr(json, no_truncation)) || !mkdtemp(dir))
 		return NULL;
 	*at = '\0';
 	snprintf(truncation, sizeof(truncation),
 			 "\"truncation\": {\"max_length\": %d, \"direction\": \"Right\"}", max_length);
-	snprintf(path, sizeof(path), "%s/0_StaticEmbedding", dir);
-	rc |= mkdir(path, 0700);
 	for (int i = 0; i < 2; i++)
 	{
-		const char *parts[3] = {json, truncation, at + strlen(no_truncation)};
-
-		snprintf(path, sizeof(path), "%s/%s", dir, tokenizers[i]);
-		rc |= put_file(path, parts, 3);
 		snprintf(path, sizeof(path), "%s/%s", model_dir, copied[i]);
 		body = tap_slurp(path, &n);
 		snprintf(path, sizeof(path), "%s/%s", dir, copied[i]);
 		rc |= body ? put_file(path, (const char *const *) &body, 1) : -1;
 		free(body);
 	}
+	snprintf(path, sizeof(path), "%s/0_StaticEmbedding", dir);
+	rc |= mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/0_StaticEmbedding/tokenizer.json", dir);
+	rc |= put_file(path, (const char *const[]) {json, truncation, at + strlen(no_truncation)}, 3);
 	free(json);
 	snprintf(path, sizeof(path), "%s/0_StaticEmbedding/model.safetensors", model_dir);
 	if (!realpath(path, real))

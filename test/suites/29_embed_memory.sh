@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 27_embed_memory.sh: embedding a huge text costs memory in proportion to the
+# 29_embed_memory.sh: embedding a huge text costs memory in proportion to the
 # model's window (or, for static models, to a bounded chunk of text), not to
 # the text: a ~54 MB text through mrl_embed and mrl_embed(text[]), with the
 # built-in static model, a Hugging Face WordPiece directory (tokenizer.json),
