@@ -76,8 +76,9 @@ extern int	mrl_forward_options(const mrl_embed_options *opts, int n_embd,
 								mrl_embed_options *o, char *err, size_t errlen);
 
 /*
- * Checks every sequence before any work is done: seq i is ids[i][0 ..
- * lens[i]-1], its length in min_len..max_len, every id in [0, n_vocab).
+ * Checks n_seq sequences (seq i is ids[i][0 .. lens[i]-1]): each length in
+ * min_len..max_len, every id in [0, n_vocab).  MRL_FWD_OK or MRL_FWD_EINVAL
+ * with a message naming the sequence.
  */
 extern int	mrl_forward_check_ids(const int32_t *const *ids, const int *lens,
 								  int n_seq, int min_len, int max_len, int n_vocab,

@@ -191,6 +191,8 @@ mrl_static_matrix_write(const char *path, const float *E, int vocab, int dim,
 
 	lens[0] = mrl_st_header_f32(MATRIX_NAME, vocab, dim, header, sizeof(header));
 	lens[1] = (size_t) vocab * dim * sizeof(float);
+	if (lens[0] == 0 || vocab < 1 || dim < 1)
+		return MRL_FAIL(-1, "cannot write a [%d][%d] matrix", vocab, dim);
 	return write_file(path, parts, lens, 2, err, errlen);
 }
 
