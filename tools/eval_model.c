@@ -23,6 +23,7 @@
 #include <cblas.h>
 
 #include "evaluate.h"
+#include "static_model.h"
 #include "tool_io.h"
 #include "train.h"
 
@@ -294,7 +295,7 @@ main(int argc, char **argv)
 	{
 		int			vocab,
 					dim;
-		float	   *E = safetensors_read_embedding(paths[mi], &vocab, &dim, err, sizeof(err));
+		float	   *E = mrl_static_matrix_read(paths[mi], &vocab, &dim, err, sizeof(err));
 
 		if (!E || pf.max_id >= vocab ||
 			(is_pca[mi] && (!fitpath || bake_pca(E, vocab, dim, &fit, err, sizeof(err)) != 0)))

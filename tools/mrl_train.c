@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "static_model.h"
 #include "tool_io.h"
 #include "train.h"
 
@@ -159,7 +160,7 @@ main(int argc, char **argv)
 		int			iv,
 					id;
 
-		E = safetensors_read_embedding(init_path, &iv, &id, err, sizeof(err));
+		E = mrl_static_matrix_read(init_path, &iv, &id, err, sizeof(err));
 		if (E && (iv != vocab || id != dim))
 		{
 			snprintf(err, sizeof(err), "%s is [%d][%d], expected [%d][%d]",
@@ -193,7 +194,7 @@ main(int argc, char **argv)
 	fprintf(stderr, "mrl_train: %ld steps, %ld pairs in %.1fs (%.0f pairs/s); loss %.4f -> %.4f\n",
 			st.steps_done, st.pairs_seen, seconds_since(&ps.start),
 			st.pairs_seen / seconds_since(&ps.start), st.first_loss, st.last_loss);
-	if (safetensors_write_embedding(out_path, E, vocab, dim, err, sizeof(err)) != 0)
+	if (mrl_static_matrix_write(out_path, E, vocab, dim, err, sizeof(err)) != 0)
 	{
 		fprintf(stderr, "mrl_train: %s\n", err);
 		return 1;

@@ -1,19 +1,15 @@
 /*
- * tool_io.c: the tokenised pair file and the static model's safetensors
- * file, for the command-line tools (see tool_io.h).
+ * tool_io.c: the tokenised pair file, for the command-line tools (see
+ * tool_io.h).
  */
 #include "tool_io.h"
 
-#include "mapfile.h"
+#include "errors.h"
 
 #include <errno.h>
-#include <json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Message into the caller's err buffer, evaluating to code. */
-#define FAIL(code, ...) (mrl_errf(err, errlen, __VA_ARGS__), (code))
 
 /* Parse one line of token ids, appending to pf->ids. */
 static int
@@ -79,7 +75,7 @@ pair_file_read(const char *path, pair_file *pf, char *err, size_t errlen)
 	memset(pf, 0, sizeof(*pf));
 	pf->max_id = -1;
 	if (!f)
-		return FAIL(-1, "cannot open %s: %s", path, strerror(errno));
+		return MRL_FAIL(-1, "cannot open %s: %s", path, strerror(errno));
 	if (getline(&line, &linecap, f) < 0 ||
 		sscanf(line, "mrl-pairs %d %d %d", &version, &n_texts, &n_pairs) != 3 ||
 		version != 1 || n_texts < 1 || n_pairs < 1 || n_texts > (1 << 30) ||
@@ -150,106 +146,4 @@ pair_file_free(pair_file *pf)
 	free(pf->positive);
 	free(pf->source);
 	memset(pf, 0, sizeof(*pf));
-}
-
-int
-safetensors_write_embedding(const char *path, const float *E, int vocab,
-							int dim, char *err, size_t errlen)
-{
-	char		header[256];
-	size_t		nbytes = (size_t) vocab * dim * sizeof(float);
-	int			hlen;
-	uint64_t	len64;
-	FILE	   *f;
-
-	hlen = snprintf(header, sizeof(header),
-					"{\"__metadata__\":{\"format\":\"pt\"},\"embedding.weight\":"
-					"{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[0,%zu]}}",
-					vocab, dim, nbytes);
-	while (hlen % 8 != 0)		/* keep the tensor data 8-byte aligned */
-		header[hlen++] = ' ';
-	len64 = (uint64_t) hlen;	/* little-endian on x86-64 */
-	f = fopen(path, "wb");
-	if (!f)
-		return FAIL(-1, "cannot create %s: %s", path, strerror(errno));
-	if (fwrite(&len64, 8, 1, f) != 1 || fwrite(header, 1, hlen, f) != (size_t) hlen ||
-		fwrite(E, 1, nbytes, f) != nbytes)
-	{
-		fclose(f);
-		return FAIL(-1, "write to %s failed", path);
-	}
-	if (fclose(f) != 0)
-		return FAIL(-1, "write to %s failed", path);
-	return 0;
-}
-
-/* Shape and byte range of tensor name in a parsed header; 0 if usable. */
-static int
-tensor_range(json_object *hdr, const char *name, int *vocab, int *dim,
-			 uint64_t *begin, uint64_t *end)
-{
-	json_object *t,
-			   *dtype,
-			   *shape,
-			   *offs;
-
-	if (!json_object_object_get_ex(hdr, name, &t) ||
-		!json_object_object_get_ex(t, "dtype", &dtype) ||
-		!json_object_object_get_ex(t, "shape", &shape) ||
-		!json_object_object_get_ex(t, "data_offsets", &offs) ||
-		strcmp(json_object_get_string(dtype), "F32") != 0 ||
-		json_object_array_length(shape) != 2 || json_object_array_length(offs) != 2)
-		return -1;
-	*vocab = json_object_get_int(json_object_array_get_idx(shape, 0));
-	*dim = json_object_get_int(json_object_array_get_idx(shape, 1));
-	*begin = (uint64_t) json_object_get_int64(json_object_array_get_idx(offs, 0));
-	*end = (uint64_t) json_object_get_int64(json_object_array_get_idx(offs, 1));
-	if (*vocab < 1 || *dim < 1 || *vocab > (1 << 26) || *dim > 65536 ||
-		*end < *begin || *end - *begin != (uint64_t) *vocab * *dim * sizeof(float))
-		return -1;
-	return 0;
-}
-
-float *
-safetensors_read_embedding(const char *path, int *vocab, int *dim, char *err,
-						   size_t errlen)
-{
-	FILE	   *f = fopen(path, "rb");
-	uint64_t	hlen,
-				begin,
-				end;
-	long		fsize;
-	char	   *hbuf = NULL;
-	json_object *hdr = NULL;
-	float	   *E = NULL;
-
-	if (!f)
-	{
-		mrl_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	fsize = ftell(f);
-	rewind(f);
-	if (fsize < 8 || fread(&hlen, 8, 1, f) != 1 || hlen > (uint64_t) fsize - 8 ||
-		hlen > (100u << 20) || !(hbuf = calloc(1, hlen + 1)) ||
-		fread(hbuf, 1, hlen, f) != hlen || !(hdr = json_tokener_parse(hbuf)) ||
-		(tensor_range(hdr, "embedding.weight", vocab, dim, &begin, &end) != 0 &&
-		 tensor_range(hdr, "embeddings", vocab, dim, &begin, &end) != 0) ||
-		8 + hlen + end > (uint64_t) fsize)
-		mrl_errf(err, errlen, "%s: not a safetensors file with an F32 [vocab][dim] "
-				 "embedding.weight tensor", path);
-	else if (!(E = malloc(end - begin)))
-		mrl_errf(err, errlen, "out of memory reading %s", path);
-	else if (fseek(f, (long) (8 + hlen + begin), SEEK_SET) != 0 ||
-			 fread(E, 1, end - begin, f) != end - begin)
-	{
-		mrl_errf(err, errlen, "%s: short read", path);
-		free(E);
-		E = NULL;
-	}
-	json_object_put(hdr);
-	free(hbuf);
-	fclose(f);
-	return E;
 }

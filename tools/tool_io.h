@@ -1,9 +1,8 @@
 /*
- * tool_io.h: file formats shared by the command-line tools mrl_train and
+ * tool_io.h: the file format shared by the command-line tools mrl_train and
  * eval_model: the tokenised pair file written by
- * tools/data/tokenize_pairs.js, and a static model's embedding matrix as a
- * single-tensor safetensors file (sentence-transformers StaticEmbedding:
- * tensor "embedding.weight", F32 [vocab][dim]).
+ * tools/data/tokenize_pairs.js.  (A static model's matrix file is read and
+ * written by the library, static_model.h.)
  */
 #ifndef MRL_TOOL_IO_H
 #define MRL_TOOL_IO_H
@@ -33,12 +32,5 @@ typedef struct pair_file
 extern int	pair_file_read(const char *path, pair_file *pf, char *err,
 						   size_t errlen);
 extern void pair_file_free(pair_file *pf);
-
-/* Write / read E [vocab][dim] as safetensors "embedding.weight" F32. */
-extern int	safetensors_write_embedding(const char *path, const float *E,
-										int vocab, int dim, char *err,
-										size_t errlen);
-extern float *safetensors_read_embedding(const char *path, int *vocab,
-										 int *dim, char *err, size_t errlen);
 
 #endif							/* MRL_TOOL_IO_H */

@@ -13,17 +13,14 @@
  */
 #include "bert.h"
 #include "blas.h"
-#include "train.h"
+#include "errors.h"
 #include "vecmath.h"
 
-#include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_BATCH_SIZE	32
 #define MAX_BATCH_TOKENS	4096	/* rows per batch: caps work memory
 										 * (BERT-base: ~90 MB) */
 #define FFN_ROWS			1008	/* FFN rows per chunk (a multiple of
@@ -42,9 +39,6 @@
  */
 #define ROW_ALIGN			12
 _Static_assert(FFN_ROWS % ROW_ALIGN == 0, "FFN chunks must keep rows aligned");
-
-#define MAX_THREADS			256
-#define POOL_LN_EPS			1e-5f	/* torch.nn.functional.layer_norm default */
 
 struct mrl_bert_ctx
 {
@@ -68,30 +62,6 @@ struct mrl_bert_ctx
 	float	   *pooled;			/* [d], allocated with the context */
 };
 
-/* Writes a printf-style message into the caller's error buffer. */
-static int
-fail(char *err, size_t errlen, int code, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err && errlen > 0)
-	{
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
-void
-mrl_embed_options_init(mrl_embed_options *opts)
-{
-	memset(opts, 0, sizeof(*opts));
-	opts->normalize = -1;
-	opts->dims_mode = MRL_DIMS_TRUNCATE;
-	opts->exact_batch = 1;
-}
-
 /* ---------------------------------------------------------------------
  * Context: config and weight checks, work buffers
  * --------------------------------------------------------------------- */
@@ -100,38 +70,29 @@ mrl_embed_options_init(mrl_embed_options *opts)
 static int
 check_config(const mrl_bert_config *c, char *err, size_t errlen)
 {
-	if (c->arch == MRL_ARCH_STATIC)
-	{
-		if (c->n_embd < 1 || c->n_embd > 65536 || c->n_vocab < 1 ||
-			c->n_ctx < 0 || c->pooling != MRL_POOL_MEAN)
-			return fail(err, errlen, MRL_FWD_EINVAL,
-						"forward pass: bad static model (embd %d, vocab %d, pooling %d)",
-						c->n_embd, c->n_vocab, (int) c->pooling);
-		return MRL_FWD_OK;
-	}
 	if (c->arch != MRL_ARCH_BERT && c->arch != MRL_ARCH_NOMIC_BERT)
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"forward pass: unsupported architecture %d", (int) c->arch);
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"forward pass: unsupported architecture %d", (int) c->arch);
 	if (c->n_layer < 1 || c->n_layer > 1024 ||
 		c->n_embd < 1 || c->n_embd > 65536 ||
 		c->n_head < 1 || c->n_embd % c->n_head != 0 ||
 		c->n_ff < 1 || c->n_ff > (1 << 20) ||
 		c->n_vocab < 1 || c->n_ctx < 1 || c->n_ctx > (1 << 20) ||
 		c->n_token_types < 0)
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"forward pass: bad dimensions (layers %d, embd %d, heads %d, ff %d, vocab %d, ctx %d)",
-					c->n_layer, c->n_embd, c->n_head, c->n_ff, c->n_vocab, c->n_ctx);
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"forward pass: bad dimensions (layers %d, embd %d, heads %d, ff %d, vocab %d, ctx %d)",
+						c->n_layer, c->n_embd, c->n_head, c->n_ff, c->n_vocab, c->n_ctx);
 	if (!(c->norm_eps >= 0.0f && c->norm_eps < 1.0f))
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"forward pass: bad LayerNorm epsilon %g", (double) c->norm_eps);
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"forward pass: bad LayerNorm epsilon %g", (double) c->norm_eps);
 	if (c->pooling != MRL_POOL_MEAN && c->pooling != MRL_POOL_CLS)
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"forward pass: unsupported pooling %d", (int) c->pooling);
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"forward pass: unsupported pooling %d", (int) c->pooling);
 	if (c->arch == MRL_ARCH_NOMIC_BERT &&
 		((c->n_embd / c->n_head) % 2 != 0 || !(c->rope_theta > 0.0f) ||
 		 isinf(c->rope_theta)))
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"forward pass: rotary embeddings need an even head size and a positive theta");
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"forward pass: rotary embeddings need an even head size and a positive theta");
 	return MRL_FWD_OK;
 }
 
@@ -142,18 +103,15 @@ check_weights(const mrl_bert_config *c, const mrl_bert_weights *w,
 {
 	int			i;
 
-	if (c->arch == MRL_ARCH_STATIC)
-		return w->tok_embd ? MRL_FWD_OK :
-			fail(err, errlen, MRL_FWD_EINVAL, "forward pass: missing token embeddings");
 	if (!w->tok_embd || !w->embd_norm_w || !w->layers)
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"forward pass: missing token embeddings or embedding norm");
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"forward pass: missing token embeddings or embedding norm");
 	if (c->arch == MRL_ARCH_BERT && !w->pos_embd)
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"forward pass: bert needs position embeddings");
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"forward pass: bert needs position embeddings");
 	if (w->type_embd && c->n_token_types < 1)
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"forward pass: token type embeddings but n_token_types is 0");
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"forward pass: token type embeddings but n_token_types is 0");
 	for (i = 0; i < c->n_layer; i++)
 	{
 		const mrl_bert_layer *l = &w->layers[i];
@@ -162,8 +120,8 @@ check_weights(const mrl_bert_config *c, const mrl_bert_weights *w,
 			!l->attn_norm_w || !l->ffn_up_w || !l->ffn_down_w ||
 			!l->ffn_norm_w ||
 			(c->arch == MRL_ARCH_NOMIC_BERT && !l->ffn_gate_w))
-			return fail(err, errlen, MRL_FWD_EINVAL,
-						"forward pass: layer %d is missing a weight tensor", i);
+			return MRL_FAIL(MRL_FWD_EINVAL,
+							"forward pass: layer %d is missing a weight tensor", i);
 	}
 	return MRL_FWD_OK;
 }
@@ -185,7 +143,7 @@ mrl_bert_ctx_create(const mrl_bert_config *cfg, const mrl_bert_weights *w,
 
 	if (!cfg || !w)
 	{
-		fail(err, errlen, MRL_FWD_EINVAL, "forward pass: no model");
+		mrl_errf(err, errlen, "forward pass: no model");
 		return NULL;
 	}
 	if (check_config(cfg, err, errlen) != MRL_FWD_OK ||
@@ -194,7 +152,7 @@ mrl_bert_ctx_create(const mrl_bert_config *cfg, const mrl_bert_weights *w,
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 	{
-		fail(err, errlen, MRL_FWD_ENOMEM, "forward pass: out of memory");
+		mrl_errf(err, errlen, "forward pass: out of memory");
 		return NULL;
 	}
 	ctx->cfg = *cfg;
@@ -203,7 +161,7 @@ mrl_bert_ctx_create(const mrl_bert_config *cfg, const mrl_bert_weights *w,
 	if (!(ctx->pooled = alloc_floats(cfg->n_embd)))
 	{
 		free(ctx);
-		fail(err, errlen, MRL_FWD_ENOMEM, "forward pass: out of memory");
+		mrl_errf(err, errlen, "forward pass: out of memory");
 		return NULL;
 	}
 	return ctx;
@@ -529,44 +487,6 @@ encoder_layer(mrl_bert_ctx *ctx, const mrl_bert_layer *l, const int *lens,
 					   l->ffn_norm_w, l->ffn_norm_b, eps);
 }
 
-/* Scales v[0..n) to unit L2 norm (a zero vector stays zero). */
-static void
-l2_normalize(float *v, int n)
-{
-	double		ss = 0.0;
-	int			j;
-
-	for (j = 0; j < n; j++)
-		ss += (double) v[j] * v[j];
-	if (ss > 0.0)
-	{
-		float		inv = (float) (1.0 / sqrt(ss));
-
-		for (j = 0; j < n; j++)
-			v[j] *= inv;
-	}
-}
-
-/*
- * Writes the final form of pooled vector v (clobbered) to out: nomic's
- * LayerNorm + truncate + L2, or truncate + optional L2.
- */
-static void
-finish_vector(const mrl_bert_ctx *ctx, const mrl_embed_options *o,
-			  float *v, int out_dim, float *out)
-{
-	int			normalize = o->normalize >= 0 ? o->normalize : ctx->cfg.normalize;
-
-	if (o->dims_mode == MRL_DIMS_LAYERNORM)
-	{
-		mrl_vec_layernorm(v, ctx->cfg.n_embd, NULL, NULL, POOL_LN_EPS);
-		l2_normalize(v, out_dim);
-	}
-	else if (normalize)
-		l2_normalize(v, out_dim);
-	memcpy(out, v, out_dim * sizeof(float));
-}
-
 /* Pools each sequence's rows of x and writes the final vectors to out. */
 static void
 pool_outputs(mrl_bert_ctx *ctx, const int *lens, int n_seq,
@@ -593,7 +513,8 @@ pool_outputs(mrl_bert_ctx *ctx, const int *lens, int n_seq,
 			for (j = 0; j < d; j++)
 				v[j] /= lens[s];
 		}
-		finish_vector(ctx, o, v, out_dim, out + (size_t) s * out_dim);
+		mrl_forward_finish(o, ctx->cfg.normalize, v, d, out_dim,
+						   out + (size_t) s * out_dim);
 	}
 }
 
@@ -610,17 +531,6 @@ embed_batch(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 	size_t		d = ctx->cfg.n_embd;
 	int			i;
 
-	if (ctx->cfg.arch == MRL_ARCH_STATIC)
-	{
-		/* a static model is just the mean of its token rows */
-		for (i = 0; i < n_seq; i++)
-		{
-			mrl_static_pool(ctx->w->tok_embd, ctx->cfg.n_embd, ids[i], lens[i],
-							ctx->pooled);
-			finish_vector(ctx, o, ctx->pooled, out_dim, out + (size_t) i * out_dim);
-		}
-		return MRL_FWD_OK;
-	}
 	if (reserve_buffers(ctx, n_rows, max_len) != MRL_FWD_OK)
 		return MRL_FWD_ENOMEM;
 	memset(ctx->x, 0, n_rows * d * sizeof(float));
@@ -637,68 +547,6 @@ embed_batch(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 }
 
 int
-mrl_bert_out_dim(const mrl_bert_ctx *ctx, const mrl_embed_options *opts)
-{
-	if (opts->dims < 0 || opts->dims > ctx->cfg.n_embd)
-		return -1;
-	return opts->dims ? opts->dims : ctx->cfg.n_embd;
-}
-
-/* Rejects out-of-range options, with a reason. */
-static int
-check_options(const mrl_bert_ctx *ctx, const mrl_embed_options *o,
-			  char *err, size_t errlen)
-{
-	if (ctx->cfg.arch == MRL_ARCH_STATIC && (o->layers != 0 || o->pooling == MRL_POOL_CLS))
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"a static model has no layers and only mean pooling");
-	if (o->layers < 0 || o->layers > ctx->cfg.n_layer)
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"layers must be between 1 and %d", ctx->cfg.n_layer);
-	if (mrl_bert_out_dim(ctx, o) < 0)
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"dims must be between 1 and %d", ctx->cfg.n_embd);
-	if (o->dims_mode != MRL_DIMS_TRUNCATE && o->dims_mode != MRL_DIMS_LAYERNORM)
-		return fail(err, errlen, MRL_FWD_EINVAL, "bad dims mode %d", (int) o->dims_mode);
-	if (o->normalize < -1 || o->normalize > 1)
-		return fail(err, errlen, MRL_FWD_EINVAL, "bad normalize flag %d", o->normalize);
-	if (o->pooling != 0 && o->pooling != MRL_POOL_MEAN && o->pooling != MRL_POOL_CLS)
-		return fail(err, errlen, MRL_FWD_EINVAL, "bad pooling %d", o->pooling);
-	if (o->batch_size < 0 || o->threads < 0 || o->threads > MAX_THREADS)
-		return fail(err, errlen, MRL_FWD_EINVAL,
-					"batch size must be >= 0 and threads between 0 and %d", MAX_THREADS);
-	return MRL_FWD_OK;
-}
-
-/* Checks every sequence's length and token ids before any work is done. */
-static int
-check_inputs(const mrl_bert_ctx *ctx, const int32_t *const *ids,
-			 const int *lens, int n_seq, char *err, size_t errlen)
-{
-	int			is_static = ctx->cfg.arch == MRL_ARCH_STATIC;
-	int			min_len = is_static ? 0 : 1;
-	int			max_len = is_static && ctx->cfg.n_ctx == 0 ? INT_MAX : ctx->cfg.n_ctx;
-	int			s,
-				p;
-
-	for (s = 0; s < n_seq; s++)
-	{
-		if (lens[s] < min_len || lens[s] > max_len)
-			return fail(err, errlen, MRL_FWD_EINVAL,
-						"sequence %d has %d tokens; the model takes %d to %d",
-						s, lens[s], min_len, max_len);
-		if (!ids[s] && lens[s] > 0)
-			return fail(err, errlen, MRL_FWD_EINVAL, "sequence %d has no tokens", s);
-		for (p = 0; p < lens[s]; p++)
-			if (ids[s][p] < 0 || ids[s][p] >= ctx->cfg.n_vocab)
-				return fail(err, errlen, MRL_FWD_EINVAL,
-							"sequence %d: token id %d out of range (vocabulary has %d)",
-							s, (int) ids[s][p], ctx->cfg.n_vocab);
-	}
-	return MRL_FWD_OK;
-}
-
-int
 mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 			   int n_seq, const mrl_embed_options *opts, float *out,
 			   char *err, size_t errlen)
@@ -711,17 +559,18 @@ mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 				rc;
 
 	if (!ctx || n_seq < 0 || (n_seq > 0 && (!ids || !lens || !out)))
-		return fail(err, errlen, MRL_FWD_EINVAL, "forward pass: bad arguments");
-	if (opts)
-		o = *opts;
-	else
-		mrl_embed_options_init(&o);
-	if ((rc = check_options(ctx, &o, err, errlen)) != MRL_FWD_OK ||
-		(rc = check_inputs(ctx, ids, lens, n_seq, err, errlen)) != MRL_FWD_OK)
+		return MRL_FAIL(MRL_FWD_EINVAL, "forward pass: bad arguments");
+	if ((rc = mrl_forward_options(opts, ctx->cfg.n_embd, &o, err, errlen)) != MRL_FWD_OK)
 		return rc;
-	batch_size = o.batch_size ? o.batch_size : DEFAULT_BATCH_SIZE;
+	if (o.layers < 0 || o.layers > ctx->cfg.n_layer)
+		return MRL_FAIL(MRL_FWD_EINVAL,
+						"layers must be between 1 and %d", ctx->cfg.n_layer);
+	if ((rc = mrl_forward_check_ids(ids, lens, n_seq, 1, ctx->cfg.n_ctx,
+									ctx->cfg.n_vocab, err, errlen)) != MRL_FWD_OK)
+		return rc;
+	batch_size = o.batch_size ? o.batch_size : MRL_FWD_DEFAULT_BATCH;
 	n_layers = o.layers ? o.layers : ctx->cfg.n_layer;
-	out_dim = mrl_bert_out_dim(ctx, &o);
+	out_dim = mrl_forward_out_dim(&o, ctx->cfg.n_embd);
 	openblas_set_num_threads(o.threads ? o.threads : 1);
 	ctx->seq_align = o.exact_batch ? ROW_ALIGN : 1;
 
@@ -732,7 +581,7 @@ mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 					max_len = 0;
 
 		if (o.interrupt && o.interrupt(o.interrupt_arg))
-			return fail(err, errlen, MRL_FWD_EINTERRUPTED, "interrupted");
+			return MRL_FAIL(MRL_FWD_EINTERRUPTED, "interrupted");
 		/* take sequences while the batch has room (always at least one) */
 		while (s0 + n < n_seq && n < batch_size &&
 			   (n == 0 || n_rows + (int64_t) seq_rows(ctx, lens[s0 + n]) <= MAX_BATCH_TOKENS))
@@ -746,10 +595,10 @@ mrl_bert_embed(mrl_bert_ctx *ctx, const int32_t *const *ids, const int *lens,
 		rc = embed_batch(ctx, ids + s0, lens + s0, n, (int) n_rows, max_len,
 						 n_layers, &o, out_dim, out + (size_t) s0 * out_dim);
 		if (rc == MRL_FWD_ENOMEM)
-			return fail(err, errlen, rc, "forward pass: out of memory for %d rows",
-						(int) n_rows);
+			return MRL_FAIL(rc, "forward pass: out of memory for %d rows",
+							(int) n_rows);
 		if (rc == MRL_FWD_EINTERRUPTED)
-			return fail(err, errlen, rc, "interrupted");
+			return MRL_FAIL(rc, "interrupted");
 		s0 += n;
 	}
 	return MRL_FWD_OK;

@@ -1,6 +1,8 @@
 /*
  * encoder.c: text in, embeddings out (see encoder.h): the glue between the
- * model loader, the tokenizer and the forward pass.
+ * model loader, the tokenizer and the forward pass of the model's
+ * architecture (the transformer, bert.c, or a static model's mean,
+ * static_model.c), chosen here and nowhere else.
  */
 #include "encoder.h"
 #include "blas.h"
@@ -11,12 +13,13 @@
 #include <string.h>
 
 #include "model.h"
+#include "static_model.h"
 
 struct mrl_encoder
 {
 	mrl_model  *model;
 	mrl_tokenizer *tok;
-	mrl_bert_ctx *ctx;
+	mrl_bert_ctx *bert;			/* the transformer; NULL for static models */
 };
 
 /* The model's tokenizer: its tokenizer.json, or the vocabulary in the GGUF. */
@@ -100,8 +103,9 @@ mrl_encoder_open(const char *path, const char *cache_dir, char *err, size_t errl
 	}
 	if (!(enc->model = mrl_model_load(path, &lo, err, errlen)) ||
 		!(enc->tok = load_tokenizer(enc->model, err, errlen)) ||
-		!(enc->ctx = mrl_bert_ctx_create(&enc->model->config, &enc->model->weights,
-										 err, errlen)))
+		(enc->model->config.arch != MRL_ARCH_STATIC &&
+		 !(enc->bert = mrl_bert_ctx_create(&enc->model->config, &enc->model->weights,
+										   err, errlen))))
 	{
 		mrl_encoder_free(enc);
 		return NULL;
@@ -121,7 +125,7 @@ mrl_encoder_free(mrl_encoder *enc)
 {
 	if (enc == NULL)
 		return;
-	mrl_bert_ctx_free(enc->ctx);
+	mrl_bert_ctx_free(enc->bert);
 	mrl_tokenizer_free(enc->tok);
 	mrl_model_free(enc->model);
 	free(enc);
@@ -135,7 +139,7 @@ mrl_encoder_get_info(const mrl_encoder *enc, mrl_encoder_info *info)
 	info->arch = mrl_arch_name(c->arch);
 	info->dims = c->n_embd;
 	info->vocab = mrl_tokenizer_vocab_size(enc->tok);
-	info->layers = c->arch == MRL_ARCH_STATIC ? 0 : c->n_layer;
+	info->layers = c->n_layer;	/* 0 for static models */
 	info->max_tokens = c->n_ctx;
 }
 
@@ -173,7 +177,7 @@ mrl_encoder_out_dim(const mrl_encoder *enc, const mrl_embed_options *opts,
 				 c->n_layer, opts->layers);
 		return -1;
 	}
-	dim = mrl_bert_out_dim(enc->ctx, opts);
+	dim = mrl_forward_out_dim(opts, c->n_embd);
 	if (dim < 0)
 		snprintf(err, errlen, "dims must be between 1 and the model's %d, not %d",
 				 c->n_embd, opts->dims);
@@ -181,26 +185,30 @@ mrl_encoder_out_dim(const mrl_encoder *enc, const mrl_embed_options *opts,
 }
 
 /*
- * Static models take the word pieces only: drop the [CLS]/[SEP] the
- * tokenizer adds (when the model says so) and, for model2vec, [UNK] ids.
+ * Static models take the word pieces only: of ids[first..end), keep all
+ * but, for model2vec, [UNK] ids, moved to the front; returns their count.
  */
-static void
-filter_static_ids(const mrl_model *m, const mrl_tokenizer *tok, mrl_encoding *enc)
+static int
+keep_static_ids(const mrl_encoder *enc, int32_t *ids, int first, int end)
 {
-	int32_t		unk = mrl_tokenizer_unk_id(tok);
-	int			first = 0,
-				end = enc->n,
-				n = 0;
+	int32_t		unk = mrl_tokenizer_unk_id(enc->tok);
+	int			n = 0;
 
-	if (!m->add_special_tokens && mrl_tokenizer_num_special(tok) == 2 && enc->n >= 2)
-	{
-		first = 1;
-		end = enc->n - 1;
-	}
 	for (int i = first; i < end; i++)
-		if (!(m->drop_unk && enc->ids[i] == unk))
-			enc->ids[n++] = enc->ids[i];
-	enc->n = n;
+		if (!(enc->model->drop_unk && ids[i] == unk))
+			ids[n++] = ids[i];
+	return n;
+}
+
+/* A static model's ids of an encoded text: the special tokens dropped. */
+static void
+filter_static_ids(const mrl_encoder *enc, mrl_encoding *e)
+{
+	int			before,
+				after;
+
+	mrl_tokenizer_specials(enc->tok, &before, &after);
+	e->n = keep_static_ids(enc, e->ids, before, e->n - after);
 }
 
 int
@@ -214,7 +222,7 @@ mrl_encoder_tokenize(const mrl_encoder *enc, const char *text, size_t len,
 	if (mrl_tokenizer_encode(enc->tok, text, len, max_len, out, err, errlen) < 0)
 		return -1;
 	if (enc->model->config.arch == MRL_ARCH_STATIC)
-		filter_static_ids(enc->model, enc->tok, out);
+		filter_static_ids(enc, out);
 	return out->n;
 }
 
@@ -223,7 +231,76 @@ mrl_encoder_embed_ids(mrl_encoder *enc, const int32_t *const *ids, const int *le
 					  int n, const mrl_embed_options *opts, float *out,
 					  char *err, size_t errlen)
 {
-	return mrl_bert_embed(enc->ctx, ids, lens, n, opts, out, err, errlen);
+	const mrl_bert_config *c = &enc->model->config;
+
+	if (enc->bert)
+		return mrl_bert_embed(enc->bert, ids, lens, n, opts, out, err, errlen);
+	return mrl_static_embed(enc->model->weights.tok_embd, c->n_vocab, c->n_embd,
+							c->normalize, ids, lens, n, opts, out, err, errlen);
+}
+
+/* A static model's texts, read a chunk at a time (an mrl_pieces_fn source). */
+typedef struct static_texts
+{
+	const mrl_encoder *enc;
+	const char *const *texts;
+	const size_t *lens;
+	int			seq;			/* the text being read */
+	size_t		pos;			/* the byte it has been read to */
+	mrl_encoding pieces;		/* the last pieces given */
+} static_texts;
+
+/*
+ * The next pieces of text seq: its next chunk's, or, when the tokenizer
+ * truncates (its tokens are few), all of them at once.
+ */
+static int
+next_static_pieces(void *arg, int seq, const int32_t **ids, int *n,
+				   char *err, size_t errlen)
+{
+	static_texts *st = arg;
+	const char *text = st->texts[seq];
+	size_t		len = st->lens[seq];
+	int			more = 0;
+
+	if (seq != st->seq)
+	{
+		st->seq = seq;
+		st->pos = 0;
+	}
+	if (mrl_tokenizer_max_length(st->enc->tok) > 0)
+	{
+		if (mrl_encoder_tokenize(st->enc, text, len, 0, &st->pieces, err, errlen) < 0)
+			return -1;
+	}
+	else
+	{
+		if (mrl_tokenizer_encode_chunk(st->enc->tok, text, len, &st->pos, &st->pieces,
+									   err, errlen) < 0)
+			return -1;
+		st->pieces.n = keep_static_ids(st->enc, st->pieces.ids, 0, st->pieces.n);
+		more = st->pos < len;
+	}
+	*ids = st->pieces.ids;
+	*n = st->pieces.n;
+	return more;
+}
+
+/* Static models: each text streamed through the tokenizer into its mean. */
+static int
+embed_static_texts(mrl_encoder *enc, const char *const *texts, const size_t *lens,
+				   int n, const mrl_embed_options *opts, float *out,
+				   char *err, size_t errlen)
+{
+	const mrl_bert_config *c = &enc->model->config;
+	static_texts st = {enc, texts, lens, -1, 0, {0}};
+	int			rc;
+
+	rc = mrl_static_embed_pieces(enc->model->weights.tok_embd, c->n_vocab, c->n_embd,
+								 c->normalize, n, next_static_pieces, &st, opts, out,
+								 err, errlen);
+	mrl_encoding_free(&st.pieces);
+	return rc;
 }
 
 int
@@ -231,11 +308,16 @@ mrl_encoder_embed(mrl_encoder *enc, const char *const *texts, const size_t *lens
 				  int n, const mrl_embed_options *opts, float *out,
 				  char *err, size_t errlen)
 {
-	mrl_encoding *encs = calloc(n > 0 ? n : 1, sizeof(mrl_encoding));
-	const int32_t **ids = calloc(n > 0 ? n : 1, sizeof(int32_t *));
-	int		   *tlens = calloc(n > 0 ? n : 1, sizeof(int));
+	mrl_encoding *encs;
+	const int32_t **ids;
+	int		   *tlens;
 	int			rc = MRL_FWD_OK;
 
+	if (!enc->bert)
+		return embed_static_texts(enc, texts, lens, n, opts, out, err, errlen);
+	encs = calloc(n > 0 ? n : 1, sizeof(mrl_encoding));
+	ids = calloc(n > 0 ? n : 1, sizeof(int32_t *));
+	tlens = calloc(n > 0 ? n : 1, sizeof(int));
 	if (!encs || !ids || !tlens)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -249,7 +331,7 @@ mrl_encoder_embed(mrl_encoder *enc, const char *const *texts, const size_t *lens
 		tlens[i] = encs[i].n;
 	}
 	if (rc == MRL_FWD_OK && n > 0)
-		rc = mrl_bert_embed(enc->ctx, ids, tlens, n, opts, out, err, errlen);
+		rc = mrl_bert_embed(enc->bert, ids, tlens, n, opts, out, err, errlen);
 
 	for (int i = 0; encs && i < n; i++)
 		mrl_encoding_free(&encs[i]);

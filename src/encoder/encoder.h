@@ -54,7 +54,10 @@ extern int	mrl_encoder_out_dim(const mrl_encoder *enc, const mrl_embed_options *
 extern int	mrl_encoder_tokenize(const mrl_encoder *enc, const char *text, size_t len,
 								 int max_len, mrl_encoding *out, char *err, size_t errlen);
 
-/* Embed n token sequences (as mrl_bert_embed); returns an MRL_FWD_* code. */
+/*
+ * Embed n token sequences with the model's forward pass (mrl_bert_embed or
+ * mrl_static_embed); returns an MRL_FWD_* code.
+ */
 extern int	mrl_encoder_embed_ids(mrl_encoder *enc, const int32_t *const *ids,
 								  const int *lens, int n, const mrl_embed_options *opts,
 								  float *out, char *err, size_t errlen);
@@ -65,6 +68,10 @@ extern int	mrl_encoder_embed_ids(mrl_encoder *enc, const int32_t *const *ids,
  * receives n rows of mrl_encoder_out_dim() floats.  Returns MRL_FWD_OK or an
  * MRL_FWD_* code with a message (MRL_FWD_EINTERRUPTED when the options'
  * interrupt hook asked to stop).
+ *
+ * Memory does not grow with a text's length: a transformer's text is
+ * tokenized only until its window is full, a static model's (which pools
+ * every token) is read a chunk of about 64 kB at a time.
  */
 extern int	mrl_encoder_embed(mrl_encoder *enc, const char *const *texts,
 							  const size_t *lens, int n,

@@ -4,15 +4,12 @@
 #include "evaluate.h"
 
 #include "blas.h"
-#include "mapfile.h"
+#include "errors.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Message into the caller's err buffer, evaluating to code. */
-#define FAIL(code, ...) (mrl_errf(err, errlen, __VA_ARGS__), (code))
 
 /* Descending order of floats (for the ideal DCG). */
 static int
@@ -210,10 +207,10 @@ mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 
 	memset(pca, 0, sizeof(*pca));
 	if (n < 2 || dim < 1 || dim > 65536 || n_comp < 1 || n_comp > dim)
-		return FAIL(-1,
-					"PCA needs >= 2 samples and 1 <= components <= width");
+		return MRL_FAIL(-1,
+						"PCA needs >= 2 samples and 1 <= components <= width");
 	if ((blas_error = mrl_blas_load()) != NULL)
-		return FAIL(-1, "%s", blas_error);
+		return MRL_FAIL(-1, "%s", blas_error);
 	pca->dim = dim;
 	pca->n_comp = n_comp;
 	pca->mean = calloc(dim, sizeof(float));
@@ -228,7 +225,7 @@ mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 		free(cov);
 		free(eig);
 		mrl_pca_free(pca);
-		return FAIL(-1, "out of memory fitting PCA");
+		return MRL_FAIL(-1, "out of memory fitting PCA");
 	}
 	/* mean in double: float sums of many samples drift */
 	for (int k = 0; k < dim; k++)
@@ -252,7 +249,7 @@ mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 		free(cov);
 		free(eig);
 		mrl_pca_free(pca);
-		return FAIL(-1, "eigendecomposition failed (LAPACK info %d)", info);
+		return MRL_FAIL(-1, "eigendecomposition failed (LAPACK info %d)", info);
 	}
 	for (int c = 0; c < n_comp; c++)
 	{

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
 #include "mapfile.h"
 #include "quant.h"
 

@@ -5,7 +5,16 @@
  * metadata value, every tensor info, alignment, that all tensor data lies
  * inside the file, no duplicate keys or names, supported tensor types) so
  * the accessors below never read outside the mapping.  Strings point into
- * the mapping and are NOT NUL-terminated.  Layout: reference/encoder.md 1.1.
+ * the mapping and are NOT NUL-terminated.
+ *
+ * Layout (the GGUF specification, docs/gguf.md in
+ * https://github.com/ggml-org/ggml): "GGUF", uint32 version, uint64 tensor
+ * count, uint64 key-value count; the key-value pairs (string key, uint32
+ * value type, value; an array is an element type, a uint64 count and the
+ * elements; a string is a uint64 length and its bytes); the tensor infos
+ * (string name, uint32 n_dims, uint64 ne[n_dims], uint32 ggml type, uint64
+ * offset into the data); padding to general.alignment (default 32); the
+ * tensor data.  All little-endian.
  */
 #ifndef MRL_GGUF_H
 #define MRL_GGUF_H

@@ -1,40 +1,16 @@
 /*
- * mapfile.c: read-only file mappings and error formatting for the readers.
+ * mapfile.c: read-only file mappings for the readers (mapfile.h).
  */
 #include "mapfile.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Format a message into err (if given), always NUL-terminated. */
-void
-mrl_errf(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-void
-mrl_err_prefix(char *err, size_t errlen, const char *path)
-{
-	char		msg[1024];
-
-	if (err == NULL || errlen == 0)
-		return;
-	snprintf(msg, sizeof(msg), "%s", err);
-	mrl_errf(err, errlen, "%s: %s", path, msg);
-}
 
 /*
  * Map path read-only and shared, so that every process mapping the same

@@ -10,12 +10,11 @@
  *      safetensors sources translate those to Hugging Face names;
  *   3. materialise: float32 sources aligned to 4 bytes are used in place,
  *      every other slot is converted into one float32 buffer, kept in a
- *      shared cache file when a cache directory is given.
+ *      shared cache file (model_cache.c) when a cache directory is given.
  */
 #include "model.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <json.h>
 #include <limits.h>
 #include <stddef.h>
@@ -26,7 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "mapfile.h"
+#include "model_cache.h"
 #include "quant.h"
 #include "safetensors.h"
 
@@ -34,9 +35,8 @@
 #define MAX_EMBD 65536
 #define MAX_FF (1 << 20)
 #define MAX_CTX (1 << 20)
-#define CACHE_MAGIC "MRLF32C1"	/* change it when conversions change */
-#define CACHE_HEADER 64			/* bytes before the first float */
-#define CACHE_ALIGN 16			/* floats: each slot starts 64-byte aligned */
+#define CACHE_ALIGN 16			/* floats: each converted slot starts 64-byte
+								 * aligned */
 #define QUANT_CHUNK (1 << 18)	/* floats converted per write: a multiple of
 								 * every block size */
 
@@ -674,41 +674,18 @@ chunk_elems(const slot *s)
 	return s->kind == SLOT_CONVERT ? unit : (QUANT_CHUNK / unit > 0 ? QUANT_CHUNK / unit : 1) * unit;
 }
 
-/* FNV-1a over bytes, continuing from h. */
-static uint64_t
-fnv1a(uint64_t h, const void *data, size_t n)
-{
-	const uint8_t *p = data;
-
-	while (n--)
-		h = (h ^ *p++) * 0x100000001b3ULL;
-	return h;
-}
-
 /*
- * The cache key: the identity (real path, size, mtime, inode) of every
- * source file and the conversion plan, so any change gives a new file.
+ * The cache key: the identity of every source file and the conversion plan,
+ * so any change gives a new file.
  */
 static uint64_t
 cache_key(mrl_model *m)
 {
 	mrl_model_private *p = m->priv;
-	uint64_t	h = 0xcbf29ce484222325ULL;
-	char		buf[PATH_MAX + 128],
-				real[PATH_MAX];
-	struct stat st;
-	int			i;
+	uint64_t	h = mrl_cache_key_files(p->source_paths, p->n_source_paths);
+	char		buf[256];
 
-	h = fnv1a(h, CACHE_MAGIC, 8);
-	for (i = 0; i < p->n_source_paths; i++)
-	{
-		if (realpath(p->source_paths[i], real) == NULL || stat(real, &st) != 0)
-			snprintf(real, sizeof(real), "%s", p->source_paths[i]), memset(&st, 0, sizeof(st));
-		snprintf(buf, sizeof(buf), "%s|%lld|%lld.%09ld|%llu\n", real, (long long) st.st_size,
-				 (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (unsigned long long) st.st_ino);
-		h = fnv1a(h, buf, strlen(buf));
-	}
-	for (i = 0; i < p->n_slots; i++)
+	for (int i = 0; i < p->n_slots; i++)
 	{
 		const slot *s = &p->slots[i];
 
@@ -716,64 +693,14 @@ cache_key(mrl_model *m)
 			continue;
 		snprintf(buf, sizeof(buf), "%s|%u|%d|%llu|%zu\n", s->src.name, s->src.type, s->kind,
 				 (unsigned long long) s->out_numel, s->out_offset);
-		h = fnv1a(h, buf, strlen(buf));
+		h = mrl_cache_hash(h, buf, strlen(buf));
 	}
 	return h;
 }
 
-/* The fixed header of a cache file. */
-static void
-cache_header(uint8_t *hdr, uint64_t key, uint64_t n_floats)
-{
-	memset(hdr, 0, CACHE_HEADER);
-	memcpy(hdr, CACHE_MAGIC, 8);
-	memcpy(hdr + 8, &key, 8);
-	memcpy(hdr + 16, &n_floats, 8);
-}
-
-/* Map an existing cache file if it is complete and matches; 0 on success. */
+/* Convert every slot chunk by chunk through buf into the cache file. */
 static int
-cache_open(mrl_model *m, const char *path, uint64_t key, uint64_t n_floats)
-{
-	mrl_mapping map;
-	uint8_t		hdr[CACHE_HEADER];
-
-	if (access(path, R_OK) != 0 || mrl_map_file(path, &map, NULL, 0) != 0)
-		return -1;
-	cache_header(hdr, key, n_floats);
-	if (map.size != CACHE_HEADER + n_floats * sizeof(float) ||
-		memcmp(map.base, hdr, CACHE_HEADER) != 0)
-	{
-		mrl_unmap(&map);
-		return -1;
-	}
-	m->priv->cache_map = map;
-	return 0;
-}
-
-/* pwrite all of buf at off; 0 or -1 (errno set). */
-static int
-write_all(int fd, const void *buf, size_t len, off_t off)
-{
-	ssize_t		w;
-
-	while (len > 0)
-	{
-		w = pwrite(fd, buf, len, off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf = (const char *) buf + w;
-		len -= (size_t) w;
-		off += w;
-	}
-	return 0;
-}
-
-/* Convert every slot chunk by chunk through buf into the cache file fd. */
-static int
-write_slots(mrl_model *m, int fd, float *buf)
+write_slots(mrl_model *m, mrl_cache_writer *w, float *buf)
 {
 	uint64_t	pos,
 				n;
@@ -789,8 +716,7 @@ write_slots(mrl_model *m, int fd, float *buf)
 			if (n > s->out_numel - pos)
 				n = s->out_numel - pos;
 			fill_range(m, s, pos, n, buf);
-			if (write_all(fd, buf, n * sizeof(float),
-						  CACHE_HEADER + (off_t) ((s->out_offset + pos) * sizeof(float))))
+			if (mrl_cache_put(w, s->out_offset + pos, buf, n) != 0)
 				return -1;
 		}
 	}
@@ -798,44 +724,25 @@ write_slots(mrl_model *m, int fd, float *buf)
 }
 
 /*
- * Write a cache file: convert into a temporary file with pwrite (no page
- * faults on a huge mapping), write the header last, fsync, and rename it into
- * place, so readers only ever see complete files (concurrent writers produce
- * identical contents).
+ * Write the cache file at path: convert with pwrite (no page faults on a
+ * huge mapping), then commit it; 0, or -1 with why in m->cache_note.
  */
 static int
 cache_write(mrl_model *m, const char *dir, const char *path, uint64_t key, uint64_t n_floats)
 {
-	char		tmp[PATH_MAX];
-	uint8_t		hdr[CACHE_HEADER];
-	size_t		size = CACHE_HEADER + n_floats * sizeof(float);
+	mrl_cache_writer w;
 	float	   *buf = malloc(QUANT_CHUNK * sizeof(float));
-	int			fd,
-				rc = -1;
+	int			rc = -1;
 
-	snprintf(tmp, sizeof(tmp), "%s/.mrl-tmp-%016llx-%ld", dir, (unsigned long long) key,
-			 (long) getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || buf == NULL)
+	if (buf == NULL)
+		mrl_errf(m->cache_note, sizeof(m->cache_note), "out of memory");
+	else if (mrl_cache_create(&w, dir, key, n_floats, m->cache_note, sizeof(m->cache_note)) == 0)
 	{
-		mrl_errf(m->cache_note, sizeof(m->cache_note), "cannot create %s: %s", tmp, strerror(errno));
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return -1;
+		if (write_slots(m, &w, buf) == 0)
+			rc = mrl_cache_commit(&w, path, m->cache_note, sizeof(m->cache_note));
+		else
+			mrl_cache_abort(&w, m->cache_note, sizeof(m->cache_note));
 	}
-	cache_header(hdr, key, n_floats);
-	/* reserve the blocks first so that a full disk fails early */
-	if ((errno = posix_fallocate(fd, 0, (off_t) size)) == 0 &&
-		write_slots(m, fd, buf) == 0 && write_all(fd, hdr, CACHE_HEADER, 0) == 0 &&
-		fsync(fd) == 0 && rename(tmp, path) == 0)
-		rc = 0;
-	else
-	{
-		mrl_errf(m->cache_note, sizeof(m->cache_note), "cannot write %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-	}
-	close(fd);
 	free(buf);
 	return rc;
 }
@@ -877,7 +784,6 @@ materialise(mrl_model *m, const mrl_load_options *opts, char *err, size_t errlen
 	uint64_t	n_floats = 0,
 				key;
 	const float *base = NULL;
-	char		name[64];
 	int			i;
 
 	for (i = 0; i < p->n_slots; i++)
@@ -895,12 +801,11 @@ materialise(mrl_model *m, const mrl_load_options *opts, char *err, size_t errlen
 	if (n_floats > 0 && opts && opts->cache_dir)
 	{
 		key = cache_key(m);
-		snprintf(name, sizeof(name), "mrl-%016llx.f32", (unsigned long long) key);
-		m->cache_path = path_join(opts->cache_dir, name);
-		if (m->cache_path && cache_open(m, m->cache_path, key, n_floats) == 0)
+		m->cache_path = mrl_cache_path(opts->cache_dir, key);
+		if (m->cache_path && mrl_cache_open(m->cache_path, key, n_floats, &p->cache_map) == 0)
 			m->cache_hit = 1;
 		else if (m->cache_path && cache_write(m, opts->cache_dir, m->cache_path, key, n_floats) == 0 &&
-				 cache_open(m, m->cache_path, key, n_floats) == 0)
+				 mrl_cache_open(m->cache_path, key, n_floats, &p->cache_map) == 0)
 			m->cache_hit = 0;
 		else
 		{
@@ -908,7 +813,7 @@ materialise(mrl_model *m, const mrl_load_options *opts, char *err, size_t errlen
 			m->cache_path = NULL;
 		}
 		if (p->cache_map.base)
-			base = (const float *) (p->cache_map.base + CACHE_HEADER);
+			base = (const float *) (p->cache_map.base + MRL_CACHE_HEADER);
 	}
 	else if (n_floats > 0)
 		mrl_errf(m->cache_note, sizeof(m->cache_note), "no cache directory given");

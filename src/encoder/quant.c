@@ -1,7 +1,8 @@
 /*
  * quant.c: ggml element types and dequantisation to float32.
  *
- * Block layouts follow ggml's file format (reference/encoder.md 1.2).
+ * Block layouts follow ggml's block_* structs (src/ggml-common.h in
+ * https://github.com/ggml-org/ggml).
  * Blocks start with 2-byte fields and are not aligned, so every multi-byte
  * field is read byte by byte (little-endian).  The arithmetic is done in
  * float32 in the same order as ggml's dequantize_row_* so results are

@@ -4,7 +4,8 @@
  *
  * Supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K.
  * Every other type is known by name only, so that errors can say which
- * type a file uses.  Block layouts: reference/encoder.md section 1.2.
+ * type a file uses.  Block layouts are ggml's block_* structs (ggml-common.h
+ * in https://github.com/ggml-org/ggml); the type ids are its enum ggml_type.
  */
 #ifndef MRL_QUANT_H
 #define MRL_QUANT_H

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
 #include "quant.h"
 
 /* dtypes of the format and their width in bits */
@@ -478,4 +479,29 @@ mrl_st_set_find(const mrl_st_set *set, const char *name, int *file_index)
 			return t;
 		}
 	return NULL;
+}
+
+size_t
+mrl_st_header_f32(const char *name, uint64_t rows, uint64_t cols,
+				  uint8_t *buf, size_t cap)
+{
+	char	   *json = (char *) buf + 8;
+	int			n;
+	uint64_t	len;
+
+	if (cap < 16)
+		return 0;
+	n = snprintf(json, cap - 8,
+				 "{\"__metadata__\":{\"format\":\"pt\"},\"%s\":"
+				 "{\"dtype\":\"F32\",\"shape\":[%llu,%llu],\"data_offsets\":[0,%llu]}}",
+				 name, (unsigned long long) rows, (unsigned long long) cols,
+				 (unsigned long long) (rows * cols * sizeof(float)));
+	if (n < 0 || (size_t) n + 8 + 7 >= cap)
+		return 0;
+	while (n % 8 != 0)
+		json[n++] = ' ';
+	len = (uint64_t) n;
+	for (int i = 0; i < 8; i++)	/* little-endian */
+		buf[i] = (uint8_t) (len >> (8 * i));
+	return 8 + (size_t) n;
 }

@@ -1,6 +1,12 @@
 /*
- * safetensors.h: a validating safetensors reader (reference/encoder.md 3),
- * single files and sharded checkpoints (model.safetensors.index.json).
+ * safetensors.h: a validating safetensors reader, single files and sharded
+ * checkpoints (model.safetensors.index.json).
+ *
+ * The format (https://github.com/huggingface/safetensors#format): a uint64
+ * little-endian header size N, N bytes of JSON mapping every tensor name to
+ * {"dtype", "shape", "data_offsets": [begin, end]} (byte offsets into the
+ * data buffer; an optional "__metadata__" entry is a string map), then the
+ * data buffer.
  *
  * Opening checks the whole header: JSON syntax, every entry's dtype, shape
  * and data_offsets, that shape x dtype matches the byte range, and that the
@@ -18,7 +24,8 @@
 #include "mapfile.h"
 
 #define MRL_ST_MAX_DIMS 8
-#define MRL_ST_MAX_HEADER 100000000	/* as the reference reader */
+#define MRL_ST_MAX_HEADER 100000000	/* the safetensors crate's
+									 * MAX_HEADER_SIZE */
 
 typedef struct mrl_st_tensor
 {
@@ -67,5 +74,15 @@ extern void mrl_st_set_close(mrl_st_set *set);
 /* Find a tensor in any file of the set; *file_index (if given) says which. */
 extern const mrl_st_tensor *mrl_st_set_find(const mrl_st_set *set, const char *name,
 											int *file_index);
+
+/*
+ * Writing: the header of a file holding one F32 tensor name [rows][cols]
+ * (the 8-byte length, then the JSON with a {"format": "pt"} metadata entry,
+ * as PyTorch's save_file writes it, padded with spaces so that the data,
+ * written right after it, is 8-byte aligned) into buf.  Returns its length,
+ * or 0 if it does not fit in cap bytes.
+ */
+extern size_t mrl_st_header_f32(const char *name, uint64_t rows, uint64_t cols,
+								uint8_t *buf, size_t cap);
 
 #endif							/* MRL_SAFETENSORS_H */

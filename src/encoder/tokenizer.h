@@ -79,10 +79,29 @@ extern int	mrl_wordpiece_unphantom(const char *token, size_t len,
  * max_len == 0 applies the tokenizer.json "truncation" block, if any.
  * Returns the token count, or -1 with a message (invalid UTF-8, max_len too
  * small for the special tokens, out of memory).
+ *
+ * The text is read a chunk of about 64 kB at a time, cut where no token
+ * can change (see tokenizer.c), and reading stops once max_len is reached:
+ * memory is proportional to the tokens kept, not to the text, and bytes
+ * after that point are not read (nor checked for valid UTF-8).
  */
 extern int	mrl_tokenizer_encode(const mrl_tokenizer *tok,
 								 const char *text, size_t len, int max_len,
 								 mrl_encoding *out, char *err, size_t errlen);
+
+/*
+ * The same tokens, a chunk at a time, for callers that consume them as
+ * they come (a static model pools a text of any length in constant
+ * memory): out receives the word pieces of the next chunk of text from
+ * byte *pos (no special tokens, no truncation) and *pos moves past it.
+ * Start with *pos = 0 and call again while *pos < len; the pieces of all
+ * the calls are those mrl_tokenizer_encode gives between the special
+ * tokens.  Returns the count (0 for a chunk of white space, or at the
+ * end), or -1 with a message.
+ */
+extern int	mrl_tokenizer_encode_chunk(const mrl_tokenizer *tok,
+									   const char *text, size_t len, size_t *pos,
+									   mrl_encoding *out, char *err, size_t errlen);
 extern void mrl_encoding_free(mrl_encoding *enc);
 
 /* Inspection */
@@ -90,7 +109,10 @@ extern int	mrl_tokenizer_vocab_size(const mrl_tokenizer *tok);
 extern const char *mrl_tokenizer_id_to_token(const mrl_tokenizer *tok, int32_t id);
 extern int32_t mrl_tokenizer_token_to_id(const mrl_tokenizer *tok,
 										 const char *token, size_t len);
-extern int	mrl_tokenizer_num_special(const mrl_tokenizer *tok);
+/* Special tokens the post-processor puts before and after a text's pieces */
+extern void mrl_tokenizer_specials(const mrl_tokenizer *tok, int *before, int *after);
+/* The tokenizer.json truncation length (0: none), applied when max_len is 0 */
+extern int	mrl_tokenizer_max_length(const mrl_tokenizer *tok);
 extern int32_t mrl_tokenizer_unk_id(const mrl_tokenizer *tok);
 
 #endif							/* MRL_TOKENIZER_H */

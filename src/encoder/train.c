@@ -13,15 +13,13 @@
 #include "train.h"
 
 #include "blas.h"
-#include "mapfile.h"
+#include "errors.h"
+#include "static_model.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Message into the caller's err buffer, evaluating to code. */
-#define FAIL(code, ...) (mrl_errf(err, errlen, __VA_ARGS__), (code))
 
 #define NORM_EPS 1e-12f			/* as torch.nn.functional.normalize */
 #define LOSS_WINDOW 50			/* steps averaged into last_loss */
@@ -99,39 +97,39 @@ mrl_train_check_params(const mrl_train_params *p, char *err, size_t errlen)
 	const char *blas_error;
 
 	if ((blas_error = mrl_blas_load()) != NULL)
-		return FAIL(MRL_TRAIN_EINVAL, "%s", blas_error);
+		return MRL_FAIL(MRL_TRAIN_EINVAL, "%s", blas_error);
 	if (p->dim < 1 || p->dim > 65536)
-		return FAIL(MRL_TRAIN_EINVAL,
-					"embedding width %d out of range 1..65536", p->dim);
+		return MRL_FAIL(MRL_TRAIN_EINVAL,
+						"embedding width %d out of range 1..65536", p->dim);
 	if (p->n_dims < 1 || p->n_dims > MRL_TRAIN_MAX_DIMS)
-		return FAIL(MRL_TRAIN_EINVAL,
-					"number of Matryoshka dims %d out of range 1..%d",
-					p->n_dims, MRL_TRAIN_MAX_DIMS);
+		return MRL_FAIL(MRL_TRAIN_EINVAL,
+						"number of Matryoshka dims %d out of range 1..%d",
+						p->n_dims, MRL_TRAIN_MAX_DIMS);
 	for (int i = 0; i < p->n_dims; i++)
 	{
 		if (p->dims[i] < 1 || p->dims[i] > p->dim ||
 			(i > 0 && p->dims[i] <= p->dims[i - 1]))
-			return FAIL(MRL_TRAIN_EINVAL,
-						"Matryoshka dims must be strictly ascending in 1..%d",
-						p->dim);
+			return MRL_FAIL(MRL_TRAIN_EINVAL,
+							"Matryoshka dims must be strictly ascending in 1..%d",
+							p->dim);
 		if (!(p->dim_weights[i] >= 0.0f) || !isfinite(p->dim_weights[i]))
-			return FAIL(MRL_TRAIN_EINVAL,
-						"Matryoshka weight %d is not a finite value >= 0", i);
+			return MRL_FAIL(MRL_TRAIN_EINVAL,
+							"Matryoshka weight %d is not a finite value >= 0", i);
 	}
 	if (!(p->scale > 0.0f) || !isfinite(p->scale))
-		return FAIL(MRL_TRAIN_EINVAL, "scale must be > 0");
+		return MRL_FAIL(MRL_TRAIN_EINVAL, "scale must be > 0");
 	if (p->batch_size < 2 || p->batch_size > (1 << 20))
-		return FAIL(MRL_TRAIN_EINVAL,
-					"batch size %d out of range 2..1048576", p->batch_size);
+		return MRL_FAIL(MRL_TRAIN_EINVAL,
+						"batch size %d out of range 2..1048576", p->batch_size);
 	if (p->epochs < 1 || p->epochs > 100000)
-		return FAIL(MRL_TRAIN_EINVAL, "epochs must be >= 1");
+		return MRL_FAIL(MRL_TRAIN_EINVAL, "epochs must be >= 1");
 	if (!(p->lr > 0.0f) || !isfinite(p->lr) ||
 		!(p->warmup_ratio >= 0.0f && p->warmup_ratio < 1.0f) ||
 		!(p->beta1 >= 0.0f && p->beta1 < 1.0f) ||
 		!(p->beta2 >= 0.0f && p->beta2 < 1.0f) ||
 		!(p->adam_eps > 0.0f) || !(p->weight_decay >= 0.0f))
-		return FAIL(MRL_TRAIN_EINVAL,
-					"optimizer settings out of range (lr > 0, 0 <= warmup, betas < 1, eps > 0, decay >= 0)");
+		return MRL_FAIL(MRL_TRAIN_EINVAL,
+						"optimizer settings out of range (lr > 0, 0 <= warmup, betas < 1, eps > 0, decay >= 0)");
 	return MRL_TRAIN_OK;
 }
 
@@ -140,22 +138,22 @@ static int
 check_data(const mrl_train_data *d, int vocab, char *err, size_t errlen)
 {
 	if (vocab < 1)
-		return FAIL(MRL_TRAIN_EINVAL, "vocabulary is empty");
+		return MRL_FAIL(MRL_TRAIN_EINVAL, "vocabulary is empty");
 	if (d->n_texts < 1 || d->n_pairs < 2 || !d->text_off || !d->anchor ||
 		!d->positive || (!d->ids && d->text_off[d->n_texts] > 0))
-		return FAIL(MRL_TRAIN_EINVAL,
-					"training data needs texts and at least 2 pairs");
+		return MRL_FAIL(MRL_TRAIN_EINVAL,
+						"training data needs texts and at least 2 pairs");
 	if (d->text_off[0] != 0)
-		return FAIL(MRL_TRAIN_EINVAL, "text offsets must start at 0");
+		return MRL_FAIL(MRL_TRAIN_EINVAL, "text offsets must start at 0");
 	for (int t = 0; t < d->n_texts; t++)
 		if (d->text_off[t + 1] < d->text_off[t])
-			return FAIL(MRL_TRAIN_EINVAL,
-						"text offsets decrease at text %d", t);
+			return MRL_FAIL(MRL_TRAIN_EINVAL,
+							"text offsets decrease at text %d", t);
 	for (int64_t i = 0; i < d->text_off[d->n_texts]; i++)
 		if (d->ids[i] < 0 || d->ids[i] >= vocab)
-			return FAIL(MRL_TRAIN_EINVAL,
-						"token id %d outside the vocabulary (size %d)",
-						(int) d->ids[i], vocab);
+			return MRL_FAIL(MRL_TRAIN_EINVAL,
+							"token id %d outside the vocabulary (size %d)",
+							(int) d->ids[i], vocab);
 	for (int i = 0; i < d->n_pairs; i++)
 	{
 		int			n = d->negative ? d->negative[i] : -1;
@@ -163,9 +161,9 @@ check_data(const mrl_train_data *d, int vocab, char *err, size_t errlen)
 		if (d->anchor[i] < 0 || d->anchor[i] >= d->n_texts ||
 			d->positive[i] < 0 || d->positive[i] >= d->n_texts ||
 			n < -1 || n >= d->n_texts)
-			return FAIL(MRL_TRAIN_EINVAL,
-						"pair %d refers to a text outside 0..%d",
-						i, d->n_texts - 1);
+			return MRL_FAIL(MRL_TRAIN_EINVAL,
+							"pair %d refers to a text outside 0..%d",
+							i, d->n_texts - 1);
 	}
 	return MRL_TRAIN_OK;
 }
@@ -249,8 +247,8 @@ mrl_train_plan(const mrl_train_data *d, int batch_size, int epochs,
 	*n_batches = 0;
 	if (n < 2 || batch_size < 2 || epochs < 1 ||
 		(int64_t) epochs * n > INT64_MAX / 8)
-		return FAIL(MRL_TRAIN_EINVAL,
-					"cannot plan batches: need >= 2 pairs, batch size >= 2, epochs >= 1");
+		return MRL_FAIL(MRL_TRAIN_EINVAL,
+						"cannot plan batches: need >= 2 pairs, batch size >= 2, epochs >= 1");
 	order = malloc(sizeof(int32_t) * (size_t) epochs * n);
 	bounds = malloc(sizeof(int64_t) * ((size_t) epochs * (n / 2 + 1) + 1));
 	remaining = malloc(sizeof(int32_t) * n);
@@ -261,7 +259,7 @@ mrl_train_plan(const mrl_train_data *d, int batch_size, int epochs,
 		free(bounds);
 		free(remaining);
 		free(stamp);
-		return FAIL(MRL_TRAIN_ENOMEM, "out of memory planning batches");
+		return MRL_FAIL(MRL_TRAIN_ENOMEM, "out of memory planning batches");
 	}
 	for (int t = 0; t < d->n_texts; t++)
 		stamp[t] = -1;
@@ -467,23 +465,6 @@ mrl_matryoshka_mnrl(const float *U, int B, const float *C, int K,
 	return MRL_TRAIN_OK;
 }
 
-void
-mrl_static_pool(const float *E, int dim, const int32_t *ids, int64_t n,
-				float *out)
-{
-	memset(out, 0, sizeof(float) * dim);
-	for (int64_t i = 0; i < n; i++)
-	{
-		const float *row = E + (size_t) ids[i] * dim;
-
-		for (int k = 0; k < dim; k++)
-			out[k] += row[k];
-	}
-	if (n > 0)
-		for (int k = 0; k < dim; k++)
-			out[k] /= (float) n;
-}
-
 /*
  * Per-batch buffers: pooled vectors and their gradients, the loss workspace,
  * and the sparse gradient of E (rows[] lists the touched rows, slot[] maps a
@@ -669,13 +650,13 @@ mrl_static_batch_loss(const float *E, int vocab, const mrl_train_data *d,
 		(rc = check_data(d, vocab, err, errlen)) != MRL_TRAIN_OK)
 		return rc;
 	if (n < 1)
-		return FAIL(MRL_TRAIN_EINVAL, "empty batch");
+		return MRL_FAIL(MRL_TRAIN_EINVAL, "empty batch");
 	for (int i = 0; i < n; i++)
 		if (pairs[i] < 0 || pairs[i] >= d->n_pairs)
-			return FAIL(MRL_TRAIN_EINVAL,
-						"pair index %d out of range", (int) pairs[i]);
+			return MRL_FAIL(MRL_TRAIN_EINVAL,
+							"pair index %d out of range", (int) pairs[i]);
 	if (batch_ctx_init(&c, vocab, p, n, d->negative != NULL) != MRL_TRAIN_OK)
-		return FAIL(MRL_TRAIN_ENOMEM, "out of memory");
+		return MRL_FAIL(MRL_TRAIN_ENOMEM, "out of memory");
 	rc = batch_loss_grad(&c, E, d, pairs, n, p, loss, dE != NULL);
 	if (rc == MRL_TRAIN_OK && dE)
 	{
@@ -686,7 +667,7 @@ mrl_static_batch_loss(const float *E, int vocab, const mrl_train_data *d,
 	}
 	batch_ctx_free(&c);
 	if (rc != MRL_TRAIN_OK)
-		return FAIL(rc, "loss computation failed");
+		return MRL_FAIL(rc, "loss computation failed");
 	return MRL_TRAIN_OK;
 }
 
@@ -758,8 +739,8 @@ mrl_train_static(float *E, int vocab, const mrl_train_data *d,
 	{
 		free(order);
 		free(bounds);
-		return FAIL(MRL_TRAIN_EINVAL,
-					"no batch of >= 2 pairs without duplicate texts");
+		return MRL_FAIL(MRL_TRAIN_EINVAL,
+						"no batch of >= 2 pairs without duplicate texts");
 	}
 	m = calloc((size_t) vocab * p->dim, sizeof(float));
 	v = calloc((size_t) vocab * p->dim, sizeof(float));
@@ -769,8 +750,8 @@ mrl_train_static(float *E, int vocab, const mrl_train_data *d,
 		free(v);
 		free(order);
 		free(bounds);
-		return FAIL(MRL_TRAIN_ENOMEM,
-					"out of memory for the optimizer state");
+		return MRL_FAIL(MRL_TRAIN_ENOMEM,
+						"out of memory for the optimizer state");
 	}
 	st.total_steps = nb;
 	for (long s = 0; s < nb; s++)
@@ -780,14 +761,14 @@ mrl_train_static(float *E, int vocab, const mrl_train_data *d,
 
 		if (p->cancel && p->cancel(p->callback_arg))
 		{
-			rc = FAIL(MRL_TRAIN_CANCELLED,
-					  "training cancelled after %ld of %ld steps", s, nb);
+			rc = MRL_FAIL(MRL_TRAIN_CANCELLED,
+						  "training cancelled after %ld of %ld steps", s, nb);
 			break;
 		}
 		rc = batch_loss_grad(&c, E, d, order + bounds[s], n, p, &loss, 1);
 		if (rc != MRL_TRAIN_OK)
 		{
-			rc = FAIL(rc, "step %ld failed", s);
+			rc = MRL_FAIL(rc, "step %ld failed", s);
 			break;
 		}
 		adamw_rows(E, m, v, &c, p, schedule_lr(p, s, nb), s + 1);

@@ -130,8 +130,4 @@ extern int	mrl_static_batch_loss(const float *E, int vocab,
 								  const mrl_train_params *p, double *loss,
 								  float *dE, char *err, size_t errlen);
 
-/* Mean-pool the token rows of ids[0..n) into out[dim] (zeros if n == 0). */
-extern void mrl_static_pool(const float *E, int dim, const int32_t *ids,
-							int64_t n, float *out);
-
 #endif							/* MRL_TRAIN_H */

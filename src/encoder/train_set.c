@@ -4,14 +4,11 @@
  */
 #include "train_set.h"
 
-#include "mapfile.h"
+#include "errors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Message into the caller's err buffer, evaluating to code. */
-#define FAIL(code, ...) (mrl_errf(err, errlen, __VA_ARGS__), (code))
 
 #define MAX_TEXTS (INT32_MAX / 2)
 
@@ -234,8 +231,8 @@ mrl_train_set_add(mrl_train_set *set, const mrl_encoder *enc,
 	}
 	for (int i = 0; i < n_texts; i++)
 		if ((idx[i] = text_index(set, set->enc[i].ids, set->enc[i].n)) < 0)
-			return FAIL(-1, "out of memory (or over %d texts) building training pairs",
-						MAX_TEXTS);
+			return MRL_FAIL(-1, "out of memory (or over %d texts) building training pairs",
+							MAX_TEXTS);
 	refresh_data(set);
 	if (idx[0] == idx[1])
 	{
@@ -243,8 +240,8 @@ mrl_train_set_add(mrl_train_set *set, const mrl_encoder *enc,
 		return 0;
 	}
 	if (append_pair(set, idx[0], idx[1], idx[2]) != 0)
-		return FAIL(-1, "out of memory (or over %d pairs) building training pairs",
-					MAX_TEXTS);
+		return MRL_FAIL(-1, "out of memory (or over %d pairs) building training pairs",
+						MAX_TEXTS);
 	refresh_data(set);
 	return 1;
 }

@@ -12,6 +12,7 @@
 
 #include <cblas.h>
 
+#include "static_model.h"
 #include "tokenizer.h"
 #include "tool_io.h"
 #include "train.h"
@@ -162,7 +163,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	openblas_set_num_threads(1);
-	if (!(E = safetensors_read_embedding(argv[1], &vocab, &dim, err, sizeof(err))))
+	if (!(E = mrl_static_matrix_read(argv[1], &vocab, &dim, err, sizeof(err))))
 	{
 		fprintf(stderr, "%s\n", err);
 		return 1;

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """gguf_tools.py: test-side model-file writers and an independent reference.
 
-Written from the format descriptions (reference/encoder.md sections 1 and 3),
-not from the C code, with numpy only (Debian python3-numpy), so the C readers
+Written from the public format descriptions (the GGUF specification,
+docs/gguf.md in https://github.com/ggml-org/ggml; ggml's block_* structs in its
+src/ggml-common.h; the safetensors format,
+https://github.com/huggingface/safetensors#format), not from the C code, with numpy only (Debian python3-numpy), so the C readers
 can be checked against it:
 
   * GGUFWriter: GGUF v2/v3 files with typed metadata and tensors in
@@ -503,7 +505,8 @@ def random_bert(arch='bert', n_vocab=64, n_embd=32, n_head=4, n_layer=2, n_ff=64
     return cfg, w
 
 
-# HF name fragments -> GGUF names (reference/encoder.md 1.5)
+# HF name fragments -> GGUF names, as llama.cpp's converter maps them
+# (gguf-py/gguf/tensor_mapping.py in https://github.com/ggml-org/llama.cpp)
 _HF_TO_GGUF_LAYER = [
     ('attention.self.query', 'attn_q'), ('attention.self.key', 'attn_k'),
     ('attention.self.value', 'attn_v'), ('attention.self.qkv', 'attn_qkv'),

@@ -79,8 +79,9 @@ def load_safetensors(path):
 
 
 def load_gguf(path, hf_names):
-    """Reads a GGUF v2/v3 file (format: encoder.md 1.1) and returns its
-    tensors dequantised to float64, under the Hugging Face names hf_names."""
+    """Reads a GGUF v2/v3 file (format: docs/gguf.md in
+    github.com/ggml-org/ggml) and returns its tensors dequantised to float64,
+    under the Hugging Face names hf_names."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import numpy as np
     import gguf_tools

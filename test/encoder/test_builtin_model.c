@@ -6,16 +6,22 @@
  * Matryoshka prefix size (a smoke test: a
  * random N(0,1) table, which sees only shared words, gets 2 of 5).
  * Also builds training pairs from texts with this model's tokenizer
- * (train_set.c) and fine-tunes on them.
+ * (train_set.c) and fine-tunes on them, and writes the matrix back through
+ * the library's writer: the same bytes as the shipped file, so `make model`
+ * reproduces it byte for byte from the same weights.  A long text, which a
+ * static model reads a chunk at a time, embeds as its whole token sequence.
  * usage: test_builtin_model MODEL_DIR.  Prints TAP.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "encoder.h"
 #include "model.h"
+#include "static_model.h"
 #include "tokenizer.h"
 #include "train.h"
 #include "train_set.h"
@@ -150,6 +156,175 @@ test_train_set(const char *dir)
 	mrl_encoder_free(enc);
 }
 
+/* The built-in model's vector of a text, through mrl_encoder_embed. */
+static int
+embed_text(mrl_encoder *enc, const char *text, size_t len, float *v)
+{
+	mrl_embed_options o;
+	char		err[256];
+
+	mrl_embed_options_init(&o);
+	return mrl_encoder_embed(enc, &text, &len, 1, &o, v, err, sizeof(err));
+}
+
+/* The built-in model's vector of token ids, through mrl_encoder_embed_ids. */
+static int
+embed_ids(mrl_encoder *enc, const int32_t *ids, int n, float *v)
+{
+	mrl_embed_options o;
+	char		err[256];
+
+	mrl_embed_options_init(&o);
+	return mrl_encoder_embed_ids(enc, &ids, &n, 1, &o, v, err, sizeof(err));
+}
+
+/* Write the NUL-terminated parts one after the other into a new file. */
+static int
+put_file(const char *path, const char *const *parts, int n)
+{
+	FILE	   *f = fopen(path, "w");
+
+	for (int i = 0; f && i < n; i++)
+		fputs(parts[i], f);
+	return f && fclose(f) == 0 ? 0 : -1;
+}
+
+/*
+ * A copy of the model directory whose tokenizer.json truncates on the right
+ * at max_length (the weights linked, not copied); its path, or NULL.
+ */
+static char *
+truncating_copy(const char *model_dir, int max_length)
+{
+	static char dir[] = "/tmp/mrl_trunc_XXXXXX";
+	static const char *copied[] = {"modules.json", "config_sentence_transformers.json"};
+	const char *no_truncation = "\"truncation\": null";
+	char		path[4096],
+				real[4096],
+				truncation[128];
+	char	   *json,
+			   *at,
+			   *body;
+	size_t		n;
+	int			rc = 0;
+
+	snprintf(path, sizeof(path), "%s/0_StaticEmbedding/tokenizer.json", model_dir);
+	if (!(json = tap_slurp(path, &n)) || !(at = strstr(json, no_truncation)) || !mkdtemp(dir))
+		return NULL;
+	*at = '\0';
+	snprintf(truncation, sizeof(truncation),
+			 "\"truncation\": {\"max_length\": %d, \"direction\": \"Right\"}", max_length);
+	for (int i = 0; i < 2; i++)
+	{
+		snprintf(path, sizeof(path), "%s/%s", model_dir, copied[i]);
+		body = tap_slurp(path, &n);
+		snprintf(path, sizeof(path), "%s/%s", dir, copied[i]);
+		rc |= body ? put_file(path, (const char *const *) &body, 1) : -1;
+		free(body);
+	}
+	snprintf(path, sizeof(path), "%s/0_StaticEmbedding", dir);
+	rc |= mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/0_StaticEmbedding/tokenizer.json", dir);
+	rc |= put_file(path, (const char *const[]) {json, truncation, at + strlen(no_truncation)}, 3);
+	free(json);
+	snprintf(path, sizeof(path), "%s/0_StaticEmbedding/model.safetensors", model_dir);
+	if (!realpath(path, real))
+		return NULL;
+	snprintf(path, sizeof(path), "%s/0_StaticEmbedding/model.safetensors", dir);
+	return rc == 0 && symlink(real, path) == 0 ? dir : NULL;
+}
+
+/*
+ * A 1 MB text: a static model reads it a chunk at a time and pools every
+ * token, so its vector equals, bit for bit, the pooled ids of the text's
+ * whole tokenization.  With a tokenizer.json truncating at 20, the model
+ * takes the first 18 pieces (20 counting [CLS]/[SEP]), as before.
+ */
+static void
+test_long_static_text(const char *model_dir)
+{
+	char		err[256] = "";
+	mrl_encoder *enc = mrl_encoder_open(model_dir, NULL, err, sizeof(err)),
+			   *trunc_enc = NULL;
+	mrl_encoding all = {0};
+	size_t		len = 0;
+	char	   *text = malloc(1 << 20),
+			   *trunc_dir;
+	static float streamed[256],
+				pooled[256];
+	int			n;
+
+	for (int i = 0; len + 200 < (1 << 20); i++)
+	{
+		const char *s = i % 2 ? docs[i / 2 % N_PAIRS] : queries[i / 2 % N_PAIRS];
+
+		memcpy(text + len, s, strlen(s));
+		len += strlen(s);
+		text[len++] = i % 7 ? ' ' : '\n';
+	}
+	n = enc ? mrl_encoder_tokenize(enc, text, len, 0, &all, err, sizeof(err)) : -1;
+	ok(n > 100000 && embed_text(enc, text, len, streamed) == 0 &&
+	   embed_ids(enc, all.ids, n, pooled) == 0 && memcmp(streamed, pooled, sizeof(pooled)) == 0,
+	   "a %zu kB text, streamed through the static model, equals its %d pooled ids bit for bit %s",
+	   len >> 10, n, err);
+	trunc_dir = truncating_copy(model_dir, 20);
+	if (trunc_dir)
+		trunc_enc = mrl_encoder_open(trunc_dir, NULL, err, sizeof(err));
+	ok(trunc_enc && n > 18 && embed_text(trunc_enc, text, len, streamed) == 0 &&
+	   embed_ids(enc, all.ids, 18, pooled) == 0 && memcmp(streamed, pooled, sizeof(pooled)) == 0,
+	   "with tokenizer.json truncating at 20, its first 18 pieces %s", err);
+	if (trunc_dir)
+	{
+		char		cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", trunc_dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", trunc_dir);
+	}
+	mrl_encoder_free(trunc_enc);
+	mrl_encoder_free(enc);
+	mrl_encoding_free(&all);
+	free(text);
+}
+
+/*
+ * The shipped matrix file read back through the validating reader equals
+ * the loaded weights, and written again gives the shipped file's bytes.
+ */
+static void
+test_matrix_file(const char *model_dir, const mrl_model *m)
+{
+	char		path[4096],
+				copy[] = "/tmp/mrl_matrix_XXXXXX",
+				err[512] = "";
+	size_t		n_orig = 0,
+				n_copy = 0;
+	int			vocab = 0,
+				dim = 0,
+				fd = mkstemp(copy);
+	float	   *E;
+	char	   *orig,
+			   *again;
+
+	snprintf(path, sizeof(path), "%s/0_StaticEmbedding/model.safetensors", model_dir);
+	E = mrl_static_matrix_read(path, &vocab, &dim, err, sizeof(err));
+	ok(E && vocab == m->config.n_vocab && dim == m->config.n_embd &&
+	   memcmp(E, m->weights.tok_embd, sizeof(float) * vocab * dim) == 0,
+	   "the matrix file reads back as the loaded weights [%d][%d] %s", vocab, dim, err);
+	ok(E && fd >= 0 && mrl_static_matrix_write(copy, E, vocab, dim, err, sizeof(err)) == 0,
+	   "the matrix written again %s", err);
+	orig = tap_slurp(path, &n_orig);
+	again = tap_slurp(copy, &n_copy);
+	ok(orig && again && n_orig == n_copy && memcmp(orig, again, n_orig) == 0,
+	   "written again, it is the shipped file byte for byte (%zu bytes)", n_copy);
+	if (fd >= 0)
+		close(fd);
+	unlink(copy);
+	free(orig);
+	free(again);
+	free(E);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -199,8 +374,10 @@ main(int argc, char **argv)
 		ok(correct >= N_PAIRS - 1,
 		   "prefix %d: %d of %d queries rank their document first", k, correct, N_PAIRS);
 	}
+	test_matrix_file(argv[1], m);
 	mrl_tokenizer_free(tok);
 	mrl_model_free(m);
 	test_train_set(argv[1]);
+	test_long_static_text(argv[1]);
 	return tap_done();
 }

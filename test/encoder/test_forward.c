@@ -8,10 +8,12 @@
  * and looked up in EXPECTED.json by its base name.  Directories get every
  * check; GGUF files (same model in F32, F16 and quantised types, whose
  * expected vectors come from the reference run on the dequantised weights)
- * get the reference comparisons.  A static (model2vec) model runs through
- * the same entry point.  Prints TAP.
+ * get the reference comparisons.  Every model is embedded through the
+ * encoder's entry point (mrl_encoder_embed_ids), which runs the transformer
+ * or, for the static (model2vec) model, the static model's mean.  Prints
+ * TAP.
  */
-#include "bert.h"
+#include "encoder.h"
 #include "model.h"
 
 #include <cblas.h>
@@ -121,7 +123,7 @@ case_options(json_object *cs, mrl_embed_options *o)
  * cosine >= COS_MIN and, unless rel_max is 0, relative L2 error <= rel_max.
  */
 static void
-check_case(const char *model, mrl_bert_ctx *ctx, const seqs *s, json_object *cs,
+check_case(const char *model, mrl_encoder *enc, const seqs *s, json_object *cs,
 		   double rel_max)
 {
 	mrl_embed_options o;
@@ -136,9 +138,9 @@ check_case(const char *model, mrl_bert_ctx *ctx, const seqs *s, json_object *cs,
 				i;
 
 	case_options(cs, &o);
-	dim = mrl_bert_out_dim(ctx, &o);
+	dim = mrl_encoder_out_dim(enc, &o, NULL, 0);
 	out = calloc((size_t) s->n * dim, sizeof(float));
-	rc = mrl_bert_embed(ctx, (const int32_t *const *) s->ids, s->lens, s->n,
+	rc = mrl_encoder_embed_ids(enc, (const int32_t *const *) s->ids, s->lens, s->n,
 						&o, out, err, sizeof(err));
 	for (i = 0; rc == 0 && i < s->n; i++)
 	{
@@ -158,13 +160,13 @@ check_case(const char *model, mrl_bert_ctx *ctx, const seqs *s, json_object *cs,
 
 /* Embeds with the given options; returns a malloc'd [n][dim] array. */
 static float *
-run(mrl_bert_ctx *ctx, const seqs *s, int first, int n,
+run(mrl_encoder *enc, const seqs *s, int first, int n,
 	const mrl_embed_options *o, int *rc)
 {
 	char		err[256];
-	float	   *out = calloc((size_t) (n ? n : 1) * mrl_bert_out_dim(ctx, o), sizeof(float));
+	float	   *out = calloc((size_t) (n ? n : 1) * mrl_encoder_out_dim(enc, o, NULL, 0), sizeof(float));
 
-	*rc = mrl_bert_embed(ctx, (const int32_t *const *) s->ids + first,
+	*rc = mrl_encoder_embed_ids(enc, (const int32_t *const *) s->ids + first,
 						 s->lens + first, n, o, out, err, sizeof(err));
 	return out;
 }
@@ -189,7 +191,7 @@ known_blas_core(void)
  * REPEAT times so that a batch also spans several FFN row chunks.
  */
 static void
-check_batching(const char *model, mrl_bert_ctx *ctx, const seqs *s)
+check_batching(const char *model, mrl_encoder *enc, const seqs *s)
 {
 	enum
 	{
@@ -209,11 +211,11 @@ check_batching(const char *model, mrl_bert_ctx *ctx, const seqs *s)
 
 	mrl_embed_options_init(&o);
 	o.normalize = 0;
-	d = mrl_bert_out_dim(ctx, &o);
+	d = mrl_encoder_out_dim(enc, &o, NULL, 0);
 	single = calloc((size_t) s->n * d, sizeof(float));
 	for (i = 0; i < s->n; i++)
 	{
-		float	   *one = run(ctx, s, i, 1, &o, &rc2);
+		float	   *one = run(enc, s, i, 1, &o, &rc2);
 
 		memcpy(single + (size_t) i * d, one, d * sizeof(float));
 		rc |= rc2;
@@ -236,7 +238,7 @@ check_batching(const char *model, mrl_bert_ctx *ctx, const seqs *s)
 
 			o.exact_batch = exact;
 			o.batch_size = batch_sizes[b];
-			all = run(ctx, &many, 0, many.n, &o, &rc2);
+			all = run(enc, &many, 0, many.n, &o, &rc2);
 			for (i = 0; i < many.n * d; i++)
 			{
 				double		diff = fabs(all[i] - single[i % (s->n * d)]);
@@ -274,7 +276,7 @@ count_hook(void *arg)
 
 /* The hook is called between batches and layers and aborts cleanly. */
 static void
-check_interrupt(const char *model, mrl_bert_ctx *ctx, const seqs *s,
+check_interrupt(const char *model, mrl_encoder *enc, const seqs *s,
 				int n_layer)
 {
 	mrl_embed_options o;
@@ -290,8 +292,8 @@ check_interrupt(const char *model, mrl_bert_ctx *ctx, const seqs *s,
 	o.batch_size = 2;
 	o.interrupt = count_hook;
 	o.interrupt_arg = &h;
-	d = mrl_bert_out_dim(ctx, &o);
-	ref = run(ctx, s, 0, s->n, &o, &rc);
+	d = mrl_encoder_out_dim(enc, &o, NULL, 0);
+	ref = run(enc, s, 0, s->n, &o, &rc);
 	ok(rc == 0 && h.calls == n_batches * (1 + n_layer),
 	   "%s: hook called %d times (%d batches x (1 + %d layers))",
 	   model, h.calls, n_batches, n_layer);
@@ -299,7 +301,7 @@ check_interrupt(const char *model, mrl_bert_ctx *ctx, const seqs *s,
 	h.stop_at = h.calls / 2 + 1;	/* mid-way: after a layer or a batch */
 	h.calls = 0;
 	out = calloc((size_t) s->n * d, sizeof(float));
-	rc = mrl_bert_embed(ctx, (const int32_t *const *) s->ids, s->lens, s->n,
+	rc = mrl_encoder_embed_ids(enc, (const int32_t *const *) s->ids, s->lens, s->n,
 						&o, out, err, sizeof(err));
 	ok(rc == MRL_FWD_EINTERRUPTED && h.calls == h.stop_at && strstr(err, "interrupt"),
 	   "%s: hook returning nonzero on call %d aborts (rc %d, \"%s\")",
@@ -307,7 +309,7 @@ check_interrupt(const char *model, mrl_bert_ctx *ctx, const seqs *s,
 	free(out);
 
 	h.stop_at = 0;
-	out = run(ctx, s, 0, s->n, &o, &rc);
+	out = run(enc, s, 0, s->n, &o, &rc);
 	ok(rc == 0 && memcmp(out, ref, (size_t) s->n * d * sizeof(float)) == 0,
 	   "%s: the context works again after an abort", model);
 	free(out);
@@ -316,7 +318,7 @@ check_interrupt(const char *model, mrl_bert_ctx *ctx, const seqs *s,
 
 /* Bad input is rejected with an error, never a crash. */
 static void
-check_errors(const char *model, mrl_bert_ctx *ctx, const mrl_model *m)
+check_errors(const char *model, mrl_encoder *enc, const mrl_model *m)
 {
 	mrl_embed_options o;
 	int32_t		good[3] = {101, 5, 102};
@@ -332,16 +334,16 @@ check_errors(const char *model, mrl_bert_ctx *ctx, const mrl_model *m)
 	mrl_embed_options_init(&o);
 	ids[0] = bad;
 	len = 3;
-	rc = mrl_bert_embed(ctx, ids, &len, 1, &o, out, err, sizeof(err));
+	rc = mrl_encoder_embed_ids(enc, ids, &len, 1, &o, out, err, sizeof(err));
 	ok(rc == MRL_FWD_EINVAL && strstr(err, "token id"), "%s: token id = vocab size rejected (%s)", model, err);
 	ids[0] = neg;
 	len = 1;
-	rc = mrl_bert_embed(ctx, ids, &len, 1, &o, out, err, sizeof(err));
+	rc = mrl_encoder_embed_ids(enc, ids, &len, 1, &o, out, err, sizeof(err));
 	ok(rc == MRL_FWD_EINVAL, "%s: negative token id rejected (%s)", model, err);
 	ids[0] = good;
 	len = 0;
 	out[0] = 1.0f;
-	rc = mrl_bert_embed(ctx, ids, &len, 1, &o, out, err, sizeof(err));
+	rc = mrl_encoder_embed_ids(enc, ids, &len, 1, &o, out, err, sizeof(err));
 	if (m->config.arch == MRL_ARCH_STATIC)
 		ok(rc == 0 && out[0] == 0.0f, "%s: empty sequence gives a zero vector", model);
 	else
@@ -349,17 +351,17 @@ check_errors(const char *model, mrl_bert_ctx *ctx, const mrl_model *m)
 		ok(rc == MRL_FWD_EINVAL, "%s: empty sequence rejected (%s)", model, err);
 		ids[0] = longseq;
 		len = m->config.n_ctx + 1;
-		rc = mrl_bert_embed(ctx, ids, &len, 1, &o, out, err, sizeof(err));
+		rc = mrl_encoder_embed_ids(enc, ids, &len, 1, &o, out, err, sizeof(err));
 		ok(rc == MRL_FWD_EINVAL, "%s: sequence longer than n_ctx rejected (%s)", model, err);
 	}
 	ids[0] = good;
 	len = 3;
 	o.dims = m->config.n_embd + 1;
-	rc = mrl_bert_embed(ctx, ids, &len, 1, &o, out, err, sizeof(err));
+	rc = mrl_encoder_embed_ids(enc, ids, &len, 1, &o, out, err, sizeof(err));
 	ok(rc == MRL_FWD_EINVAL, "%s: dims > n_embd rejected (%s)", model, err);
 	o.dims = 0;
 	o.layers = m->config.n_layer + 1;
-	rc = mrl_bert_embed(ctx, ids, &len, 1, &o, out, err, sizeof(err));
+	rc = mrl_encoder_embed_ids(enc, ids, &len, 1, &o, out, err, sizeof(err));
 	ok(rc == MRL_FWD_EINVAL, "%s: layers > n_layer rejected (%s)", model, err);
 	free(longseq);
 }
@@ -386,7 +388,22 @@ check_bad_models(const char *model, const mrl_model *m)
 	free(layers);
 }
 
-/* Loads one model and runs its checks (all of them for directories). */
+/* The transformer runs transformers only: a static model is not one. */
+static void
+check_static_not_bert(const char *model, const mrl_model *m)
+{
+	char		err[256] = "";
+	mrl_bert_ctx *ctx = mrl_bert_ctx_create(&m->config, &m->weights, err, sizeof(err));
+
+	ok(ctx == NULL && strstr(err, "unsupported architecture"),
+	   "%s: the transformer's context refuses a static model (%s)", model, err);
+	mrl_bert_ctx_free(ctx);
+}
+
+/*
+ * Loads one model (its config, and the encoder that embeds with it) and
+ * runs its checks (all of them for directories).
+ */
 static void
 check_model(const char *path, json_object *models, const seqs *s)
 {
@@ -396,23 +413,23 @@ check_model(const char *path, json_object *models, const seqs *s)
 	json_object *mj,
 			   *cases;
 	mrl_model  *m;
-	mrl_bert_ctx *ctx = NULL;
+	mrl_encoder *enc = NULL;
 	char		err[256] = "";
 	int			i;
 
 	m = mrl_model_load(path, &lo, err, sizeof(err));
 	if (m)
-		ctx = mrl_bert_ctx_create(&m->config, &m->weights, err, sizeof(err));
-	ok(ctx != NULL && json_object_object_get_ex(models, name, &mj),
-	   "%s: loaded, context created, expected vectors present %s", name, err);
-	if (!ctx)
+		enc = mrl_encoder_open(path, NULL, err, sizeof(err));
+	ok(enc != NULL && json_object_object_get_ex(models, name, &mj),
+	   "%s: loaded, encoder opened, expected vectors present %s", name, err);
+	if (!enc)
 	{
 		mrl_model_free(m);
 		return;
 	}
 	cases = json_object_object_get(mj, "cases");
 	for (i = 0; i < (int) json_object_array_length(cases); i++)
-		check_case(name, ctx, s, json_object_array_get_idx(cases, i), REL_MAX);
+		check_case(name, enc, s, json_object_array_get_idx(cases, i), REL_MAX);
 	if (is_gguf && (strstr(name, ".F32.") || strstr(name, ".F16.")))
 	{
 		/* F32/F16 files also match the original float32 model's vectors */
@@ -420,18 +437,20 @@ check_model(const char *path, json_object *models, const seqs *s)
 
 		snprintf(base, sizeof(base), "%.*s", (int) strcspn(name, "."), name);
 		if (json_object_object_get_ex(models, base, &mj))
-			check_case(name, ctx, s, json_object_array_get_idx(
+			check_case(name, enc, s, json_object_array_get_idx(
 								json_object_object_get(mj, "cases"), 0), 0);
 	}
 	if (!is_gguf)
 	{
-		check_batching(name, ctx, s);
-		check_interrupt(name, ctx, s, m->config.n_layer);
-		check_errors(name, ctx, m);
+		check_batching(name, enc, s);
+		check_interrupt(name, enc, s, m->config.n_layer);
+		check_errors(name, enc, m);
 		if (m->config.arch != MRL_ARCH_STATIC)
 			check_bad_models(name, m);
+		else
+			check_static_not_bert(name, m);
 	}
-	mrl_bert_ctx_free(ctx);
+	mrl_encoder_free(enc);
 	mrl_model_free(m);
 }
 

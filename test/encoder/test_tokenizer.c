@@ -9,12 +9,15 @@
  * `tokenizers` library) and every string of tokenizer_corpus.txt, our ids
  * must equal the library's.  Also: the explicit max_len argument, the GGUF
  * vocabulary path (the converter's "phantom space" rewrite undone), and
- * error paths.  Prints TAP.
+ * error paths.  Huge texts, read a chunk at a time, give the same tokens as
+ * Hugging Face's and a peak memory that does not follow the text.  Prints
+ * TAP.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <json.h>
@@ -291,6 +294,308 @@ test_variants(void)
 	mrl_tokenizer_free(tok);
 }
 
+/* ---------------------------------------------------------------------
+ * Huge texts, tokenized a chunk at a time
+ * --------------------------------------------------------------------- */
+
+/* Parse "2 345 3" into ids (at most cap); returns the count. */
+static int
+parse_ids(const char *s, int32_t *ids, int cap)
+{
+	int			n = 0;
+	char	   *end;
+
+	while (*s && n < cap)
+	{
+		ids[n++] = (int32_t) strtol(s, &end, 10);
+		if (end == s)
+			break;
+		s = end;
+	}
+	return n;
+}
+
+/*
+ * A long text: shift spaces, then the corpus strings joined by newlines,
+ * repeat times.  Its pieces, as Hugging Face gives them, are each string's
+ * pieces (v's expected ids without the special tokens around them) one
+ * after the other: a newline ends a word in every stage, and no added token
+ * holds one.  *cls / *sep are the ids v puts around them.
+ */
+typedef struct long_text
+{
+	char	   *s;
+	size_t		len;
+	int32_t    *pieces;
+	int			n_pieces;
+	int32_t		cls,
+				sep;
+} long_text;
+
+static void
+make_long_text(const variant *v, int shift, int repeat, long_text *t)
+{
+	size_t		cap = shift + 1;
+	int32_t		ids[4096];
+	int			k;
+
+	for (int i = 0; i < n_corpus; i++)
+		cap += (corpus[i].len + 1) * repeat;
+	t->s = malloc(cap);
+	t->pieces = malloc(sizeof(int32_t) * cap);
+	memset(t->s, ' ', shift);
+	t->len = shift;
+	t->n_pieces = 0;
+	for (int r = 0; r < repeat; r++)
+		for (int i = 0; i < n_corpus; i++)
+		{
+			memcpy(t->s + t->len, corpus[i].s, corpus[i].len);
+			t->len += corpus[i].len;
+			t->s[t->len++] = '\n';
+			k = parse_ids(v->expected[i], ids, 4096);
+			memcpy(t->pieces + t->n_pieces, ids + 1, sizeof(int32_t) * (k - 2));
+			t->n_pieces += k - 2;
+			t->cls = ids[0];
+			t->sep = ids[k - 1];
+		}
+}
+
+static void
+free_long_text(long_text *t)
+{
+	free(t->s);
+	free(t->pieces);
+}
+
+/* Are ids[0..n) [cls] + want[0..n_want) + [sep]? */
+static bool
+wrapped_equal(const int32_t *ids, int n, const long_text *t, const int32_t *want, int n_want)
+{
+	return n == n_want + 2 && ids[0] == t->cls && ids[n - 1] == t->sep &&
+		memcmp(ids + 1, want, sizeof(int32_t) * n_want) == 0;
+}
+
+/*
+ * One long text through all three ways of reading it: whole (no limit),
+ * chunk by chunk (mrl_tokenizer_encode_chunk), and with a 512-token window.
+ * Returns the number that differ from Hugging Face's tokens; *chunks counts
+ * the chunks read.
+ */
+static int
+check_long_text(const mrl_tokenizer *tok, const long_text *t, int *chunks)
+{
+	mrl_encoding enc = {0},
+				part = {0};
+	int32_t    *streamed = malloc(sizeof(int32_t) * (t->n_pieces + 1));
+	char		err[256];
+	size_t		pos = 0;
+	int			n,
+				n_streamed = 0,
+				bad = 0;
+
+	n = mrl_tokenizer_encode(tok, t->s, t->len, 0, &enc, err, sizeof(err));
+	bad += !wrapped_equal(enc.ids, n, t, t->pieces, t->n_pieces);
+	while (pos < t->len && n_streamed <= t->n_pieces)
+	{
+		n = mrl_tokenizer_encode_chunk(tok, t->s, t->len, &pos, &part, err, sizeof(err));
+		if (n < 0 || n_streamed + n > t->n_pieces)
+			break;
+		memcpy(streamed + n_streamed, part.ids, sizeof(int32_t) * n);
+		n_streamed += n;
+		++*chunks;
+	}
+	bad += pos != t->len || n_streamed != t->n_pieces ||
+		memcmp(streamed, t->pieces, sizeof(int32_t) * n_streamed) != 0;
+	n = mrl_tokenizer_encode(tok, t->s, t->len, 512, &enc, err, sizeof(err));
+	bad += !wrapped_equal(enc.ids, n, t, t->pieces, t->n_pieces < 510 ? t->n_pieces : 510);
+	mrl_encoding_free(&enc);
+	mrl_encoding_free(&part);
+	free(streamed);
+	return bad;
+}
+
+/*
+ * The corpus joined into texts of ~250 kB (four chunks each), shifted by 0
+ * to 144 spaces so the cuts fall on different characters: every way of
+ * reading them gives the variant's expected tokens.
+ */
+static void
+check_long_texts(const mrl_tokenizer *tok, const variant *v, const char *what)
+{
+	static const int shifts[] = {0, 3, 21, 144};
+	int			bad = 0,
+				chunks = 0;
+	long_text	t = {0};
+
+	for (int i = 0; i < (int) (sizeof(shifts) / sizeof(shifts[0])); i++)
+	{
+		make_long_text(v, shifts[i], 2, &t);
+		bad += check_long_text(tok, &t, &chunks);
+		free_long_text(&t);
+	}
+	ok(bad == 0 && chunks > 3 * (int) (sizeof(shifts) / sizeof(shifts[0])),
+	   "%s: %d texts of %zu kB, %d chunks: whole, chunk by chunk and in a 512-token window, Hugging Face's tokens (%d differ)",
+	   what, (int) (sizeof(shifts) / sizeof(shifts[0])), t.len / 1024, chunks, bad);
+}
+
+/* Every variant that keeps words apart, on long texts. */
+static void
+test_long_texts(void)
+{
+	const variant *dflt = find_variant("default");
+	const variant *right = find_variant("truncate_right_8"),
+			   *left = find_variant("truncate_left_12");
+	mrl_tokenizer *tok;
+	mrl_encoding enc = {0};
+	long_text	t = {0};
+	char		err[256];
+	int			n;
+
+	for (int i = 0; i < n_variants; i++)
+	{
+		char		what[128];
+
+		/* without a pre-tokenizer a whole text is one word; truncation below */
+		if (strcmp(variants[i].name, "no_pre_tokenizer") == 0 ||
+			strncmp(variants[i].name, "truncate_", 9) == 0)
+			continue;
+		tok = load_variant(variants[i].patch, err, sizeof(err));
+		snprintf(what, sizeof(what), "long texts, config %s", variants[i].name);
+		if (tok)
+			check_long_texts(tok, &variants[i], what);
+		else
+			ok(false, "%s: load failed: %s", what, err);
+		mrl_tokenizer_free(tok);
+	}
+	if (!dflt || !right || !left)
+		return;
+	/* tokenizer.json truncation: the first 6 or the last 10 pieces */
+	make_long_text(dflt, 0, 2, &t);
+	tok = load_variant(right->patch, err, sizeof(err));
+	n = tok ? mrl_tokenizer_encode(tok, t.s, t.len, 0, &enc, err, sizeof(err)) : -1;
+	ok(wrapped_equal(enc.ids, n, &t, t.pieces, 6),
+	   "a %zu kB text, truncation right 8: its first 6 pieces", t.len / 1024);
+	mrl_tokenizer_free(tok);
+	tok = load_variant(left->patch, err, sizeof(err));
+	n = tok ? mrl_tokenizer_encode(tok, t.s, t.len, 0, &enc, err, sizeof(err)) : -1;
+	ok(wrapped_equal(enc.ids, n, &t, t.pieces + t.n_pieces - 10, 10),
+	   "a %zu kB text, truncation left 12: its last 10 pieces", t.len / 1024);
+	mrl_tokenizer_free(tok);
+	mrl_encoding_free(&enc);
+	free_long_text(&t);
+}
+
+/* Peak resident memory of this process so far, in kB. */
+static long
+peak_rss_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/*
+ * A 32 MB text (the corpus again and again) costs no memory in proportion
+ * to it: neither in a 512-token window nor read chunk by chunk, whose
+ * pieces add up to the corpus's pieces times the repeats.  Run first, so
+ * that no earlier peak hides this one.
+ */
+static void
+test_huge_text_memory(void)
+{
+	const variant *dflt = find_variant("default");
+	mrl_tokenizer *tok = mrl_tokenizer_load_json(tokenizer_json, strlen(tokenizer_json),
+												 NULL, 0);
+	mrl_encoding enc = {0};
+	long_text	one = {0};
+	size_t		len = 0,
+				pos = 0;
+	long		peak0,
+				window_kb,
+				stream_kb,
+				pieces = 0;
+	int			repeat,
+				n = -1;
+	char	   *text,
+				err[256] = "";
+
+	if (!dflt || !tok)
+	{
+		ok(false, "huge texts: the default tokenizer and its expectations");
+		return;
+	}
+	make_long_text(dflt, 0, 1, &one);
+	repeat = (int) ((32 << 20) / one.len);
+	text = malloc(one.len * repeat);
+	for (int r = 0; r < repeat; r++, len += one.len)
+		memcpy(text + len, one.s, one.len);
+	peak0 = peak_rss_kb();
+	n = mrl_tokenizer_encode(tok, text, len, 512, &enc, err, sizeof(err));
+	window_kb = peak_rss_kb() - peak0;
+	ok(wrapped_equal(enc.ids, n, &one, one.pieces, 510) && window_kb < 16384,
+	   "a %zu MB text in a 512-token window: its first 510 pieces, peak RSS +%ld kB (< 16 MB)",
+	   len >> 20, window_kb);
+	while (pos < len && (n = mrl_tokenizer_encode_chunk(tok, text, len, &pos, &enc,
+														  err, sizeof(err))) >= 0)
+		pieces += n;
+	stream_kb = peak_rss_kb() - peak0;
+	ok(pos == len && pieces == (long) one.n_pieces * repeat && stream_kb < 16384,
+	   "the %zu MB text chunk by chunk: %ld pieces (%d x %d), peak RSS +%ld kB (< 16 MB) %s",
+	   len >> 20, pieces, repeat, one.n_pieces, stream_kb, err);
+	mrl_encoding_free(&enc);
+	free_long_text(&one);
+	free(text);
+	mrl_tokenizer_free(tok);
+}
+
+/*
+ * Past the chunk bounds: a 3 MiB run with no white space or punctuation is
+ * cut every MiB (each cut piece a word of its own: 3 [UNK], where Hugging
+ * Face gives one), the text after it tokenizes as usual; bytes after a full
+ * window are not read, while an error before it gives its exact offset.
+ */
+static void
+test_chunk_edges(void)
+{
+	mrl_tokenizer *tok = mrl_tokenizer_load_json(tokenizer_json, strlen(tokenizer_json),
+												 NULL, 0);
+	size_t		run = (size_t) 3 << 20,
+				len = run + 8;
+	char	   *text = malloc(len + 1),
+				err[256] = "";
+	mrl_encoding enc = {0},
+				tail = {0};
+	int			n,
+				n_tail;
+	int32_t		unk;
+
+	if (!tok)
+	{
+		ok(false, "load the built-in tokenizer.json");
+		return;
+	}
+	unk = mrl_tokenizer_unk_id(tok);
+	memset(text, 'a', run);
+	memcpy(text + run, " the end", 8);
+	n = mrl_tokenizer_encode(tok, text, len, 0, &enc, err, sizeof(err));
+	n_tail = mrl_tokenizer_encode(tok, "the end", 7, 0, &tail, err, sizeof(err));
+	ok(n == n_tail + 3 && enc.ids[1] == unk && enc.ids[2] == unk && enc.ids[3] == unk &&
+	   memcmp(enc.ids + 4, tail.ids + 1, sizeof(int32_t) * (n_tail - 1)) == 0,
+	   "a 3 MiB run without a cut point is cut every MiB: 3 [UNK], then \"the end\" (%d ids)", n);
+	/* the same text with an invalid byte at its end */
+	memcpy(text + run, " the \xff", 6);
+	n = mrl_tokenizer_encode(tok, text, run + 6, 0, &enc, err, sizeof(err));
+	ok(n == -1 && strstr(err, "invalid UTF-8 at byte 3145733") != NULL,
+	   "invalid UTF-8 3 MiB in: refused with its offset (%s)", err);
+	n = mrl_tokenizer_encode(tok, text, run + 6, 3, &enc, err, sizeof(err));
+	ok(n == 3 && enc.ids[1] == unk, "the same text in a window full before it: read no further");
+	mrl_encoding_free(&enc);
+	mrl_encoding_free(&tail);
+	mrl_tokenizer_free(tok);
+	free(text);
+}
+
 /* Rewrite the tokenizer's vocabulary the way the GGUF converter does. */
 static char **
 gguf_vocab(const mrl_tokenizer *tok, int32_t *types, int n)
@@ -330,7 +635,13 @@ check_gguf(char **v, int n, const int32_t *types, const mrl_wordpiece_config *cf
 	if (tok == NULL)
 		ok(false, "%s: %s", what, err);
 	else
+	{
+		char		long_what[160];
+
 		check_corpus(tok, find_variant(variant_name), 0, what);
+		snprintf(long_what, sizeof(long_what), "long texts, %s", what);
+		check_long_texts(tok, find_variant(variant_name), long_what);
+	}
 	mrl_tokenizer_free(tok);
 }
 
@@ -360,7 +671,10 @@ test_vocab_txt(const mrl_tokenizer *ref)
 	if (tok == NULL)
 		ok(false, "vocab.txt: %s", err);
 	else
+	{
 		check_corpus(tok, find_variant("default"), 0, "vocab.txt with CRLF line ends");
+		check_long_texts(tok, find_variant("default"), "long texts, vocab.txt");
+	}
 	ok(tok != NULL && mrl_tokenizer_unk_id(tok) == mrl_tokenizer_unk_id(ref) &&
 		mrl_tokenizer_unk_id(ref) == mrl_tokenizer_token_to_id(ref, "[UNK]", 5),
 		"vocab.txt: [UNK] id %d", tok ? mrl_tokenizer_unk_id(tok) : -1);
@@ -609,7 +923,10 @@ main(int argc, char **argv)
 	tokenizer_json = read_file("model/0_StaticEmbedding/tokenizer.json");
 	load_corpus();
 	load_expected();
+	test_huge_text_memory();
 	test_variants();
+	test_long_texts();
+	test_chunk_edges();
 	test_gguf_vocab();
 	test_errors();
 	return tap_done();
