@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 
 #include "embed.h"
+#include "registry.h"
 #include "static_model.h"
 #include "train.h"
 #include "train_set.h"
