@@ -86,8 +86,42 @@ BEGIN;
 SELECT mrl_unregister_model('parts_v2');
 ROLLBACK;
 SELECT (pg_stat_file(path, true)).modification IS NOT NULL AS kept_after_rollback FROM trained WHERE name = 'parts_v2';
+-- the deletion belongs to the subtransaction that unregistered: rolled back
+-- with a savepoint or a PL/pgSQL exception block, the files stay
+CREATE FUNCTION on_disk(model text) RETURNS boolean LANGUAGE sql AS $$
+	SELECT (pg_stat_file(path, true)).modification IS NOT NULL FROM trained WHERE name = model $$;
+BEGIN;
+SAVEPOINT s;
+SELECT mrl_unregister_model('parts_v2');
+ROLLBACK TO s;
+COMMIT;
+SELECT on_disk('parts_v2') AS kept_after_rollback_to_savepoint;
+BEGIN;
+SAVEPOINT outer_sp;
+SAVEPOINT inner_sp;
+SELECT mrl_unregister_model('parts_v2');
+RELEASE inner_sp;
+ROLLBACK TO outer_sp;
+COMMIT;
+SELECT on_disk('parts_v2') AS kept_after_released_then_rolled_back;
+DO $$
+BEGIN
+	PERFORM mrl_unregister_model('parts_v2');
+	RAISE EXCEPTION 'undo';
+EXCEPTION WHEN raise_exception THEN
+	NULL;
+END $$;
+SELECT on_disk('parts_v2') AS kept_after_exception_block, count(*) AS still_registered FROM mrl_models WHERE name = 'parts_v2';
+-- a released savepoint hands the deletion to the transaction: gone at commit
+BEGIN;
+SAVEPOINT s;
+SELECT mrl_unregister_model('parts_v2');
+RELEASE s;
+SELECT on_disk('parts_v2') AS kept_until_commit;
+COMMIT;
+SELECT on_disk('parts_v2') AS on_disk_after_commit;
 SELECT mrl_unregister_model(name) FROM mrl_models ORDER BY name;
 SELECT count(*) AS trained, count((pg_stat_file(path, true)).modification) AS left_on_disk FROM trained;
 DROP TABLE pairs, many;
-DROP FUNCTION top1(text);
+DROP FUNCTION top1(text), on_disk(text);
 DROP ROLE mrl_trainer_nobody, mrl_trainer_writer;

@@ -7,7 +7,7 @@
 #include "distance.h"
 #include "funnel.h"
 #include "model_cache.h"
-#include "registry.h"
+#include "model_files.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -65,7 +65,7 @@ _PG_init(void)
 	FunnelInit();
 	MrlEmbedDefineSettings();
 	MrlModelCacheInit();
-	MrlRegistryInit();
+	MrlModelFilesInit();
 	MarkGUCPrefixReserved("mrl");
 
 	/*

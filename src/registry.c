@@ -13,25 +13,20 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "nodes/pg_list.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 
 #include "model_cache.h"
+#include "model_files.h"
 #include "registry.h"
-
-/* Directories of trained models unregistered in this transaction. */
-static List *doomed_dirs = NIL;
 
 /* ---------- where things are ---------- */
 
@@ -358,16 +353,10 @@ mrl_unregister_model(PG_FUNCTION_ARGS)
 {
 	char	   *path = ChangeOwnModel(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
 									  "DELETE FROM %s", InvalidOid, (Datum) 0);
-	char	   *trained_root = psprintf("%s/mrl_models/", DataDir);
 
 	/* a model mrl_train wrote is ours to remove, once the deletion commits */
-	if (strncmp(path, trained_root, strlen(trained_root)) == 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		doomed_dirs = lappend(doomed_dirs, pstrdup(path));
-		MemoryContextSwitchTo(old);
-	}
+	if (MrlIsTrainedModelDir(path))
+		MrlRemoveAtCommit(path);
 	PG_RETURN_VOID();
 }
 
@@ -429,33 +418,4 @@ mrl_builtin_model_info(PG_FUNCTION_ARGS)
 	}
 	DescribeModel(path, values + 1);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
-
-/*
- * At the end of a transaction: if it committed, remove the files of the
- * trained models it unregistered.
- */
-static void
-EndOfTransaction(XactEvent event, void *arg)
-{
-	ListCell   *lc;
-
-	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
-		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
-		return;
-	foreach(lc, doomed_dirs)
-	{
-		if (event == XACT_EVENT_COMMIT)
-			rmtree((char *) lfirst(lc), true);
-		pfree(lfirst(lc));
-	}
-	list_free(doomed_dirs);
-	doomed_dirs = NIL;
-}
-
-/* Register the end-of-transaction hook; called from _PG_init. */
-void
-MrlRegistryInit(void)
-{
-	RegisterXactCallback(EndOfTransaction, NULL);
 }

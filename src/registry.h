@@ -12,6 +12,5 @@ extern char *MrlModelPath(FunctionCallInfo fcinfo, const char *name);
 extern void MrlCheckModelName(const char *name);
 extern void MrlCheckModelNameFree(FunctionCallInfo fcinfo, const char *name);
 extern void MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path);
-extern void MrlRegistryInit(void);
 
 #endif							/* MRL_REGISTRY_H */

@@ -1,0 +1,12 @@
+/*
+ * model_files.h: trained models' directories, in step with transactions
+ * (model_files.c).
+ */
+#ifndef MRL_MODEL_FILES_H
+#define MRL_MODEL_FILES_H
+
+extern bool MrlIsTrainedModelDir(const char *path);
+extern void MrlRemoveAtCommit(const char *dir);
+extern void MrlModelFilesInit(void);
+
+#endif							/* MRL_MODEL_FILES_H */
