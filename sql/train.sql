@@ -16,7 +16,10 @@ CREATE FUNCTION top1(model text) RETURNS float8 LANGUAGE sql AS $$
 				 ORDER BY mrl_embed(p2.descr, model) <=> mrl_embed(p.code, model) LIMIT 1) = p.descr)::int)::float8
 	FROM pairs p $$;
 
-SELECT model, steps, pairs_used, last_loss < first_loss AS loss_went_down, path LIKE '%/mrl_models/parts_v1-%' AS stored
+-- a trained model is written under $PGDATA/mrl_models/<database oid>/
+SELECT model, steps, pairs_used, last_loss < first_loss AS loss_went_down,
+	starts_with(path, current_setting('data_directory') || '/mrl_models/' ||
+		(SELECT oid FROM pg_database WHERE datname = current_database()) || '/parts_v1-') AS stored
 FROM mrl_train('parts_v1', $$SELECT code, descr FROM pairs$$, dims => '{16,32,64,256}',
 			   epochs => 20, batch_size => 16, learning_rate => 0.2);
 SELECT name, arch, dims, vocab, owner FROM mrl_model_info WHERE name = 'parts_v1';
@@ -120,8 +123,26 @@ RELEASE s;
 SELECT on_disk('parts_v2') AS kept_until_commit;
 COMMIT;
 SELECT on_disk('parts_v2') AS on_disk_after_commit;
+-- only the row mrl_train created owns the directory: the same path
+-- registered by hand (here by a pg_read_server_files member) is never
+-- deleted, and no second row can own it
+CREATE ROLE mrl_file_reader;
+GRANT pg_read_server_files TO mrl_file_reader;
+SET ROLE mrl_file_reader;
+SELECT mrl_register_model('alias', (SELECT path FROM mrl_models WHERE name = 'writer_model'));
+SELECT mrl_unregister_model('alias');
+RESET ROLE;
+SELECT on_disk('writer_model') AS kept_after_alias_unregistered, mrl_dims(mrl_embed('x', 'writer_model')) AS still_works;
+SELECT name, owns_files FROM mrl_models WHERE name IN ('writer_model', 'alias2') ORDER BY name;
+SELECT mrl_register_model('alias2', (SELECT path FROM trained WHERE name = 'writer_model'));
+SELECT name, owns_files FROM mrl_models WHERE name IN ('writer_model', 'alias2') ORDER BY name;
+\set VERBOSITY terse
+UPDATE mrl_models SET owns_files = true WHERE name = 'alias2';
+\set VERBOSITY default
+SELECT mrl_unregister_model('alias2');
+SELECT on_disk('writer_model') AS kept_after_second_alias;
 SELECT mrl_unregister_model(name) FROM mrl_models ORDER BY name;
 SELECT count(*) AS trained, count((pg_stat_file(path, true)).modification) AS left_on_disk FROM trained;
 DROP TABLE pairs, many;
 DROP FUNCTION top1(text), on_disk(text);
-DROP ROLE mrl_trainer_nobody, mrl_trainer_writer;
+DROP ROLE mrl_trainer_nobody, mrl_trainer_writer, mrl_file_reader;

@@ -11,6 +11,9 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+#include <time.h>
+
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
@@ -27,13 +30,53 @@ typedef struct PendingDir
 
 static PendingDir *pending_dirs = NULL;
 
-/* Is path a model directory that mrl_train wrote? */
-bool
-MrlIsTrainedModelDir(const char *path)
+/* $PGDATA/mrl_models/DBOID: where mrl_train writes this database's models. */
+static char *
+DatabaseModelsDir(void)
 {
-	char	   *root = psprintf("%s/mrl_models/", DataDir);
+	return psprintf("%s/mrl_models/%u", DataDir, MyDatabaseId);
+}
 
-	return strncmp(path, root, strlen(root)) == 0;
+/* Is path a directory mrl_train writes in this database (see MrlNewModelDir)? */
+bool
+MrlIsOwnModelDir(const char *path)
+{
+	char	   *root = DatabaseModelsDir();
+	size_t		len = strlen(root);
+
+	return strncmp(path, root, len) == 0 && path[len] == '/' &&
+		path[len + 1] != '\0' && strchr(path + len + 1, '/') == NULL;
+}
+
+/* Create dir (mode 0700) unless it exists. */
+static void
+MakeDirectory(const char *dir)
+{
+	if (mkdir(dir, S_IRWXU) != 0 && errno != EEXIST)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create directory \"%s\": %m", dir)));
+}
+
+/*
+ * $PGDATA/mrl_models/DBOID/NAME-TIME-PID-N: a fresh directory name for a new
+ * model of this database (the directories on the way are created).
+ */
+char *
+MrlNewModelDir(const char *name)
+{
+	char	   *root = DatabaseModelsDir();
+	struct stat st;
+	char	   *dir;
+
+	MakeDirectory(psprintf("%s/mrl_models", DataDir));
+	MakeDirectory(root);
+	for (int n = 0;; n++)
+	{
+		dir = psprintf("%s/%s-%ld-%d-%d", root, name, (long) time(NULL), MyProcPid, n);
+		if (stat(dir, &st) != 0)
+			return dir;
+	}
 }
 
 /* Remove dir when the current (sub)transaction and all its parents commit. */

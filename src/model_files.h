@@ -5,7 +5,8 @@
 #ifndef MRL_MODEL_FILES_H
 #define MRL_MODEL_FILES_H
 
-extern bool MrlIsTrainedModelDir(const char *path);
+extern char *MrlNewModelDir(const char *name);
+extern bool MrlIsOwnModelDir(const char *path);
 extern void MrlRemoveAtCommit(const char *dir);
 extern void MrlModelFilesInit(void);
 

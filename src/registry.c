@@ -253,26 +253,29 @@ MrlCheckModelNameFree(FunctionCallInfo fcinfo, const char *name)
 
 /*
  * Add a model to the registry, owned by the current user, after loading it
- * to validate it and record its shape.  Callers check the right to read path.
+ * to validate it and record its shape.  Callers check the right to read path;
+ * owns_files is true only for a directory mrl_train has just written.
  */
 void
-MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path)
+MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path, bool owns_files)
 {
 	char	   *sql;
-	Oid			types[9] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID, REGROLEOID};
-	Datum		values[9];
+	Oid			types[10] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID,
+	REGROLEOID, BOOLOID};
+	Datum		values[10];
 
 	MrlCheckModelName(name);
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(path);
 	DescribeModel(path, values + 2);
 	values[8] = ObjectIdGetDatum(GetUserId());
+	values[9] = BoolGetDatum(owns_files);
 
 	SPI_connect();
-	sql = psprintf("INSERT INTO %s (name, path, arch, dims, vocab, layers, max_tokens, size_bytes, owner) "
-				   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING",
+	sql = psprintf("INSERT INTO %s (name, path, arch, dims, vocab, layers, max_tokens, size_bytes, owner, owns_files) "
+				   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING",
 				   RegistryTable(fcinfo));
-	if (ExecuteAsOwner(sql, 9, types, values) != SPI_OK_INSERT)
+	if (ExecuteAsOwner(sql, 10, types, values) != SPI_OK_INSERT)
 		elog(ERROR, "could not write the model registry");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -302,17 +305,18 @@ mrl_register_model(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open model \"%s\": %m", path)));
-	MrlRegisterModel(fcinfo, name, path);
+	MrlRegisterModel(fcinfo, name, path, false);
 	PG_RETURN_VOID();
 }
 
 /*
- * Change one model's row as the extension owner (and return its path), after checking that the
- * caller owns the model (or is superuser).
+ * Change one model's row as the extension owner, after checking that the
+ * caller owns the model (or is superuser); return its path and, if
+ * owns_files is not NULL, whether the row owns its files.
  */
 static char *
 ChangeOwnModel(FunctionCallInfo fcinfo, const char *name, const char *set_or_delete,
-			   Oid extra_type, Datum extra)
+			   Oid extra_type, Datum extra, bool *owns_files)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	char	   *path;
@@ -323,7 +327,7 @@ ChangeOwnModel(FunctionCallInfo fcinfo, const char *name, const char *set_or_del
 	bool		su = superuser();
 
 	SPI_connect();
-	sql = psprintf("%s WHERE name = $1 AND (%s OR owner = $2) RETURNING path",
+	sql = psprintf("%s WHERE name = $1 AND (%s OR owner = $2) RETURNING path, owns_files",
 				   psprintf(set_or_delete, RegistryTable(fcinfo)), su ? "true" : "false");
 	if (ExecuteAsOwner(sql, extra_type == InvalidOid ? 2 : 3, types, values) < 0)
 		elog(ERROR, "could not write the model registry");
@@ -342,6 +346,9 @@ ChangeOwnModel(FunctionCallInfo fcinfo, const char *name, const char *set_or_del
 	path = MemoryContextStrdup(caller,
 							   TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
 																 SPI_tuptable->tupdesc, 1, &isnull)));
+	if (owns_files != NULL)
+		*owns_files = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 2, &isnull));
 	SPI_finish();
 	return path;
 }
@@ -351,11 +358,16 @@ PG_FUNCTION_INFO_V1(mrl_unregister_model);
 Datum
 mrl_unregister_model(PG_FUNCTION_ARGS)
 {
+	bool		owns_files;
 	char	   *path = ChangeOwnModel(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
-									  "DELETE FROM %s", InvalidOid, (Datum) 0);
+									  "DELETE FROM %s", InvalidOid, (Datum) 0, &owns_files);
 
-	/* a model mrl_train wrote is ours to remove, once the deletion commits */
-	if (MrlIsTrainedModelDir(path))
+	/*
+	 * Only the row mrl_train created owns its directory, and only in the
+	 * database it was trained in (a copied database's rows refer to the
+	 * original's files).  The files go once the deletion commits.
+	 */
+	if (owns_files && MrlIsOwnModelDir(path))
 		MrlRemoveAtCommit(path);
 	PG_RETURN_VOID();
 }
@@ -370,12 +382,12 @@ ChangeModelGrant(FunctionCallInfo fcinfo, bool grant)
 	if (pg_strcasecmp(role, "public") == 0)
 		ChangeOwnModel(fcinfo, name,
 					   grant ? "UPDATE %s SET public = true" : "UPDATE %s SET public = false",
-					   InvalidOid, (Datum) 0);
+					   InvalidOid, (Datum) 0, NULL);
 	else
 		ChangeOwnModel(fcinfo, name,
 					   grant ? "UPDATE %s SET usable_by = array_append(array_remove(usable_by, $3), $3)"
 					   : "UPDATE %s SET usable_by = array_remove(usable_by, $3)",
-					   REGROLEOID, ObjectIdGetDatum(get_role_oid(role, false)));
+					   REGROLEOID, ObjectIdGetDatum(get_role_oid(role, false)), NULL);
 }
 
 /* mrl_grant_model(name, role): let role (or 'public') use the model. */

@@ -2,7 +2,8 @@
 # 27_model_files.sh: the files of trained models follow the transactions that
 # create and unregister them:
 #  - PREPARE TRANSACTION is refused while a model's files are pending, and
-#    allowed for registry changes that touch no file.
+#    allowed for registry changes that touch no file;
+#  - a copied database's rows do not own the original's files.
 # Runs its own cluster (max_prepared_transactions).
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -63,3 +64,16 @@ if [ "$out" = "t " ]; then
 else
 	notok "prepared grant: $out"
 fi
+
+# 3. a copy of the database (CREATE DATABASE ... TEMPLATE) has the trained
+# model's row but does not own its files: unregistering it there keeps them
+path=$(sql -c "$(train m3)" | tail -1)
+sql -d template1 -c "CREATE DATABASE copy_db TEMPLATE postgres" >/dev/null
+out=$(try -d copy_db <<<"SELECT owns_files FROM mrl_models WHERE name = 'm3'; SELECT mrl_unregister_model('m3')")
+dims=$(try <<<"SELECT mrl_dims(mrl_embed('x', 'm3'))")
+if [ "$out" = "t " ] && [ "$(on_disk "$path")" = t ] && [ "$dims" = "8 " ]; then
+	ok "unregistering a trained model in a copied database keeps the original's files"
+else
+	notok "unregister in a copied database: $out; on disk $(on_disk "$path"); original embeds: $dims"
+fi
+sql -c "DROP DATABASE copy_db"
