@@ -76,6 +76,38 @@ SELECT mrl_dims(mrl_embed('x', 'writer_model'));
 RESET ROLE;
 SELECT owner FROM mrl_models WHERE name = 'writer_model';
 
+-- a rolled-back or failed mrl_train leaves no directory behind, savepoints
+-- and PL/pgSQL exception blocks included
+CREATE FUNCTION model_dirs() RETURNS bigint LANGUAGE sql AS $$
+	SELECT count(*) FROM pg_ls_dir('mrl_models/' || (SELECT oid FROM pg_database WHERE datname = current_database())) $$;
+CREATE FUNCTION train_small(name text) RETURNS SETOF text LANGUAGE sql AS $$
+	SELECT model FROM mrl_train(name, 'SELECT code, descr FROM pairs', dims => '{8}', base => NULL, batch_size => 16) $$;
+CREATE TEMP TABLE dirs_before AS SELECT model_dirs() AS n;
+BEGIN;
+SELECT train_small('rolled_back');
+ROLLBACK;
+SELECT model, 1 / (steps - steps) FROM mrl_train('failed_after', $$SELECT code, descr FROM pairs$$, dims => '{8}', base => NULL, batch_size => 16);
+BEGIN;
+SAVEPOINT s;
+SELECT train_small('in_savepoint');
+ROLLBACK TO s;
+COMMIT;
+DO $$
+BEGIN
+	PERFORM train_small('in_block');
+	RAISE EXCEPTION 'undo';
+EXCEPTION WHEN raise_exception THEN
+	NULL;
+END $$;
+SELECT model_dirs() - n AS left_behind FROM dirs_before;
+-- a released savepoint hands the new directory to the transaction: kept at commit
+BEGIN;
+SAVEPOINT s;
+SELECT train_small('released');
+RELEASE s;
+COMMIT;
+SELECT model_dirs() - n AS kept, (SELECT count(*) FROM mrl_models WHERE name = 'released') AS registered FROM dirs_before;
+
 -- cancellation: statement_timeout stops a long training run, nothing is registered
 CREATE TABLE many AS SELECT 'question ' || i AS q, 'answer number ' || i AS a FROM generate_series(1, 2000) i;
 SET statement_timeout = '300ms';
@@ -144,5 +176,5 @@ SELECT on_disk('writer_model') AS kept_after_second_alias;
 SELECT mrl_unregister_model(name) FROM mrl_models ORDER BY name;
 SELECT count(*) AS trained, count((pg_stat_file(path, true)).modification) AS left_on_disk FROM trained;
 DROP TABLE pairs, many;
-DROP FUNCTION top1(text), on_disk(text);
+DROP FUNCTION top1(text), on_disk(text), model_dirs(), train_small(text);
 DROP ROLE mrl_trainer_nobody, mrl_trainer_writer, mrl_file_reader;

@@ -6,7 +6,8 @@
  * them with the base model's tokenizer, trains with the encoder core's
  * trainer (MatryoshkaLoss over in-batch-negatives ranking loss), writes the
  * result as a sentence-transformers StaticEmbedding directory under
- * $PGDATA/mrl_models and registers it as a model owned by the caller.
+ * $PGDATA/mrl_models (model_files.c ties it to the transaction) and
+ * registers it as a model owned by the caller.
  */
 #include "postgres.h"
 
@@ -195,6 +196,7 @@ mrl_train(PG_FUNCTION_ARGS)
 	CheckCanWriteServerFiles();
 	MrlCheckModelName(name);
 	MrlCheckModelNameFree(fcinfo, name);
+	MrlSweepModelDirs(fcinfo);
 
 	/* the base model (or, from scratch, the built-in model's tokenizer) */
 	enc = MrlModelForUse(fcinfo, base);
@@ -248,11 +250,13 @@ mrl_train(PG_FUNCTION_ARGS)
 				 errmsg("training failed: %s", err)));
 	SPI_finish();
 
+	/* removed again if this (sub)transaction does not commit */
 	dir = MrlNewModelDir(name);
 	if (mrl_static_model_write(dir, E, vocab, width, tokenizer, err, sizeof(err)) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not write the trained model: %s", err)));
+	MrlSyncModelDir(dir);
 	MrlRegisterModel(fcinfo, name, dir, true);
 
 	values[0] = CStringGetTextDatum(name);

@@ -28,7 +28,7 @@ CREATE TABLE pairs AS
 	FROM generate_series(1, 60) i;
 SQL
 # train NAME: a small model from scratch (8 dims), quick to write
-train() { echo "SET client_min_messages = warning; SELECT path FROM mrl_train('$1', \$\$SELECT code, descr FROM pairs\$\$, dims => '{8}', base => NULL, batch_size => 16)"; }
+train() { echo "SET client_min_messages = warning; SELECT path FROM mrl_train('$1', \$\$SELECT code, descr FROM pairs\$\$, dims => '{8}', base => NULL, batch_size => 16);"; }
 # on_disk PATH: t if the directory exists
 on_disk() { sql -c "SELECT (pg_stat_file('$1', true)).modification IS NOT NULL"; }
 
@@ -77,3 +77,132 @@ else
 	notok "unregister in a copied database: $out; on disk $(on_disk "$path"); original embeds: $dims"
 fi
 sql -c "DROP DATABASE copy_db"
+
+# 4. PREPARE TRANSACTION after mrl_train is refused, and the new directory goes
+dbdir=$PGDATA/mrl_models/$(sql -c "SELECT oid FROM pg_database WHERE datname = current_database()")
+dirs() { ls "$dbdir" | sort; }
+before=$(dirs)
+out=$(try <<SQL
+BEGIN;
+$(train m4)
+PREPARE TRANSACTION 'p4';
+SELECT count(*) FROM mrl_models WHERE name = 'm4';
+SQL
+)
+if [ "$(echo "$out" | cut -d' ' -f2-)" = "0A000 0 " ] && [ "$(dirs)" = "$before" ]; then
+	ok "PREPARE TRANSACTION after mrl_train fails with 0A000 and leaves no directory"
+else
+	notok "PREPARE after mrl_train: $out; directories before: $before; after: $(dirs)"
+fi
+try <<<"ROLLBACK PREPARED 'p4'" >/dev/null
+
+# 5. another session's sweep never removes the directory of a training that
+# has not committed yet: session A trains and, before committing, runs
+# session B's mrl_train (which sweeps)
+train m5b >"$MRL_TMP/m5b.sql"
+out=$(try <<SQL
+BEGIN;
+$(train m5a)
+\! psql -X -q -At -f $MRL_TMP/m5b.sql >/dev/null
+COMMIT;
+SELECT count(*) FROM mrl_models WHERE name IN ('m5a', 'm5b');
+SELECT count(*) FROM mrl_models WHERE (pg_stat_file(path, true)).modification IS NULL;
+SQL
+)
+path=$(echo "$out" | cut -d' ' -f1)
+if [ "$(echo "$out" | cut -d' ' -f2-)" = "2 0 " ] && [ -d "$path" ]; then
+	ok "a sweep by another session keeps the directory of an uncommitted training"
+else
+	notok "concurrent sweep: $out"
+fi
+
+# 6. a crash between writing a trained model and committing: the directory is
+# left, nothing refers to it, and the next mrl_train of the database removes
+# it; whether or not WAL recorded the transaction's id before the crash (a
+# CHECKPOINT in the transaction flushes it)
+crash="$MRL_TMP/crash.sh"
+if [ "$(id -u)" -eq 0 ]; then
+	echo "runuser -u $MRL_OWNER -- $PG_BINDIR/pg_ctl -D $PGDATA -m immediate -w stop" >"$crash"
+else
+	echo "$PG_BINDIR/pg_ctl -D $PGDATA -m immediate -w stop" >"$crash"
+fi
+restart() { mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$MRL_TMP/server.log" -w start >/dev/null; }
+for flush in "" "CHECKPOINT;"; do
+	out=$(psql -X -q -At 2>/dev/null <<SQL
+BEGIN;
+$(train m6)
+$flush
+\! bash $crash >/dev/null
+SQL
+)
+	restart
+	path=$(echo "$out" | grep /mrl_models/ | tail -1)
+	left=$([ -n "$path" ] && [ -d "$path" ] && echo left)
+	registered=$(sql -c "SELECT count(*) FROM mrl_models WHERE name = 'm6'")
+	sql -c "$(train m6b)" -c "SELECT mrl_unregister_model('m6b')" >/dev/null
+	if [ "$left" = left ] && [ "$registered" = 0 ] && [ ! -e "$path" ]; then
+		ok "a directory written by a transaction that crashed is removed by the next mrl_train (${flush:-no flush})"
+	else
+		notok "crash during mrl_train (${flush:-no flush}): path '$path' (${left:-not left}), registered $registered, after next train: $(ls -d "$path" 2>&1)"
+	fi
+done
+
+# 7. a crash after mrl_unregister_model, before its commit: row and files stay,
+# and the model still works after the next sweep
+path=$(sql -c "$(train m6b)" | tail -1)
+psql -X -q -At >/dev/null 2>&1 <<SQL
+BEGIN;
+SELECT mrl_unregister_model('m6b');
+\! bash $crash >/dev/null
+SQL
+restart
+sql -c "$(train m7)" >/dev/null
+dims=$(try <<<"SELECT mrl_dims(mrl_embed('x', 'm6b'))")
+if [ "$dims" = "8 " ] && [ -d "$path" ]; then
+	ok "a crash before an unregistration commits keeps the model and its files"
+else
+	notok "crash during mrl_unregister_model: embeds '$dims', directory $(ls -d "$path" 2>&1)"
+fi
+
+# 8. the removal after a committed unregistration did not happen (here the
+# directory could not be written; a crash at that point leaves the same
+# state): the next sweep removes the directory no row refers to
+path=$(sql -c "SELECT path FROM mrl_models WHERE name = 'm7'")
+chmod a-w "$dbdir"
+try <<<"SELECT mrl_unregister_model('m7')" >/dev/null
+chmod u+w "$dbdir"
+left=$([ -d "$path" ] && echo left)
+try <<<"SELECT mrl_unregister_model('m6b')" >/dev/null
+if [ "$left" = left ] && [ ! -e "$path" ] && [ "$(sql -c "SELECT count(*) FROM mrl_models WHERE name = 'm7'")" = 0 ]; then
+	ok "a directory left after its unregistration committed is removed by the next sweep"
+else
+	notok "leftover of a committed unregistration: ${left:-not left}; now $(ls -d "$path" 2>&1)"
+fi
+
+# 9. DROP EXTENSION forgets the registry: the next mrl_train after CREATE
+# EXTENSION removes the old directories; DROP DATABASE: the next sweep in any
+# database removes that database's directory
+sql -c "CREATE DATABASE other" >/dev/null
+sql -d other -c "CREATE EXTENSION mrl" \
+	-c "CREATE TABLE pairs AS SELECT 'zq' || i || ' part' AS code, 'spare part number ' || i AS descr FROM generate_series(1, 60) i" >/dev/null
+path=$(sql -d other -c "$(train o1)" | tail -1)
+sql -d other -c "DROP EXTENSION mrl" -c "CREATE EXTENSION mrl" -c "$(train o2)" >/dev/null
+dropped_ext=$([ ! -e "$path" ] && echo removed)
+otherdir=$(dirname "$path")
+sql -c "DROP DATABASE other"
+sql -c "$(train m9)" >/dev/null
+if [ "$dropped_ext" = removed ] && [ ! -e "$otherdir" ]; then
+	ok "directories of a dropped extension and of a dropped database are swept"
+else
+	notok "sweep after DROP EXTENSION: ${dropped_ext:-kept}; after DROP DATABASE: $(ls -d "$otherdir" 2>&1)"
+fi
+
+# no registered trained model points at missing files, and no directory is
+# left that no row owns
+missing=$(sql -c "SELECT count(*) FROM mrl_models WHERE owns_files AND (pg_stat_file(path, true)).modification IS NULL")
+owned=$(sql -c "SELECT count(*) FROM mrl_models WHERE owns_files")
+if [ "$missing" = 0 ] && [ "$(ls "$dbdir" | wc -l)" = "$owned" ]; then
+	ok "after all this: every owned row has its files, every directory an owner ($owned)"
+else
+	notok "end state: $missing rows without files, $(ls "$dbdir" | wc -l) directories for $owned owned rows"
+fi
