@@ -70,11 +70,18 @@ ResolveModel(FunctionCallInfo fcinfo, int argno)
 
 /* ---------- embedding ---------- */
 
-/* The library asks this between layers, batches and steps: stop if cancelled. */
+/*
+ * The library asks this between layers, batches and steps: stop only for a
+ * query cancel (pg_cancel_backend, statement_timeout) or a termination that
+ * CHECK_FOR_INTERRUPTS() would act on now.  Other interrupts set
+ * InterruptPending too (PostgreSQL 15's idle-stats timer, memory-context
+ * dump requests, barriers): they are served by the CHECK_FOR_INTERRUPTS()
+ * between library calls and must not end the statement.
+ */
 int
 MrlInterruptRequested(void *arg)
 {
-	return InterruptPending ? 1 : 0;
+	return (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
 }
 
 /* Default options: this backend's threads, cancellation between steps. */
