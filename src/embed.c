@@ -19,7 +19,7 @@
 
 #include "embed.h"
 #include "encoder.h"
-#include "model_cache.h"
+#include "loaded_models.h"
 #include "registry.h"
 
 #define MAX_BATCH_TEXTS 64		/* texts per library call: interrupt granularity */

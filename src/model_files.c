@@ -198,14 +198,16 @@ SyncTree(const char *path)
 }
 
 /*
- * Make a written model durable before its registration commits.  A failure
- * is an ERROR, not a PANIC: the transaction aborts and removes the files.
+ * Make a written model durable, with the directory entries that lead to it,
+ * before its registration commits.  A failure is an ERROR, not a PANIC: the
+ * transaction aborts and removes the files.
  */
 void
 MrlSyncModelDir(const char *dir)
 {
 	SyncTree(dir);
 	fsync_fname_ext(DatabaseModelsDir(), true, false, ERROR);
+	fsync_fname_ext(psprintf("%s/mrl_models", DataDir), true, false, ERROR);
 }
 
 /*

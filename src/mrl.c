@@ -6,7 +6,7 @@
 #include "blas.h"
 #include "distance.h"
 #include "funnel.h"
-#include "model_cache.h"
+#include "loaded_models.h"
 #include "model_files.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -64,7 +64,7 @@ _PG_init(void)
 							   check_simd, assign_simd, NULL);
 	FunnelInit();
 	MrlEmbedDefineSettings();
-	MrlModelCacheInit();
+	MrlLoadedModelsInit();
 	MrlModelFilesInit();
 	MarkGUCPrefixReserved("mrl");
 

@@ -27,7 +27,7 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
-#include "model_cache.h"
+#include "loaded_models.h"
 #include "model_files.h"
 #include "registry.h"
 

@@ -1,5 +1,5 @@
 /*
- * model_cache.c: the models loaded in this backend, kept by path.
+ * loaded_models.c: the models loaded in this backend, kept by path.
  *
  * A model is opened once (weights memory-mapped, converted ones cached in
  * $PGDATA/mrl_cache for every backend) and kept until its file changes.  A
@@ -13,7 +13,7 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 
-#include "model_cache.h"
+#include "loaded_models.h"
 
 /* One model loaded in this backend; kept until the file changes. */
 typedef struct LoadedModel
@@ -127,7 +127,7 @@ FreeRetiredModels(XactEvent event, void *arg)
 
 /* Register the end-of-transaction hook; called from _PG_init. */
 void
-MrlModelCacheInit(void)
+MrlLoadedModelsInit(void)
 {
 	RegisterXactCallback(FreeRetiredModels, NULL);
 }
