@@ -3,8 +3,9 @@
  * settings.
  *
  * The encoder itself is the plain C library in src/encoder/; this file
- * resolves the model argument (through the registry and the backend's model
- * cache), and turns library results and errors into mvectors and ereports.
+ * resolves the model argument (through the registry, registry.c, and the
+ * models loaded in this backend, loaded_models.c), and turns library results
+ * and errors into mvectors and ereports.
  */
 #include "postgres.h"
 
