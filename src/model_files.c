@@ -3,22 +3,24 @@
  * step with the transactions that register and unregister them.
  *
  * mrl_train writes a model into $PGDATA/mrl_models/DBOID/NAME-XID-N, XID
- * being the (sub)transaction that registers it.  Files cannot be rolled
- * back, so each directory a transaction creates or dooms is remembered with
- * the subtransaction that did it: an abort of that subtransaction removes a
- * created directory and forgets a doomed one, its commit hands both to the
+ * being the (sub)transaction that registers it.  Unregistering it leaves a
+ * marker file NAME-XID-N.unregistered-XID2 beside it, XID2 being the
+ * (sub)transaction that deleted the row.  Files cannot be rolled back, so
+ * each directory a transaction creates or dooms is remembered with the
+ * subtransaction that did it: an abort of that subtransaction removes a
+ * created directory (or a doomed one's marker), its commit hands both to the
  * parent, and the commit of the whole transaction keeps the created ones and
- * removes the doomed ones.  PREPARE TRANSACTION is refused while any is
- * pending: a prepared transaction outlives the session that would have to
- * finish the file work.
+ * removes the doomed ones with their markers.  PREPARE TRANSACTION is refused
+ * while any is pending: a prepared transaction outlives the session that
+ * would have to finish the file work.
  *
- * A crash skips those steps.  The XID in a directory's name says whether its
- * model was ever registered, so MrlFinishedModelDirs (run by the next
- * mrl_train or mrl_unregister_model of the database) removes the directories
- * of transactions that never committed, and the directories of dropped
- * databases; it returns the committed ones, which the registry keeps only if
- * a row still refers to them.  Removals take a file lock, so two sessions
- * never remove the same directory at once.
+ * A crash skips those steps, and the names tell what the steps were:
+ * MrlSweepModelDirs (run by the next mrl_train or mrl_unregister_model of the
+ * database) removes a directory whose XID never committed, and a directory
+ * whose marker's XID2 committed; a marker whose XID2 never committed goes.
+ * Nothing is inferred from a missing registry row, so a dump being restored
+ * or a hand-edited registry never costs a model its files.  Removals take a
+ * file lock, so two sessions never remove the same directory at once.
  */
 #include "postgres.h"
 
@@ -32,17 +34,19 @@
 #include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-#include "utils/syscache.h"
 #include "utils/xid8.h"
 
 #include "model_files.h"
+
+/* Suffix of the marker of an unregistered model's directory, before XID2. */
+#define UNREGISTERED_TAG ".unregistered-"
 
 /* A directory whose fate depends on how a (sub)transaction ends. */
 typedef struct PendingDir
 {
 	struct PendingDir *next;
 	SubTransactionId subid;		/* the subtransaction that made it pending */
-	bool		created;		/* true: written by it; false: unregistered */
+	char	   *marker;			/* NULL: created by it; else: unregistered */
 	char		path[FLEXIBLE_ARRAY_MEMBER];
 } PendingDir;
 
@@ -68,6 +72,18 @@ MrlIsOwnModelDir(const char *path)
 		path[len + 1] != '\0' && strchr(path + len + 1, '/') == NULL;
 }
 
+/* Read the transaction id that starts at digits and ends at end; false if none. */
+static bool
+ParseXid(const char *digits, const char *end, FullTransactionId *xid)
+{
+	char	   *stop;
+
+	if (digits == end || strspn(digits, "0123456789") < (size_t) (end - digits))
+		return false;
+	*xid = FullTransactionIdFromU64(strtou64(digits, &stop, 10));
+	return stop == end;
+}
+
 /*
  * The transaction that created a directory named NAME-XID-N, read from the
  * right (names may hold '-'); false if the name has another form.
@@ -77,64 +93,92 @@ CreatorOf(const char *entry, FullTransactionId *creator)
 {
 	const char *n = strrchr(entry, '-');
 	const char *xid;
-	char	   *end;
 
-	if (n == NULL || n == entry || strspn(n + 1, "0123456789") != strlen(n + 1) || n[1] == '\0')
+	if (n == NULL || n[1] == '\0' || strspn(n + 1, "0123456789") != strlen(n + 1))
 		return false;
-	for (xid = n - 1; xid > entry && xid[-1] != '-'; xid--)
+	for (xid = n; xid > entry && xid[-1] != '-'; xid--)
 		;
-	if (xid == entry || !isdigit((unsigned char) *xid))
+	return xid > entry && ParseXid(xid, n, creator);
+}
+
+/*
+ * If entry is a marker DIR.unregistered-XID2: the length of DIR and the
+ * transaction XID2 that unregistered it.
+ */
+static bool
+UnregistererOf(const char *entry, size_t *dirlen, FullTransactionId *unregisterer)
+{
+	const char *tag = NULL;
+	const char *p;
+
+	for (p = strstr(entry, UNREGISTERED_TAG); p != NULL; p = strstr(p + 1, UNREGISTERED_TAG))
+		tag = p;
+	if (tag == NULL || tag == entry)
 		return false;
-	*creator = FullTransactionIdFromU64(strtou64(xid, &end, 10));
-	return end == n;
+	*dirlen = tag - entry;
+	p = tag + strlen(UNREGISTERED_TAG);
+	return ParseXid(p, p + strlen(p), unregisterer);
 }
 
 /* ---------- removal ---------- */
 
 /*
- * Remove a model directory unless it is already gone.  A file lock keeps two
- * sessions from removing the same one at once (an owner's abort and another
- * session's sweep).  Runs in commit and abort callbacks: never errors.
+ * Take the lock that serialises removals under $PGDATA/mrl_models (a file
+ * lock, released by close or by the process's end); -1 if there is no such
+ * directory, so nothing to remove.
  */
-void
-MrlRemoveModelDir(const char *dir)
+static int
+LockModelFiles(void)
 {
-	char		lockpath[MAXPGPATH];
+	char		path[MAXPGPATH];
 	int			fd;
-	struct stat st;
 
-	snprintf(lockpath, sizeof(lockpath), "%s/mrl_models/.lock", DataDir);
-	fd = BasicOpenFile(lockpath, O_RDWR | O_CREAT | PG_BINARY);
+	snprintf(path, sizeof(path), "%s/mrl_models/.lock", DataDir);
+	fd = BasicOpenFile(path, O_RDWR | O_CREAT | PG_BINARY);
 	if (fd >= 0)
 		while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
 			;
-	if (stat(dir, &st) == 0)
-		rmtree(dir, true);
+	return fd;
+}
+
+/*
+ * Remove a model directory (remove_dir) and then its marker, or only the
+ * marker; a marker stays while its directory could not be removed, so the
+ * next sweep tries again.  What another session removed already is skipped.
+ * Runs in commit and abort callbacks: never errors.
+ */
+static void
+RemoveModelFiles(const char *dir, const char *marker, bool remove_dir)
+{
+	int			fd = LockModelFiles();
+	struct stat st;
+	bool		dir_gone = true;
+
+	if (remove_dir && stat(dir, &st) == 0)
+		dir_gone = rmtree(dir, true);
+	if (marker != NULL && dir_gone && unlink(marker) != 0 && errno != ENOENT)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not remove file \"%s\": %m", marker)));
 	if (fd >= 0)
 		close(fd);
 }
 
 /* ---------- pending work ---------- */
 
-/* Remember dir as created or doomed by the current subtransaction. */
+/* Remember dir as created (marker NULL) or unregistered by the current subtransaction. */
 static void
-AddPending(const char *dir, bool created)
+AddPending(const char *dir, const char *marker)
 {
-	PendingDir *p = MemoryContextAlloc(TopMemoryContext,
-									   offsetof(PendingDir, path) + strlen(dir) + 1);
+	size_t		dirlen = strlen(dir) + 1;
+	PendingDir *p = MemoryContextAlloc(TopMemoryContext, offsetof(PendingDir, path) + dirlen +
+									   (marker ? strlen(marker) + 1 : 0));
 
 	p->subid = GetCurrentSubTransactionId();
-	p->created = created;
-	strcpy(p->path, dir);
+	memcpy(p->path, dir, dirlen);
+	p->marker = marker ? strcpy(p->path + dirlen, marker) : NULL;
 	p->next = pending_dirs;
 	pending_dirs = p;
-}
-
-/* Remove dir when the current (sub)transaction and all its parents commit. */
-void
-MrlRemoveAtCommit(const char *dir)
-{
-	AddPending(dir, false);
 }
 
 /* Create dir (mode 0700) unless it exists. */
@@ -168,7 +212,7 @@ MrlNewModelDir(const char *name)
 		if (stat(dir, &st) != 0)
 			break;
 	}
-	AddPending(dir, true);
+	AddPending(dir, NULL);
 	return dir;
 }
 
@@ -211,9 +255,32 @@ MrlSyncModelDir(const char *dir)
 }
 
 /*
+ * Remove dir when the current (sub)transaction and all its parents commit.
+ * Its marker is on disk before that commit, so a crash right after it still
+ * leaves the removal to the next sweep.
+ */
+void
+MrlRemoveAtCommit(const char *dir)
+{
+	char	   *marker = psprintf("%s" UNREGISTERED_TAG UINT64_FORMAT, dir,
+								  U64FromFullTransactionId(GetCurrentFullTransactionId()));
+	int			fd;
+
+	AddPending(dir, marker);
+	fd = OpenTransientFile(marker, O_CREAT | O_WRONLY | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", marker)));
+	CloseTransientFile(fd);
+	fsync_fname_ext(marker, false, false, ERROR);
+	fsync_fname_ext(DatabaseModelsDir(), true, false, ERROR);
+}
+
+/*
  * Settle the pending directories of subtransaction subid (all of them when
- * subid is invalid): remove those the outcome condemns (created ones on
- * abort, doomed ones on commit) and forget the rest.
+ * subid is invalid): on abort remove the created ones and the unregistered
+ * ones' markers, on commit remove the unregistered ones with their markers.
  */
 static void
 SettlePending(bool committed, SubTransactionId subid)
@@ -228,8 +295,10 @@ SettlePending(bool committed, SubTransactionId subid)
 			link = &p->next;
 			continue;
 		}
-		if (p->created != committed)
-			MrlRemoveModelDir(p->path);
+		if (p->marker == NULL && !committed)
+			RemoveModelFiles(p->path, NULL, true);
+		else if (p->marker != NULL)
+			RemoveModelFiles(p->path, p->marker, committed);
 		*link = p->next;
 		pfree(p);
 	}
@@ -279,78 +348,55 @@ MrlModelFilesInit(void)
  * "committed", "aborted" (crashed included) or "in progress"; NULL when the
  * transaction is too old to tell.  An id at or past the next one to assign
  * was lost in a crash before any WAL recorded it (a running or committed
- * transaction's id is always behind), so its directory is a leftover too.
+ * transaction's id is always behind), so it counts as aborted.
  */
 static const char *
-CreatorStatus(FullTransactionId creator)
+XactStatus(FullTransactionId xid)
 {
 	LOCAL_FCINFO(fcinfo, 1);
 	Datum		status;
 
-	if (!FullTransactionIdPrecedes(creator, ReadNextFullTransactionId()))
+	if (!FullTransactionIdPrecedes(xid, ReadNextFullTransactionId()))
 		return "aborted";
 	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = FullTransactionIdGetDatum(creator);
+	fcinfo->args[0].value = FullTransactionIdGetDatum(xid);
 	fcinfo->args[0].isnull = false;
 	status = pg_xact_status(fcinfo);
 	return fcinfo->isnull ? NULL : text_to_cstring(DatumGetTextPP(status));
 }
 
-/* Remove $PGDATA/mrl_models/OID of databases that no longer exist. */
-static void
-RemoveDroppedDatabasesDirs(const char *root)
+/*
+ * Finish what crashes interrupted in this database's model directory: remove
+ * the directories whose creating transaction never committed, the
+ * directories whose unregistering transaction committed (then their
+ * markers), and the markers of unregistrations that never committed.  Work
+ * of transactions still running, or too old to tell, is left alone.
+ */
+void
+MrlSweepModelDirs(void)
 {
+	char	   *root = DatabaseModelsDir();
 	DIR		   *dir = AllocateDir(root);
 	struct dirent *de;
 
 	while (dir != NULL && (de = ReadDir(dir, root)) != NULL)
 	{
-		Oid			dboid;
-
-		if (de->d_name[0] == '\0' || strspn(de->d_name, "0123456789") != strlen(de->d_name))
-			continue;
-		dboid = (Oid) strtoul(de->d_name, NULL, 10);
-		if (dboid != MyDatabaseId &&
-			!SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(dboid)))
-			MrlRemoveModelDir(psprintf("%s/%s", root, de->d_name));
-	}
-	if (dir != NULL)
-		FreeDir(dir);
-}
-
-/*
- * Sweep what crashes left: remove this database's model directories whose
- * creating transaction never committed, and those of dropped databases.
- * Returns the paths of the directories whose creator committed, for the
- * caller to keep only those a registry row refers to (read with a snapshot
- * taken after this call).
- */
-List *
-MrlFinishedModelDirs(void)
-{
-	char	   *root = psprintf("%s/mrl_models", DataDir);
-	char	   *dbroot = DatabaseModelsDir();
-	DIR		   *dir;
-	struct dirent *de;
-	List	   *committed = NIL;
-
-	RemoveDroppedDatabasesDirs(root);
-	dir = AllocateDir(dbroot);
-	while (dir != NULL && (de = ReadDir(dir, dbroot)) != NULL)
-	{
-		FullTransactionId creator;
+		FullTransactionId xid;
+		size_t		dirlen;
 		const char *status;
-		char	   *path;
+		char	   *path = psprintf("%s/%s", root, de->d_name);
 
-		if (!CreatorOf(de->d_name, &creator) || (status = CreatorStatus(creator)) == NULL)
-			continue;
-		path = psprintf("%s/%s", dbroot, de->d_name);
-		if (strcmp(status, "aborted") == 0)
-			MrlRemoveModelDir(path);
-		else if (strcmp(status, "committed") == 0)
-			committed = lappend(committed, path);
+		if (UnregistererOf(de->d_name, &dirlen, &xid))
+		{
+			if ((status = XactStatus(xid)) != NULL && strcmp(status, "in progress") != 0)
+				RemoveModelFiles(psprintf("%s/%.*s", root, (int) dirlen, de->d_name), path,
+								 strcmp(status, "committed") == 0);
+		}
+		else if (CreatorOf(de->d_name, &xid) &&
+				 (status = XactStatus(xid)) != NULL && strcmp(status, "aborted") == 0)
+			RemoveModelFiles(path, NULL, true);
+		pfree(path);
 	}
 	if (dir != NULL)
 		FreeDir(dir);
-	return committed;
 }

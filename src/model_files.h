@@ -5,14 +5,11 @@
 #ifndef MRL_MODEL_FILES_H
 #define MRL_MODEL_FILES_H
 
-#include "nodes/pg_list.h"
-
 extern char *MrlNewModelDir(const char *name);
 extern void MrlSyncModelDir(const char *dir);
 extern bool MrlIsOwnModelDir(const char *path);
 extern void MrlRemoveAtCommit(const char *dir);
-extern void MrlRemoveModelDir(const char *dir);
-extern List *MrlFinishedModelDirs(void);
+extern void MrlSweepModelDirs(void);
 extern void MrlModelFilesInit(void);
 
 #endif							/* MRL_MODEL_FILES_H */

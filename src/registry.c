@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -25,7 +24,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/snapmgr.h"
 
 #include "loaded_models.h"
 #include "model_files.h"
@@ -356,55 +354,6 @@ ChangeOwnModel(FunctionCallInfo fcinfo, const char *name, const char *set_or_del
 	return path;
 }
 
-/* Does a registry row (read by SPI just now) point at a file named like path's? */
-static bool
-PathRegistered(const char *path)
-{
-	const char *base = last_dir_separator(path);
-
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		char	   *row = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
-		const char *row_base = row ? last_dir_separator(row) : NULL;
-
-		if (row_base != NULL && strcmp(row_base, base) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Remove the model directories crashes left in this database (model_files.c):
- * those whose transaction never committed, and committed ones that no row
- * refers to any more (the session that unregistered the model stopped before
- * removing them, or the extension was dropped).  Rows are matched by the
- * directory's own name (unique: it holds the creating transaction's id), so
- * another spelling of the data directory's path never condemns a model.  The
- * registry is read with a snapshot taken after the creators were seen to
- * commit, and only in a transaction that has written nothing: its own
- * uncommitted deletions must not count.
- */
-void
-MrlSweepModelDirs(FunctionCallInfo fcinfo)
-{
-	List	   *committed = MrlFinishedModelDirs();
-	SPIPlanPtr	plan;
-	ListCell   *lc;
-
-	if (committed == NIL || TransactionIdIsValid(GetTopTransactionIdIfAny()))
-		return;
-	SPI_connect();
-	plan = SPI_prepare(psprintf("SELECT path FROM %s", RegistryTable(fcinfo)), 0, NULL);
-	if (plan == NULL ||
-		SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							 true, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the model registry");
-	foreach(lc, committed)
-		if (!PathRegistered((char *) lfirst(lc)))
-			MrlRemoveModelDir((char *) lfirst(lc));
-	SPI_finish();
-}
-
 /* mrl_unregister_model(name): the model's owner or a superuser. */
 PG_FUNCTION_INFO_V1(mrl_unregister_model);
 Datum
@@ -413,7 +362,7 @@ mrl_unregister_model(PG_FUNCTION_ARGS)
 	bool		owns_files;
 	char	   *path;
 
-	MrlSweepModelDirs(fcinfo);
+	MrlSweepModelDirs();
 	path = ChangeOwnModel(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
 						  "DELETE FROM %s", InvalidOid, (Datum) 0, &owns_files);
 

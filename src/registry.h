@@ -11,7 +11,6 @@
 extern char *MrlModelPath(FunctionCallInfo fcinfo, const char *name);
 extern void MrlCheckModelName(const char *name);
 extern void MrlCheckModelNameFree(FunctionCallInfo fcinfo, const char *name);
-extern void MrlSweepModelDirs(FunctionCallInfo fcinfo);
 extern void MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path,
 							 bool owns_files);
 

@@ -196,7 +196,7 @@ mrl_train(PG_FUNCTION_ARGS)
 	CheckCanWriteServerFiles();
 	MrlCheckModelName(name);
 	MrlCheckModelNameFree(fcinfo, name);
-	MrlSweepModelDirs(fcinfo);
+	MrlSweepModelDirs();
 
 	/* the base model (or, from scratch, the built-in model's tokenizer) */
 	enc = MrlModelForUse(fcinfo, base);
