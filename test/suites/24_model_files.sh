@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 27_model_files.sh: the files of trained models follow the transactions that
+# 24_model_files.sh: the files of trained models follow the transactions that
 # create and unregister them (savepoints and PL/pgSQL exception blocks are
 # in sql/train.sql):
 #  - PREPARE TRANSACTION is refused while a model's files are pending, and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 28_interrupts.sh: long embeddings, trainings and evaluations stop for a
+# 44_interrupts.sh: long embeddings, trainings and evaluations stop for a
 # cancel and only for a cancel:
 #  - PostgreSQL 15's idle-stats timer fires during a statement that runs
 #    more than 10 s after two quick ones: the embedding completes;
