@@ -18,7 +18,10 @@ CREATE FUNCTION top1(model text) RETURNS float8 LANGUAGE sql AS $$
 				 ORDER BY mrl_embed(p2.descr, model) <=> mrl_embed(p.code, model) LIMIT 1) = p.descr)::int)::float8
 	FROM pairs p $$;
 
-SELECT model, steps, pairs_used, last_loss < first_loss AS loss_went_down, path LIKE '%/mrl_models/parts_v1-%' AS stored
+-- a trained model is written under $PGDATA/mrl_models/<database oid>/
+SELECT model, steps, pairs_used, last_loss < first_loss AS loss_went_down,
+	starts_with(path, current_setting('data_directory') || '/mrl_models/' ||
+		(SELECT oid FROM pg_database WHERE datname = current_database()) || '/parts_v1-') AS stored
 FROM mrl_train('parts_v1', $$SELECT code, descr FROM pairs$$, dims => '{16,32,64,256}',
 			   epochs => 20, batch_size => 16, learning_rate => 0.2);
 SELECT name, arch, dims, vocab, owner FROM mrl_model_info WHERE name = 'parts_v1';
@@ -75,6 +78,38 @@ SELECT mrl_dims(mrl_embed('x', 'writer_model'));
 RESET ROLE;
 SELECT owner FROM mrl_models WHERE name = 'writer_model';
 
+-- a rolled-back or failed mrl_train leaves no directory behind, savepoints
+-- and PL/pgSQL exception blocks included
+CREATE FUNCTION model_dirs() RETURNS bigint LANGUAGE sql AS $$
+	SELECT count(*) FROM pg_ls_dir('mrl_models/' || (SELECT oid FROM pg_database WHERE datname = current_database())) $$;
+CREATE FUNCTION train_small(name text) RETURNS SETOF text LANGUAGE sql AS $$
+	SELECT model FROM mrl_train(name, 'SELECT code, descr FROM pairs', dims => '{8}', base => NULL, batch_size => 16) $$;
+CREATE TEMP TABLE dirs_before AS SELECT model_dirs() AS n;
+BEGIN;
+SELECT train_small('rolled_back');
+ROLLBACK;
+SELECT model, 1 / (steps - steps) FROM mrl_train('failed_after', $$SELECT code, descr FROM pairs$$, dims => '{8}', base => NULL, batch_size => 16);
+BEGIN;
+SAVEPOINT s;
+SELECT train_small('in_savepoint');
+ROLLBACK TO s;
+COMMIT;
+DO $$
+BEGIN
+	PERFORM train_small('in_block');
+	RAISE EXCEPTION 'undo';
+EXCEPTION WHEN raise_exception THEN
+	NULL;
+END $$;
+SELECT model_dirs() - n AS left_behind FROM dirs_before;
+-- a released savepoint hands the new directory to the transaction: kept at commit
+BEGIN;
+SAVEPOINT s;
+SELECT train_small('released');
+RELEASE s;
+COMMIT;
+SELECT model_dirs() - n AS kept, (SELECT count(*) FROM mrl_models WHERE name = 'released') AS registered FROM dirs_before;
+
 -- cancellation: statement_timeout stops a long training run, nothing is registered
 CREATE TABLE many AS SELECT 'question ' || i AS q, 'answer number ' || i AS a FROM generate_series(1, 2000) i;
 SET statement_timeout = '300ms';
@@ -88,8 +123,60 @@ BEGIN;
 SELECT mrl_unregister_model('parts_v2');
 ROLLBACK;
 SELECT (pg_stat_file(path, true)).modification IS NOT NULL AS kept_after_rollback FROM trained WHERE name = 'parts_v2';
+-- the deletion belongs to the subtransaction that unregistered: rolled back
+-- with a savepoint or a PL/pgSQL exception block, the files stay
+CREATE FUNCTION on_disk(model text) RETURNS boolean LANGUAGE sql AS $$
+	SELECT (pg_stat_file(path, true)).modification IS NOT NULL FROM trained WHERE name = model $$;
+BEGIN;
+SAVEPOINT s;
+SELECT mrl_unregister_model('parts_v2');
+ROLLBACK TO s;
+COMMIT;
+SELECT on_disk('parts_v2') AS kept_after_rollback_to_savepoint;
+BEGIN;
+SAVEPOINT outer_sp;
+SAVEPOINT inner_sp;
+SELECT mrl_unregister_model('parts_v2');
+RELEASE inner_sp;
+ROLLBACK TO outer_sp;
+COMMIT;
+SELECT on_disk('parts_v2') AS kept_after_released_then_rolled_back;
+DO $$
+BEGIN
+	PERFORM mrl_unregister_model('parts_v2');
+	RAISE EXCEPTION 'undo';
+EXCEPTION WHEN raise_exception THEN
+	NULL;
+END $$;
+SELECT on_disk('parts_v2') AS kept_after_exception_block, count(*) AS still_registered FROM mrl_models WHERE name = 'parts_v2';
+-- a released savepoint hands the deletion to the transaction: gone at commit
+BEGIN;
+SAVEPOINT s;
+SELECT mrl_unregister_model('parts_v2');
+RELEASE s;
+SELECT on_disk('parts_v2') AS kept_until_commit;
+COMMIT;
+SELECT on_disk('parts_v2') AS on_disk_after_commit;
+-- only the row mrl_train created owns the directory: the same path
+-- registered by hand (here by a pg_read_server_files member) is never
+-- deleted, and no second row can own it
+CREATE ROLE mrl_file_reader;
+GRANT pg_read_server_files TO mrl_file_reader;
+SET ROLE mrl_file_reader;
+SELECT mrl_register_model('alias', (SELECT path FROM mrl_models WHERE name = 'writer_model'));
+SELECT mrl_unregister_model('alias');
+RESET ROLE;
+SELECT on_disk('writer_model') AS kept_after_alias_unregistered, mrl_dims(mrl_embed('x', 'writer_model')) AS still_works;
+SELECT name, owns_files FROM mrl_models WHERE name IN ('writer_model', 'alias2') ORDER BY name;
+SELECT mrl_register_model('alias2', (SELECT path FROM trained WHERE name = 'writer_model'));
+SELECT name, owns_files FROM mrl_models WHERE name IN ('writer_model', 'alias2') ORDER BY name;
+\set VERBOSITY terse
+UPDATE mrl_models SET owns_files = true WHERE name = 'alias2';
+\set VERBOSITY default
+SELECT mrl_unregister_model('alias2');
+SELECT on_disk('writer_model') AS kept_after_second_alias;
 SELECT mrl_unregister_model(name) FROM mrl_models ORDER BY name;
 SELECT count(*) AS trained, count((pg_stat_file(path, true)).modification) AS left_on_disk FROM trained;
 DROP TABLE pairs, many;
-DROP FUNCTION top1(text);
-DROP ROLE mrl_trainer_nobody, mrl_trainer_writer;
+DROP FUNCTION top1(text), on_disk(text), model_dirs(), train_small(text);
+DROP ROLE mrl_trainer_nobody, mrl_trainer_writer, mrl_file_reader;

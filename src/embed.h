@@ -14,8 +14,5 @@ extern mrl_encoder *MrlModelForUse(FunctionCallInfo fcinfo, const char *name);
 extern int	MrlOutputDim(mrl_encoder *enc, const mrl_embed_options *opts);
 extern void MrlEmbedTexts(mrl_encoder *enc, const char **texts, const size_t *lens, int n,
 						  const mrl_embed_options *opts, int dim, float *out);
-extern void MrlCheckModelName(const char *name);
-extern void MrlCheckModelNameFree(FunctionCallInfo fcinfo, const char *name);
-extern void MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path);
 
 #endif							/* MRL_EMBED_H */

@@ -6,6 +6,8 @@
 #include "blas.h"
 #include "distance.h"
 #include "funnel.h"
+#include "loaded_models.h"
+#include "model_files.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -62,6 +64,8 @@ _PG_init(void)
 							   check_simd, assign_simd, NULL);
 	FunnelInit();
 	MrlEmbedDefineSettings();
+	MrlLoadedModelsInit();
+	MrlModelFilesInit();
 	MarkGUCPrefixReserved("mrl");
 
 	/*

@@ -6,12 +6,10 @@
  * them with the base model's tokenizer, trains with the encoder core's
  * trainer (MatryoshkaLoss over in-batch-negatives ranking loss), writes the
  * result as a sentence-transformers StaticEmbedding directory under
- * $PGDATA/mrl_models and registers it as a model owned by the caller.
+ * $PGDATA/mrl_models (model_files.c ties it to the transaction) and
+ * registers it as a model owned by the caller.
  */
 #include "postgres.h"
-
-#include <sys/stat.h>
-#include <time.h>
 
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
@@ -25,6 +23,8 @@
 #include "utils/memutils.h"
 
 #include "embed.h"
+#include "model_files.h"
+#include "registry.h"
 #include "static_model.h"
 #include "train.h"
 #include "train_set.h"
@@ -154,26 +154,6 @@ SetDims(mrl_train_params *p, ArrayType *dims, ArrayType *weights)
 		p->dim_weights[i] = nulls[i] ? 1.0f : DatumGetFloat4(d[i]);
 }
 
-/* $PGDATA/mrl_models/NAME-TIME-PID-N: a fresh directory name for a new model. */
-static char *
-NewModelDir(const char *name)
-{
-	char	   *root = psprintf("%s/mrl_models", DataDir);
-	struct stat st;
-	char	   *dir;
-
-	if (mkdir(root, S_IRWXU) != 0 && errno != EEXIST)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create directory \"%s\": %m", root)));
-	for (int n = 0;; n++)
-	{
-		dir = psprintf("%s/%s-%ld-%d-%d", root, name, (long) time(NULL), MyProcPid, n);
-		if (stat(dir, &st) != 0)
-			return dir;
-	}
-}
-
 /*
  * mrl_train(name, pairs, dims, base, epochs, batch_size, learning_rate,
  *           dim_weights, seed)
@@ -216,6 +196,7 @@ mrl_train(PG_FUNCTION_ARGS)
 	CheckCanWriteServerFiles();
 	MrlCheckModelName(name);
 	MrlCheckModelNameFree(fcinfo, name);
+	MrlSweepModelDirs();
 
 	/* the base model (or, from scratch, the built-in model's tokenizer) */
 	enc = MrlModelForUse(fcinfo, base);
@@ -269,12 +250,14 @@ mrl_train(PG_FUNCTION_ARGS)
 				 errmsg("training failed: %s", err)));
 	SPI_finish();
 
-	dir = NewModelDir(name);
+	/* removed again if this (sub)transaction does not commit */
+	dir = MrlNewModelDir(name);
 	if (mrl_static_model_write(dir, E, vocab, width, tokenizer, err, sizeof(err)) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not write the trained model: %s", err)));
-	MrlRegisterModel(fcinfo, name, dir);
+	MrlSyncModelDir(dir);
+	MrlRegisterModel(fcinfo, name, dir, true);
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = Int64GetDatum(stats.steps_done);

@@ -14,8 +14,13 @@ CREATE TABLE mrl_models (
 	owner regrole NOT NULL,
 	usable_by regrole[] NOT NULL DEFAULT '{}',
 	public boolean NOT NULL DEFAULT false,
-	registered_at timestamptz NOT NULL DEFAULT now()
+	registered_at timestamptz NOT NULL DEFAULT now(),
+	-- true only for a model mrl_train wrote: its row owns the directory and
+	-- unregistering it removes the files; a path registered by hand never is
+	owns_files boolean NOT NULL DEFAULT false
 );
+-- two rows never own the same directory
+CREATE UNIQUE INDEX mrl_models_owned_path ON mrl_models (path) WHERE owns_files;
 SELECT pg_catalog.pg_extension_config_dump('mrl_models', '');
 REVOKE ALL ON mrl_models FROM PUBLIC;
 GRANT SELECT ON mrl_models TO PUBLIC;
