@@ -119,6 +119,43 @@ MVectorGetPrefix(Datum d, int prefix, int *fulldim)
 
 /* ---------- text I/O ---------- */
 
+/*
+ * Length of the decimal number at p: an optional sign, digits with an
+ * optional point (digits on at least one side), an optional exponent; 0 if
+ * there is none.  strtof also reads hexadecimal ("0x10", "0x1p3"), which
+ * mvector refuses, as pgvector does; this is what it accepts instead.
+ */
+static int
+DecimalLength(const char *p)
+{
+	const char *s = p;
+	int			digits = 0;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	for (; isdigit((unsigned char) *s); s++)
+		digits++;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char) *s); s++)
+			digits++;
+	if (digits == 0)
+		return 0;
+	if (*s == 'e' || *s == 'E')
+	{
+		const char *e = s + 1;
+
+		if (*e == '+' || *e == '-')
+			e++;
+		if (isdigit((unsigned char) *e))
+		{
+			while (isdigit((unsigned char) *e))
+				e++;
+			s = e;
+		}
+	}
+	return (int) (s - p);
+}
+
 /* Parse the text form "[1,2.5,-3e-2]". */
 PG_FUNCTION_INFO_V1(mvector_in);
 Datum
@@ -168,6 +205,16 @@ mvector_in(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid input syntax for type mvector: \"%s\"", lit)));
+		if (end - pt != DecimalLength(pt))
+		{
+			/* NaN and infinity spellings are refused as such, hex as syntax */
+			if (errno != ERANGE)
+				CheckElement(val);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid input syntax for type mvector: \"%s\"", lit),
+					 errdetail("Elements are decimal numbers.")));
+		}
 		if (errno == ERANGE && (val == 0 || isinf(val)))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
