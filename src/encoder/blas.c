@@ -50,7 +50,7 @@ mrl_blas_open(const char *blas_lib, const char *lapacke_lib, mrl_blas_fns *fns,
 	f.set_num_threads = bind(blas, blas_lib, "openblas_set_num_threads", err, errlen);
 	if (err[0] == '\0')
 		lapacke = dlopen(lapacke_lib, RTLD_NOW | RTLD_LOCAL);
-	f.ssyevd = bind(lapacke, lapacke_lib, "LAPACKE_ssyevd", err, errlen);
+	f.ssyevr = bind(lapacke, lapacke_lib, "LAPACKE_ssyevr", err, errlen);
 	if (err[0] != '\0')
 	{
 		if (lapacke)

@@ -184,29 +184,87 @@ mrl_pca_free(mrl_pca *pca)
 	memset(pca, 0, sizeof(*pca));
 }
 
-/* Flip a unit vector so that its largest-magnitude coordinate is positive. */
+/*
+ * Flip a unit vector so that its largest-magnitude coordinate is positive,
+ * and make its zero coordinates +0 (LAPACK may return -0): one output for
+ * one input.
+ */
 static void
 fix_sign(float *v, int dim)
 {
 	int			best = 0;
+	float		sign;
 
 	for (int k = 1; k < dim; k++)
 		if (fabsf(v[k]) > fabsf(v[best]))
 			best = k;
-	if (v[best] < 0)
+	sign = v[best] < 0 ? -1.0f : 1.0f;
+	for (int k = 0; k < dim; k++)
+		v[k] = v[k] == 0 ? 0.0f : sign * v[k];
+}
+
+/* Rows centred and scaled per block when accumulating the covariance. */
+#define PCA_BLOCK_ROWS 256
+
+/*
+ * The mean of X's columns (in double: float sums of many samples drift)
+ * and the largest |x - mean| over X, the scale that keeps the covariance
+ * sums of any finite input inside float range (0 for constant columns).
+ */
+static double
+column_means(const float *X, int n, int dim, double *mean)
+{
+	double		scale = 0.0;
+
+	for (int k = 0; k < dim; k++)
+		mean[k] = 0.0;
+	for (int i = 0; i < n; i++)
 		for (int k = 0; k < dim; k++)
-			v[k] = -v[k];
+			mean[k] += X[(size_t) i * dim + k];
+	for (int k = 0; k < dim; k++)
+		mean[k] /= n;
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < dim; k++)
+			scale = fmax(scale, fabs(X[(size_t) i * dim + k] - mean[k]));
+	return scale;
+}
+
+/*
+ * cov (upper triangle, row major) = the covariance of X / scale, summed by
+ * blocks of centred rows so that no centred copy of X is made.
+ */
+static void
+scaled_covariance(const float *X, int n, int dim, const double *mean,
+				  double scale, float *block, float *cov)
+{
+	for (int i0 = 0; i0 < n; i0 += PCA_BLOCK_ROWS)
+	{
+		int			rows = n - i0 < PCA_BLOCK_ROWS ? n - i0 : PCA_BLOCK_ROWS;
+
+		for (int i = 0; i < rows; i++)
+			for (int k = 0; k < dim; k++)
+				block[(size_t) i * dim + k] =
+					(float) ((X[(size_t) (i0 + i) * dim + k] - mean[k]) / scale);
+		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, dim, rows,
+					1.0f / (n - 1), block, dim, i0 == 0 ? 0.0f : 1.0f, cov, dim);
+	}
 }
 
 int
 mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 			char *err, size_t errlen)
 {
-	float	   *Xc = NULL,
+	double	   *mean = NULL;
+	float	   *block = NULL,
 			   *cov = NULL,
-			   *eig = NULL;
+			   *eig = NULL,
+			   *vec = NULL;
+	int		   *support = NULL;
 	const char *blas_error;
-	int			info;
+	double		scale;
+	int			allocated,
+				found = 0,
+				info = 0;
 
 	memset(pca, 0, sizeof(*pca));
 	if (n < 2 || dim < 1 || dim > 65536 || n_comp < 1 || n_comp > dim)
@@ -216,58 +274,63 @@ mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 		return FAIL(-1, "%s", blas_error);
 	pca->dim = dim;
 	pca->n_comp = n_comp;
-	pca->mean = calloc(dim, sizeof(float));
+	pca->mean = malloc(sizeof(float) * dim);
 	pca->components = malloc(sizeof(float) * (size_t) n_comp * dim);
 	pca->variance = malloc(sizeof(float) * n_comp);
-	Xc = malloc(sizeof(float) * (size_t) n * dim);
+	mean = malloc(sizeof(double) * dim);
+	block = malloc(sizeof(float) * (size_t) PCA_BLOCK_ROWS * dim);
 	cov = malloc(sizeof(float) * (size_t) dim * dim);
 	eig = malloc(sizeof(float) * dim);
-	if (!pca->mean || !pca->components || !pca->variance || !Xc || !cov || !eig)
+	vec = malloc(sizeof(float) * (size_t) dim * n_comp);
+	support = malloc(sizeof(int) * 2 * n_comp);
+	allocated = pca->mean && pca->components && pca->variance && mean &&
+		block && cov && eig && vec && support;
+	if (allocated)
 	{
-		free(Xc);
-		free(cov);
-		free(eig);
-		mrl_pca_free(pca);
-		return FAIL(-1, "out of memory fitting PCA");
-	}
-	/* mean in double: float sums of many samples drift */
-	for (int k = 0; k < dim; k++)
-	{
-		double		s = 0.0;
+		scale = column_means(X, n, dim, mean);
+		if (scale == 0.0)
+			scale = 1.0;		/* all rows equal: a zero covariance */
+		scaled_covariance(X, n, dim, mean, scale, block, cov);
 
-		for (int i = 0; i < n; i++)
-			s += X[(size_t) i * dim + k];
-		pca->mean[k] = (float) (s / n);
+		/*
+		 * The n_comp largest eigenvalues and their vectors.  The row-major
+		 * upper triangle is the column-major lower one, and column-major
+		 * vectors are contiguous: no transposed copies.  ssyevr computes
+		 * only the vectors asked for, with a workspace linear in dim
+		 * (ssyevd's, quadratic, was sized through a float and came out
+		 * too small from about 2,900 dims).
+		 */
+		info = LAPACKE_ssyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', dim, cov, dim,
+							  0.0f, 0.0f, dim - n_comp + 1, dim, 0.0f,
+							  &found, eig, vec, dim, support);
 	}
-	for (int i = 0; i < n; i++)
+	if (allocated && info == 0 && found == n_comp)
+	{
 		for (int k = 0; k < dim; k++)
-			Xc[(size_t) i * dim + k] = X[(size_t) i * dim + k] - pca->mean[k];
-	/* covariance (upper triangle), then its eigenvectors, ascending */
-	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, dim, n,
-				1.0f / (n - 1), Xc, dim, 0.0f, cov, dim);
-	info = LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'U', dim, cov, dim, eig);
-	if (info != 0)
-	{
-		free(Xc);
-		free(cov);
-		free(eig);
-		mrl_pca_free(pca);
-		return FAIL(-1, "eigendecomposition failed (LAPACK info %d)", info);
-	}
-	for (int c = 0; c < n_comp; c++)
-	{
-		int			col = dim - 1 - c;	/* largest eigenvalue first */
-		float	   *v = pca->components + (size_t) c * dim;
+			pca->mean[k] = (float) mean[k];
+		for (int c = 0; c < n_comp; c++)
+		{
+			int			col = n_comp - 1 - c;	/* largest eigenvalue first */
+			float	   *v = pca->components + (size_t) c * dim;
 
-		for (int k = 0; k < dim; k++)
-			v[k] = cov[(size_t) k * dim + col];
-		fix_sign(v, dim);
-		pca->variance[c] = eig[col] > 0 ? eig[col] : 0.0f;
+			memcpy(v, vec + (size_t) col * dim, sizeof(float) * dim);
+			fix_sign(v, dim);
+			pca->variance[c] = eig[col] > 0 ? (float) (eig[col] * scale * scale) : 0.0f;
+		}
 	}
-	free(Xc);
+	free(mean);
+	free(block);
 	free(cov);
 	free(eig);
-	return 0;
+	free(vec);
+	free(support);
+	if (allocated && info == 0 && found == n_comp)
+		return 0;
+	mrl_pca_free(pca);
+	if (!allocated)
+		return FAIL(-1, "out of memory fitting PCA");
+	return FAIL(-1, "eigendecomposition failed (LAPACK info %d, %d of %d eigenvectors)",
+				info, found, n_comp);
 }
 
 void
