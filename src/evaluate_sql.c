@@ -29,6 +29,7 @@
 #include "embed.h"
 #include "encoder.h"
 #include "evaluate.h"
+#include "mvector.h"
 
 #define EVAL_TOPK 100			/* ranked list length: Recall@100 */
 #define EVAL_FETCH_ROWS 256		/* rows per cursor fetch (and embedding batch) */
@@ -245,13 +246,14 @@ typedef int (*KeepRow) (void *arg, int n, const char *id);
 /*
  * Read a queries or docs table once, in id order, through a cursor: number
  * every row in ids, and embed the bodies of the rows keep() selects (all
- * rows if keep is NULL) into (*vecs)[index], dim floats each, growing
- * *vecs (allocated in mcxt) as needed.  Only one batch of texts is held.
+ * rows if keep is NULL) with the model (named model, NULL the default) into
+ * (*vecs)[index], dim floats each, growing *vecs (allocated in mcxt) as
+ * needed.  Only one batch of texts is held.
  */
 static void
-ReadTextTable(IdIndex *ids, KeepRow keep, void *keep_arg, mrl_encoder *enc,
-			  const mrl_embed_options *opts, int dim, MemoryContext mcxt,
-			  float **vecs)
+ReadTextTable(IdIndex *ids, KeepRow keep, void *keep_arg, const char *model,
+			  mrl_encoder *enc, const mrl_embed_options *opts, int dim,
+			  MemoryContext mcxt, float **vecs)
 {
 	char	   *sql = psprintf("SELECT id::text, coalesce(body::text, '') FROM %s ORDER BY id",
 						   ids->relname);
@@ -301,6 +303,7 @@ ReadTextTable(IdIndex *ids, KeepRow keep, void *keep_arg, mrl_encoder *enc,
 			index[m++] = k;
 		}
 		MrlEmbedTexts(enc, texts, lens, m, opts, dim, batch);
+		MVectorCheckModelOutput(batch, (size_t) m * dim, model);
 		for (int i = 0; i < m; i++)
 			memcpy(*vecs + (size_t) index[i] * dim, batch + (size_t) i * dim, sizeof(float) * dim);
 		SPI_freetuptable(SPI_tuptable);
@@ -746,6 +749,7 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 	IdIndex		queries = {0},
 				docs = {0};
 	Judgements	J = {0};
+	char	   *model;
 	mrl_encoder *enc;
 	mrl_embed_options opts;
 	int			full_dim,
@@ -768,7 +772,8 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("dims must not be NULL")));
 	ParseBaselines(PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5), &pca, &fulltext);
-	enc = MrlModelForUse(fcinfo, PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	model = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	enc = MrlModelForUse(fcinfo, model);
 	MrlEmbedOptionsInit(&opts);
 	full_dim = MrlOutputDim(enc, &opts);
 	dims = ParseDims(PG_GETARG_ARRAYTYPE_P(4), full_dim, &n_dims);
@@ -785,9 +790,9 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 	J.relname = RelName(qrels_rel);
 	SPI_connect();
 	/* docs, then the judgements of known docs, then the judged queries */
-	ReadTextTable(&docs, NULL, NULL, enc, &opts, full_dim, work, &D);
+	ReadTextTable(&docs, NULL, NULL, model, enc, &opts, full_dim, work, &D);
 	ReadJudgements(&J, &docs, work);
-	ReadTextTable(&queries, MatchQuery, &J, enc, &opts, full_dim, work, &Q);
+	ReadTextTable(&queries, MatchQuery, &J, model, enc, &opts, full_dim, work, &Q);
 	if (J.n_scored == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

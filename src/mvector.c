@@ -17,6 +17,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
@@ -58,24 +59,59 @@ CheckExpectedDim(int32 typmod, int dim)
 				 errmsg("expected %d dimensions, not %d", typmod, dim)));
 }
 
-/* Result elements that overflowed float4 are an error, not infinity. */
-static inline void
-CheckOverflow(float value)
-{
-	if (isinf(value))
-		float_overflow_error();
-}
-
-/* Allocate a zeroed mvector of dim dimensions. */
+/*
+ * Allocate a zeroed mvector of dim dimensions, after checking dim: the
+ * header holds it in an int16, so an unchecked count would wrap.
+ */
 MVector *
 InitMVector(int dim)
 {
-	Size		size = MVECTOR_SIZE(dim);
-	MVector    *v = (MVector *) palloc0(size);
+	Size		size;
+	MVector    *v;
 
+	CheckDim(dim);
+	size = MVECTOR_SIZE(dim);
+	v = (MVector *) palloc0(size);
 	SET_VARSIZE(v, size);
 	v->dim = dim;
 	return v;
+}
+
+/*
+ * Check a vector on its way out of a function (PG_RETURN_MVECTOR_P): every
+ * element finite.  Values come in finite, so a NaN or an infinity here was
+ * made by arithmetic: an infinity is an overflow (22003), a NaN is refused
+ * as everywhere else (22000).
+ */
+MVector *
+MVectorFinish(MVector *v)
+{
+	for (int i = 0; i < v->dim; i++)
+		if (unlikely(!isfinite(v->x[i])))
+		{
+			if (isinf(v->x[i]))
+				float_overflow_error();
+			CheckElement(v->x[i]);
+		}
+	return v;
+}
+
+/*
+ * Error unless the n floats a model wrote are finite, naming the model
+ * (NULL: the default model).  A model whose weights are near float32's
+ * limits overflows in its forward pass and makes NaN or infinite vectors.
+ */
+void
+MVectorCheckModelOutput(const float *x, size_t n, const char *model)
+{
+	for (size_t i = 0; i < n; i++)
+		if (unlikely(!isfinite(x[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("model \"%s\" produced a non-finite embedding",
+							model ? model : GetConfigOption("mrl.default_model", false, false)),
+					 errdetail("Its output holds NaN or infinite values, which an mvector cannot hold."),
+					 errhint("The model's weights may overflow float32 arithmetic.")));
 }
 
 /* Error unless two vectors have the same number of dimensions. */
@@ -520,10 +556,7 @@ name(PG_FUNCTION_ARGS) \
 	MVectorCheckDims(a, b); \
 	r = InitMVector(a->dim); \
 	for (int i = 0; i < a->dim; i++) \
-	{ \
 		r->x[i] = a->x[i] op b->x[i]; \
-		CheckOverflow(r->x[i]); \
-	} \
 	PG_RETURN_MVECTOR_P(r); \
 }
 
@@ -540,7 +573,6 @@ mvector_concat(PG_FUNCTION_ARGS)
 	MVector    *b = PG_GETARG_MVECTOR_P(1);
 	MVector    *r;
 
-	CheckDim(a->dim + b->dim);
 	r = InitMVector(a->dim + b->dim);
 	memcpy(r->x, a->x, sizeof(float) * a->dim);
 	memcpy(r->x + a->dim, b->x, sizeof(float) * b->dim);
@@ -667,7 +699,9 @@ static inline int
 AggStateDim(ArrayType *state)
 {
 	if (ARR_NDIM(state) != 1 || ARR_HASNULL(state) || ARR_ELEMTYPE(state) != FLOAT8OID)
-		elog(ERROR, "mvector aggregate state is not a float8 array");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("mvector aggregate state must be a one-dimensional float8 array without NULLs")));
 	return ArrayGetNItems(ARR_NDIM(state), ARR_DIMS(state)) - 1;
 }
 
@@ -748,10 +782,7 @@ AggFinal(FunctionCallInfo fcinfo, bool average)
 		PG_RETURN_NULL();
 	r = InitMVector(dim);
 	for (int i = 0; i < dim; i++)
-	{
 		r->x[i] = (float) (average ? s[i + 1] / s[0] : s[i + 1]);
-		CheckOverflow(r->x[i]);
-	}
 	PG_RETURN_MVECTOR_P(r);
 }
 

@@ -90,14 +90,14 @@ mrl_pca_fit_accum(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-/* An mvector holding a copy of x[0..dim). */
+/* An mvector holding a copy of x[0..dim), checked like any returned one. */
 static Datum
 MVectorDatum(const float *x, int dim)
 {
 	MVector    *v = InitMVector(dim);
 
 	memcpy(v->x, x, sizeof(float) * dim);
-	return PointerGetDatum(v);
+	return PointerGetDatum(MVectorFinish(v));
 }
 
 /* mrl_pca_fit_final(state) -> mvector[] {mean, direction 1, ..., direction k} */
