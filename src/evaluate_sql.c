@@ -718,13 +718,19 @@ ProjectPca(const float *D, int n_docs, const float *Q, int n_q, int dim, int k,
 		   float *Dp, float *Qp)
 {
 	mrl_pca		pca;
+	mrl_pca_acc *acc;
 	char		err[256];
 
 	if (n_docs < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the pca baseline needs at least 2 documents")));
-	if (mrl_pca_fit(D, n_docs, dim, k, &pca, err, sizeof(err)) != 0)
+	/* the accumulator in palloc'd memory, so it counts as this query's */
+	acc = mrl_pca_acc_init(MemoryContextAllocHuge(CurrentMemoryContext, mrl_pca_acc_size(dim)),
+						   dim, err, sizeof(err));
+	if (acc != NULL)
+		mrl_pca_acc_add(acc, D, n_docs);
+	if (acc == NULL || mrl_pca_acc_fit(acc, k, &pca, err, sizeof(err)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("could not fit PCA: %s", err)));

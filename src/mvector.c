@@ -397,14 +397,27 @@ mvector(PG_FUNCTION_ARGS)
 	PG_RETURN_MVECTOR_P(v);
 }
 
+/*
+ * The header of an array argument (its dimensions), without detoasting the
+ * elements: a slice of an out-of-line or compressed value.  Lets a function
+ * refuse an oversized array before reading it.
+ */
+ArrayType *
+MrlArrayHeader(Datum d)
+{
+	if (!VARATT_IS_EXTENDED(DatumGetPointer(d)))
+		return (ArrayType *) DatumGetPointer(d);
+	return (ArrayType *) PG_DETOAST_DATUM_SLICE(d, 0, ARR_OVERHEAD_NONULLS(MAXDIM) - VARHDRSZ);
+}
+
 /* real[], double precision[], integer[] or numeric[] -> mvector. */
 PG_FUNCTION_INFO_V1(array_to_mvector);
 Datum
 array_to_mvector(PG_FUNCTION_ARGS)
 {
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *array = MrlArrayHeader(PG_GETARG_DATUM(0));
 	int32		typmod = PG_GETARG_INT32(1);
-	Oid			elemtype = ARR_ELEMTYPE(array);
+	Oid			elemtype;
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
@@ -417,16 +430,19 @@ array_to_mvector(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("array must be 1-D")));
+	n = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+	CheckDim(n);
+	CheckExpectedDim(typmod, n);
+
+	array = PG_GETARG_ARRAYTYPE_P(0);
 	if (ARR_HASNULL(array) && array_contains_nulls(array))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("array must not contain nulls")));
-
+	elemtype = ARR_ELEMTYPE(array);
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(array, elemtype, typlen, typbyval, typalign,
 					  &elems, &nulls, &n);
-	CheckDim(n);
-	CheckExpectedDim(typmod, n);
 
 	result = InitMVector(n);
 	for (int i = 0; i < n; i++)

@@ -37,6 +37,7 @@ extern MVector *InitMVector(int dim);
 extern MVector *MVectorFinish(MVector *v);
 extern void MVectorCheckModelOutput(const float *x, size_t n, const char *model);
 extern MVector *MVectorGetPrefix(Datum d, int prefix, int *fulldim);
+extern struct ArrayType *MrlArrayHeader(Datum d);
 extern void MVectorCheckDims(const MVector *a, const MVector *b);
 
 #endif							/* MVECTOR_H */

@@ -203,134 +203,245 @@ fix_sign(float *v, int dim)
 		v[k] = v[k] == 0 ? 0.0f : sign * v[k];
 }
 
-/* Rows centred and scaled per block when accumulating the covariance. */
+/* Rows held between two covariance updates. */
 #define PCA_BLOCK_ROWS 256
 
 /*
- * The mean of X's columns (in double: float sums of many samples drift)
- * and the largest |x - mean| over X, the scale that keeps the covariance
- * sums of any finite input inside float range (0 for constant columns).
+ * Rows are centred on a shift (the mean of the first block, close to the
+ * final mean, so subtracting n d d^T at the end cancels little) and their
+ * sums and cross products accumulated in double, where no finite float
+ * input overflows or underflows.  The arrays follow the struct in the
+ * caller's memory.
  */
-static double
-column_means(const float *X, int n, int dim, double *mean)
+struct mrl_pca_acc
 {
-	double		scale = 0.0;
+	int			dim;
+	int			pending;		/* rows in block, not yet in sum and cov */
+	int			shifted;		/* shift known: block rows are x - shift */
+	int			fitted;			/* cov overwritten by mrl_pca_acc_fit */
+	int64_t		n;				/* rows added, pending ones included */
+	double	   *shift;			/* [dim] */
+	double	   *sum;			/* [dim] sum of (x - shift) */
+	double	   *cov;			/* [dim][dim] upper triangle of sum of
+								 * (x - shift)(x - shift)^T */
+	double	   *block;			/* [PCA_BLOCK_ROWS][dim] pending x - shift (x
+								 * itself until the shift is known) */
+};
 
-	for (int k = 0; k < dim; k++)
-		mean[k] = 0.0;
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < dim; k++)
-			mean[k] += X[(size_t) i * dim + k];
-	for (int k = 0; k < dim; k++)
-		mean[k] /= n;
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < dim; k++)
-			scale = fmax(scale, fabs(X[(size_t) i * dim + k] - mean[k]));
-	return scale;
+/* Bytes of the accumulator's arrays after the struct (8-byte aligned). */
+#define PCA_ACC_HEADER ((sizeof(mrl_pca_acc) + 7) & ~(size_t) 7)
+
+size_t
+mrl_pca_acc_size(int dim)
+{
+	return PCA_ACC_HEADER +
+		sizeof(double) * ((size_t) dim * (2 + dim + PCA_BLOCK_ROWS));
 }
 
-/*
- * cov (upper triangle, row major) = the covariance of X / scale, summed by
- * blocks of centred rows so that no centred copy of X is made.
- */
-static void
-scaled_covariance(const float *X, int n, int dim, const double *mean,
-				  double scale, float *block, float *cov)
+mrl_pca_acc *
+mrl_pca_acc_init(void *mem, int dim, char *err, size_t errlen)
 {
-	for (int i0 = 0; i0 < n; i0 += PCA_BLOCK_ROWS)
-	{
-		int			rows = n - i0 < PCA_BLOCK_ROWS ? n - i0 : PCA_BLOCK_ROWS;
+	mrl_pca_acc *acc = (mrl_pca_acc *) mem;
+	const char *blas_error;
 
-		for (int i = 0; i < rows; i++)
-			for (int k = 0; k < dim; k++)
-				block[(size_t) i * dim + k] =
-					(float) ((X[(size_t) (i0 + i) * dim + k] - mean[k]) / scale);
-		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, dim, rows,
-					1.0f / (n - 1), block, dim, i0 == 0 ? 0.0f : 1.0f, cov, dim);
+	if (dim < 1 || dim > 65536)
+	{
+		mrl_errf(err, errlen, "PCA width must be between 1 and 65536, not %d", dim);
+		return NULL;
 	}
+	if ((blas_error = mrl_blas_load()) != NULL)
+	{
+		mrl_errf(err, errlen, "%s", blas_error);
+		return NULL;
+	}
+	memset(mem, 0, mrl_pca_acc_size(dim) - sizeof(double) * (size_t) dim * PCA_BLOCK_ROWS);
+	acc->dim = dim;
+	acc->shift = (double *) ((char *) mem + PCA_ACC_HEADER);
+	acc->sum = acc->shift + dim;
+	acc->cov = acc->sum + dim;
+	acc->block = acc->cov + (size_t) dim * dim;
+	return acc;
+}
+
+int64_t
+mrl_pca_acc_rows(const mrl_pca_acc *acc)
+{
+	return acc->n;
+}
+
+/* Fold the pending rows into sum and cov (the first block sets the shift). */
+static void
+pca_fold(mrl_pca_acc *acc)
+{
+	int			dim = acc->dim;
+
+	if (acc->pending == 0)
+		return;
+	if (!acc->shifted)
+	{
+		for (int i = 0; i < acc->pending; i++)
+			for (int k = 0; k < dim; k++)
+				acc->shift[k] += acc->block[(size_t) i * dim + k];
+		for (int k = 0; k < dim; k++)
+			acc->shift[k] /= acc->pending;
+		for (int i = 0; i < acc->pending; i++)
+			for (int k = 0; k < dim; k++)
+				acc->block[(size_t) i * dim + k] -= acc->shift[k];
+		acc->shifted = 1;
+	}
+	for (int i = 0; i < acc->pending; i++)
+		for (int k = 0; k < dim; k++)
+			acc->sum[k] += acc->block[(size_t) i * dim + k];
+	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, dim, acc->pending,
+				1.0, acc->block, dim, 1.0, acc->cov, dim);
+	acc->pending = 0;
+}
+
+void
+mrl_pca_acc_add(mrl_pca_acc *acc, const float *X, int n)
+{
+	int			dim = acc->dim;
+
+	for (int i = 0; i < n; i++)
+	{
+		double	   *row = acc->block + (size_t) acc->pending * dim;
+
+		for (int k = 0; k < dim; k++)
+			row[k] = (double) X[(size_t) i * dim + k] - acc->shift[k];	/* 0 until known */
+		acc->n++;
+		if (++acc->pending == PCA_BLOCK_ROWS)
+			pca_fold(acc);
+	}
+}
+
+/* Swap two rows of n floats. */
+static void
+swap_rows(float *a, float *b, int n)
+{
+	for (int k = 0; k < n; k++)
+	{
+		float		t = a[k];
+
+		a[k] = b[k];
+		b[k] = t;
+	}
+}
+
+int
+mrl_pca_acc_fit(mrl_pca_acc *acc, int n_comp, mrl_pca *pca, char *err, size_t errlen)
+{
+	int			dim = acc->dim;
+	int64_t		n = acc->n;
+	char	   *cov_bytes = (char *) acc->cov;
+	float	   *eig = NULL;
+	int		   *support = NULL;
+	double		scale = 0.0;
+	int			found = 0,
+				info;
+
+	memset(pca, 0, sizeof(*pca));
+	if (n < 2 || n_comp < 1 || n_comp > dim)
+		return FAIL(-1, "PCA needs >= 2 samples and 1 <= components <= width");
+	if (acc->fitted)
+		return FAIL(-1, "this PCA accumulator was already fitted");
+	pca_fold(acc);
+	acc->fitted = 1;
+	pca->dim = dim;
+	pca->n_comp = n_comp;
+	pca->mean = malloc(sizeof(float) * dim);
+	pca->components = malloc(sizeof(float) * (size_t) n_comp * dim);
+	pca->variance = malloc(sizeof(float) * n_comp);
+	eig = malloc(sizeof(float) * dim);
+	support = malloc(sizeof(int) * 2 * n_comp);
+	if (!pca->mean || !pca->components || !pca->variance || !eig || !support)
+	{
+		free(eig);
+		free(support);
+		mrl_pca_free(pca);
+		return FAIL(-1, "out of memory fitting PCA");
+	}
+
+	/*
+	 * Covariance = (cov - n d d^T) / (n - 1) with d = mean - shift, then
+	 * divided by its largest variance so that float holds it, written as
+	 * float over the double array it is computed from: element i's float
+	 * overlaps doubles at most i / 2, already read (stored by memcpy, which
+	 * may alias the doubles).
+	 */
+	for (int k = 0; k < dim; k++)
+	{
+		double		d = acc->sum[k] / n;
+
+		pca->mean[k] = (float) (acc->shift[k] + d);
+		scale = fmax(scale, (acc->cov[(size_t) k * dim + k] - n * d * d) / (n - 1));
+	}
+	if (scale <= 0.0)
+		scale = 1.0;			/* all rows equal: a zero covariance */
+	for (size_t idx = 0; idx < (size_t) dim * dim; idx++)
+	{
+		size_t		i = idx / dim,
+					j = idx % dim;
+		float		c = j < i ? 0.0f :
+			(float) ((acc->cov[idx] - n * (acc->sum[i] / n) * (acc->sum[j] / n)) / (n - 1) / scale);
+
+		memcpy(cov_bytes + sizeof(float) * idx, &c, sizeof(float));
+	}
+
+	/*
+	 * The n_comp largest eigenvalues and their vectors, straight into the
+	 * output (ascending; reversed below).  The row-major upper triangle is
+	 * the column-major lower one, and column-major vectors are contiguous:
+	 * no transposed copies.  ssyevr computes only the vectors asked for,
+	 * with a workspace linear in dim (ssyevd's, quadratic, was sized
+	 * through a float and came out too small from about 2,900 dims).
+	 */
+	info = LAPACKE_ssyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', dim, (float *) cov_bytes, dim,
+						  0.0f, 0.0f, dim - n_comp + 1, dim, 0.0f,
+						  &found, eig, pca->components, dim, support);
+	if (info == 0 && found == n_comp)
+	{
+		for (int c = 0; c < n_comp / 2; c++)	/* largest eigenvalue first */
+			swap_rows(pca->components + (size_t) c * dim,
+					  pca->components + (size_t) (n_comp - 1 - c) * dim, dim);
+		for (int c = 0; c < n_comp; c++)
+		{
+			float		e = eig[n_comp - 1 - c];
+
+			fix_sign(pca->components + (size_t) c * dim, dim);
+			pca->variance[c] = e > 0 ? (float) (e * scale) : 0.0f;
+		}
+	}
+	free(eig);
+	free(support);
+	if (info == 0 && found == n_comp)
+		return 0;
+	mrl_pca_free(pca);
+	return FAIL(-1, "eigendecomposition failed (LAPACK info %d, %d of %d eigenvectors)",
+				info, found, n_comp);
 }
 
 int
 mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 			char *err, size_t errlen)
 {
-	double	   *mean = NULL;
-	float	   *block = NULL,
-			   *cov = NULL,
-			   *eig = NULL,
-			   *vec = NULL;
-	int		   *support = NULL;
-	const char *blas_error;
-	double		scale;
-	int			allocated,
-				found = 0,
-				info = 0;
+	void	   *mem;
+	mrl_pca_acc *acc;
+	int			rc;
 
 	memset(pca, 0, sizeof(*pca));
-	if (n < 2 || dim < 1 || dim > 65536 || n_comp < 1 || n_comp > dim)
-		return FAIL(-1,
-					"PCA needs >= 2 samples and 1 <= components <= width");
-	if ((blas_error = mrl_blas_load()) != NULL)
-		return FAIL(-1, "%s", blas_error);
-	pca->dim = dim;
-	pca->n_comp = n_comp;
-	pca->mean = malloc(sizeof(float) * dim);
-	pca->components = malloc(sizeof(float) * (size_t) n_comp * dim);
-	pca->variance = malloc(sizeof(float) * n_comp);
-	mean = malloc(sizeof(double) * dim);
-	block = malloc(sizeof(float) * (size_t) PCA_BLOCK_ROWS * dim);
-	cov = malloc(sizeof(float) * (size_t) dim * dim);
-	eig = malloc(sizeof(float) * dim);
-	vec = malloc(sizeof(float) * (size_t) dim * n_comp);
-	support = malloc(sizeof(int) * 2 * n_comp);
-	allocated = pca->mean && pca->components && pca->variance && mean &&
-		block && cov && eig && vec && support;
-	if (allocated)
-	{
-		scale = column_means(X, n, dim, mean);
-		if (scale == 0.0)
-			scale = 1.0;		/* all rows equal: a zero covariance */
-		scaled_covariance(X, n, dim, mean, scale, block, cov);
-
-		/*
-		 * The n_comp largest eigenvalues and their vectors.  The row-major
-		 * upper triangle is the column-major lower one, and column-major
-		 * vectors are contiguous: no transposed copies.  ssyevr computes
-		 * only the vectors asked for, with a workspace linear in dim
-		 * (ssyevd's, quadratic, was sized through a float and came out
-		 * too small from about 2,900 dims).
-		 */
-		info = LAPACKE_ssyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', dim, cov, dim,
-							  0.0f, 0.0f, dim - n_comp + 1, dim, 0.0f,
-							  &found, eig, vec, dim, support);
-	}
-	if (allocated && info == 0 && found == n_comp)
-	{
-		for (int k = 0; k < dim; k++)
-			pca->mean[k] = (float) mean[k];
-		for (int c = 0; c < n_comp; c++)
-		{
-			int			col = n_comp - 1 - c;	/* largest eigenvalue first */
-			float	   *v = pca->components + (size_t) c * dim;
-
-			memcpy(v, vec + (size_t) col * dim, sizeof(float) * dim);
-			fix_sign(v, dim);
-			pca->variance[c] = eig[col] > 0 ? (float) (eig[col] * scale * scale) : 0.0f;
-		}
-	}
-	free(mean);
-	free(block);
-	free(cov);
-	free(eig);
-	free(vec);
-	free(support);
-	if (allocated && info == 0 && found == n_comp)
-		return 0;
-	mrl_pca_free(pca);
-	if (!allocated)
+	if (dim < 1 || dim > 65536)
+		return FAIL(-1, "PCA needs >= 2 samples and 1 <= components <= width");
+	if ((mem = malloc(mrl_pca_acc_size(dim))) == NULL)
 		return FAIL(-1, "out of memory fitting PCA");
-	return FAIL(-1, "eigendecomposition failed (LAPACK info %d, %d of %d eigenvectors)",
-				info, found, n_comp);
+	if ((acc = mrl_pca_acc_init(mem, dim, err, errlen)) == NULL)
+	{
+		free(mem);
+		return -1;
+	}
+	mrl_pca_acc_add(acc, X, n);
+	rc = mrl_pca_acc_fit(acc, n_comp, pca, err, errlen);
+	free(mem);
+	return rc;
 }
 
 void
