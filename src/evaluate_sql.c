@@ -128,6 +128,13 @@ CheckQrels(Oid relid)
 
 /* ---------- ids ---------- */
 
+/* p resized to size bytes, or allocated if NULL (in the current context). */
+static void *
+Resize(void *p, Size size)
+{
+	return p ? repalloc(p, size) : palloc(size);
+}
+
 /* Twice the capacity of an array of at least `need` elements, within limits. */
 static int
 GrowCapacity(int capacity, int need, const char *relname)
@@ -153,8 +160,7 @@ IdIndexAdd(IdIndex *idx, char *id)
 	if (idx->n == idx->capacity)
 	{
 		idx->capacity = GrowCapacity(idx->capacity, idx->n + 1, idx->relname);
-		idx->id = idx->id ? repalloc(idx->id, sizeof(char *) * idx->capacity)
-			: palloc(sizeof(char *) * idx->capacity);
+		idx->id = Resize(idx->id, sizeof(char *) * idx->capacity);
 	}
 	idx->id[idx->n] = id;
 	return idx->n++;
@@ -324,12 +330,9 @@ JudgementsAdd(Judgements *J, char *query_id, int doc, float grade)
 	if (J->n == J->capacity)
 	{
 		J->capacity = GrowCapacity(J->capacity, J->n + 1, J->relname);
-		J->query_id = J->query_id ? repalloc(J->query_id, sizeof(char *) * J->capacity)
-			: palloc(sizeof(char *) * J->capacity);
-		J->doc = J->doc ? repalloc(J->doc, sizeof(int32) * J->capacity)
-			: palloc(sizeof(int32) * J->capacity);
-		J->grade = J->grade ? repalloc(J->grade, sizeof(float) * J->capacity)
-			: palloc(sizeof(float) * J->capacity);
+		J->query_id = Resize(J->query_id, sizeof(char *) * J->capacity);
+		J->doc = Resize(J->doc, sizeof(int32) * J->capacity);
+		J->grade = Resize(J->grade, sizeof(float) * J->capacity);
 	}
 	J->query_id[J->n] = query_id;
 	J->doc[J->n] = doc;
@@ -459,12 +462,9 @@ MatchQuery(void *arg, int n, const char *id)
 	if (J->n_scored == J->scored_capacity)
 	{
 		J->scored_capacity = GrowCapacity(J->scored_capacity, J->n_scored + 1, J->relname);
-		J->query_of = J->query_of ? repalloc(J->query_of, sizeof(int) * J->scored_capacity)
-			: palloc(sizeof(int) * J->scored_capacity);
-		J->first = J->first ? repalloc(J->first, sizeof(int) * J->scored_capacity)
-			: palloc(sizeof(int) * J->scored_capacity);
-		J->count = J->count ? repalloc(J->count, sizeof(int) * J->scored_capacity)
-			: palloc(sizeof(int) * J->scored_capacity);
+		J->query_of = Resize(J->query_of, sizeof(int) * J->scored_capacity);
+		J->first = Resize(J->first, sizeof(int) * J->scored_capacity);
+		J->count = Resize(J->count, sizeof(int) * J->scored_capacity);
 	}
 	J->query_of[J->n_scored] = n;
 	J->first[J->n_scored] = lo;
@@ -725,12 +725,14 @@ ProjectPca(const float *D, int n_docs, const float *Q, int n_q, int dim, int k,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the pca baseline needs at least 2 documents")));
-	/* the accumulator in palloc'd memory, so it counts as this query's */
+	/* the accumulator and scratch in palloc'd memory: counted as the query's */
 	acc = mrl_pca_acc_init(MemoryContextAllocHuge(CurrentMemoryContext, mrl_pca_acc_size(dim)),
 						   dim, err, sizeof(err));
 	if (acc != NULL)
 		mrl_pca_acc_add(acc, D, n_docs);
-	if (acc == NULL || mrl_pca_acc_fit(acc, k, &pca, err, sizeof(err)) != 0)
+	if (acc == NULL ||
+		mrl_pca_acc_fit(acc, k, MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) dim * dim),
+						&pca, err, sizeof(err)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("could not fit PCA: %s", err)));

@@ -121,8 +121,9 @@ mrl_pca_fit_final(PG_FUNCTION_ARGS)
 						st ? (long long) mrl_pca_acc_rows(st->acc) : 0LL)));
 	if (!OidIsValid(elemtype))
 		elog(ERROR, "could not determine the result type of mrl_pca_fit");
-	/* uses the state up: the aggregate is declared FINALFUNC_MODIFY = READ_WRITE */
-	if (mrl_pca_acc_fit(st->acc, st->components, &pca, err, sizeof(err)) != 0)
+	if (mrl_pca_acc_fit(st->acc, st->components,
+						MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) st->dim * st->dim),
+						&pca, err, sizeof(err)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("could not fit PCA: %s", err)));

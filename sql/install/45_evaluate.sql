@@ -19,7 +19,6 @@ CREATE AGGREGATE mrl_pca_fit(emb mvector, components integer) (
 	SFUNC = mrl_pca_fit_accum,
 	STYPE = internal,
 	FINALFUNC = mrl_pca_fit_final,
-	FINALFUNC_MODIFY = READ_WRITE,	-- the fit overwrites the accumulated covariance
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE mrl_pca_fit(mvector, integer) IS

@@ -218,7 +218,6 @@ struct mrl_pca_acc
 	int			dim;
 	int			pending;		/* rows in block, not yet in sum and cov */
 	int			shifted;		/* shift known: block rows are x - shift */
-	int			fitted;			/* cov overwritten by mrl_pca_acc_fit */
 	int64_t		n;				/* rows added, pending ones included */
 	double	   *shift;			/* [dim] */
 	double	   *sum;			/* [dim] sum of (x - shift) */
@@ -328,11 +327,11 @@ swap_rows(float *a, float *b, int n)
 }
 
 int
-mrl_pca_acc_fit(mrl_pca_acc *acc, int n_comp, mrl_pca *pca, char *err, size_t errlen)
+mrl_pca_acc_fit(mrl_pca_acc *acc, int n_comp, float *work, mrl_pca *pca,
+				char *err, size_t errlen)
 {
 	int			dim = acc->dim;
 	int64_t		n = acc->n;
-	char	   *cov_bytes = (char *) acc->cov;
 	float	   *eig = NULL;
 	int		   *support = NULL;
 	double		scale = 0.0;
@@ -342,10 +341,7 @@ mrl_pca_acc_fit(mrl_pca_acc *acc, int n_comp, mrl_pca *pca, char *err, size_t er
 	memset(pca, 0, sizeof(*pca));
 	if (n < 2 || n_comp < 1 || n_comp > dim)
 		return FAIL(-1, "PCA needs >= 2 samples and 1 <= components <= width");
-	if (acc->fitted)
-		return FAIL(-1, "this PCA accumulator was already fitted");
 	pca_fold(acc);
-	acc->fitted = 1;
 	pca->dim = dim;
 	pca->n_comp = n_comp;
 	pca->mean = malloc(sizeof(float) * dim);
@@ -362,11 +358,8 @@ mrl_pca_acc_fit(mrl_pca_acc *acc, int n_comp, mrl_pca *pca, char *err, size_t er
 	}
 
 	/*
-	 * Covariance = (cov - n d d^T) / (n - 1) with d = mean - shift, then
-	 * divided by its largest variance so that float holds it, written as
-	 * float over the double array it is computed from: element i's float
-	 * overlaps doubles at most i / 2, already read (stored by memcpy, which
-	 * may alias the doubles).
+	 * Covariance = (cov - n d d^T) / (n - 1) with d = mean - shift, into
+	 * work, divided by its largest variance so that float holds it.
 	 */
 	for (int k = 0; k < dim; k++)
 	{
@@ -381,10 +374,8 @@ mrl_pca_acc_fit(mrl_pca_acc *acc, int n_comp, mrl_pca *pca, char *err, size_t er
 	{
 		size_t		i = idx / dim,
 					j = idx % dim;
-		float		c = j < i ? 0.0f :
+		work[idx] = j < i ? 0.0f :
 			(float) ((acc->cov[idx] - n * (acc->sum[i] / n) * (acc->sum[j] / n)) / (n - 1) / scale);
-
-		memcpy(cov_bytes + sizeof(float) * idx, &c, sizeof(float));
 	}
 
 	/*
@@ -395,7 +386,7 @@ mrl_pca_acc_fit(mrl_pca_acc *acc, int n_comp, mrl_pca *pca, char *err, size_t er
 	 * with a workspace linear in dim (ssyevd's, quadratic, was sized
 	 * through a float and came out too small from about 2,900 dims).
 	 */
-	info = LAPACKE_ssyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', dim, (float *) cov_bytes, dim,
+	info = LAPACKE_ssyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', dim, work, dim,
 						  0.0f, 0.0f, dim - n_comp + 1, dim, 0.0f,
 						  &found, eig, pca->components, dim, support);
 	if (info == 0 && found == n_comp)
@@ -425,22 +416,24 @@ mrl_pca_fit(const float *X, int n, int dim, int n_comp, mrl_pca *pca,
 			char *err, size_t errlen)
 {
 	void	   *mem;
+	float	   *work;
 	mrl_pca_acc *acc;
-	int			rc;
+	int			rc = -1;
 
 	memset(pca, 0, sizeof(*pca));
 	if (dim < 1 || dim > 65536)
 		return FAIL(-1, "PCA needs >= 2 samples and 1 <= components <= width");
-	if ((mem = malloc(mrl_pca_acc_size(dim))) == NULL)
-		return FAIL(-1, "out of memory fitting PCA");
-	if ((acc = mrl_pca_acc_init(mem, dim, err, errlen)) == NULL)
+	mem = malloc(mrl_pca_acc_size(dim));
+	work = malloc(sizeof(float) * (size_t) dim * dim);
+	if (mem == NULL || work == NULL)
+		rc = FAIL(-1, "out of memory fitting PCA");
+	else if ((acc = mrl_pca_acc_init(mem, dim, err, errlen)) != NULL)
 	{
-		free(mem);
-		return -1;
+		mrl_pca_acc_add(acc, X, n);
+		rc = mrl_pca_acc_fit(acc, n_comp, work, pca, err, errlen);
 	}
-	mrl_pca_acc_add(acc, X, n);
-	rc = mrl_pca_acc_fit(acc, n_comp, pca, err, errlen);
 	free(mem);
+	free(work);
 	return rc;
 }
 

@@ -98,8 +98,9 @@ touch_vecs="SELECT count(*) FROM vecs"		# brings the table's pages in first
 mb=$(peak_mb "$touch_vecs" "SELECT avg(v), sum(v) FROM vecs")
 within "avg and sum over 50,000 x 512 hold one state" "$mb" 8
 
-# PCA needs the dim x dim covariance in double (2 MB) and a block of rows
-# (1 MB); a fit of 300 rows first loads OpenBLAS and LAPACK and their buffers
+# PCA needs the dim x dim covariance in double (2 MB), a block of rows (1 MB)
+# and, to fit, the covariance in float (1 MB); a fit of 300 rows first loads
+# OpenBLAS and LAPACK and their buffers
 mb=$(peak_mb "$touch_vecs; SELECT mrl_pca_fit(v, 16) FROM (SELECT v FROM vecs LIMIT 300) s" \
 	"SELECT mrl_pca_fit(v, 16) FROM vecs")
 within "mrl_pca_fit over 50,000 x 512 (100 MB) holds a covariance, not the rows" "$mb" 8
