@@ -42,16 +42,16 @@ expected='22000: model "huge" produced a non-finite embedding'
 out=$(sql -c "SELECT mrl_dims(mrl_embed('a', 'huge')), round(mrl_norm(mrl_embed('a', 'huge'))::numeric, 5)" 2>&1)
 [ "$out" = "64|1.00000" ] && ok "one token pools to a finite unit vector" ||
 	notok "one token pools to a finite unit vector: $out"
-check() # WHAT SQL...: the statement fails with the expected error
+refuses() # WHAT SQL...: the statement fails with the expected error
 {
 	local what=$1 out
 	shift
 	out=$(sql "$@" 2>&1)
 	[ "$out" = "$expected" ] && ok "$what: $out" || notok "$what: $out"
 }
-check "mrl_embed refuses an overflowing text" -c "SELECT err(\$\$SELECT mrl_embed('a a', 'huge')\$\$)"
-check "mrl_embed(text[]) refuses it" -c "SELECT err(\$\$SELECT mrl_embed(ARRAY['a', 'a a'], 'huge')\$\$)"
-check "the default model is named too" -c "SET mrl.default_model = 'huge'" \
+refuses "mrl_embed refuses an overflowing text" -c "SELECT err(\$\$SELECT mrl_embed('a a', 'huge')\$\$)"
+refuses "mrl_embed(text[]) refuses it" -c "SELECT err(\$\$SELECT mrl_embed(ARRAY['a', 'a a'], 'huge')\$\$)"
+refuses "the default model is named too" -c "SET mrl.default_model = 'huge'" \
 	-c "SELECT err(\$\$SELECT mrl_embed('a a')\$\$)"
-check "mrl_evaluate refuses it" \
+refuses "mrl_evaluate refuses it" \
 	-c "SELECT err(\$\$SELECT * FROM mrl_evaluate('docs', 'qrels', 'docs', 'huge', '{8}')\$\$)"
