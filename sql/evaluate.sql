@@ -86,6 +86,21 @@ SELECT dims, method, round(ndcg_at_10::numeric, 7) AS ndcg_at_10
 FROM mrl_evaluate('ev_queries', 'ev_qrels', '"Ev Schema"."Docs View"', dims => '{8}', baselines => '{fulltext}')
 WHERE method = 'fulltext';
 
+-- Views whose rows change at every read (issue 10 item 1: this crashed the
+-- server): docs, queries and qrels each grow when read again.  Each table
+-- is read once, so the collection is the one first read: each query is the
+-- text of its one relevant document, which ranks first (all metrics 1);
+-- the full-text baseline's second read skips the rows the first did not see.
+CREATE SEQUENCE ev_grow;
+CREATE VIEW ev_grow_docs AS SELECT g AS id, 'doc ' || g AS body
+	FROM generate_series(1, (nextval('ev_grow') * 1000)::int) g;
+CREATE VIEW ev_grow_queries AS SELECT g AS id, 'doc ' || g AS body
+	FROM generate_series(1, (nextval('ev_grow') * 5)::int) g;
+CREATE VIEW ev_grow_qrels AS SELECT g AS query_id, g AS doc_id, 1 AS relevance
+	FROM generate_series(1, (nextval('ev_grow') * 5)::int) g;
+SELECT * FROM mrl_evaluate('ev_grow_queries', 'ev_grow_qrels', 'ev_grow_docs',
+	dims => '{256}', baselines => '{fulltext}');
+
 -- errors, with their SQLSTATEs
 CREATE FUNCTION ev_error(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

@@ -24,10 +24,26 @@ SELECT '[1,2] x'::mvector;
 SELECT '[a]'::mvector;
 SELECT '[]'::mvector;
 SELECT ''::mvector;
+-- only decimal numbers: strtof's hexadecimal forms are refused (22P02)
+SELECT '[0x10]'::mvector;
+SELECT '[0x1p3]'::mvector;
+SELECT '[-0X1.8P1]'::mvector;
+SELECT '[0x1p200]'::mvector;
+SELECT '[1,0x]'::mvector;
+SELECT '[1e]'::mvector;
+SELECT '[1e+]'::mvector;
+SELECT '[.]'::mvector;
+SELECT '[+-1]'::mvector;
+SELECT ('[' || chr(11) || '1]')::mvector;	-- strtof skips a vertical tab
+-- decimal forms that are accepted: sign, bare point, exponent, padding
+SELECT '[+1,-.5,5.,+2.5E+1,1e-2, 007 ]'::mvector;
 -- NaN, infinities, out of range
 SELECT '[NaN]'::mvector;
 SELECT '[1,Infinity]'::mvector;
 SELECT '[-inf]'::mvector;
+SELECT '[+infinity]'::mvector;
+SELECT '[-nan]'::mvector;
+SELECT '[nan(123)]'::mvector;
 SELECT '[1e39]'::mvector;
 SELECT '[1e-46]'::mvector;
 
@@ -36,7 +52,7 @@ DO $$
 DECLARE
 	lit text;
 BEGIN
-	FOREACH lit IN ARRAY ARRAY['[1,,2]', '[]', '[NaN]', '[1e39]']
+	FOREACH lit IN ARRAY ARRAY['[1,,2]', '[]', '[NaN]', '[1e39]', '[0x10]', '[Infinity]']
 	LOOP
 		BEGIN
 			PERFORM lit::mvector;

@@ -48,6 +48,7 @@ SELECT * FROM mrl_train('e2', $$SELECT code, descr FROM pairs LIMIT 1$$);
 SELECT * FROM mrl_train('e3', $$SELECT code FROM pairs$$);
 SELECT * FROM mrl_train('e4', $$SELECT code, 1 FROM pairs$$);
 SELECT * FROM mrl_train('e5', $$DELETE FROM pairs$$);
+SELECT * FROM mrl_train('e5', $$DELETE FROM pairs RETURNING code, descr$$);
 SELECT count(*) FROM pairs;
 SELECT * FROM mrl_train('e6', $$SELECT code, descr FROM pairs$$, dims => '{64,32}');
 SELECT * FROM mrl_train('e7', $$SELECT code, descr FROM pairs$$, dims => '{512}');

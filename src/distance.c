@@ -6,6 +6,7 @@
  * kept in several float accumulators (as the SIMD lanes do) so that the
  * scalar version vectorises and all versions agree to float rounding.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -354,19 +355,124 @@ MrlKernelsInit(void)
 		MrlKernelsSelect("scalar");
 }
 
+/* ---------- double precision, for what float cannot hold ---------- */
+
 /*
- * Cosine distance from a dot product and squared norms, in double, with the
- * similarity clamped to [-1, 1] against rounding.  A zero vector has no
- * direction: the result is NaN, which sorts after every number.
+ * The float kernels keep ordinary data fast; on extreme finite inputs their
+ * sums overflow (elements beyond ~1e19 square past FLT_MAX) or underflow
+ * (products below FLT_MIN ~ 1e-38 lose digits, and vanish under 1e-45).
+ * Each distance below recomputes in double, where neither can happen for
+ * float inputs, when the float result is not finite or is small enough
+ * for underflow to matter: each product under FLT_MIN is off by at most
+ * 2^-150, so 16,000 of them by under 2^-136, which is below float rounding
+ * for any sum from 2^-100 up.  Ordinary data never comes near that, except
+ * for exact zeros (a vector and itself, orthogonal vectors), which are
+ * recomputed cheaply.
+ */
+#define FLOAT_SUM_SAFE_MIN 0x1p-100f
+
+/* True when a float sum needs no double-precision recomputation. */
+static inline int
+FloatSumSafe(float s)
+{
+	s = fabsf(s);
+	return s >= FLOAT_SUM_SAFE_MIN && s <= FLT_MAX;	/* false for NaN */
+}
+
+static double
+l2sq_double(const float *a, const float *b, int n)
+{
+	double		s = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		double		d = (double) a[i] - b[i];
+
+		s += d * d;
+	}
+	return s;
+}
+
+static double
+dot_double(const float *a, const float *b, int n)
+{
+	double		s = 0;
+
+	for (int i = 0; i < n; i++)
+		s += (double) a[i] * b[i];
+	return s;
+}
+
+static double
+l1_double(const float *a, const float *b, int n)
+{
+	double		s = 0;
+
+	for (int i = 0; i < n; i++)
+		s += fabs((double) a[i] - b[i]);
+	return s;
+}
+
+/* Squared Euclidean distance of the first n elements. */
+double
+MrlL2SquaredDistance(const float *a, const float *b, int n)
+{
+	float		s = mrl_kernels.l2sq(a, b, n);
+
+	return FloatSumSafe(s) ? s : l2sq_double(a, b, n);
+}
+
+/* Inner product of the first n elements. */
+double
+MrlInnerProduct(const float *a, const float *b, int n)
+{
+	float		s = mrl_kernels.dot(a, b, n);
+
+	return FloatSumSafe(s) ? s : dot_double(a, b, n);
+}
+
+/* Manhattan distance of the first n elements (no products: only overflow). */
+double
+MrlL1Distance(const float *a, const float *b, int n)
+{
+	float		s = mrl_kernels.l1(a, b, n);
+
+	return s <= FLT_MAX ? s : l1_double(a, b, n);
+}
+
+/*
+ * Cosine distance of the first n elements, with the similarity clamped to
+ * [-1, 1] against rounding.  A zero vector has no direction: the result is
+ * NaN, which sorts after every number.  The norms decide the precision:
+ * when both are safe in float, the dot product's error is far below them.
  */
 double
-MrlCosineFromParts(float dot, float norma, float normb)
+MrlCosineDistance(const float *a, const float *b, int n)
 {
-	double		sim;
+	float		fdot,
+				fna,
+				fnb;
+	double		dot,
+				na,
+				nb,
+				sim;
 
-	if (norma == 0 || normb == 0)
+	mrl_kernels.dot_norms(a, b, n, &fdot, &fna, &fnb);
+	if (FloatSumSafe(fna) && FloatSumSafe(fnb) && fabsf(fdot) <= FLT_MAX)
+	{
+		dot = fdot;
+		na = fna;
+		nb = fnb;
+	}
+	else
+	{
+		dot = dot_double(a, b, n);
+		na = dot_double(a, a, n);
+		nb = dot_double(b, b, n);
+	}
+	if (na == 0 || nb == 0)
 		return NAN;
-	sim = (double) dot / sqrt((double) norma * (double) normb);
+	sim = dot / sqrt(na * nb);
 	if (sim > 1)
 		sim = 1;
 	else if (sim < -1)

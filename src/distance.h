@@ -25,6 +25,15 @@ extern MrlKernels mrl_kernels;
 
 extern void MrlKernelsInit(void);
 extern int	MrlKernelsSelect(const char *isa);
-extern double MrlCosineFromParts(float dot, float norma, float normb);
+
+/*
+ * Distances of the first n elements through the kernels, exact to float
+ * rounding for any finite input: recomputed in double when float overflows
+ * or underflows.  The SQL functions and operators use these.
+ */
+extern double MrlL2SquaredDistance(const float *a, const float *b, int n);
+extern double MrlInnerProduct(const float *a, const float *b, int n);
+extern double MrlL1Distance(const float *a, const float *b, int n);
+extern double MrlCosineDistance(const float *a, const float *b, int n);
 
 #endif							/* MRL_DISTANCE_H */

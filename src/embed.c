@@ -202,6 +202,7 @@ mrl_embed(PG_FUNCTION_ARGS)
 	lens[0] = VARSIZE_ANY_EXHDR(t);
 	result = InitMVector(dim);
 	MrlEmbedTexts(enc, texts, lens, 1, &opts, dim, result->x);
+	MVectorCheckModelOutput(result->x, dim, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	PG_RETURN_MVECTOR_P(result);
 }
 
@@ -255,6 +256,7 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 	}
 	out = palloc(sizeof(float) * (size_t) Max(m, 1) * dim);
 	MrlEmbedTexts(enc, texts, lens, m, &opts, dim, out);
+	MVectorCheckModelOutput(out, (size_t) m * dim, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
 
 	results = palloc(sizeof(Datum) * Max(n, 1));
 	m = 0;

@@ -3,12 +3,12 @@
  * Matryoshka prefix size (and of PCA / full-text baselines) on a judged
  * test collection stored in tables.
  *
- * The collection is read with SPI, embedded once with the full model in
- * batches, and scored in C: cosine scores by sgemm on the prefix columns,
- * top-100 per query, metrics from src/encoder/evaluate.h.  Documents and
- * queries are numbered by their id order (row_number() OVER (ORDER BY id)),
- * the same numbering in every statement, so judgements join to rows by
- * number.
+ * Each table is read once, through a cursor: documents (embedded with the
+ * full model in batches), then the judgements of known documents, then the
+ * judged queries (embedded likewise).  Documents and queries are numbered
+ * in id order as they are read, and judgements are matched to them by the
+ * text form of the ids.  Scoring is in C: cosine scores by sgemm on the
+ * prefix columns, top-100 per query, metrics from src/encoder/evaluate.h.
  */
 #include "postgres.h"
 
@@ -29,33 +29,48 @@
 #include "embed.h"
 #include "encoder.h"
 #include "evaluate.h"
+#include "mvector.h"
 
 #define EVAL_TOPK 100			/* ranked list length: Recall@100 */
 #define EVAL_FETCH_ROWS 256		/* rows per cursor fetch (and embedding batch) */
 #define EVAL_SCORE_FLOATS (32 * 1024 * 1024)	/* score matrix budget per query batch */
 
-/* One table of the collection: its quoted name and the columns we read. */
-typedef struct EvalTable
+/*
+ * The ids of a queries or docs table in the text form that judgements match
+ * on, numbered 0.. in id order (the order the table was read in), and
+ * sorted by text for lookups.
+ */
+typedef struct IdIndex
 {
-	Oid			relid;
-	char	   *name;			/* quoted, schema-qualified if needed */
-	int64		rows;
-} EvalTable;
+	char	   *relname;		/* quoted, schema-qualified if needed */
+	int			n;
+	int			capacity;
+	char	  **id;				/* [n] by number */
+	int		   *sorted;			/* [n] numbers in strcmp order of their ids */
+} IdIndex;
 
 /*
- * Judgements of the scored queries (those with a grade > 0), as compact
- * lists: query j has judged documents doc[start[j] .. start[j + 1]).
- * Document ids are the documents' numbers in id order.
+ * Judgements with a known document, sorted by query id (text) then
+ * document number, so a query's judgements are one run found by binary
+ * search; a query whose run holds a relevant grade is scored.  Scored
+ * queries are numbered in the order they are read: query j has the
+ * judgements doc[first[j] .. first[j] + count[j]).
  */
 typedef struct Judgements
 {
-	int			n_queries;		/* rows in the queries table */
-	int			n_scored;		/* queries with a relevant document */
-	int		   *scored_of;		/* [n_queries]: compact index or -1 */
+	char	   *relname;
+	int			n;
+	int			capacity;
+	char	  **query_id;		/* [n] */
+	int32	   *doc;			/* [n] document numbers */
+	float	   *grade;			/* [n] */
+	int64		relevant_no_doc;	/* relevant, of a document not in docs */
+	int64		relevant_unclaimed; /* relevant, of no query read so far */
+	int			n_scored;
+	int			scored_capacity;
 	int		   *query_of;		/* [n_scored]: query number */
-	int		   *start;			/* [n_scored + 1] */
-	int32	   *doc;
-	float	   *grade;
+	int		   *first;			/* [n_scored] */
+	int		   *count;			/* [n_scored] */
 } Judgements;
 
 /* ---------- the column contract ---------- */
@@ -94,182 +109,171 @@ static const Oid key_types[] = {INT2OID, INT4OID, INT8OID, TEXTOID, VARCHAROID, 
 static const Oid text_types[] = {TEXTOID, VARCHAROID, BPCHAROID};
 static const Oid int_types[] = {INT2OID, INT4OID, INT8OID};
 
-/*
- * Check a queries or docs table: columns id and body, at least one row,
- * ids unique and not null (the numbering by id order relies on it).
- */
+/* Check the columns of a queries or docs table: id and body. */
 static void
-OpenTextTable(EvalTable *t, Oid relid)
+CheckTextTable(Oid relid)
 {
-	char	   *sql;
-	bool		isnull;
-	int64		rows,
-				ids,
-				distinct_ids;
-
-	t->relid = relid;
-	t->name = RelName(relid);
 	CheckColumn(relid, "id", key_types, lengthof(key_types), "an integer or text type");
 	CheckColumn(relid, "body", text_types, lengthof(text_types), "text");
+}
 
-	sql = psprintf("SELECT count(*), count(id), count(DISTINCT id) FROM %s", t->name);
-	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not count the rows of %s", t->name);
-	rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	ids = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	distinct_ids = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	if (rows == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("relation %s is empty", t->name)));
-	if (ids != rows || distinct_ids != rows)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("column \"id\" of relation %s must be unique and not null", t->name)));
-	if (rows > INT_MAX / 2)
+/* Check the columns of a qrels table: query_id, doc_id and relevance. */
+static void
+CheckQrels(Oid relid)
+{
+	CheckColumn(relid, "query_id", key_types, lengthof(key_types), "an integer or text type");
+	CheckColumn(relid, "doc_id", key_types, lengthof(key_types), "an integer or text type");
+	CheckColumn(relid, "relevance", int_types, lengthof(int_types), "an integer type");
+}
+
+/* ---------- ids ---------- */
+
+/* p resized to size bytes, or allocated if NULL (in the current context). */
+static void *
+Resize(void *p, Size size)
+{
+	return p ? repalloc(p, size) : palloc(size);
+}
+
+/* Twice the capacity of an array of at least `need` elements, within limits. */
+static int
+GrowCapacity(int capacity, int need, const char *relname)
+{
+	if (need > INT_MAX / 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("relation %s has too many rows to evaluate", t->name)));
-	t->rows = rows;
-}
-
-/* A table's rows numbered 0.. in id order, as a FROM item: (n, id, body). */
-static char *
-Numbered(const EvalTable *t)
-{
-	return psprintf("(SELECT (row_number() OVER (ORDER BY id) - 1)::int4 AS n, id, body FROM %s)",
-					t->name);
-}
-
-/* ---------- judgements ---------- */
-
-/* Say how many relevant judgements name ids that are not in the tables. */
-static void
-NoticeUnmatched(const char *qname, const EvalTable *queries, const EvalTable *docs)
-{
-	char	   *sql = psprintf("SELECT count(*) FROM %s r WHERE r.relevance > 0 AND "
-							   "(NOT EXISTS (SELECT 1 FROM %s q WHERE q.id::text = r.query_id::text) OR "
-							   "NOT EXISTS (SELECT 1 FROM %s d WHERE d.id::text = r.doc_id::text))",
-							   qname, queries->name, docs->name);
-	bool		isnull;
-	int64		unmatched;
-
-	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the judgements in %s", qname);
-	unmatched = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	if (unmatched > 0)
-		ereport(NOTICE,
-				(errmsg_plural("%lld relevant judgement in %s names a query or document not in %s or %s: ignored",
-							   "%lld relevant judgements in %s name a query or document not in %s or %s: ignored",
-							   unmatched, (long long) unmatched, qname, queries->name, docs->name)));
-	SPI_freetuptable(SPI_tuptable);
+				 errmsg("relation %s has too many rows to evaluate", relname)));
+	return Max(Max(capacity * 2, need), 1024);
 }
 
 /*
- * Read qrels, joined to the numbered queries and docs by the text form of
- * the ids (so an integer id 7 matches a text doc_id '7').  Judgements of
- * unknown ids and NULL grades are ignored.
+ * Number the next row of a table by its id (text form, NULL an error);
+ * the index keeps the string.
  */
-static void
-LoadJudgements(Oid qrels, const EvalTable *queries, const EvalTable *docs,
-			   MemoryContext mcxt, Judgements *J)
+static int
+IdIndexAdd(IdIndex *idx, char *id)
 {
-	char	   *qname = RelName(qrels);
-	char	   *sql;
-	uint64		nrows;
-	int			scored = 0;
-	MemoryContext old;
-
-	CheckColumn(qrels, "query_id", key_types, lengthof(key_types), "an integer or text type");
-	CheckColumn(qrels, "doc_id", key_types, lengthof(key_types), "an integer or text type");
-	CheckColumn(qrels, "relevance", int_types, lengthof(int_types), "an integer type");
-
-	/* only queries with a relevant document are scored; keep their rows */
-	sql = psprintf("SELECT q.n, d.n, r.relevance::float4 FROM %s r "
-				   "JOIN %s q ON q.id::text = r.query_id::text "
-				   "JOIN %s d ON d.id::text = r.doc_id::text "
-				   "WHERE r.relevance IS NOT NULL AND q.n IN "
-				   "(SELECT q2.n FROM %s r2 JOIN %s q2 ON q2.id::text = r2.query_id::text WHERE r2.relevance > 0) "
-				   "ORDER BY 1, 2",
-				   qname, Numbered(queries), Numbered(docs), qname, Numbered(queries));
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the judgements in %s", qname);
-	nrows = SPI_processed;
-	if (nrows == 0)
+	if (id == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("no query in %s has a relevant document in %s", queries->name, qname),
-				 errdetail("A judgement is relevant when its relevance is > 0 and its ids are in %s and %s.",
-						   queries->name, docs->name)));
-	if (nrows > INT_MAX / 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("relation %s has too many judgements to evaluate", qname)));
-
-	old = MemoryContextSwitchTo(mcxt);
-	J->n_queries = (int) queries->rows;
-	J->scored_of = palloc(sizeof(int) * J->n_queries);
-	J->query_of = palloc(sizeof(int) * J->n_queries);
-	J->start = palloc(sizeof(int) * (J->n_queries + 1));
-	J->doc = palloc(sizeof(int32) * nrows);
-	J->grade = palloc(sizeof(float) * nrows);
-	MemoryContextSwitchTo(old);
-	for (int q = 0; q < J->n_queries; q++)
-		J->scored_of[q] = -1;
-
-	for (uint64 i = 0; i < nrows; i++)
+				 errmsg("column \"id\" of relation %s must be unique and not null", idx->relname)));
+	if (idx->n == idx->capacity)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		int			q = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		idx->capacity = GrowCapacity(idx->capacity, idx->n + 1, idx->relname);
+		idx->id = Resize(idx->id, sizeof(char *) * idx->capacity);
+	}
+	idx->id[idx->n] = id;
+	return idx->n++;
+}
 
-		if (J->scored_of[q] < 0)
-		{
-			J->scored_of[q] = scored;
-			J->query_of[scored] = q;
-			J->start[scored++] = (int) i;
-		}
-		J->doc[i] = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		J->grade[i] = DatumGetFloat4(SPI_getbinval(tup, desc, 3, &isnull));
-		if (i > 0 && J->doc[i] == J->doc[i - 1] &&
-			DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i - 1], desc, 1, &isnull)) == q)
+/* qsort_arg comparator: row numbers by the text of their ids. */
+static int
+CompareIdNumbers(const void *a, const void *b, void *arg)
+{
+	char	  **id = (char **) arg;
+
+	return strcmp(id[*(const int *) a], id[*(const int *) b]);
+}
+
+/* Sort the ids for lookups; error if the table was empty or an id repeats. */
+static void
+IdIndexFinish(IdIndex *idx)
+{
+	if (idx->n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation %s is empty", idx->relname)));
+	idx->sorted = palloc(sizeof(int) * idx->n);
+	for (int i = 0; i < idx->n; i++)
+		idx->sorted[i] = i;
+	qsort_arg(idx->sorted, idx->n, sizeof(int), CompareIdNumbers, idx->id);
+	for (int i = 1; i < idx->n; i++)
+		if (strcmp(idx->id[idx->sorted[i - 1]], idx->id[idx->sorted[i]]) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("relation %s judges a (query_id, doc_id) pair more than once", qname)));
-	}
-	J->n_scored = scored;
-	J->start[scored] = (int) nrows;
-	SPI_freetuptable(SPI_tuptable);
-	NoticeUnmatched(qname, queries, docs);
+					 errmsg("column \"id\" of relation %s must be unique and not null", idx->relname)));
 }
 
-/* ---------- embedding ---------- */
+/* The number of the row with this id, or -1. */
+static int
+IdIndexLookup(const IdIndex *idx, const char *id)
+{
+	int			lo = 0,
+				hi = idx->n;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		int			c = strcmp(idx->id[idx->sorted[mid]], id);
+
+		if (c == 0)
+			return idx->sorted[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Column c of an SPI result row as a C string in the current context, or NULL. */
+static char *
+SpiText(uint64 row, int c)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, c, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* ---------- reading the tables, each once ---------- */
 
 /*
- * Embed the bodies of a numbered table in id order, keeping the rows whose
- * number maps to a non-negative index in keep_of (NULL: all rows), into
- * out[index] (dim floats each).  Reads through a cursor, one batch at a
- * time, so only the vectors are held in memory.
+ * Open a cursor on sql, which reads a user's relation.  Each table is read
+ * once: a relation may be a view whose rows change from one read to the
+ * next, so nothing sized by one read may be written by another.
+ */
+static Portal
+OpenCursor(const char *sql, const char *relname)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
+
+	if (plan == NULL)
+		elog(ERROR, "could not read %s: %s", relname, SPI_result_code_string(SPI_result));
+	return SPI_cursor_open(NULL, plan, NULL, NULL, true);
+}
+
+/*
+ * Which rows of a text table to embed: a row's index among them, or -1.
+ * Called in ReadTextTable's mcxt with the row's number and id.
+ */
+typedef int (*KeepRow) (void *arg, int n, const char *id);
+
+/*
+ * Read a queries or docs table once, in id order, through a cursor: number
+ * every row in ids, and embed the bodies of the rows keep() selects (all
+ * rows if keep is NULL) with the model (named model, NULL the default) into
+ * (*vecs)[index], dim floats each, growing *vecs (allocated in mcxt) as
+ * needed.  Only one batch of texts is held.
  */
 static void
-EmbedTable(const EvalTable *t, const int *keep_of, mrl_encoder *enc,
-		   const mrl_embed_options *opts, int dim, float *out)
+ReadTextTable(IdIndex *ids, KeepRow keep, void *keep_arg, const char *model,
+			  mrl_encoder *enc, const mrl_embed_options *opts, int dim,
+			  MemoryContext mcxt, float **vecs)
 {
-	char	   *sql = psprintf("SELECT n, coalesce(body::text, '') FROM %s s ORDER BY n", Numbered(t));
-	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
-	Portal		portal;
+	char	   *sql = psprintf("SELECT id::text, coalesce(body::text, '') FROM %s ORDER BY id",
+						   ids->relname);
+	Portal		portal = OpenCursor(sql, ids->relname);
 	const char *texts[EVAL_FETCH_ROWS];
 	size_t		lens[EVAL_FETCH_ROWS];
 	int			index[EVAL_FETCH_ROWS];
+	int			capacity = 0;
 	float	   *batch = palloc(sizeof(float) * (size_t) EVAL_FETCH_ROWS * dim);
-	MemoryContext texts_cxt = AllocSetContextCreate(CurrentMemoryContext, "mrl_evaluate texts",
+	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "mrl_evaluate batch",
 													ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
 
-	if (plan == NULL)
-		elog(ERROR, "could not read %s: %s", t->name, SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	*vecs = NULL;
 	for (;;)
 	{
 		int			m = 0;
@@ -278,31 +282,207 @@ EmbedTable(const EvalTable *t, const int *keep_of, mrl_encoder *enc,
 		SPI_cursor_fetch(portal, true, EVAL_FETCH_ROWS);
 		if (SPI_processed == 0)
 			break;
-		old = MemoryContextSwitchTo(texts_cxt);	/* detoasted bodies: one batch */
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
+			int			n,
+						k;
 			bool		isnull;
-			int			n = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 			text	   *body;
 
-			if (keep_of != NULL && keep_of[n] < 0)
+			old = MemoryContextSwitchTo(mcxt);
+			n = IdIndexAdd(ids, SpiText(i, 1));
+			k = keep ? keep(keep_arg, n, ids->id[n]) : n;
+			MemoryContextSwitchTo(old);
+			if (k < 0)
 				continue;
+			if (k >= capacity)
+			{
+				capacity = GrowCapacity(capacity, k + 1, ids->relname);
+				*vecs = *vecs ? repalloc_huge(*vecs, sizeof(float) * (size_t) capacity * dim)
+					: MemoryContextAllocHuge(mcxt, sizeof(float) * (size_t) capacity * dim);
+			}
+			old = MemoryContextSwitchTo(batch_cxt);	/* detoasted bodies: one batch */
 			body = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+			MemoryContextSwitchTo(old);
 			texts[m] = VARDATA_ANY(body);
 			lens[m] = VARSIZE_ANY_EXHDR(body);
-			index[m++] = keep_of ? keep_of[n] : n;
+			index[m++] = k;
 		}
-		MemoryContextSwitchTo(old);
 		MrlEmbedTexts(enc, texts, lens, m, opts, dim, batch);
+		MVectorCheckModelOutput(batch, (size_t) m * dim, model);
 		for (int i = 0; i < m; i++)
-			memcpy(out + (size_t) index[i] * dim, batch + (size_t) i * dim, sizeof(float) * dim);
+			memcpy(*vecs + (size_t) index[i] * dim, batch + (size_t) i * dim, sizeof(float) * dim);
 		SPI_freetuptable(SPI_tuptable);
-		MemoryContextReset(texts_cxt);
+		MemoryContextReset(batch_cxt);
 	}
 	SPI_cursor_close(portal);
-	MemoryContextDelete(texts_cxt);
-	SPI_freeplan(plan);
+	MemoryContextDelete(batch_cxt);
 	pfree(batch);
+	old = MemoryContextSwitchTo(mcxt);
+	IdIndexFinish(ids);
+	MemoryContextSwitchTo(old);
+}
+
+/* Add one judgement (in mcxt). */
+static void
+JudgementsAdd(Judgements *J, char *query_id, int doc, float grade)
+{
+	if (J->n == J->capacity)
+	{
+		J->capacity = GrowCapacity(J->capacity, J->n + 1, J->relname);
+		J->query_id = Resize(J->query_id, sizeof(char *) * J->capacity);
+		J->doc = Resize(J->doc, sizeof(int32) * J->capacity);
+		J->grade = Resize(J->grade, sizeof(float) * J->capacity);
+	}
+	J->query_id[J->n] = query_id;
+	J->doc[J->n] = doc;
+	J->grade[J->n++] = grade;
+}
+
+/* qsort_arg comparator: judgement numbers by query id, then document. */
+static int
+CompareJudgements(const void *a, const void *b, void *arg)
+{
+	const Judgements *J = (const Judgements *) arg;
+	int			i = *(const int *) a,
+				j = *(const int *) b;
+	int			c = strcmp(J->query_id[i], J->query_id[j]);
+
+	if (c != 0)
+		return c;
+	return (J->doc[i] > J->doc[j]) - (J->doc[i] < J->doc[j]);
+}
+
+/* Sort the judgements by query id, then document; error on a repeated pair. */
+static void
+JudgementsSort(Judgements *J)
+{
+	int		   *order = palloc(sizeof(int) * Max(J->n, 1));
+	char	  **query_id = palloc(sizeof(char *) * Max(J->n, 1));
+	int32	   *doc = palloc(sizeof(int32) * Max(J->n, 1));
+	float	   *grade = palloc(sizeof(float) * Max(J->n, 1));
+
+	for (int i = 0; i < J->n; i++)
+		order[i] = i;
+	qsort_arg(order, J->n, sizeof(int), CompareJudgements, J);
+	for (int i = 0; i < J->n; i++)
+	{
+		if (i > 0 && CompareJudgements(&order[i - 1], &order[i], J) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("relation %s judges a (query_id, doc_id) pair more than once", J->relname)));
+		query_id[i] = J->query_id[order[i]];
+		doc[i] = J->doc[order[i]];
+		grade[i] = J->grade[order[i]];
+	}
+	J->query_id = query_id;
+	J->doc = doc;
+	J->grade = grade;
+	pfree(order);
+}
+
+/*
+ * Read qrels once: keep the judgements (NULL grades skipped) whose document
+ * is in docs, matched by the text form of the ids (so an integer id 7
+ * matches a text doc_id '7'), sorted by query id.  Queries are matched when
+ * the queries table is read (MatchQuery).
+ */
+static void
+ReadJudgements(Judgements *J, const IdIndex *docs, MemoryContext mcxt)
+{
+	char	   *sql = psprintf("SELECT query_id::text, doc_id::text, relevance::float4 FROM %s "
+							   "WHERE relevance IS NOT NULL", J->relname);
+	Portal		portal = OpenCursor(sql, J->relname);
+	MemoryContext old;
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_fetch(portal, true, EVAL_FETCH_ROWS * 16);
+		if (SPI_processed == 0)
+			break;
+		old = MemoryContextSwitchTo(mcxt);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			char	   *query_id = SpiText(i, 1);
+			char	   *doc_id = SpiText(i, 2);
+			bool		isnull;
+			float		grade = DatumGetFloat4(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
+			int			doc = doc_id ? IdIndexLookup(docs, doc_id) : -1;
+
+			if (doc_id)
+				pfree(doc_id);
+			if (query_id == NULL || doc < 0)
+			{
+				J->relevant_no_doc += grade > 0;
+				if (query_id)
+					pfree(query_id);
+				continue;
+			}
+			J->relevant_unclaimed += grade > 0;
+			JudgementsAdd(J, query_id, doc, grade);
+		}
+		MemoryContextSwitchTo(old);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	old = MemoryContextSwitchTo(mcxt);
+	JudgementsSort(J);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * KeepRow for the queries table: a query is embedded (and scored) when its
+ * judgements hold a relevant grade.  Returns its index among the scored
+ * queries, or -1.  Called in the judgements' memory context.
+ */
+static int
+MatchQuery(void *arg, int n, const char *id)
+{
+	Judgements *J = (Judgements *) arg;
+	int			lo = 0,
+				hi = J->n,
+				end,
+				relevant = 0;
+
+	while (lo < hi)				/* the first judgement of this query */
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (strcmp(J->query_id[mid], id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < J->n && strcmp(J->query_id[end], id) == 0; end++)
+		relevant += J->grade[end] > 0;
+	if (relevant == 0)
+		return -1;
+	J->relevant_unclaimed -= relevant;
+	if (J->n_scored == J->scored_capacity)
+	{
+		J->scored_capacity = GrowCapacity(J->scored_capacity, J->n_scored + 1, J->relname);
+		J->query_of = Resize(J->query_of, sizeof(int) * J->scored_capacity);
+		J->first = Resize(J->first, sizeof(int) * J->scored_capacity);
+		J->count = Resize(J->count, sizeof(int) * J->scored_capacity);
+	}
+	J->query_of[J->n_scored] = n;
+	J->first[J->n_scored] = lo;
+	J->count[J->n_scored] = end - lo;
+	return J->n_scored++;
+}
+
+/* Say how many relevant judgements name ids that are not in the tables. */
+static void
+NoticeUnmatched(const Judgements *J, const IdIndex *queries, const IdIndex *docs)
+{
+	int64		unmatched = J->relevant_no_doc + J->relevant_unclaimed;
+
+	if (unmatched > 0)
+		ereport(NOTICE,
+				(errmsg_plural("%lld relevant judgement in %s names a query or document not in %s or %s: ignored",
+							   "%lld relevant judgements in %s name a query or document not in %s or %s: ignored",
+							   unmatched, (long long) unmatched, J->relname, queries->relname, docs->relname)));
 }
 
 /* ---------- scoring ---------- */
@@ -313,10 +493,10 @@ AddQueryMetrics(const Judgements *J, int j, const int32 *ranked, int n_ranked,
 				mrl_ir_metrics *sum)
 {
 	mrl_ir_metrics m;
-	int			s = J->start[j];
+	int			s = J->first[j];
 
 	if (mrl_ir_score_query(ranked, n_ranked, J->doc + s, J->grade + s,
-						   J->start[j + 1] - s, &m) < 0)
+						   J->count[j], &m) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid judgements for a query")));
@@ -386,44 +566,65 @@ ScorePrefix(const Judgements *J, const float *Q, const float *D, int n_docs,
  * Full-text baseline: rank each scored query's docs by ts_rank_cd of the
  * docs' english tsvector against an OR of the query's lexemes (the terms
  * plainto_tsquery would AND), ties by id order; only matching docs are
- * ranked.  Lexemes are quoted for tsquery input ('' and \ escaped).
+ * ranked.  Lexemes are quoted for tsquery input ('' and \ escaped).  This
+ * reads the tables a second time: rows are matched back by id, and ids the
+ * first read did not see (a view may change) are skipped.
  */
 static mrl_ir_metrics
-ScoreFulltext(const Judgements *J, const EvalTable *queries, const EvalTable *docs)
+ScoreFulltext(const Judgements *J, const IdIndex *queries, const IdIndex *docs)
 {
 	char	   *sql;
-	Oid			argtypes[1] = {INT4ARRAYOID};
+	Oid			argtypes[1] = {TEXTARRAYOID};
 	Datum		args[1];
-	Datum	   *qn = palloc(sizeof(Datum) * J->n_scored);
+	Datum	   *qid = palloc(sizeof(Datum) * J->n_scored);
+	int		   *scored_of = palloc(sizeof(int) * queries->n);
+	bool	   *done = palloc0(sizeof(bool) * J->n_scored);
 	mrl_ir_metrics sum = {0};
 
+	for (int q = 0; q < queries->n; q++)
+		scored_of[q] = -1;
 	for (int j = 0; j < J->n_scored; j++)
-		qn[j] = Int32GetDatum(J->query_of[j]);
-	args[0] = PointerGetDatum(construct_array(qn, J->n_scored, INT4OID, 4, true, TYPALIGN_INT));
-	sql = psprintf("WITH d AS MATERIALIZED (SELECT n, pg_catalog.to_tsvector('pg_catalog.english', coalesce(body::text, '')) AS tsv FROM %s s), "
-				   "q AS (SELECT n, (SELECT pg_catalog.string_agg('''' || replace(replace(l, chr(92), chr(92) || chr(92)), '''', '''''') || '''', ' | ') "
+	{
+		scored_of[J->query_of[j]] = j;
+		qid[j] = CStringGetTextDatum(queries->id[J->query_of[j]]);
+	}
+	args[0] = PointerGetDatum(construct_array(qid, J->n_scored, TEXTOID, -1, false, TYPALIGN_INT));
+	sql = psprintf("WITH d AS MATERIALIZED (SELECT id AS key, id::text AS id, pg_catalog.to_tsvector('pg_catalog.english', coalesce(body::text, '')) AS tsv FROM %s), "
+				   "q AS (SELECT id::text AS id, (SELECT pg_catalog.string_agg('''' || replace(replace(l, chr(92), chr(92) || chr(92)), '''', '''''') || '''', ' | ') "
 				   "FROM pg_catalog.unnest(pg_catalog.tsvector_to_array(pg_catalog.to_tsvector('pg_catalog.english', coalesce(body::text, '')))) l)::pg_catalog.tsquery AS tsq "
-				   "FROM %s s WHERE n = ANY($1)) "
-				   "SELECT q.n, ARRAY(SELECT d.n FROM d WHERE d.tsv @@ q.tsq "
-				   "ORDER BY pg_catalog.ts_rank_cd(d.tsv, q.tsq) DESC, d.n LIMIT %d) FROM q",
-				   Numbered(docs), Numbered(queries), EVAL_TOPK);
+				   "FROM %s WHERE id::text = ANY($1)) "
+				   "SELECT q.id, ARRAY(SELECT d.id FROM d WHERE d.tsv @@ q.tsq "
+				   "ORDER BY pg_catalog.ts_rank_cd(d.tsv, q.tsq) DESC, d.key LIMIT %d) FROM q",
+				   docs->relname, queries->relname, EVAL_TOPK);
 	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not run the full-text baseline");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
+		char	   *id = SpiText(i, 1);
+		int			q = id ? IdIndexLookup(queries, id) : -1;
+		int			j = q >= 0 ? scored_of[q] : -1;
 		bool		isnull;
-		int			q = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		ArrayType  *arr = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		ArrayType  *arr;
 		Datum	   *elems;
-		int			n_ranked;
+		bool	   *nulls;
+		int			n_elems,
+					n_ranked = 0;
 		int32		ranked[EVAL_TOPK];
 
 		CHECK_FOR_INTERRUPTS();
-		deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT, &elems, NULL, &n_ranked);
-		n_ranked = Min(n_ranked, EVAL_TOPK);
-		for (int k = 0; k < n_ranked; k++)
-			ranked[k] = DatumGetInt32(elems[k]);
-		AddQueryMetrics(J, J->scored_of[q], ranked, n_ranked, &sum);
+		if (j < 0 || done[j])
+			continue;
+		done[j] = true;
+		arr = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n_elems);
+		for (int k = 0; k < n_elems && n_ranked < EVAL_TOPK; k++)
+		{
+			int			doc = nulls[k] ? -1 : IdIndexLookup(docs, TextDatumGetCString(elems[k]));
+
+			if (doc >= 0)
+				ranked[n_ranked++] = doc;
+		}
+		AddQueryMetrics(J, j, ranked, n_ranked, &sum);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return sum;
@@ -517,13 +718,21 @@ ProjectPca(const float *D, int n_docs, const float *Q, int n_q, int dim, int k,
 		   float *Dp, float *Qp)
 {
 	mrl_pca		pca;
+	mrl_pca_acc *acc;
 	char		err[256];
 
 	if (n_docs < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the pca baseline needs at least 2 documents")));
-	if (mrl_pca_fit(D, n_docs, dim, k, &pca, err, sizeof(err)) != 0)
+	/* the accumulator and scratch in palloc'd memory: counted as the query's */
+	acc = mrl_pca_acc_init(MemoryContextAllocHuge(CurrentMemoryContext, mrl_pca_acc_size(dim)),
+						   dim, err, sizeof(err));
+	if (acc != NULL)
+		mrl_pca_acc_add(acc, D, n_docs);
+	if (acc == NULL ||
+		mrl_pca_acc_fit(acc, k, MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) dim * dim),
+						&pca, err, sizeof(err)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("could not fit PCA: %s", err)));
@@ -542,9 +751,13 @@ Datum
 mrl_evaluate(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	EvalTable	queries,
-				docs;
-	Judgements	J;
+	Oid			queries_rel = PG_GETARG_OID(0),
+				qrels_rel = PG_GETARG_OID(1),
+				docs_rel = PG_GETARG_OID(2);
+	IdIndex		queries = {0},
+				docs = {0};
+	Judgements	J = {0};
+	char	   *model;
 	mrl_encoder *enc;
 	mrl_embed_options opts;
 	int			full_dim,
@@ -567,37 +780,47 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("dims must not be NULL")));
 	ParseBaselines(PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5), &pca, &fulltext);
-	enc = MrlModelForUse(fcinfo, PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	model = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	enc = MrlModelForUse(fcinfo, model);
 	MrlEmbedOptionsInit(&opts);
 	full_dim = MrlOutputDim(enc, &opts);
 	dims = ParseDims(PG_GETARG_ARRAYTYPE_P(4), full_dim, &n_dims);
 	for (int i = 0; i < n_dims; i++)
 		max_d = Max(max_d, dims[i]);
+	CheckTextTable(queries_rel);
+	CheckTextTable(docs_rel);
+	CheckQrels(qrels_rel);
 
 	InitMaterializedSRF(fcinfo, 0);
 	work = AllocSetContextCreate(CurrentMemoryContext, "mrl_evaluate", ALLOCSET_DEFAULT_SIZES);
+	queries.relname = RelName(queries_rel);
+	docs.relname = RelName(docs_rel);
+	J.relname = RelName(qrels_rel);
 	SPI_connect();
-	OpenTextTable(&queries, PG_GETARG_OID(0));
-	OpenTextTable(&docs, PG_GETARG_OID(2));
-	LoadJudgements(PG_GETARG_OID(1), &queries, &docs, work, &J);
-
-	D = MemoryContextAllocHuge(work, sizeof(float) * (size_t) docs.rows * full_dim);
-	Q = MemoryContextAllocHuge(work, sizeof(float) * (size_t) J.n_scored * full_dim);
-	EmbedTable(&docs, NULL, enc, &opts, full_dim, D);
-	EmbedTable(&queries, J.scored_of, enc, &opts, full_dim, Q);
+	/* docs, then the judgements of known docs, then the judged queries */
+	ReadTextTable(&docs, NULL, NULL, model, enc, &opts, full_dim, work, &D);
+	ReadJudgements(&J, &docs, work);
+	ReadTextTable(&queries, MatchQuery, &J, model, enc, &opts, full_dim, work, &Q);
+	if (J.n_scored == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no query in %s has a relevant document in %s", queries.relname, J.relname),
+				 errdetail("A judgement is relevant when its relevance is > 0 and its ids are in %s and %s.",
+						   queries.relname, docs.relname)));
+	NoticeUnmatched(&J, &queries, &docs);
 
 	for (int i = 0; i < n_dims; i++)
 		EmitRow(rsinfo, dims[i], "prefix",
-				ScorePrefix(&J, Q, D, (int) docs.rows, full_dim, dims[i]), J.n_scored);
+				ScorePrefix(&J, Q, D, docs.n, full_dim, dims[i]), J.n_scored);
 	if (pca)
 	{
-		float	   *Dp = MemoryContextAllocHuge(work, sizeof(float) * (size_t) docs.rows * max_d);
+		float	   *Dp = MemoryContextAllocHuge(work, sizeof(float) * (size_t) docs.n * max_d);
 		float	   *Qp = MemoryContextAllocHuge(work, sizeof(float) * (size_t) J.n_scored * max_d);
 
-		ProjectPca(D, (int) docs.rows, Q, J.n_scored, full_dim, max_d, Dp, Qp);
+		ProjectPca(D, docs.n, Q, J.n_scored, full_dim, max_d, Dp, Qp);
 		for (int i = 0; i < n_dims; i++)
 			EmitRow(rsinfo, dims[i], "pca",
-					ScorePrefix(&J, Qp, Dp, (int) docs.rows, max_d, dims[i]), J.n_scored);
+					ScorePrefix(&J, Qp, Dp, docs.n, max_d, dims[i]), J.n_scored);
 	}
 	if (fulltext)
 		EmitRow(rsinfo, 0, "fulltext", ScoreFulltext(&J, &queries, &docs), J.n_scored);

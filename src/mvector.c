@@ -17,6 +17,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
@@ -58,24 +59,59 @@ CheckExpectedDim(int32 typmod, int dim)
 				 errmsg("expected %d dimensions, not %d", typmod, dim)));
 }
 
-/* Result elements that overflowed float4 are an error, not infinity. */
-static inline void
-CheckOverflow(float value)
-{
-	if (isinf(value))
-		float_overflow_error();
-}
-
-/* Allocate a zeroed mvector of dim dimensions. */
+/*
+ * Allocate a zeroed mvector of dim dimensions, after checking dim: the
+ * header holds it in an int16, so an unchecked count would wrap.
+ */
 MVector *
 InitMVector(int dim)
 {
-	Size		size = MVECTOR_SIZE(dim);
-	MVector    *v = (MVector *) palloc0(size);
+	Size		size;
+	MVector    *v;
 
+	CheckDim(dim);
+	size = MVECTOR_SIZE(dim);
+	v = (MVector *) palloc0(size);
 	SET_VARSIZE(v, size);
 	v->dim = dim;
 	return v;
+}
+
+/*
+ * Check a vector on its way out of a function (PG_RETURN_MVECTOR_P): every
+ * element finite.  Values come in finite, so a NaN or an infinity here was
+ * made by arithmetic: an infinity is an overflow (22003), a NaN is refused
+ * as everywhere else (22000).
+ */
+MVector *
+MVectorFinish(MVector *v)
+{
+	for (int i = 0; i < v->dim; i++)
+		if (unlikely(!isfinite(v->x[i])))
+		{
+			if (isinf(v->x[i]))
+				float_overflow_error();
+			CheckElement(v->x[i]);
+		}
+	return v;
+}
+
+/*
+ * Error unless the n floats a model wrote are finite, naming the model
+ * (NULL: the default model).  A model whose weights are near float32's
+ * limits overflows in its forward pass and makes NaN or infinite vectors.
+ */
+void
+MVectorCheckModelOutput(const float *x, size_t n, const char *model)
+{
+	for (size_t i = 0; i < n; i++)
+		if (unlikely(!isfinite(x[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("model \"%s\" produced a non-finite embedding",
+							model ? model : GetConfigOption("mrl.default_model", false, false)),
+					 errdetail("Its output holds NaN or infinite values, which an mvector cannot hold."),
+					 errhint("The model's weights may overflow float32 arithmetic.")));
 }
 
 /* Error unless two vectors have the same number of dimensions. */
@@ -118,6 +154,43 @@ MVectorGetPrefix(Datum d, int prefix, int *fulldim)
 }
 
 /* ---------- text I/O ---------- */
+
+/*
+ * Length of the decimal number at p: an optional sign, digits with an
+ * optional point (digits on at least one side), an optional exponent; 0 if
+ * there is none.  strtof also reads hexadecimal ("0x10", "0x1p3"), which
+ * mvector refuses, as pgvector does; this is what it accepts instead.
+ */
+static int
+DecimalLength(const char *p)
+{
+	const char *s = p;
+	int			digits = 0;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	for (; isdigit((unsigned char) *s); s++)
+		digits++;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char) *s); s++)
+			digits++;
+	if (digits == 0)
+		return 0;
+	if (*s == 'e' || *s == 'E')
+	{
+		const char *e = s + 1;
+
+		if (*e == '+' || *e == '-')
+			e++;
+		if (isdigit((unsigned char) *e))
+		{
+			while (isdigit((unsigned char) *e))
+				e++;
+			s = e;
+		}
+	}
+	return (int) (s - p);
+}
 
 /* Parse the text form "[1,2.5,-3e-2]". */
 PG_FUNCTION_INFO_V1(mvector_in);
@@ -168,6 +241,16 @@ mvector_in(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid input syntax for type mvector: \"%s\"", lit)));
+		if (end - pt != DecimalLength(pt))
+		{
+			/* NaN and infinity spellings are refused as such, hex as syntax */
+			if (errno != ERANGE)
+				CheckElement(val);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid input syntax for type mvector: \"%s\"", lit),
+					 errdetail("Elements are decimal numbers.")));
+		}
 		if (errno == ERANGE && (val == 0 || isinf(val)))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -314,14 +397,27 @@ mvector(PG_FUNCTION_ARGS)
 	PG_RETURN_MVECTOR_P(v);
 }
 
+/*
+ * The header of an array argument (its dimensions), without detoasting the
+ * elements: a slice of an out-of-line or compressed value.  Lets a function
+ * refuse an oversized array before reading it.
+ */
+ArrayType *
+MrlArrayHeader(Datum d)
+{
+	if (!VARATT_IS_EXTENDED(DatumGetPointer(d)))
+		return (ArrayType *) DatumGetPointer(d);
+	return (ArrayType *) PG_DETOAST_DATUM_SLICE(d, 0, ARR_OVERHEAD_NONULLS(MAXDIM) - VARHDRSZ);
+}
+
 /* real[], double precision[], integer[] or numeric[] -> mvector. */
 PG_FUNCTION_INFO_V1(array_to_mvector);
 Datum
 array_to_mvector(PG_FUNCTION_ARGS)
 {
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *array = MrlArrayHeader(PG_GETARG_DATUM(0));
 	int32		typmod = PG_GETARG_INT32(1);
-	Oid			elemtype = ARR_ELEMTYPE(array);
+	Oid			elemtype;
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
@@ -334,16 +430,19 @@ array_to_mvector(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("array must be 1-D")));
+	n = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+	CheckDim(n);
+	CheckExpectedDim(typmod, n);
+
+	array = PG_GETARG_ARRAYTYPE_P(0);
 	if (ARR_HASNULL(array) && array_contains_nulls(array))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("array must not contain nulls")));
-
+	elemtype = ARR_ELEMTYPE(array);
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(array, elemtype, typlen, typbyval, typalign,
 					  &elems, &nulls, &n);
-	CheckDim(n);
-	CheckExpectedDim(typmod, n);
 
 	result = InitMVector(n);
 	for (int i = 0; i < n; i++)
@@ -473,10 +572,7 @@ name(PG_FUNCTION_ARGS) \
 	MVectorCheckDims(a, b); \
 	r = InitMVector(a->dim); \
 	for (int i = 0; i < a->dim; i++) \
-	{ \
 		r->x[i] = a->x[i] op b->x[i]; \
-		CheckOverflow(r->x[i]); \
-	} \
 	PG_RETURN_MVECTOR_P(r); \
 }
 
@@ -493,7 +589,6 @@ mvector_concat(PG_FUNCTION_ARGS)
 	MVector    *b = PG_GETARG_MVECTOR_P(1);
 	MVector    *r;
 
-	CheckDim(a->dim + b->dim);
 	r = InitMVector(a->dim + b->dim);
 	memcpy(r->x, a->x, sizeof(float) * a->dim);
 	memcpy(r->x + a->dim, b->x, sizeof(float) * b->dim);
@@ -620,7 +715,9 @@ static inline int
 AggStateDim(ArrayType *state)
 {
 	if (ARR_NDIM(state) != 1 || ARR_HASNULL(state) || ARR_ELEMTYPE(state) != FLOAT8OID)
-		elog(ERROR, "mvector aggregate state is not a float8 array");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("mvector aggregate state must be a one-dimensional float8 array without NULLs")));
 	return ArrayGetNItems(ARR_NDIM(state), ARR_DIMS(state)) - 1;
 }
 
@@ -701,10 +798,7 @@ AggFinal(FunctionCallInfo fcinfo, bool average)
 		PG_RETURN_NULL();
 	r = InitMVector(dim);
 	for (int i = 0; i < dim; i++)
-	{
 		r->x[i] = (float) (average ? s[i + 1] / s[0] : s[i + 1]);
-		CheckOverflow(r->x[i]);
-	}
 	PG_RETURN_MVECTOR_P(r);
 }
 

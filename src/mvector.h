@@ -25,10 +25,19 @@ typedef struct MVector
 
 #define DatumGetMVector(x) ((MVector *) PG_DETOAST_DATUM(x))
 #define PG_GETARG_MVECTOR_P(n) DatumGetMVector(PG_GETARG_DATUM(n))
-#define PG_RETURN_MVECTOR_P(x) PG_RETURN_POINTER(x)
+/* every mvector a function returns is checked on its way out */
+#define PG_RETURN_MVECTOR_P(x) PG_RETURN_POINTER(MVectorFinish(x))
 
+/*
+ * Every mvector is made by InitMVector (which checks the size) and leaves
+ * through MVectorFinish (which checks the elements are finite), so no SQL
+ * function can store a NaN, an infinity or an out-of-range size.
+ */
 extern MVector *InitMVector(int dim);
+extern MVector *MVectorFinish(MVector *v);
+extern void MVectorCheckModelOutput(const float *x, size_t n, const char *model);
 extern MVector *MVectorGetPrefix(Datum d, int prefix, int *fulldim);
+extern struct ArrayType *MrlArrayHeader(Datum d);
 extern void MVectorCheckDims(const MVector *a, const MVector *b);
 
 #endif							/* MVECTOR_H */

@@ -28,25 +28,20 @@ typedef enum MrlMetric
 static double
 Distance(MrlMetric metric, const float *a, const float *b, int n)
 {
-	float		dot,
-				na,
-				nb;
-
 	switch (metric)
 	{
 		case METRIC_L2:
-			return sqrt((double) mrl_kernels.l2sq(a, b, n));
+			return sqrt(MrlL2SquaredDistance(a, b, n));
 		case METRIC_L2_SQUARED:
-			return (double) mrl_kernels.l2sq(a, b, n);
+			return MrlL2SquaredDistance(a, b, n);
 		case METRIC_NEG_IP:
-			return -(double) mrl_kernels.dot(a, b, n);
+			return -MrlInnerProduct(a, b, n);
 		case METRIC_IP:
-			return (double) mrl_kernels.dot(a, b, n);
+			return MrlInnerProduct(a, b, n);
 		case METRIC_COSINE:
-			mrl_kernels.dot_norms(a, b, n, &dot, &na, &nb);
-			return MrlCosineFromParts(dot, na, nb);
+			return MrlCosineDistance(a, b, n);
 		case METRIC_L1:
-			return (double) mrl_kernels.l1(a, b, n);
+			return MrlL1Distance(a, b, n);
 	}
 	pg_unreachable();
 }

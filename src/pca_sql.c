@@ -4,7 +4,8 @@
  * falling variance, each with its largest-magnitude coordinate positive),
  * and mrl_pca_apply(pca, v) projects v on them.  Projections come in order
  * of variance, so they are prefix-friendly: any embedding made
- * Matryoshka-like.  The fit itself is mrl_pca_fit in src/encoder/.
+ * Matryoshka-like.  The fit itself is the encoder's streaming accumulator
+ * (mrl_pca_acc_*, src/encoder/evaluate.c).
  */
 #include "postgres.h"
 
@@ -17,14 +18,16 @@
 
 #include "evaluate.h"
 
-/* The aggregate's state: the rows seen so far, in the aggregate context. */
+/*
+ * The aggregate's state, in the aggregate context: the rows streamed into a
+ * covariance accumulator (memory for dim x dim doubles and a block of rows,
+ * not for the rows).
+ */
 typedef struct PcaFitState
 {
 	int			dim;
 	int			components;
-	int64		n;
-	int64		capacity;		/* rows */
-	float	   *rows;			/* [capacity][dim] */
+	mrl_pca_acc *acc;
 } PcaFitState;
 
 /* Error unless the number of components fits a width-dim input. */
@@ -38,7 +41,7 @@ CheckComponents(int components, int dim)
 						dim, components)));
 }
 
-/* mrl_pca_fit_accum(state, emb, components): append one row (NULLs skipped). */
+/* mrl_pca_fit_accum(state, emb, components): add one row (NULLs skipped). */
 PG_FUNCTION_INFO_V1(mrl_pca_fit_accum);
 Datum
 mrl_pca_fit_accum(PG_FUNCTION_ARGS)
@@ -61,12 +64,18 @@ mrl_pca_fit_accum(PG_FUNCTION_ARGS)
 
 	if (st == NULL)
 	{
+		char		err[256];
+
 		CheckComponents(components, v->dim);
 		st = MemoryContextAllocZero(aggcxt, sizeof(PcaFitState));
 		st->dim = v->dim;
 		st->components = components;
-		st->capacity = 64;
-		st->rows = MemoryContextAllocHuge(aggcxt, sizeof(float) * st->capacity * st->dim);
+		st->acc = mrl_pca_acc_init(MemoryContextAllocHuge(aggcxt, mrl_pca_acc_size(v->dim)),
+								   v->dim, err, sizeof(err));
+		if (st->acc == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("could not fit PCA: %s", err)));
 	}
 	if (v->dim != st->dim)
 		ereport(ERROR,
@@ -76,28 +85,18 @@ mrl_pca_fit_accum(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("components must be the same for every row")));
-	if (st->n == st->capacity)
-	{
-		if (st->capacity >= PG_INT32_MAX / 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many rows for mrl_pca_fit")));
-		st->capacity *= 2;
-		st->rows = repalloc_huge(st->rows, sizeof(float) * st->capacity * st->dim);
-	}
-	memcpy(st->rows + st->n * st->dim, v->x, sizeof(float) * st->dim);
-	st->n++;
+	mrl_pca_acc_add(st->acc, v->x, 1);
 	PG_RETURN_POINTER(st);
 }
 
-/* An mvector holding a copy of x[0..dim). */
+/* An mvector holding a copy of x[0..dim), checked like any returned one. */
 static Datum
 MVectorDatum(const float *x, int dim)
 {
 	MVector    *v = InitMVector(dim);
 
 	memcpy(v->x, x, sizeof(float) * dim);
-	return PointerGetDatum(v);
+	return PointerGetDatum(MVectorFinish(v));
 }
 
 /* mrl_pca_fit_final(state) -> mvector[] {mean, direction 1, ..., direction k} */
@@ -115,15 +114,16 @@ mrl_pca_fit_final(PG_FUNCTION_ARGS)
 	char		typalign;
 
 	/* k directions are determined only by more than k rows */
-	if (st == NULL || st->n <= st->components)
+	if (st == NULL || mrl_pca_acc_rows(st->acc) <= st->components)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("mrl_pca_fit needs more non-NULL vectors than components, got %d",
-						st ? (int) st->n : 0)));
+				 errmsg("mrl_pca_fit needs more non-NULL vectors than components, got %lld",
+						st ? (long long) mrl_pca_acc_rows(st->acc) : 0LL)));
 	if (!OidIsValid(elemtype))
 		elog(ERROR, "could not determine the result type of mrl_pca_fit");
-	if (mrl_pca_fit(st->rows, (int) st->n, st->dim, st->components, &pca,
-					err, sizeof(err)) != 0)
+	if (mrl_pca_acc_fit(st->acc, st->components,
+						MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) st->dim * st->dim),
+						&pca, err, sizeof(err)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("could not fit PCA: %s", err)));
@@ -146,7 +146,7 @@ PG_FUNCTION_INFO_V1(mrl_pca_apply_mvector);
 Datum
 mrl_pca_apply_mvector(PG_FUNCTION_ARGS)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *arr = MrlArrayHeader(PG_GETARG_DATUM(0));
 	MVector    *v = PG_GETARG_MVECTOR_P(1);
 	Datum	   *elems;
 	bool	   *nulls;
@@ -161,12 +161,16 @@ mrl_pca_apply_mvector(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("a PCA is a one-dimensional mvector array {mean, directions...}")));
-	get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
-	deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign, &elems, &nulls, &n);
+	n = ARR_DIMS(arr)[0];
 	if (n < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a PCA needs a mean and at least one direction, got %d element(s)", n)));
+	result = InitMVector(n - 1);	/* its size checked before the array is read */
+
+	arr = PG_GETARG_ARRAYTYPE_P(0);
+	get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 		if (nulls[i])
 			ereport(ERROR,
@@ -175,7 +179,6 @@ mrl_pca_apply_mvector(PG_FUNCTION_ARGS)
 
 	mean = DatumGetMVector(elems[0]);
 	MVectorCheckDims(mean, v);
-	result = InitMVector(n - 1);
 	for (int c = 1; c < n; c++)
 	{
 		MVector    *dir = DatumGetMVector(elems[c]);
@@ -185,6 +188,8 @@ mrl_pca_apply_mvector(PG_FUNCTION_ARGS)
 		for (int k = 0; k < v->dim; k++)
 			dot += ((double) v->x[k] - mean->x[k]) * dir->x[k];
 		result->x[c - 1] = (float) dot;
+		if ((Pointer) dir != DatumGetPointer(elems[c]))
+			pfree(dir);			/* a detoasted copy: one at a time */
 	}
 	PG_RETURN_MVECTOR_P(result);
 }

@@ -29,6 +29,8 @@
 #include "train.h"
 #include "train_set.h"
 
+#define TRAIN_FETCH_ROWS 1024	/* pairs read per cursor fetch */
+
 /* Progress reporting and cancellation from inside the trainer. */
 typedef struct TrainProgress
 {
@@ -69,50 +71,80 @@ FreeTrainSet(void *arg)
 	mrl_train_set_free((mrl_train_set *) arg);
 }
 
+/* Error unless the pairs query returns 2 or 3 text columns. */
+static void
+CheckPairColumns(TupleDesc desc)
+{
+	if (desc->natts < 2 || desc->natts > 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the pairs query must return 2 or 3 columns (anchor, positive[, hard negative]), not %d",
+						desc->natts)));
+	for (int c = 1; c <= desc->natts; c++)
+		if (getBaseType(SPI_gettypeid(desc, c)) != TEXTOID &&
+			getBaseType(SPI_gettypeid(desc, c)) != VARCHAROID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column %d of the pairs query must be text, not %s",
+							c, format_type_be(SPI_gettypeid(desc, c)))));
+}
+
 /*
  * Run the pairs query (as the caller) into a training set: 2 or 3 text
  * columns; the set drops rows whose texts have no tokens or are the same.
- * Rows with a NULL anchor or positive are skipped too.
+ * Rows with a NULL anchor or positive are skipped too.  The rows come
+ * through a cursor, a batch at a time: only their token ids are kept.
  */
 static void
 ReadPairs(const char *query, mrl_encoder *enc, mrl_train_set *set)
 {
+	SPIPlanPtr	plan = SPI_prepare(query, 0, NULL);
+	Portal		portal;
+	MemoryContext batch_cxt,
+				old;
 	int			ncols;
 	char		err[512];
 
-	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
+	if (plan == NULL || !SPI_is_cursor_plan(plan))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the pairs query must be a SELECT")));
-	ncols = SPI_tuptable->tupdesc->natts;
-	if (ncols < 2 || ncols > 3)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the pairs query must return 2 or 3 columns (anchor, positive[, hard negative]), not %d", ncols)));
-	for (int c = 1; c <= ncols; c++)
-		if (getBaseType(SPI_gettypeid(SPI_tuptable->tupdesc, c)) != TEXTOID &&
-			getBaseType(SPI_gettypeid(SPI_tuptable->tupdesc, c)) != VARCHAROID)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column %d of the pairs query must be text, not %s",
-							c, format_type_be(SPI_gettypeid(SPI_tuptable->tupdesc, c)))));
-
-	for (uint64 r = 0; r < SPI_processed; r++)
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	CheckPairColumns(portal->tupDesc);
+	ncols = portal->tupDesc->natts;
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "mrl_train pairs",
+									  ALLOCSET_DEFAULT_SIZES);
+	for (;;)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		char	   *a = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
-		char	   *p = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
-		char	   *h = ncols == 3 ? SPI_getvalue(tup, SPI_tuptable->tupdesc, 3) : NULL;
+		SPI_cursor_fetch(portal, true, TRAIN_FETCH_ROWS);
+		if (SPI_processed == 0)
+			break;
+		old = MemoryContextSwitchTo(batch_cxt);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			char	   *a = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
+			char	   *p = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+			char	   *h = ncols == 3 ? SPI_getvalue(tup, SPI_tuptable->tupdesc, 3) : NULL;
+			int			rc;
 
-		CHECK_FOR_INTERRUPTS();
-		if (a == NULL || p == NULL)
-			continue;
-		if (mrl_train_set_add(set, enc, a, strlen(a), p, strlen(p),
-							  h, h ? strlen(h) : 0, err, sizeof(err)) < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("could not add a training pair: %s", err)));
+			CHECK_FOR_INTERRUPTS();
+			if (a == NULL || p == NULL)
+				continue;
+			rc = mrl_train_set_add(set, enc, a, strlen(a), p, strlen(p),
+								   h, h ? strlen(h) : 0, err, sizeof(err));
+			if (rc < 0)
+				ereport(ERROR,
+						(errcode(rc == -2 ? ERRCODE_OUT_OF_MEMORY : ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("could not add a training pair: %s", err)));
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(batch_cxt);
+		SPI_freetuptable(SPI_tuptable);
 	}
+	SPI_cursor_close(portal);
+	SPI_freeplan(plan);
+	MemoryContextDelete(batch_cxt);
 	if (set->data.n_pairs < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

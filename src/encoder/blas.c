@@ -44,13 +44,13 @@ mrl_blas_open(const char *blas_lib, const char *lapacke_lib, mrl_blas_fns *fns,
 	err[0] = '\0';
 	f.sgemm = bind(blas, blas_lib, "cblas_sgemm", err, errlen);
 	f.sgemv = bind(blas, blas_lib, "cblas_sgemv", err, errlen);
-	f.ssyrk = bind(blas, blas_lib, "cblas_ssyrk", err, errlen);
+	f.dsyrk = bind(blas, blas_lib, "cblas_dsyrk", err, errlen);
 	f.saxpy = bind(blas, blas_lib, "cblas_saxpy", err, errlen);
 	f.sdot = bind(blas, blas_lib, "cblas_sdot", err, errlen);
 	f.set_num_threads = bind(blas, blas_lib, "openblas_set_num_threads", err, errlen);
 	if (err[0] == '\0')
 		lapacke = dlopen(lapacke_lib, RTLD_NOW | RTLD_LOCAL);
-	f.ssyevd = bind(lapacke, lapacke_lib, "LAPACKE_ssyevd", err, errlen);
+	f.ssyevr = bind(lapacke, lapacke_lib, "LAPACKE_ssyevr", err, errlen);
 	if (err[0] != '\0')
 	{
 		if (lapacke)

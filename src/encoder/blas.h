@@ -26,10 +26,10 @@ typedef struct mrl_blas_fns
 {
 	__typeof__(cblas_sgemm) *sgemm;
 	__typeof__(cblas_sgemv) *sgemv;
-	__typeof__(cblas_ssyrk) *ssyrk;
+	__typeof__(cblas_dsyrk) *dsyrk;
 	__typeof__(cblas_saxpy) *saxpy;
 	__typeof__(cblas_sdot) *sdot;
-	__typeof__(LAPACKE_ssyevd) *ssyevd;
+	__typeof__(LAPACKE_ssyevr) *ssyevr;
 	void		(*set_num_threads) (int);
 } mrl_blas_fns;
 
@@ -47,10 +47,10 @@ extern const mrl_blas_fns *mrl_blas_get(void);
 
 #define cblas_sgemm (mrl_blas_get()->sgemm)
 #define cblas_sgemv (mrl_blas_get()->sgemv)
-#define cblas_ssyrk (mrl_blas_get()->ssyrk)
+#define cblas_dsyrk (mrl_blas_get()->dsyrk)
 #define cblas_saxpy (mrl_blas_get()->saxpy)
 #define cblas_sdot (mrl_blas_get()->sdot)
-#define LAPACKE_ssyevd (mrl_blas_get()->ssyevd)
+#define LAPACKE_ssyevr (mrl_blas_get()->ssyevr)
 #define openblas_set_num_threads (mrl_blas_get()->set_num_threads)
 
 #endif

@@ -62,6 +62,24 @@ typedef struct mrl_pca
 extern int	mrl_pca_fit(const float *X, int n, int dim, int n_comp,
 						mrl_pca *pca, char *err, size_t errlen);
 
+/*
+ * The same fit from rows streamed in any number of calls: memory for a
+ * dim x dim covariance and a block of rows in double, whatever the number
+ * of rows.  The caller provides the memory, so that a database can account
+ * for it: mrl_pca_acc_size(dim) bytes (8-byte aligned) for the accumulator,
+ * and dim x dim floats of scratch for each fit.  init returns NULL with a
+ * message if the width is out of range or BLAS cannot be loaded.  A fit
+ * leaves the accumulator as it was: rows may be added and fitted again.
+ */
+typedef struct mrl_pca_acc mrl_pca_acc;
+
+extern size_t mrl_pca_acc_size(int dim);
+extern mrl_pca_acc *mrl_pca_acc_init(void *mem, int dim, char *err, size_t errlen);
+extern void mrl_pca_acc_add(mrl_pca_acc *acc, const float *X, int n);
+extern int64_t mrl_pca_acc_rows(const mrl_pca_acc *acc);
+extern int	mrl_pca_acc_fit(mrl_pca_acc *acc, int n_comp, float *work, mrl_pca *pca,
+							char *err, size_t errlen);
+
 /* Y [n][n_comp] = (X - mean) components^T. */
 extern void mrl_pca_apply(const mrl_pca *pca, const float *X, int n, float *Y);
 

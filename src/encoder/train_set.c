@@ -231,7 +231,7 @@ mrl_train_set_add(mrl_train_set *set, const mrl_encoder *enc,
 	}
 	for (int i = 0; i < n_texts; i++)
 		if ((idx[i] = text_index(set, set->enc[i].ids, set->enc[i].n)) < 0)
-			return MRL_FAIL(-1, "out of memory (or over %d texts) building training pairs",
+			return MRL_FAIL(-2, "out of memory (or over %d texts) building training pairs",
 							MAX_TEXTS);
 	refresh_data(set);
 	if (idx[0] == idx[1])
@@ -240,7 +240,7 @@ mrl_train_set_add(mrl_train_set *set, const mrl_encoder *enc,
 		return 0;
 	}
 	if (append_pair(set, idx[0], idx[1], idx[2]) != 0)
-		return MRL_FAIL(-1, "out of memory (or over %d pairs) building training pairs",
+		return MRL_FAIL(-2, "out of memory (or over %d pairs) building training pairs",
 						MAX_TEXTS);
 	refresh_data(set);
 	return 1;

@@ -44,7 +44,8 @@ extern void mrl_train_set_init(mrl_train_set *set, int max_tokens);
 /*
  * Add (query, positive[, negative]); negative may be NULL.  Texts are UTF-8
  * of the given byte lengths.  Returns 1 if added, 0 if dropped (counted in
- * n_dropped), -1 with a message (invalid UTF-8, out of memory, too many).
+ * n_dropped), -1 with a message (e.g. invalid UTF-8), -2 with a message when
+ * out of memory or over the limits on texts and pairs.
  */
 extern int	mrl_train_set_add(mrl_train_set *set, const mrl_encoder *enc,
 							  const char *query, size_t qlen,

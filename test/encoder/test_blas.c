@@ -19,10 +19,13 @@ main(void)
 				x[3] = {1, -2, 0.5f},
 				y[3] = {4, 1, 2},
 				sym[4] = {2, 1, 1, 2},
-				eig[2];
+				eig[2],
+				vec[4];
 	mrl_blas_fns fns;
 	char		err[512];
-	int			info;
+	int			info,
+				found,
+				support[4];
 
 	if (!ok(error == NULL, "the system's OpenBLAS and LAPACKE load (%s)", error ? error : "ok"))
 		return tap_done();
@@ -34,10 +37,13 @@ main(void)
 	ok(cblas_sdot(3, x, 1, y, 1) == 3.0f, "sdot: 4 - 2 + 1 = 3");
 	cblas_saxpy(3, 2.0f, x, 1, y, 1);
 	ok(y[0] == 6 && y[1] == -3 && y[2] == 3, "saxpy: y + 2x = [6 -3 3]");
-	/* [2 1; 1 2] has eigenvalues 1 and 3, ascending */
-	info = LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'U', 2, sym, 2, eig);
-	ok(info == 0 && fabsf(eig[0] - 1) < 1e-6f && fabsf(eig[1] - 3) < 1e-6f,
-	   "ssyevd: eigenvalues of [2 1; 1 2] are 1 and 3 (got %g %g)", eig[0], eig[1]);
+	/* [2 1; 1 2] has eigenvalues 1 and 3, ascending; 3's vector is (1, 1) / sqrt 2 */
+	info = LAPACKE_ssyevr(LAPACK_COL_MAJOR, 'V', 'A', 'L', 2, sym, 2, 0.0f, 0.0f, 0, 0, 0.0f,
+						  &found, eig, vec, 2, support);
+	ok(info == 0 && found == 2 && fabsf(eig[0] - 1) < 1e-6f && fabsf(eig[1] - 3) < 1e-6f &&
+	   fabsf(fabsf(vec[2]) - sqrtf(0.5f)) < 1e-6f && vec[2] == vec[3],
+	   "ssyevr: eigenvalues of [2 1; 1 2] are 1 and 3 (got %g %g), the second's vector (1, 1) / sqrt 2",
+	   eig[0], eig[1]);
 	openblas_set_num_threads(1);
 	ok(mrl_blas_load() == NULL && mrl_blas.sgemm != NULL, "a second load is a no-op");
 
@@ -45,7 +51,7 @@ main(void)
 	   strstr(err, "libmrl-no-such-blas.so.0: cannot open") != NULL,
 	   "a missing library is an error naming it: %s", err);
 	ok(mrl_blas_open("libopenblas.so.0", "libjson-c.so.5", &fns, err, sizeof(err)) == -1 &&
-	   strstr(err, "libjson-c.so.5 has no symbol LAPACKE_ssyevd") != NULL,
+	   strstr(err, "libjson-c.so.5 has no symbol LAPACKE_ssyevr") != NULL,
 	   "a library without the routine is an error naming both: %s", err);
 	return tap_done();
 }

@@ -180,11 +180,66 @@ test_pca(void)
 	   "PCA rejects one sample and too many components (%s)", err);
 }
 
+/*
+ * The streaming accumulator over several blocks of rows, added in uneven
+ * chunks: 20 copies of numpy's 40 rows have its mean and directions, and
+ * variances scaled by 20 * 39 / 799 (the same scatter over more rows).
+ */
+static void
+test_pca_stream(void)
+{
+	enum
+	{
+		COPIES = 20, N = PCA_N * COPIES};
+	float	   *X = malloc(sizeof(float) * N * PCA_DIM);
+	void	   *mem = malloc(mrl_pca_acc_size(PCA_DIM));
+	float		work[PCA_DIM * PCA_DIM];
+	float		variance[PCA_NCOMP];
+	const int	chunks[] = {1, 7, 300, N - 308};
+	mrl_pca_acc *acc;
+	mrl_pca		pca;
+	char		err[256];
+	int			r,
+				row = 0;
+
+	for (int c = 0; c < COPIES; c++)
+		memcpy(X + c * PCA_N * PCA_DIM, pca_X, sizeof(pca_X));
+	acc = mrl_pca_acc_init(mem, PCA_DIM, err, sizeof(err));
+	for (int i = 0; acc && i < 4; row += chunks[i++])
+		mrl_pca_acc_add(acc, X + row * PCA_DIM, chunks[i]);
+	r = acc ? mrl_pca_acc_fit(acc, PCA_NCOMP, work, &pca, err, sizeof(err)) : -1;
+	for (int c = 0; c < PCA_NCOMP; c++)
+		variance[c] = pca_variance[c] * COPIES * (PCA_N - 1) / (N - 1);
+	ok(r == 0 && mrl_pca_acc_rows(acc) == N &&
+	   max_abs_diff(pca.mean, pca_mean, PCA_DIM) < 1e-5 &&
+	   max_abs_diff(pca.components, pca_components, PCA_NCOMP * PCA_DIM) < 1e-4 &&
+	   max_abs_diff(pca.variance, variance, PCA_NCOMP) < 1e-4 * variance[0],
+	   "PCA streamed in chunks of 1, 7, 300 and %d rows matches numpy (%s)", N - 308,
+	   r == 0 ? "ok" : err);
+	if (r == 0)
+		mrl_pca_free(&pca);
+	/* a fit leaves the accumulator as it was: one more copy, fitted again */
+	if (acc)
+		mrl_pca_acc_add(acc, pca_X, PCA_N);
+	for (int c = 0; c < PCA_NCOMP; c++)
+		variance[c] = pca_variance[c] * (COPIES + 1) * (PCA_N - 1) / (N + PCA_N - 1);
+	r = acc ? mrl_pca_acc_fit(acc, PCA_NCOMP, work, &pca, err, sizeof(err)) : -1;
+	ok(r == 0 && max_abs_diff(pca.components, pca_components, PCA_NCOMP * PCA_DIM) < 1e-4 &&
+	   max_abs_diff(pca.variance, variance, PCA_NCOMP) < 1e-4 * variance[0],
+	   "rows added after a fit count in the next one (%s)", r == 0 ? "ok" : err);
+	if (r == 0)
+		mrl_pca_free(&pca);
+	ok(mrl_pca_acc_init(mem, 0, err, sizeof(err)) == NULL, "width 0 is refused (%s)", err);
+	free(mem);
+	free(X);
+}
+
 int
 main(void)
 {
 	test_metrics();
 	test_topk();
 	test_pca();
+	test_pca_stream();
 	return tap_done();
 }

@@ -2,8 +2,10 @@
 """Independent numpy reference for mrl_evaluate and mrl_pca_fit/apply
 (test/suites/45_evaluate.sh).
 
-  reference.py gen DIR      write pca_points.txt and a synthetic judged
-                            collection (docs.tsv, queries.tsv, qrels.tsv)
+  reference.py gen DIR      write pca_points.txt, wide points for PCA at the
+                            common large embedding sizes (pca_wide_D.txt) and
+                            a synthetic judged collection (docs.tsv,
+                            queries.tsv, qrels.tsv)
   reference.py check DIR    compare the server's outputs in DIR with numpy;
                             prints "PASS what" / "FAIL what" lines
 
@@ -18,6 +20,9 @@ import numpy as np
 
 SEED = 20261127
 N_POINTS, POINT_DIM, COMPONENTS = 300, 12, 5
+# 3,072 and 4,096 dims: LAPACK's ssyevd workspace, sized through a float,
+# came out too small from about 2,900 dims
+WIDE_DIMS, WIDE_POINTS, WIDE_SCALES = (3072, 4096), 200, (10.0, 8.0, 6.0, 4.0)
 N_TOPICS, DOCS_PER_TOPIC, N_QUERIES = 30, 20, 40
 TOPK = 100
 
@@ -39,6 +44,16 @@ def gen(d):
     with open(d + "/pca_points.txt", "w") as f:
         for p in pts.astype(np.float32):
             f.write(vec_text(p) + "\n")
+    # a few strong directions at random in many dims, plus small noise (a
+    # stream of their own, so the collection below stays the same)
+    wide_rng = np.random.default_rng(SEED + 1)
+    for dim in WIDE_DIMS:
+        basis, _ = np.linalg.qr(wide_rng.standard_normal((dim, len(WIDE_SCALES))))
+        pts = (wide_rng.standard_normal((WIDE_POINTS, len(WIDE_SCALES))) * WIDE_SCALES) @ basis.T + \
+            0.01 * wide_rng.standard_normal((WIDE_POINTS, dim)) + wide_rng.standard_normal(dim)
+        with open(d + "/pca_wide_%d.txt" % dim, "w") as f:
+            for p in pts.astype(np.float32):
+                f.write(vec_text(p) + "\n")
 
     # topics of made-up words; docs mix topic words with common words
     syll = ["ka", "lo", "mi", "ren", "su", "tor", "va", "zel", "pi", "qua", "bri", "don"]
@@ -129,6 +144,23 @@ def check(d):
     var = proj.var(axis=0)
     expect(all(var[k] > var[k + 1] for k in range(COMPONENTS - 1)),
            "projections come in order of falling variance (%s)" % ", ".join("%.2f" % v for v in var))
+
+    # ---- PCA of wide points against numpy's SVD of the centred points
+    for dim in WIDE_DIMS:
+        X = np.array([parse_vec(l) for l in open(d + "/pca_wide_%d.txt" % dim)])
+        fit = [parse_vec(l) for l in open(d + "/pca_wide_%d_fit.txt" % dim)]
+        k = len(WIDE_SCALES)
+        mean = X.mean(axis=0)
+        comps = np.linalg.svd(X - mean, full_matrices=False)[2][:k]
+        for c in comps:
+            if c[np.argmax(np.abs(c))] < 0:
+                c *= -1
+        ok = len(fit) == k + 1 and all(len(v) == dim for v in fit)
+        err_mean = np.abs(fit[0] - mean).max() if ok else float("inf")
+        err_dir = max(np.abs(fit[c + 1] - comps[c]).max() for c in range(k)) if ok else float("inf")
+        expect(ok and err_mean < 1e-5 and err_dir < 1e-4,
+               "PCA of %d points in %d dims equals numpy's SVD (mean error %.2g, direction error %.2g)"
+               % (len(X), dim, err_mean, err_dir))
 
     # ---- mrl_evaluate against numpy rankings and metrics
     doc_ids, D = read_emb(d + "/doc_emb.txt")

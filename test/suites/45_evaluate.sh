@@ -3,6 +3,8 @@
 # independent numpy implementation (test/evaluate/reference.py):
 #  - PCA of 300 anisotropic 12-d points: mean, directions with their signs,
 #    projections, falling variance;
+#  - PCA of 200 points in 3,072 and 4,096 dims (the common large embedding
+#    sizes), a few strong directions: mean and directions;
 #  - mrl_evaluate with the built-in model on a synthetic judged collection
 #    (600 docs, 40 queries, graded qrels): the prefix method at 5 sizes and
 #    the pca baseline, from the same embeddings ranked and scored in numpy;
@@ -27,6 +29,10 @@ if sql -c "CREATE EXTENSION mrl" \
 	-c "CREATE TABLE fit AS SELECT mrl_pca_fit(v, 5) AS p FROM pts" \
 	-c "\\copy (SELECT unnest(p) FROM fit) TO '$work/pca_fit.txt'" \
 	-c "\\copy (SELECT mrl_pca_apply(p, v) FROM pts, fit ORDER BY i) TO '$work/pca_proj.txt'" \
+	-c "CREATE TABLE wide_3072 (v mvector)" -c "\\copy wide_3072 FROM '$work/pca_wide_3072.txt'" \
+	-c "\\copy (SELECT unnest(mrl_pca_fit(v, 4)) FROM wide_3072) TO '$work/pca_wide_3072_fit.txt'" \
+	-c "CREATE TABLE wide_4096 (v mvector)" -c "\\copy wide_4096 FROM '$work/pca_wide_4096.txt'" \
+	-c "\\copy (SELECT unnest(mrl_pca_fit(v, 4)) FROM wide_4096) TO '$work/pca_wide_4096_fit.txt'" \
 	-c "CREATE TABLE docs (id int, body text)" \
 	-c "CREATE TABLE queries (id text, body text)" \
 	-c "CREATE TABLE qrels (query_id text, doc_id int, relevance int)" \
@@ -63,4 +69,4 @@ if echo "$out" | grep -q "canceling statement due to statement timeout" && [ "$m
 else
 	notok "statement_timeout did not cancel mrl_evaluate promptly ($ms ms): $out"
 fi
-[ "$tap_n" -ge 13 ] || notok "expected at least 12 checks, ran $tap_n"
+[ "$tap_n" -ge 19 ] || notok "expected at least 19 checks, ran $tap_n"
