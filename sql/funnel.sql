@@ -123,3 +123,28 @@ FROM huge ORDER BY emb <-> (SELECT emb FROM huge WHERE id = 3) LIMIT 3;
 SET enable_indexscan = off;
 SELECT id, round((emb <-> (SELECT emb FROM huge WHERE id = 3))::numeric, 4)
 FROM huge ORDER BY emb <-> (SELECT emb FROM huge WHERE id = 3) LIMIT 3;
+RESET enable_indexscan;
+
+-- the int8 code kernel (in the mrl.simd kernel table): every kernel set this
+-- CPU runs gives the bounds the portable one gives; coarse dims from 5 to
+-- 100 take each kernel through its vector loop and its tail
+CREATE TABLE fk AS
+SELECT i, c, array(SELECT sin(i * 13 + j)::real FROM generate_series(1, 128) j)::mvector AS a,
+       array(SELECT cos(i * 7 + j)::real FROM generate_series(1, 128) j)::mvector AS q
+FROM generate_series(1, 20) i, unnest('{5,8,13,16,37,64,100}'::int[]) c;
+CREATE FUNCTION fk_bounds(isa text) RETURNS float8[] LANGUAGE plpgsql AS $$
+DECLARE r float8[];
+BEGIN
+  PERFORM set_config('mrl.simd', isa, true);
+  SELECT array_agg(mrl_funnel_bound(a, q, c, 'int8', m) ORDER BY i, c, m) INTO r
+  FROM fk, unnest('{l2,ip,cosine}'::text[]) m;
+  RETURN r;
+EXCEPTION WHEN invalid_parameter_value THEN
+  RETURN NULL;                -- a kernel set this CPU does not have
+END $$;
+-- (float rounding differs by a few 1e-6 on bounds of size 1 to 60; a wrong
+-- lane or tail would be off by 1e-2 or more)
+SELECT count(*) >= 1 AS scalar_ran, bool_and(worst < 1e-4) AS all_agree
+FROM (SELECT isa, (SELECT max(abs(x - y)) FROM unnest(fk_bounds(isa), fk_bounds('scalar')) u(x, y)) AS worst
+      FROM unnest('{scalar,avx2,avx512}'::text[]) isa) s
+WHERE worst IS NOT NULL;

@@ -17,6 +17,11 @@
  * pages, each holding fixed-size entries of one list packed after the page
  * header and chained newest to oldest.  All page changes are WAL-logged
  * with generic WAL.
+ *
+ * This header is what the index's files share: funnel.c (handler, options,
+ * settings, cost, validation), funnelcode.c (codes, bounds, estimates),
+ * funnelutils.c (pages, metapage, directory), funnelkmeans.c,
+ * funnelbuild.c, funnelinsert.c, funnelscan.c, funnelvacuum.c.
  */
 #ifndef FUNNEL_H
 #define FUNNEL_H
@@ -128,6 +133,17 @@ typedef struct FunnelPageOpaqueData
 	((FunnelEntry *) (PageGetContents(page) + (Size) (i) * (size)))
 #define FunnelPageGetList(page, i, size) \
 	((FunnelList *) (PageGetContents(page) + (Size) (i) * (size)))
+/* Record i of a palloc'd copy of the directory (FunnelReadDirectory). */
+#define FunnelDirList(dir, i, size) \
+	((FunnelList *) ((char *) (dir) + (Size) (i) * (size)))
+
+/* Bytes usable for entries or directory records on a page. */
+#define FUNNEL_PAGE_SPACE \
+	((int) (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(FunnelPageOpaqueData))))
+
+/* The most coarse dims whose directory record (with centroid) fits a page. */
+#define FUNNEL_MAX_COARSE_DIMS \
+	((FUNNEL_PAGE_SPACE - (int) offsetof(FunnelList, centroid)) / (int) sizeof(float))
 
 /*
  * One indexed row.  The code of the prefix follows the fixed part; its
@@ -165,37 +181,64 @@ typedef struct FunnelQuery
 	float	   *bitTable;		/* binary codes: per-byte sums of q dims */
 } FunnelQuery;
 
-/* funnel.c */
+/* funnel.c: handler, options, settings */
 extern int	funnel_shortlist;
 extern int	funnel_probes;
 extern bool funnel_exact;
 extern void FunnelInit(void);
 extern FunnelMetric FunnelGetMetric(Relation index);
+extern int	FunnelPrecisionByName(const char *name);
+extern void FunnelGetOptions(Relation index, int *coarseDims, int *precision,
+							 int *lists);
+
+/* funnelcode.c: codes, bounds and estimates */
 extern int	FunnelCodeBytes(int coarseDims, int precision);
 extern void FunnelSegmentBounds(int coarseDims, int dim, int bounds[FUNNEL_NSEG + 1]);
+extern double FunnelSquaredDistance(const float *a, const float *b, int n);
 extern void FunnelEncode(FunnelEntry *entry, const float *x, int dim,
 						 int coarseDims, int precision, FunnelMetric metric,
 						 float *prefix);
-extern double FunnelListBound(const FunnelQuery *q, const FunnelList *list);
-extern double FunnelListCloseness(const FunnelQuery *q, const FunnelList *list);
-extern double FunnelSquaredDistance(const float *a, const float *b, int n);
+extern void FunnelEncodeDatum(FunnelEntry *entry, Datum value, ItemPointer tid,
+							  const FunnelMetaPageData *meta, FunnelMetric metric,
+							  float *prefix);
 extern void FunnelQueryInit(FunnelQuery *q, const float *x, int dim,
 							int coarseDims, int precision, FunnelMetric metric);
 extern double FunnelBound(const FunnelQuery *q, const FunnelEntry *entry);
 extern double FunnelEstimate(const FunnelQuery *q, const FunnelEntry *entry);
+extern double FunnelListBound(const FunnelQuery *q, const FunnelList *list);
+extern double FunnelListCloseness(const FunnelQuery *q, const FunnelList *list);
+extern void FunnelListAddMember(FunnelList *list, const FunnelEntry *entry,
+								const float *prefix, int coarseDims);
 
-/* funnel_page.c */
+/* funnelutils.c: pages, metapage and directory */
 extern void FunnelInitPage(Page page, uint16 flags);
+extern void FunnelSetPageUsed(Page page, Size used);
+extern void FunnelInitMeta(FunnelMetaPageData *meta, int coarseDims,
+						   int precision, int nlists);
 extern void FunnelReadMeta(Relation index, FunnelMetaPageData *meta);
+extern uint32 FunnelListsOnDirPage(const FunnelMetaPageData *meta, BlockNumber d);
 extern FunnelList *FunnelReadDirectory(Relation index, const FunnelMetaPageData *meta);
+extern int	FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta,
+							  const float *prefix);
 extern Buffer FunnelNewBuffer(Relation index);
+extern BlockNumber FunnelWritePage(Relation index, BlockNumber blkno, Page image);
+extern void FunnelAppendEntry(Page page, const FunnelEntry *entry, int entrySize);
+
+/* funnelkmeans.c */
+extern float *FunnelKMeans(const float *sample, int64 n, int dims, int k);
+
+/* funnelbuild.c */
 extern IndexBuildResult *funnelbuild(Relation heap, Relation index,
 									 IndexInfo *indexInfo);
 extern void funnelbuildempty(Relation index);
+
+/* funnelinsert.c */
 extern bool funnelinsert(Relation index, Datum *values, bool *isnull,
 						 ItemPointer ht_ctid, Relation heapRel,
 						 IndexUniqueCheck checkUnique, bool indexUnchanged,
 						 IndexInfo *indexInfo);
+
+/* funnelvacuum.c */
 extern IndexBulkDeleteResult *funnelbulkdelete(IndexVacuumInfo *info,
 											   IndexBulkDeleteResult *stats,
 											   IndexBulkDeleteCallback callback,
@@ -203,7 +246,7 @@ extern IndexBulkDeleteResult *funnelbulkdelete(IndexVacuumInfo *info,
 extern IndexBulkDeleteResult *funnelvacuumcleanup(IndexVacuumInfo *info,
 												  IndexBulkDeleteResult *stats);
 
-/* funnel_scan.c */
+/* funnelscan.c */
 extern IndexScanDesc funnelbeginscan(Relation index, int nkeys, int norderbys);
 extern void funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 						 ScanKey orderbys, int norderbys);

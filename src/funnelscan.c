@@ -1,5 +1,5 @@
 /*
- * funnel_scan.c: ordered scans of a funnel index.
+ * funnelscan.c: ordered scans of a funnel index.
  *
  * The first amgettuple call reads the list directory and bounds each list's
  * distance to the query from its centroid and radius.  Lists are opened in
