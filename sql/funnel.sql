@@ -21,6 +21,13 @@ EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <=> '[1,0,0,0,0,0,0,0]' LIMIT
 EXPLAIN (COSTS OFF) SELECT id FROM fd WHERE emb IS NOT NULL;
 EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <+> '[1,0,0,0,0,0,0,0]' LIMIT 3;
 
+-- each index scan counts in pg_stat_user_indexes
+SELECT idx_scan AS fd_l2_scans FROM pg_stat_user_indexes WHERE indexrelname = 'fd_l2' \gset
+SELECT id FROM fd ORDER BY emb <-> '[1,0,0,0,0,0,0,0]' LIMIT 1;
+SELECT id FROM fd ORDER BY emb <-> '[0,1,0,0,0,0,0,0]' LIMIT 1;
+SELECT pg_stat_force_next_flush();
+SELECT idx_scan - :fd_l2_scans AS new_scans FROM pg_stat_user_indexes WHERE indexrelname = 'fd_l2';
+
 -- exact mode returns what a sequential scan returns; NULL rows are not indexed
 CREATE FUNCTION fd_order(op text, q mvector, use_index bool) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text;

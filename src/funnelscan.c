@@ -416,7 +416,11 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 	FunnelScanOpaque so = (FunnelScanOpaque) scan->opaque;
 
 	if (!so->loaded)
+	{
+		/* one index scan per rescan, as pg_stat_user_indexes.idx_scan counts */
+		pgstat_count_index_scan(scan->indexRelation);
 		LoadLists(scan, so);
+	}
 	scan->xs_recheck = false;
 
 	/* no query (all keys 0, list by list) or exact mode: by bound */
