@@ -111,6 +111,16 @@ CREATE TABLE wide (emb mvector);
 INSERT INTO wide SELECT array_fill(1, ARRAY[2100])::mvector;
 CREATE INDEX ON wide USING funnel (emb) WITH (coarse_dims = 2100);
 CREATE INDEX ON fd USING funnel (emb) WITH (lists = -1);
+-- scans with a non-MVCC snapshot are refused: an exclusion constraint's
+-- check (a dirty snapshot) would take every row for a conflict
+CREATE OPERATOR CLASS mvector_eq_ops FOR TYPE mvector USING funnel AS
+  OPERATOR 1 = (mvector, mvector),
+  FUNCTION 1 mrl_l2_distance(mvector, mvector),
+  FUNCTION 2 mrl_funnel_l2_support(internal);
+CREATE TABLE fx (id int, emb mvector, EXCLUDE USING funnel (emb mvector_eq_ops WITH =) WITH (coarse_dims = 2));
+INSERT INTO fx VALUES (1, '[1,2]');
+INSERT INTO fx VALUES (2, '[3,4]');
+DROP TABLE fx;
 
 -- 3072- and 4096-dim rows: only the prefix lives in the index
 CREATE TABLE big (id int, emb mvector);

@@ -43,6 +43,7 @@
 #include "utils/float.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 /* An entry waiting in the scan: its bound (or exact distance) and row. */
 typedef struct FunnelCandidate
@@ -417,6 +418,14 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 
 	if (!so->loaded)
 	{
+		/*
+		 * A scan answers an ORDER BY over the rows one MVCC snapshot sees
+		 * (approximate mode fetches them to rerank) and evaluates no search
+		 * keys: a non-MVCC scan, such as an exclusion constraint's check
+		 * with a dirty snapshot, would take every row for a match.
+		 */
+		if (!IsMVCCSnapshot(scan->xs_snapshot))
+			elog(ERROR, "non-MVCC snapshots are not supported with funnel indexes");
 		/* one index scan per rescan, as pg_stat_user_indexes.idx_scan counts */
 		pgstat_count_index_scan(scan->indexRelation);
 		LoadLists(scan, so);
