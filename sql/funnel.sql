@@ -121,6 +121,37 @@ CREATE TABLE fx (id int, emb mvector, EXCLUDE USING funnel (emb mvector_eq_ops W
 INSERT INTO fx VALUES (1, '[1,2]');
 INSERT INTO fx VALUES (2, '[3,4]');
 DROP TABLE fx;
+-- amvalidate checks an opclass has operator 1 for ORDER BY, computing
+-- support function 1, and support function 2: the three shipped ones pass,
+-- a search operator, a wrong strategy, a missing or mismatched function fail
+SELECT opcname, amvalidate(oid) FROM pg_opclass
+WHERE opcmethod = (SELECT oid FROM pg_am WHERE amname = 'funnel')
+  AND opcname IN ('mvector_l2_ops', 'mvector_ip_ops', 'mvector_cosine_ops') ORDER BY opcname;
+CREATE OPERATOR CLASS mvector_no_metric_ops FOR TYPE mvector USING funnel AS
+  OPERATOR 1 <-> (mvector, mvector) FOR ORDER BY float_ops,
+  FUNCTION 1 mrl_l2_distance(mvector, mvector);
+CREATE OPERATOR CLASS mvector_strategy2_ops FOR TYPE mvector USING funnel AS
+  OPERATOR 2 <-> (mvector, mvector) FOR ORDER BY float_ops,
+  FUNCTION 1 mrl_l2_distance(mvector, mvector),
+  FUNCTION 2 mrl_funnel_l2_support(internal);
+CREATE OPERATOR CLASS mvector_mismatch_ops FOR TYPE mvector USING funnel AS
+  OPERATOR 1 <-> (mvector, mvector) FOR ORDER BY float_ops,
+  FUNCTION 1 mrl_cosine_distance(mvector, mvector),
+  FUNCTION 2 mrl_funnel_l2_support(internal);
+CREATE OPERATOR CLASS mvector_badproc_ops FOR TYPE mvector USING funnel AS
+  OPERATOR 1 <-> (mvector, mvector) FOR ORDER BY float_ops,
+  FUNCTION 1 mrl_l2_distance(mvector, mvector),
+  FUNCTION 2 mrl_dims(mvector);
+SELECT amvalidate(oid) AS eq FROM pg_opclass WHERE opcname = 'mvector_eq_ops';
+SELECT amvalidate(oid) AS no_metric FROM pg_opclass WHERE opcname = 'mvector_no_metric_ops';
+SELECT amvalidate(oid) AS strategy2 FROM pg_opclass WHERE opcname = 'mvector_strategy2_ops';
+SELECT amvalidate(oid) AS mismatch FROM pg_opclass WHERE opcname = 'mvector_mismatch_ops';
+SELECT amvalidate(oid) AS badproc FROM pg_opclass WHERE opcname = 'mvector_badproc_ops';
+DROP OPERATOR FAMILY mvector_eq_ops USING funnel;
+DROP OPERATOR FAMILY mvector_no_metric_ops USING funnel;
+DROP OPERATOR FAMILY mvector_strategy2_ops USING funnel;
+DROP OPERATOR FAMILY mvector_mismatch_ops USING funnel;
+DROP OPERATOR FAMILY mvector_badproc_ops USING funnel;
 
 -- 3072- and 4096-dim rows: only the prefix lives in the index
 CREATE TABLE big (id int, emb mvector);

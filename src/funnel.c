@@ -15,6 +15,7 @@
 #include "catalog/pg_amop.h"
 #include "catalog/pg_amproc.h"
 #include "catalog/pg_opclass.h"
+#include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
 #include "commands/vacuum.h"
 #include "funnel.h"
@@ -167,16 +168,179 @@ funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	*indexTotalCost = *indexStartupCost;
 }
 
-/* Check an opclass has both support functions. */
+/*
+ * amvalidate, support functions: 1 is the distance (float8 of two values),
+ * 2 the metric code (int4 of internal); no others.  Sets *distanceProc to
+ * function 1 for the opclass's type.
+ */
+static bool
+ValidateFunctions(const char *family, CatCList *proclist, Oid type, Oid *distanceProc)
+{
+	bool		result = true;
+
+	for (int i = 0; i < proclist->n_members; i++)
+	{
+		Form_pg_amproc proc = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
+		bool		ok;
+
+		if (proc->amprocnum == FUNNEL_DISTANCE_PROC)
+			ok = check_amproc_signature(proc->amproc, FLOAT8OID, true, 2, 2,
+										proc->amproclefttype, proc->amprocrighttype);
+		else if (proc->amprocnum == FUNNEL_METRIC_PROC)
+			ok = check_amproc_signature(proc->amproc, INT4OID, true, 1, 1, INTERNALOID);
+		else
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("operator family \"%s\" of access method %s contains function %s with invalid support number %d",
+							family, "funnel", format_procedure(proc->amproc), proc->amprocnum)));
+			result = false;
+			continue;
+		}
+		if (!ok)
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("operator family \"%s\" of access method %s contains function %s with wrong signature for support number %d",
+							family, "funnel", format_procedure(proc->amproc), proc->amprocnum)));
+			result = false;
+		}
+		if (proc->amprocnum == FUNNEL_DISTANCE_PROC &&
+			proc->amproclefttype == type && proc->amprocrighttype == type)
+			*distanceProc = proc->amproc;
+	}
+	return result;
+}
+
+/*
+ * amvalidate, operators: only strategy 1, an ORDER BY operator returning
+ * float8 (a scan evaluates no search operator).  Sets *orderProc to the
+ * function of operator 1 for the opclass's type.
+ */
+static bool
+ValidateOperators(const char *family, CatCList *oprlist, Oid type, Oid *orderProc)
+{
+	bool		result = true;
+
+	for (int i = 0; i < oprlist->n_members; i++)
+	{
+		Form_pg_amop op = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
+
+		if (op->amopstrategy != 1)
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("operator family \"%s\" of access method %s contains operator %s with invalid strategy number %d",
+							family, "funnel", format_operator(op->amopopr), op->amopstrategy)));
+			result = false;
+		}
+		if (op->amoppurpose != AMOP_ORDER ||
+			!opfamily_can_sort_type(op->amopsortfamily, FLOAT8OID) ||
+			!check_amop_signature(op->amopopr, FLOAT8OID, op->amoplefttype, op->amoprighttype))
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("operator family \"%s\" of access method %s contains operator %s that is not an ORDER BY operator returning float8",
+							family, "funnel", format_operator(op->amopopr))));
+			result = false;
+		}
+		if (op->amopstrategy == 1 && op->amoplefttype == type && op->amoprighttype == type)
+			*orderProc = get_opcode(op->amopopr);
+	}
+	return result;
+}
+
+/*
+ * amvalidate, the opclass itself: its type has operator 1 and support
+ * functions 1 and 2, and function 1 is the operator's (approximate scans
+ * rerank with it, the executor sorts by the operator).
+ */
+static bool
+ValidateOpclass(const char *opclass, CatCList *oprlist, CatCList *proclist, Oid type,
+				Oid orderProc, Oid distanceProc)
+{
+	bool		result = true;
+	uint64		operators = 0,
+				functions = 0;
+	ListCell   *lc;
+
+	foreach(lc, identify_opfamily_groups(oprlist, proclist))
+	{
+		OpFamilyOpFuncGroup *group = (OpFamilyOpFuncGroup *) lfirst(lc);
+
+		if (group->lefttype == type && group->righttype == type)
+		{
+			operators = group->operatorset;
+			functions = group->functionset;
+		}
+	}
+	if (!(operators & (1 << 1)))
+	{
+		ereport(INFO,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("operator class \"%s\" of access method %s is missing operator 1",
+						opclass, "funnel")));
+		result = false;
+	}
+	for (int procnum = 1; procnum <= FUNNEL_NPROCS; procnum++)
+		if (!(functions & ((uint64) 1 << procnum)))
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("operator class \"%s\" of access method %s is missing support function %d",
+							opclass, "funnel", procnum)));
+			result = false;
+		}
+	if (OidIsValid(orderProc) && OidIsValid(distanceProc) && orderProc != distanceProc)
+	{
+		ereport(INFO,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("operator class \"%s\" of access method %s has support function %d %s, which is not the function of its operator 1",
+						opclass, "funnel", FUNNEL_DISTANCE_PROC, format_procedure(distanceProc))));
+		result = false;
+	}
+	return result;
+}
+
+/*
+ * amvalidate: what the opclass and its family hold is what a funnel scan
+ * uses (see the three checks above).  Problems are reported as INFO
+ * messages, as PostgreSQL's own access methods do.
+ */
 static bool
 funnelvalidate(Oid opclassoid)
 {
-	HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
-	bool		ok = HeapTupleIsValid(tup);
+	HeapTuple	classtup,
+				familytup;
+	Form_pg_opclass classform;
+	const char *family;
+	CatCList   *proclist,
+			   *oprlist;
+	Oid			orderProc = InvalidOid,
+				distanceProc = InvalidOid;
+	bool		result;
 
-	if (ok)
-		ReleaseSysCache(tup);
-	return ok;
+	classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
+	if (!HeapTupleIsValid(classtup))
+		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
+	classform = (Form_pg_opclass) GETSTRUCT(classtup);
+	familytup = SearchSysCache1(OPFAMILYOID, ObjectIdGetDatum(classform->opcfamily));
+	if (!HeapTupleIsValid(familytup))
+		elog(ERROR, "cache lookup failed for operator family %u", classform->opcfamily);
+	family = NameStr(((Form_pg_opfamily) GETSTRUCT(familytup))->opfname);
+	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(classform->opcfamily));
+	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(classform->opcfamily));
+
+	result = ValidateFunctions(family, proclist, classform->opcintype, &distanceProc);
+	result &= ValidateOperators(family, oprlist, classform->opcintype, &orderProc);
+	result &= ValidateOpclass(NameStr(classform->opcname), oprlist, proclist,
+							  classform->opcintype, orderProc, distanceProc);
+
+	ReleaseCatCacheList(proclist);
+	ReleaseCatCacheList(oprlist);
+	ReleaseSysCache(familytup);
+	ReleaseSysCache(classtup);
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(funnel_handler);
