@@ -32,6 +32,7 @@
 int			funnel_shortlist = 400;
 int			funnel_probes = 0;
 bool		funnel_exact = false;
+int			funnel_order = FUNNEL_ORDER_STRICT;
 
 static relopt_kind funnel_relopt_kind;
 
@@ -40,6 +41,12 @@ static relopt_enum_elt_def funnel_precision_values[] = {
 	{"int8", FUNNEL_INT8},
 	{"binary", FUNNEL_BIT},
 	{NULL}
+};
+
+static const struct config_enum_entry funnel_order_values[] = {
+	{"strict", FUNNEL_ORDER_STRICT, false},
+	{"relaxed", FUNNEL_ORDER_RELAXED, false},
+	{NULL, 0, false}
 };
 
 /* Register the reloptions and GUCs; called from _PG_init. */
@@ -73,6 +80,11 @@ FunnelInit(void)
 							"More lists are opened when the candidates run out.",
 							&funnel_probes, 0, 0, FUNNEL_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("mrl.funnel_order",
+							 "Whether approximate funnel scans return rows strictly in distance order.",
+							 "strict: a row found nearer than one already returned is skipped; relaxed: it is returned, out of order.",
+							 &funnel_order, FUNNEL_ORDER_STRICT, funnel_order_values,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
 /* Parse and validate WITH (...) options. */

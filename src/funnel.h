@@ -64,6 +64,13 @@ typedef enum FunnelPrecision
 	FUNNEL_BIT = 3				/* sign bits times a per-entry magnitude */
 } FunnelPrecision;
 
+/* mrl.funnel_order: what approximate scans do with a row found too late. */
+typedef enum FunnelOrder
+{
+	FUNNEL_ORDER_STRICT,		/* skip it: the output stays sorted */
+	FUNNEL_ORDER_RELAXED		/* return it, out of order */
+} FunnelOrder;
+
 /* Reloptions as parsed by amoptions. */
 typedef struct FunnelOptions
 {
@@ -185,6 +192,7 @@ typedef struct FunnelQuery
 extern int	funnel_shortlist;
 extern int	funnel_probes;
 extern bool funnel_exact;
+extern int	funnel_order;
 extern void FunnelInit(void);
 extern FunnelMetric FunnelGetMetric(Relation index);
 extern int	FunnelPrecisionByName(const char *name);

@@ -20,8 +20,14 @@
  *   time: each batch is returned in true distance order, then the next
  *   begins.  A row leaves a batch early when no pending estimate, lowered
  *   by twice the largest overshoot the reranked rows showed, could beat
- *   it.  Batches follow one another while the executor asks for rows, so
- *   WHERE filters that reject rows never starve a LIMIT.  Only the
+ *   it.  When a batch ends with rows that are not safe yet, relaxed order
+ *   (mrl.funnel_order) returns them all and begins the next batch, so a
+ *   row of a later batch may come out of order, as in pgvector's
+ *   relaxed_order; strict order (the default) returns the nearest one,
+ *   keeps the others until they are safe or the next batch ends, and skips
+ *   any row found nearer than one already returned: the output is always
+ *   sorted.  Batches follow one another while the executor asks for rows,
+ *   so WHERE filters that reject rows never starve a LIMIT.  Only the
  *   mrl.funnel_probes lists with the nearest centroids (default a quarter,
  *   at least 32) are opened by bound as above; the next nearest is opened
  *   when no candidate is pending.  List bounds use each list's radius,
@@ -92,6 +98,8 @@ typedef struct FunnelScanOpaqueData
 	int			budget;			/* reranks left in the current batch */
 	int64		nreranked;		/* rows reranked by this scan */
 	double		overshoot;		/* largest estimate - true distance seen */
+	bool		strictOrder;	/* mrl.funnel_order = strict, fixed at rescan */
+	double		lastReturned;	/* distance of the row returned last */
 	FmgrInfo   *distance;		/* the opclass distance, for reranking */
 	MemoryContext rerankCtx;	/* detoasted rows, reset after each */
 	AttrNumber	heapAttno;
@@ -200,6 +208,8 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->budget = 0;
 	so->nreranked = 0;
 	so->overshoot = 0;
+	so->strictOrder = funnel_order == FUNNEL_ORDER_STRICT;
+	so->lastReturned = -get_float8_infinity();
 	so->lists = NULL;
 	so->nlists = so->nextList = 0;
 	if (norderbys > 0)
@@ -445,9 +455,24 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 	{
 		(void) NextBound(scan, so);	/* opens the lists the batch may need */
 		if (so->reranked.n > 0 &&
-			(so->reranked.items[0].key <= LikelyFloor(so) || so->budget <= 0 ||
-			 so->pending.n == 0))
-			return ReturnCandidate(scan, HeapPop(&so->reranked), true, false);
+			(so->reranked.items[0].key <= LikelyFloor(so) || so->pending.n == 0 ||
+			 so->budget <= 0))
+		{
+			FunnelCandidate c = HeapPop(&so->reranked);
+
+			/*
+			 * A batch that ends leaves rows that pending ones might beat.
+			 * Relaxed order returns them all; strict order returns one and
+			 * reranks another batch before the next, and skips a row found
+			 * nearer than one already returned.
+			 */
+			if (so->budget <= 0 && so->strictOrder)
+				so->budget = so->shortlist;
+			if (so->strictOrder && c.key < so->lastReturned)
+				continue;
+			so->lastReturned = c.key;
+			return ReturnCandidate(scan, c, true, false);
+		}
 		if (so->pending.n == 0)
 			return false;
 		if (so->reranked.n == 0 && so->budget <= 0)
