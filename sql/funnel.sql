@@ -126,6 +126,31 @@ SELECT id FROM fd ORDER BY emb::mvector(8) <-> '[1,0,0,0,0,0,0,0]' LIMIT 3;
 SET mrl.funnel_exact = on;
 DROP INDEX fd_expr;
 
+-- a column without typmod: a rolled-back or deleted row of another size
+-- never breaks index scans; a visible one raises the operator's error, as
+-- a sequential scan does
+CREATE TABLE fdim (id int, emb mvector);
+INSERT INTO fdim SELECT i, ('[' || i || ',' || i % 3 || ',1,0]')::mvector FROM generate_series(1, 20) i;
+CREATE INDEX fdim_l2 ON fdim USING funnel (emb) WITH (coarse_dims = 2, lists = 1);
+BEGIN;
+INSERT INTO fdim VALUES (0, '[1,2,3]');
+ROLLBACK;
+SELECT id FROM fdim ORDER BY emb <-> '[1,1,1,0]' LIMIT 3;
+SET mrl.funnel_exact = off;
+SELECT id FROM fdim ORDER BY emb <-> '[1,1,1,0]' LIMIT 3;
+INSERT INTO fdim VALUES (0, '[1,2,3]');
+SELECT id FROM fdim ORDER BY emb <-> '[1,1,1,0]' LIMIT 3;
+SET mrl.funnel_exact = on;
+SELECT id FROM fdim ORDER BY emb <-> '[1,1,1,0]' LIMIT 3;
+DELETE FROM fdim WHERE id = 0;
+SELECT id FROM fdim ORDER BY emb <-> '[1,1,1,0]' LIMIT 3;
+SET enable_seqscan = on;
+SET enable_indexscan = off;
+SELECT id FROM fdim ORDER BY emb <-> '[1,1,1,0]' LIMIT 3;
+SET enable_seqscan = off;
+RESET enable_indexscan;
+DROP TABLE fdim;
+
 -- errors
 CREATE INDEX ON fd USING funnel (emb) WITH (coarse_dims = 9);
 INSERT INTO fd VALUES (12, '[1,2,3,4,5,6,7,8,9]');

@@ -257,18 +257,23 @@ PrefixDot(const FunnelQuery *q, const FunnelEntry *entry, double *xx)
 }
 
 /*
- * Whether the entry's distance to the query is NaN and sorts last (the
- * cosine operator's answer for a zero vector); rows of another dimension
- * count are an error, as in the SQL operator.
+ * The key of an entry whose distance the code does not tell, in *key:
+ * +infinity when it is NaN and sorts last (the cosine operator's answer for
+ * a zero vector); -infinity for a row of another dimension count, so that
+ * the scan visits it first and the heap decides: a row that is not visible
+ * (rolled back, deleted) is skipped, a visible one makes the operator
+ * raise the error a sequential scan raises.
  */
 static bool
-SortsLast(const FunnelQuery *q, const FunnelEntry *entry)
+SpecialKey(const FunnelQuery *q, const FunnelEntry *entry, double *key)
 {
 	if (entry->dim != q->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different mvector dimensions %d and %d", entry->dim, q->dim)));
-	return q->metric == FUNNEL_COSINE && (q->degenerate || entry->norm == 0);
+		*key = -get_float8_infinity();
+	else if (q->metric == FUNNEL_COSINE && (q->degenerate || entry->norm == 0))
+		*key = get_float8_infinity();
+	else
+		return false;
+	return true;
 }
 
 /*
@@ -281,8 +286,8 @@ FunnelBound(const FunnelQuery *q, const FunnelEntry *entry)
 	double		dot,
 				bound;
 
-	if (SortsLast(q, entry))
-		return get_float8_infinity();
+	if (SpecialKey(q, entry, &bound))
+		return bound;
 
 	if (q->metric == FUNNEL_IP)
 	{
@@ -338,8 +343,8 @@ FunnelEstimate(const FunnelQuery *q, const FunnelEntry *entry)
 				rdot = 0,
 				d2;
 
-	if (SortsLast(q, entry))
-		return get_float8_infinity();
+	if (SpecialKey(q, entry, &d2))
+		return d2;
 	dot = PrefixDot(q, entry, &xx);
 	if (xx > 0 && q->prefixNorm > 0)
 		agree = Max(-1, Min(1, dot / (sqrt(xx) * q->prefixNorm)));
@@ -496,6 +501,10 @@ mrl_funnel_bound(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("coarse_dims %d is out of range for an mvector of %d dimensions",
 						coarseDims, a->dim)));
+	if (a->dim != qv->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different mvector dimensions %d and %d", a->dim, qv->dim)));
 	entry = palloc0(FUNNEL_ENTRY_HEADER + FunnelCodeBytes(coarseDims, precision));
 	FunnelEncode(entry, a->x, a->dim, coarseDims, precision, metric, NULL);
 	FunnelQueryInit(&q, qv->x, qv->dim, coarseDims, precision, metric);
