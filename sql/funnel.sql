@@ -163,6 +163,21 @@ CREATE INDEX ON fd USING funnel (emb mvector_l1_ops);
 CREATE TABLE wide (emb mvector);
 INSERT INTO wide SELECT array_fill(1, ARRAY[2100])::mvector;
 CREATE INDEX ON wide USING funnel (emb) WITH (coarse_dims = 2100);
+-- options are checked when they are set: a float4 entry of 2,030 dims does
+-- not fit a page (this crashed the server), ALTER INDEX checks the merged
+-- options (it accepted 3000, which failed at the next REINDEX), and the
+-- build checks the column's declared size
+CREATE INDEX ON wide USING funnel (emb) WITH (coarse_dims = 2030, precision = float4);
+CREATE INDEX wide_ok ON wide USING funnel (emb) WITH (coarse_dims = 2029, precision = float4);
+ALTER INDEX fd_l2 SET (coarse_dims = 3000);
+ALTER INDEX wide_ok SET (coarse_dims = 2031);
+ALTER INDEX wide_ok SET (precision = int8, coarse_dims = 2031);
+SELECT reloptions FROM pg_class WHERE relname = 'wide_ok';
+DROP INDEX wide_ok;
+CREATE TABLE fd8 (emb mvector(8));
+CREATE INDEX ON fd8 USING funnel (emb) WITH (coarse_dims = 9);
+CREATE INDEX ON fd8 USING funnel ((emb::mvector(4))) WITH (coarse_dims = 6);
+DROP TABLE fd8;
 CREATE INDEX ON fd USING funnel (emb) WITH (lists = -1);
 -- scans with a non-MVCC snapshot are refused: an exclusion constraint's
 -- check (a dirty snapshot) would take every row for a conflict

@@ -19,7 +19,6 @@
 #include "catalog/pg_type.h"
 #include "commands/vacuum.h"
 #include "funnel.h"
-#include "mvector.h"
 #include "optimizer/optimizer.h"
 #include "utils/float.h"
 #include "utils/guc.h"
@@ -56,7 +55,7 @@ FunnelInit(void)
 	funnel_relopt_kind = add_reloption_kind();
 	add_int_reloption(funnel_relopt_kind, "coarse_dims",
 					  "Number of leading dimensions kept in the index",
-					  64, 1, MVECTOR_MAX_DIM, AccessExclusiveLock);
+					  64, 1, FUNNEL_MAX_COARSE_DIMS, AccessExclusiveLock);
 	add_enum_reloption(funnel_relopt_kind, "precision",
 					   "Storage of the coarse prefix: float4, int8 or binary",
 					   funnel_precision_values, FUNNEL_INT8,
@@ -87,7 +86,51 @@ FunnelInit(void)
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
-/* Parse and validate WITH (...) options. */
+/* The precision code of a reloption value name, 0 if there is none. */
+int
+FunnelPrecisionByName(const char *name)
+{
+	for (int i = 0; funnel_precision_values[i].string_val; i++)
+		if (strcmp(name, funnel_precision_values[i].string_val) == 0)
+			return funnel_precision_values[i].symbol_val;
+	return 0;
+}
+
+/* The reloption value name of a precision code. */
+static const char *
+PrecisionName(int precision)
+{
+	for (int i = 0; funnel_precision_values[i].string_val; i++)
+		if (funnel_precision_values[i].symbol_val == precision)
+			return funnel_precision_values[i].string_val;
+	return "?";
+}
+
+/*
+ * Errors unless a data entry and a directory record with these options fit
+ * a page (the reloption's range covers the record; float4 codes make the
+ * entry larger).
+ */
+static void
+CheckPageFit(int coarseDims, int precision)
+{
+	int			maxDims = FUNNEL_MAX_COARSE_DIMS;
+
+	if (precision == FUNNEL_FLOAT4)
+		maxDims = Min(maxDims, (FUNNEL_PAGE_SPACE - (int) FUNNEL_ENTRY_HEADER) / (int) sizeof(float));
+	if (coarseDims > maxDims)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("coarse_dims %d is too large for a funnel index with precision %s",
+						coarseDims, PrecisionName(precision)),
+				 errhint("Use at most %d dims.", maxDims)));
+}
+
+/*
+ * Parse WITH (...) options; validate is set when they are being set
+ * (CREATE INDEX, ALTER INDEX ... SET), so bad combinations fail there
+ * rather than at the next rebuild.
+ */
 static bytea *
 funneloptions(Datum reloptions, bool validate)
 {
@@ -96,9 +139,13 @@ funneloptions(Datum reloptions, bool validate)
 		{"precision", RELOPT_TYPE_ENUM, offsetof(FunnelOptions, precision)},
 		{"lists", RELOPT_TYPE_INT, offsetof(FunnelOptions, lists)},
 	};
+	FunnelOptions *opts;
 
-	return (bytea *) build_reloptions(reloptions, validate, funnel_relopt_kind,
-									  sizeof(FunnelOptions), tab, lengthof(tab));
+	opts = (FunnelOptions *) build_reloptions(reloptions, validate, funnel_relopt_kind,
+											  sizeof(FunnelOptions), tab, lengthof(tab));
+	if (validate && opts)
+		CheckPageFit(opts->coarseDims, opts->precision);
+	return (bytea *) opts;
 }
 
 /* The metric of the index's opclass, from its support function 2. */
@@ -121,33 +168,26 @@ FUNNEL_METRIC_FUNC(mrl_funnel_l2_support, FUNNEL_L2)
 FUNNEL_METRIC_FUNC(mrl_funnel_ip_support, FUNNEL_IP)
 FUNNEL_METRIC_FUNC(mrl_funnel_cosine_support, FUNNEL_COSINE)
 
-/* The precision code of a reloption value name, 0 if there is none. */
-int
-FunnelPrecisionByName(const char *name)
-{
-	for (int i = 0; funnel_precision_values[i].string_val; i++)
-		if (strcmp(name, funnel_precision_values[i].string_val) == 0)
-			return funnel_precision_values[i].symbol_val;
-	return 0;
-}
-
 /*
- * The index's options (the defaults if it has none), checking that a list
- * record fits a page.
+ * The options to build the index with (the defaults if it has none),
+ * checked against the page size and the indexed column's dimension count
+ * (the checks amoptions cannot make: it does not see the column).
  */
 void
 FunnelGetOptions(Relation index, int *coarseDims, int *precision, int *lists)
 {
 	FunnelOptions *opts = (FunnelOptions *) index->rd_options;
+	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
 
 	*coarseDims = opts ? opts->coarseDims : 64;
 	*precision = opts ? opts->precision : FUNNEL_INT8;
 	*lists = opts ? opts->lists : 0;
-	if (*coarseDims > FUNNEL_MAX_COARSE_DIMS)
+	CheckPageFit(*coarseDims, *precision);
+	if (typmod > 0 && *coarseDims > typmod)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("coarse_dims %d is too large for a funnel index", *coarseDims),
-				 errhint("Use at most %d dims.", (int) FUNNEL_MAX_COARSE_DIMS)));
+				 errmsg("coarse_dims %d is more than the %d dimensions of the indexed column",
+						*coarseDims, typmod)));
 }
 
 /*
