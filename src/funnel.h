@@ -15,8 +15,10 @@
  *
  * Layout: block 0 is the metapage, then the list directory, then data
  * pages, each holding fixed-size entries of one list packed after the page
- * header and chained newest to oldest.  All page changes are WAL-logged
- * with generic WAL.
+ * header and chained newest to oldest.  VACUUM unlinks the empty pages at
+ * the old end of a chain and records them in the free space map, from which
+ * any list takes its next new page.  All page changes are WAL-logged with
+ * generic WAL.
  *
  * This header is what the index's files share: funnel.c (handler, options,
  * settings, cost, validation), funnelcode.c (codes, bounds, estimates),
@@ -34,7 +36,7 @@
 #include "utils/relcache.h"
 
 #define FUNNEL_MAGIC		0x464E4C31	/* "FNL1" */
-#define FUNNEL_VERSION		2	/* 2: IVF lists */
+#define FUNNEL_VERSION		3	/* 2: IVF lists, 3: page sequence numbers */
 #define FUNNEL_METAPAGE_BLKNO	0
 
 /* Residual (non-prefix) dimensions are summarised by this many norms. */
@@ -106,8 +108,9 @@ typedef struct FunnelMetaPageData
  */
 typedef struct FunnelList
 {
-	BlockNumber head;			/* newest data page, inserts go here */
-	BlockNumber insertHint;		/* older page VACUUM left with room */
+	BlockNumber head;			/* newest data page */
+	BlockNumber insertHint;		/* where inserts look for room first, walking
+								 * toward older pages; then the head */
 	float		radius;			/* >= ||prefix - centroid|| of members */
 	float		minResid;		/* <= residual norm of members */
 	float		maxResid;		/* >= residual norm of members */
@@ -116,20 +119,26 @@ typedef struct FunnelList
 	float		centroid[FLEXIBLE_ARRAY_MEMBER];
 } FunnelList;
 
-/* Special space of every funnel page. */
+/*
+ * Special space of every funnel page.  Pages of a chain have decreasing
+ * sequence numbers, so a scan that follows a next link to a page VACUUM
+ * has freed and a list has taken again (its listNo differs, or its seq is
+ * not below the page it came from) knows the chain ended there.
+ */
 typedef struct FunnelPageOpaqueData
 {
 	BlockNumber next;			/* data page: older page of the same list */
-	uint32		listNo;			/* data page: its list */
+	uint32		seq;			/* data page: its next page's seq + 1 */
+	uint16		listNo;			/* data page: its list */
 	uint16		nentries;		/* data page: entries on it */
 	uint16		flags;
 	uint16		pageId;			/* FUNNEL_PAGE_ID, for tools */
-	uint16		unused;
 } FunnelPageOpaqueData;
 
 #define FUNNEL_META			(1 << 0)
 #define FUNNEL_DIRECTORY	(1 << 1)
 #define FUNNEL_DATA			(1 << 2)
+#define FUNNEL_FREE			(1 << 3)	/* unlinked by VACUUM, reusable */
 #define FUNNEL_PAGE_ID		0xFF8A
 
 #define FunnelPageGetOpaque(page) \
@@ -220,6 +229,7 @@ extern void FunnelListAddMember(FunnelList *list, const FunnelEntry *entry,
 
 /* funnelutils.c: pages, metapage and directory */
 extern void FunnelInitPage(Page page, uint16 flags);
+extern void FunnelInitDataPage(Page page, int listNo, BlockNumber next, uint32 seq);
 extern void FunnelSetPageUsed(Page page, Size used);
 extern void FunnelInitMeta(FunnelMetaPageData *meta, int coarseDims,
 						   int precision, int nlists);
@@ -229,6 +239,7 @@ extern FunnelList *FunnelReadDirectory(Relation index, const FunnelMetaPageData 
 extern int	FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta,
 							  const float *prefix);
 extern Buffer FunnelNewBuffer(Relation index);
+extern Buffer FunnelGetPage(Relation index);
 extern BlockNumber FunnelWritePage(Relation index, BlockNumber blkno, Page image);
 extern void FunnelAppendEntry(Page page, const FunnelEntry *entry, int entrySize);
 

@@ -137,11 +137,11 @@ FlushListPage(Relation index, FunnelBuildState *bs, int ln)
 {
 	FunnelList *list = FunnelDirList(bs->dir, ln, bs->meta.listSize);
 	Page		page = bs->pages[ln];
+	uint32		seq = FunnelPageGetOpaque(page)->seq;
 
 	FunnelPageGetOpaque(page)->next = list->head;
 	list->head = FunnelWritePage(index, P_NEW, page);
-	FunnelInitPage(page, FUNNEL_DATA);
-	FunnelPageGetOpaque(page)->listNo = ln;
+	FunnelInitDataPage(page, ln, InvalidBlockNumber, seq + 1);
 }
 
 /* Pass 2 callback: one heap row into its nearest list. */
@@ -167,8 +167,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (bs->pages[ln] == NULL)
 	{
 		bs->pages[ln] = palloc(BLCKSZ);
-		FunnelInitPage(bs->pages[ln], FUNNEL_DATA);
-		FunnelPageGetOpaque(bs->pages[ln])->listNo = ln;
+		FunnelInitDataPage(bs->pages[ln], ln, InvalidBlockNumber, 1);
 	}
 	FunnelAppendEntry(bs->pages[ln], bs->entry, bs->meta.entrySize);
 	if (FunnelPageGetOpaque(bs->pages[ln])->nentries >= bs->meta.entriesPerPage)

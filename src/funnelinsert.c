@@ -1,9 +1,13 @@
 /*
  * funnelinsert.c: adding a row to a funnel index (aminsert).
  *
- * Inserts serialise on the metapage's exclusive lock (as VACUUM's directory
- * updates do); each adds one entry and widens its list's statistics in one
- * generic WAL record.
+ * An entry goes into its nearest list: on the first page with room from
+ * the list's insert hint (which VACUUM points at the first page it left
+ * with room) toward older pages, else on the head page, else on a new head
+ * page, taken from the free space map when VACUUM freed one.  Inserts
+ * serialise on the metapage's exclusive lock (as VACUUM's directory updates
+ * do), so a list's chain and hint change under one writer; each insert is
+ * one generic WAL record that also widens the list's statistics.
  */
 #include "postgres.h"
 
@@ -13,16 +17,27 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+/* What an insert works with: the entry and its list's directory page. */
+typedef struct FunnelInsertState
+{
+	Relation	index;
+	FunnelMetaPageData meta;
+	FunnelEntry *entry;
+	float	   *prefix;			/* the entry's uncoded prefix */
+	int			listNo;
+	Buffer		dirBuf;			/* exclusively locked */
+	int			slot;			/* the list's record on dirBuf */
+} FunnelInsertState;
+
 /*
- * Add the entry to data page blkno of list slot if it has room, widening
- * the list's statistics in the same WAL record.
+ * Append the entry to data page blkno if it has room, widening the list's
+ * statistics and setting its hint in the same WAL record.  *next receives
+ * the page's older neighbour.
  */
 static bool
-AddToPage(Relation index, BlockNumber blkno, Buffer dirBuf, int slot,
-		  const FunnelMetaPageData *meta, const FunnelEntry *entry,
-		  const float *prefix, bool clearHint)
+AddToPage(FunnelInsertState *is, BlockNumber blkno, BlockNumber hint, BlockNumber *next)
 {
-	Buffer		buf = ReadBuffer(index, blkno);
+	Buffer		buf = ReadBuffer(is->index, blkno);
 	GenericXLogState *state;
 	Page		page;
 	FunnelList *list;
@@ -30,19 +45,16 @@ AddToPage(Relation index, BlockNumber blkno, Buffer dirBuf, int slot,
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
-	if (!PageIsNew(page) &&
-		FunnelPageGetOpaque(page)->nentries < meta->entriesPerPage)
+	*next = FunnelPageGetOpaque(page)->next;
+	if (FunnelPageGetOpaque(page)->nentries < is->meta.entriesPerPage)
 	{
-		state = GenericXLogStart(index);
+		state = GenericXLogStart(is->index);
 		page = GenericXLogRegisterBuffer(state, buf, 0);
-		FunnelAppendEntry(page, entry, meta->entrySize);
-		list = FunnelPageGetList(GenericXLogRegisterBuffer(state, dirBuf, 0), slot,
-								 meta->listSize);
-		FunnelListAddMember(list, entry, prefix, meta->coarseDims);
-		if (clearHint ||
-			(list->insertHint == blkno &&
-			 FunnelPageGetOpaque(page)->nentries >= meta->entriesPerPage))
-			list->insertHint = InvalidBlockNumber;
+		FunnelAppendEntry(page, is->entry, is->meta.entrySize);
+		list = FunnelPageGetList(GenericXLogRegisterBuffer(state, is->dirBuf, 0),
+								 is->slot, is->meta.listSize);
+		FunnelListAddMember(list, is->entry, is->prefix, is->meta.coarseDims);
+		list->insertHint = hint;
 		GenericXLogFinish(state);
 		added = true;
 	}
@@ -50,10 +62,61 @@ AddToPage(Relation index, BlockNumber blkno, Buffer dirBuf, int slot,
 	return added;
 }
 
+/* Chain a new head page holding the entry before the list's head. */
+static void
+AddHeadPage(FunnelInsertState *is, FunnelList *list)
+{
+	Buffer		buf = FunnelGetPage(is->index);
+	uint32		seq = 1;
+	GenericXLogState *state;
+	Page		page;
+
+	if (list->head != InvalidBlockNumber)
+	{
+		Buffer		head = ReadBuffer(is->index, list->head);
+
+		LockBuffer(head, BUFFER_LOCK_SHARE);
+		seq = FunnelPageGetOpaque(BufferGetPage(head))->seq + 1;
+		UnlockReleaseBuffer(head);
+	}
+	state = GenericXLogStart(is->index);
+	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+	FunnelInitDataPage(page, is->listNo, list->head, seq);
+	FunnelAppendEntry(page, is->entry, is->meta.entrySize);
+	list = FunnelPageGetList(GenericXLogRegisterBuffer(state, is->dirBuf, 0),
+							 is->slot, is->meta.listSize);
+	list->head = BufferGetBlockNumber(buf);
+	list->insertHint = InvalidBlockNumber;
+	FunnelListAddMember(list, is->entry, is->prefix, is->meta.coarseDims);
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
 /*
- * aminsert: into the nearest list, on the page VACUUM left with room, else
- * on the list's newest page, else on a new page chained before it.
+ * Add the entry to its list: the first page with room from the hint on
+ * (which becomes the hint), else the head (no hint left), else a new head.
  */
+static void
+AddToList(FunnelInsertState *is)
+{
+	FunnelList *list = FunnelPageGetList(BufferGetPage(is->dirBuf), is->slot,
+										 is->meta.listSize);
+	BlockNumber blkno = list->insertHint,
+				next;
+
+	while (blkno != InvalidBlockNumber)
+	{
+		if (AddToPage(is, blkno, blkno, &next))
+			return;
+		blkno = next;
+	}
+	if (list->head != InvalidBlockNumber &&
+		AddToPage(is, list->head, InvalidBlockNumber, &next))
+		return;
+	AddHeadPage(is, list);
+}
+
+/* aminsert: NULL vectors are not indexed. */
 bool
 funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 			 Relation heapRel, IndexUniqueCheck checkUnique,
@@ -61,66 +124,31 @@ funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 {
 	MemoryContext ctx,
 				old;
-	FunnelMetaPageData meta;
-	FunnelEntry *entry;
-	FunnelList *dir,
-			   *list;
-	float	   *prefix;
-	Buffer		metaBuf,
-				dirBuf,
-				buf;
-	GenericXLogState *state;
-	Page		page;
-	int			ln,
-				slot;
-	bool		clearHint = false;
+	FunnelInsertState is;
+	FunnelList *dir;
+	Buffer		metaBuf;
 
 	if (isnull[0])
 		return false;
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "funnel insert", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(ctx);
 
+	is.index = index;
 	metaBuf = ReadBuffer(index, FUNNEL_METAPAGE_BLKNO);
 	LockBuffer(metaBuf, BUFFER_LOCK_EXCLUSIVE);
-	meta = *FunnelPageGetMeta(BufferGetPage(metaBuf));
-	entry = palloc0(meta.entrySize);
-	prefix = palloc(sizeof(float) * meta.coarseDims);
-	FunnelEncodeDatum(entry, values[0], ht_ctid, &meta, FunnelGetMetric(index), prefix);
-	dir = FunnelReadDirectory(index, &meta);
-	ln = FunnelNearestList(dir, &meta, prefix);
-	slot = ln % meta.listsPerPage;
-
-	dirBuf = ReadBuffer(index, meta.dirStart + ln / meta.listsPerPage);
-	LockBuffer(dirBuf, BUFFER_LOCK_EXCLUSIVE);
-	list = FunnelPageGetList(BufferGetPage(dirBuf), slot, meta.listSize);
-	if (list->insertHint != InvalidBlockNumber && list->insertHint != list->head)
-	{
-		if (AddToPage(index, list->insertHint, dirBuf, slot, &meta, entry, prefix, false))
-			goto done;
-		clearHint = true;
-	}
-	if (list->head != InvalidBlockNumber &&
-		AddToPage(index, list->head, dirBuf, slot, &meta, entry, prefix, clearHint))
-		goto done;
-
-	buf = FunnelNewBuffer(index);
-	state = GenericXLogStart(index);
-	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
-	FunnelInitPage(page, FUNNEL_DATA);
-	FunnelPageGetOpaque(page)->listNo = ln;
-	FunnelPageGetOpaque(page)->next = list->head;
-	FunnelAppendEntry(page, entry, meta.entrySize);
-	list = FunnelPageGetList(GenericXLogRegisterBuffer(state, dirBuf, 0), slot, meta.listSize);
-	list->head = BufferGetBlockNumber(buf);
-	if (clearHint)
-		list->insertHint = InvalidBlockNumber;
-	FunnelListAddMember(list, entry, prefix, meta.coarseDims);
-	GenericXLogFinish(state);
-	UnlockReleaseBuffer(buf);
-
-done:
-	UnlockReleaseBuffer(dirBuf);
+	is.meta = *FunnelPageGetMeta(BufferGetPage(metaBuf));
+	is.entry = palloc0(is.meta.entrySize);
+	is.prefix = palloc(sizeof(float) * is.meta.coarseDims);
+	FunnelEncodeDatum(is.entry, values[0], ht_ctid, &is.meta, FunnelGetMetric(index), is.prefix);
+	dir = FunnelReadDirectory(index, &is.meta);
+	is.listNo = FunnelNearestList(dir, &is.meta, is.prefix);
+	is.slot = is.listNo % is.meta.listsPerPage;
+	is.dirBuf = ReadBuffer(index, is.meta.dirStart + is.listNo / is.meta.listsPerPage);
+	LockBuffer(is.dirBuf, BUFFER_LOCK_EXCLUSIVE);
+	AddToList(&is);
+	UnlockReleaseBuffer(is.dirBuf);
 	UnlockReleaseBuffer(metaBuf);
+
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);
 	return false;

@@ -64,6 +64,7 @@ typedef struct FunnelListRef
 	double		bound;			/* no member is nearer than this */
 	double		closeness;		/* centroid distance, for probes */
 	BlockNumber head;
+	int			listNo;
 } FunnelListRef;
 
 /* A binary min-heap of candidates by key. */
@@ -272,6 +273,7 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 		l->bound = so->ordered ? FunnelListBound(&so->q, list) : 0;
 		l->closeness = so->probes > 0 ? FunnelListCloseness(&so->q, list) : 0;
 		l->head = list->head;
+		l->listNo = i;
 		so->nlists++;
 	}
 	/* with probes, the nearest lists first, and those opened by bound */
@@ -284,12 +286,28 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 	so->loaded = true;
 }
 
+/*
+ * Whether page, reached from a page of sequence number prevSeq (0 for the
+ * head), still belongs to the chain of list listNo.  VACUUM may have freed
+ * it since that link was read and a list may have taken it again: it is
+ * then free, of another list, or a newer head of this one.
+ */
+static bool
+InChain(Page page, int listNo, uint32 prevSeq)
+{
+	FunnelPageOpaqueData *opaque = FunnelPageGetOpaque(page);
+
+	return !PageIsNew(page) && (opaque->flags & FUNNEL_DATA) &&
+		opaque->listNo == listNo && (prevSeq == 0 || opaque->seq < prevSeq);
+}
+
 /* Push every entry of a list (its page chain) with its bound. */
 static void
 OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 {
 	Relation	index = scan->indexRelation;
 	BlockNumber blkno = list->head;
+	uint32		prevSeq = 0;
 	int64		opened = 0;
 
 	while (blkno != InvalidBlockNumber)
@@ -301,6 +319,11 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
+		if (!InChain(page, list->listNo, prevSeq))
+		{
+			UnlockReleaseBuffer(buf);
+			break;
+		}
 		n = FunnelPageGetOpaque(page)->nentries;
 		for (int i = 0; i < n; i++)
 		{
@@ -317,6 +340,7 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 			HeapPush(&so->pending, c, so->queryCtx);
 		}
 		opened += n;
+		prevSeq = FunnelPageGetOpaque(page)->seq;
 		blkno = FunnelPageGetOpaque(page)->next;
 		UnlockReleaseBuffer(buf);
 	}

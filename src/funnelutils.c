@@ -10,6 +10,7 @@
 #include "distance.h"
 #include "funnel.h"
 #include "storage/bufmgr.h"
+#include "storage/indexfsm.h"
 #include "storage/lmgr.h"
 #include "utils/rel.h"
 
@@ -25,6 +26,19 @@ FunnelInitPage(Page page, uint16 flags)
 	opaque->next = InvalidBlockNumber;
 	opaque->flags = flags;
 	opaque->pageId = FUNNEL_PAGE_ID;
+}
+
+/* Initialise a data page of list listNo, chained before page next. */
+void
+FunnelInitDataPage(Page page, int listNo, BlockNumber next, uint32 seq)
+{
+	FunnelPageOpaqueData *opaque;
+
+	FunnelInitPage(page, FUNNEL_DATA);
+	opaque = FunnelPageGetOpaque(page);
+	opaque->listNo = listNo;
+	opaque->next = next;
+	opaque->seq = seq;
 }
 
 /* Set pd_lower after the used part so full-page images skip the hole. */
@@ -110,6 +124,31 @@ FunnelNewBuffer(Relation index)
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	UnlockRelationForExtension(index, ExclusiveLock);
 	return buf;
+}
+
+/*
+ * A page for a list's new head, exclusively locked: one VACUUM freed, from
+ * the free space map (checked, since the map is only a hint), else a new
+ * block at the end of the index.
+ */
+Buffer
+FunnelGetPage(Relation index)
+{
+	for (;;)
+	{
+		BlockNumber blkno = GetFreeIndexPage(index);
+		Buffer		buf;
+		Page		page;
+
+		if (blkno == InvalidBlockNumber)
+			return FunnelNewBuffer(index);
+		buf = ReadBuffer(index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		if (PageIsNew(page) || (FunnelPageGetOpaque(page)->flags & FUNNEL_FREE))
+			return buf;
+		UnlockReleaseBuffer(buf);
+	}
 }
 
 /* Write a whole page image into block blkno (P_NEW: a new block), WAL-logged. */

@@ -123,8 +123,25 @@ size=$(sql -c "SELECT pg_relation_size('t_l2')")
 sql -c "INSERT INTO t SELECT * FROM funnel_test_vectors(500, $DIM, 25, 1, 5, 7001)"
 check "inserts after VACUUM reuse freed index pages" "$(sql -c "SELECT pg_relation_size('t_l2')")" "$size"
 
+# Churn: delete every row, VACUUM, insert as many new ones, four times; the
+# index reuses the space VACUUM frees, so it stays near its size after the
+# first cycle (it grew 121 -> 198 -> 277 -> 356 -> 434 pages).  Done after
+# the checkpoint, so the crash below replays it.
+sql -c "CREATE TABLE churn AS SELECT * FROM funnel_test_vectors(20000, 16, 25, 1, 20)" \
+	-c "CREATE INDEX churn_idx ON churn USING funnel (emb) WITH (coarse_dims = 16, lists = 4)"
+sizes=$(sql -c "SELECT pg_relation_size('churn_idx') / 8192")
+
 # Crash: WAL replay must rebuild what was inserted since the checkpoint.
 sql -c "CHECKPOINT"
+for cycle in 1 2 3 4; do
+	sql -c "DELETE FROM churn" -c "VACUUM churn" \
+		-c "INSERT INTO churn SELECT * FROM funnel_test_vectors(20000, 16, 25, 1, $((20 + cycle)))"
+	sizes="$sizes $(sql -c "SELECT pg_relation_size('churn_idx') / 8192")"
+done
+echo "# churn: index pages after build and each cycle: $sizes"
+read -r _ first _ _ last <<<"$sizes"
+check "under churn the index stays within 1.5x its size after the first cycle ($sizes)" \
+	"$([ "$last" -le $((first * 3 / 2)) ] && echo yes)" yes
 sql <<SQL >/dev/null
 INSERT INTO t SELECT * FROM funnel_test_vectors(700, $DIM, 25, 1, 6, 8001);
 DELETE FROM t WHERE id % 7 = 1;
@@ -144,6 +161,9 @@ for op in '<->' '<#>' '<=>'; do
 	check "after crash recovery exact mode equals seq scan, $op" \
 		"$(sql -c "SELECT funnel_exact_mismatches('t', '$op', 'q300', 10)")" 0
 done
+sql -c "CREATE TABLE churn_q AS SELECT * FROM funnel_test_vectors(100, 16, 25, 1, 30, 100001)"
+check "after churn and crash recovery exact mode equals seq scan (100 queries, k=20)" \
+	"$(sql -c "SELECT funnel_exact_mismatches('churn', '<->', 'churn_q', 20)")" 0
 
 # A streaming standby replays the index's generic WAL (checked page by page
 # by wal_consistency_checking) and answers like the primary.
@@ -197,6 +217,36 @@ for op in '<->' '<#>' '<=>'; do
 	check "after concurrent inserts exact mode equals seq scan, $op" \
 		"$(sql -c "SELECT funnel_exact_mismatches('t', '$op', 'q300', 10)")" 0
 done
+
+# Queue-like churn (the oldest rows deleted, VACUUM freeing the pages at the
+# old end of each chain, new rows taking them) while exact queries walk the
+# chains: a scan must notice a page freed and taken again under it.
+cat >"$MRL_TMP/churn.sql" <<'SQL'
+\set seed random(1000, 1000000000)
+DELETE FROM churn WHERE id IN (SELECT id FROM churn ORDER BY id LIMIT 1000);
+VACUUM churn;
+INSERT INTO churn SELECT * FROM funnel_test_vectors(1000, 16, 25, 1, :seed, (SELECT max(id) + 1 FROM churn));
+SQL
+cat >"$MRL_TMP/churn_query.sql" <<'SQL'
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT 1 / (funnel_exact_mismatches('churn', '<->', 'churn_q3', 20) = 0)::int;
+COMMIT;
+SQL
+chmod 644 "$MRL_TMP"/*.sql
+sql -c "CREATE TABLE churn_q3 AS SELECT * FROM churn_q ORDER BY id LIMIT 3"
+"$PG_BINDIR/pgbench" -n -T 8 -c 1 -f "$MRL_TMP/churn.sql" >"$MRL_TMP/churn.out" 2>&1 &
+churner=$!
+"$PG_BINDIR/pgbench" -n -T 8 -c 1 -f "$MRL_TMP/churn_query.sql" >"$MRL_TMP/churn_query.out" 2>&1
+rc_query=$?
+wait $churner
+rc_churn=$?
+for f in churn churn_query; do
+	grep -E 'number of transactions actually processed' "$MRL_TMP/$f.out" | sed "s/^/# $f: /"
+done
+check "concurrent churn with VACUUM and exact queries: no errors, no mismatches" \
+	"$rc_churn:$rc_query:$(cat "$MRL_TMP"/churn.out "$MRL_TMP"/churn_query.out | grep -ci error)" "0:0:0"
+check "after concurrent churn exact mode equals seq scan (100 queries, k=20)" \
+	"$(sql -c "SELECT funnel_exact_mismatches('churn', '<->', 'churn_q', 20)")" 0
 
 # Builds can be cancelled; REINDEX rebuilds to the same answers.
 check "index build honours statement_timeout" \
