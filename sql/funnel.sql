@@ -28,14 +28,18 @@ SELECT id FROM fd ORDER BY emb <-> '[0,1,0,0,0,0,0,0]' LIMIT 1;
 SELECT pg_stat_force_next_flush();
 SELECT idx_scan - :fd_l2_scans AS new_scans FROM pg_stat_user_indexes WHERE indexrelname = 'fd_l2';
 
--- exact mode returns what a sequential scan returns; NULL rows are not indexed
+-- exact mode returns what a sequential scan returns, the NULL row (9) last;
+-- rows are listed in the order the scan returns them, ties by id
 CREATE FUNCTION fd_order(op text, q mvector, use_index bool) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text;
 BEGIN
   PERFORM set_config('enable_seqscan', (NOT use_index)::text, true);
   PERFORM set_config('enable_indexscan', use_index::text, true);
-  EXECUTE format('SELECT string_agg(id || '':'' || round((emb %1$s $1)::numeric, 4), '' '')
-                  FROM (SELECT id, emb FROM fd WHERE emb IS NOT NULL ORDER BY emb %1$s $1, id) s', op)
+  EXECUTE format('SELECT string_agg(id || '':'' || coalesce(round(d::numeric, 4)::text, ''null''), '' '' ORDER BY tie, id)
+                  FROM (SELECT id, d, count(*) FILTER (WHERE new_d) OVER (ORDER BY n) AS tie
+                        FROM (SELECT id, d, n, d IS DISTINCT FROM lag(d) OVER (ORDER BY n) AS new_d
+                              FROM (SELECT id, d, row_number() OVER () AS n
+                                    FROM (SELECT id, emb %1$s $1 AS d FROM fd ORDER BY emb %1$s $1) s) s) s) s', op)
     INTO r USING q;
   RETURN r;
 END $$;

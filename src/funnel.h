@@ -13,6 +13,10 @@
  * whole list at once and opens lists only while they can still hold the
  * next row.
  *
+ * Rows with a NULL vector are kept too, as bare heap pointers in one more
+ * list, and returned after all others, as a sequential scan's ORDER BY
+ * distance returns them.
+ *
  * Layout: block 0 is the metapage, then the list directory, then data
  * pages, each holding fixed-size entries of one list packed after the page
  * header and chained newest to oldest.  VACUUM unlinks the empty pages at
@@ -36,7 +40,8 @@
 #include "utils/relcache.h"
 
 #define FUNNEL_MAGIC		0x464E4C31	/* "FNL1" */
-#define FUNNEL_VERSION		3	/* 2: IVF lists, 3: page sequence numbers */
+#define FUNNEL_VERSION		4	/* 2: IVF lists, 3: page sequence numbers,
+									 * 4: the NULL list */
 #define FUNNEL_METAPAGE_BLKNO	0
 
 /* Residual (non-prefix) dimensions are summarised by this many norms. */
@@ -84,7 +89,8 @@ typedef struct FunnelOptions
 
 /*
  * Metapage contents: the build-time options are authoritative here.  The
- * list directory follows in blocks dirStart .. dirStart + dirPages - 1.
+ * list directory follows in blocks dirStart .. dirStart + dirPages - 1:
+ * nlists records, then that of the NULL list (FunnelNullList).
  */
 typedef struct FunnelMetaPageData
 {
@@ -149,6 +155,10 @@ typedef struct FunnelPageOpaqueData
 	((FunnelEntry *) (PageGetContents(page) + (Size) (i) * (size)))
 #define FunnelPageGetList(page, i, size) \
 	((FunnelList *) (PageGetContents(page) + (Size) (i) * (size)))
+/* The NULL list's number, after the IVF lists, and the directory's records. */
+#define FunnelNullList(meta)	((int) (meta)->nlists)
+#define FunnelDirRecords(meta)	((meta)->nlists + 1)
+
 /* Record i of a palloc'd copy of the directory (FunnelReadDirectory). */
 #define FunnelDirList(dir, i, size) \
 	((FunnelList *) ((char *) (dir) + (Size) (i) * (size)))
@@ -178,6 +188,8 @@ typedef struct FunnelEntry
 } FunnelEntry;
 
 #define FUNNEL_ENTRY_HEADER offsetof(FunnelEntry, code)
+StaticAssertDecl(offsetof(FunnelEntry, heapPtr) == 0,
+				 "an entry begins with its heap pointer, as the NULL list's do");
 
 /* What a scan needs to know about the query, computed once per rescan. */
 typedef struct FunnelQuery
@@ -238,10 +250,12 @@ extern uint32 FunnelListsOnDirPage(const FunnelMetaPageData *meta, BlockNumber d
 extern FunnelList *FunnelReadDirectory(Relation index, const FunnelMetaPageData *meta);
 extern int	FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta,
 							  const float *prefix);
+extern int	FunnelEntrySizeOf(const FunnelMetaPageData *meta, int listNo);
+extern int	FunnelCapacityOf(const FunnelMetaPageData *meta, int listNo);
 extern Buffer FunnelNewBuffer(Relation index);
 extern Buffer FunnelGetPage(Relation index);
 extern BlockNumber FunnelWritePage(Relation index, BlockNumber blkno, Page image);
-extern void FunnelAppendEntry(Page page, const FunnelEntry *entry, int entrySize);
+extern void FunnelAppendEntry(Page page, const void *entry, int entrySize);
 
 /* funnelkmeans.c */
 extern float *FunnelKMeans(const float *sample, int64 n, int dims, int k);

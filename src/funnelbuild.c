@@ -50,20 +50,23 @@ WriteMetaAndDirectory(Relation index, const FunnelMetaPageData *meta,
 	}
 }
 
-/* Directory records with these centroids (nlists x coarseDims) and no members. */
+/*
+ * Directory records with these centroids (nlists x coarseDims), and the
+ * NULL list's, with no members.
+ */
 static FunnelList *
 NewDirectory(const FunnelMetaPageData *meta, const float *centroids)
 {
-	FunnelList *dir = palloc0((Size) meta->nlists * meta->listSize);
+	FunnelList *dir = palloc0((Size) FunnelDirRecords(meta) * meta->listSize);
 
-	for (uint32 i = 0; i < meta->nlists; i++)
+	for (uint32 i = 0; i < FunnelDirRecords(meta); i++)
 	{
 		FunnelList *list = FunnelDirList(dir, i, meta->listSize);
 
 		list->head = InvalidBlockNumber;
 		list->insertHint = InvalidBlockNumber;
 		list->minResid = FLT_MAX;
-		if (centroids)
+		if (centroids && i < meta->nlists)
 			memcpy(list->centroid, centroids + (Size) i * meta->coarseDims,
 				   sizeof(float) * meta->coarseDims);
 	}
@@ -144,7 +147,21 @@ FlushListPage(Relation index, FunnelBuildState *bs, int ln)
 	FunnelInitDataPage(page, ln, InvalidBlockNumber, seq + 1);
 }
 
-/* Pass 2 callback: one heap row into its nearest list. */
+/* Append an entry to list ln's page being filled, writing it out when full. */
+static void
+AddToListPage(Relation index, FunnelBuildState *bs, int ln, const void *entry)
+{
+	if (bs->pages[ln] == NULL)
+	{
+		bs->pages[ln] = palloc(BLCKSZ);
+		FunnelInitDataPage(bs->pages[ln], ln, InvalidBlockNumber, 1);
+	}
+	FunnelAppendEntry(bs->pages[ln], entry, FunnelEntrySizeOf(&bs->meta, ln));
+	if (FunnelPageGetOpaque(bs->pages[ln])->nentries >= FunnelCapacityOf(&bs->meta, ln))
+		FlushListPage(index, bs, ln);
+}
+
+/* Pass 2 callback: one heap row into its nearest list, or the NULL list. */
 static void
 BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 			  bool tupleIsAlive, void *state)
@@ -155,23 +172,18 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 	CHECK_FOR_INTERRUPTS();
 	if (isnull[0])
-		return;
-	old = MemoryContextSwitchTo(bs->tmpCtx);
-	FunnelEncodeDatum(bs->entry, values[0], tid, &bs->meta, bs->metric, bs->prefix);
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(bs->tmpCtx);
-
-	ln = FunnelNearestList(bs->dir, &bs->meta, bs->prefix);
-	FunnelListAddMember(FunnelDirList(bs->dir, ln, bs->meta.listSize), bs->entry, bs->prefix,
-				  bs->meta.coarseDims);
-	if (bs->pages[ln] == NULL)
+		AddToListPage(index, bs, FunnelNullList(&bs->meta), tid);
+	else
 	{
-		bs->pages[ln] = palloc(BLCKSZ);
-		FunnelInitDataPage(bs->pages[ln], ln, InvalidBlockNumber, 1);
+		old = MemoryContextSwitchTo(bs->tmpCtx);
+		FunnelEncodeDatum(bs->entry, values[0], tid, &bs->meta, bs->metric, bs->prefix);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(bs->tmpCtx);
+		ln = FunnelNearestList(bs->dir, &bs->meta, bs->prefix);
+		FunnelListAddMember(FunnelDirList(bs->dir, ln, bs->meta.listSize), bs->entry,
+							bs->prefix, bs->meta.coarseDims);
+		AddToListPage(index, bs, ln, bs->entry);
 	}
-	FunnelAppendEntry(bs->pages[ln], bs->entry, bs->meta.entrySize);
-	if (FunnelPageGetOpaque(bs->pages[ln])->nentries >= bs->meta.entriesPerPage)
-		FlushListPage(index, bs, ln);
 	bs->indtuples++;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 }
@@ -236,10 +248,10 @@ funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	WriteMetaAndDirectory(index, &bs.meta, bs.dir, true);
 
 	/* pass 2 */
-	bs.pages = palloc0(sizeof(char *) * lists);
+	bs.pages = palloc0(sizeof(char *) * FunnelDirRecords(&bs.meta));
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
 									   BuildCallback, &bs, NULL);
-	for (int ln = 0; ln < lists; ln++)
+	for (int ln = 0; ln < (int) FunnelDirRecords(&bs.meta); ln++)
 		if (bs.pages[ln] && FunnelPageGetOpaque(bs.pages[ln])->nentries > 0)
 			FlushListPage(index, &bs, ln);
 	WriteMetaAndDirectory(index, &bs.meta, bs.dir, false);
@@ -251,7 +263,10 @@ funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	return result;
 }
 
-/* ambuildempty: the init fork of an unlogged index: metapage + one list. */
+/*
+ * ambuildempty: the init fork of an unlogged index: the metapage and the
+ * directory of one list and the NULL list.
+ */
 void
 funnelbuildempty(Relation index)
 {
@@ -265,14 +280,19 @@ funnelbuildempty(Relation index)
 	FunnelGetOptions(index, &coarseDims, &precision, &lists);
 	FunnelInitMeta(&meta, coarseDims, precision, 1);
 	dir = NewDirectory(&meta, NULL);
-	for (BlockNumber blkno = 0; blkno <= meta.dirStart; blkno++)
+	for (BlockNumber blkno = 0; blkno < meta.dirStart + meta.dirPages; blkno++)
 	{
+		BlockNumber d = blkno - meta.dirStart;
+		Size		used = blkno == 0 ? sizeof(meta) :
+			(Size) FunnelListsOnDirPage(&meta, d) * meta.listSize;
+
 		FunnelInitPage(page.data, blkno == 0 ? FUNNEL_META : FUNNEL_DIRECTORY);
 		if (blkno == 0)
 			memcpy(FunnelPageGetMeta(page.data), &meta, sizeof(meta));
 		else
-			memcpy(PageGetContents(page.data), dir, meta.listSize);
-		FunnelSetPageUsed(page.data, blkno == 0 ? sizeof(meta) : (Size) meta.listSize);
+			memcpy(PageGetContents(page.data),
+				   FunnelDirList(dir, d * meta.listsPerPage, meta.listSize), used);
+		FunnelSetPageUsed(page.data, used);
 		PageSetChecksumInplace(page.data, blkno);
 		smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, blkno, page.data, true);
 		log_newpage(&(RelationGetSmgr(index))->smgr_rnode.node, INIT_FORKNUM,

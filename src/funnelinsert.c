@@ -1,7 +1,8 @@
 /*
  * funnelinsert.c: adding a row to a funnel index (aminsert).
  *
- * An entry goes into its nearest list: on the first page with room from
+ * An entry goes into its nearest list (a NULL vector's heap pointer into
+ * the NULL list): on the first page with room from
  * the list's insert hint (which VACUUM points at the first page it left
  * with room) toward older pages, else on the head page, else on a new head
  * page, taken from the free space map when VACUUM freed one.  Inserts
@@ -22,9 +23,11 @@ typedef struct FunnelInsertState
 {
 	Relation	index;
 	FunnelMetaPageData meta;
-	FunnelEntry *entry;
-	float	   *prefix;			/* the entry's uncoded prefix */
+	void	   *entry;			/* a FunnelEntry; NULL list: an ItemPointer */
+	float	   *prefix;			/* the entry's uncoded prefix; NULL list: NULL */
 	int			listNo;
+	int			entrySize;		/* on the list's pages */
+	int			capacity;
 	Buffer		dirBuf;			/* exclusively locked */
 	int			slot;			/* the list's record on dirBuf */
 } FunnelInsertState;
@@ -46,14 +49,15 @@ AddToPage(FunnelInsertState *is, BlockNumber blkno, BlockNumber hint, BlockNumbe
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
 	*next = FunnelPageGetOpaque(page)->next;
-	if (FunnelPageGetOpaque(page)->nentries < is->meta.entriesPerPage)
+	if (FunnelPageGetOpaque(page)->nentries < is->capacity)
 	{
 		state = GenericXLogStart(is->index);
 		page = GenericXLogRegisterBuffer(state, buf, 0);
-		FunnelAppendEntry(page, is->entry, is->meta.entrySize);
+		FunnelAppendEntry(page, is->entry, is->entrySize);
 		list = FunnelPageGetList(GenericXLogRegisterBuffer(state, is->dirBuf, 0),
 								 is->slot, is->meta.listSize);
-		FunnelListAddMember(list, is->entry, is->prefix, is->meta.coarseDims);
+		if (is->prefix)
+			FunnelListAddMember(list, is->entry, is->prefix, is->meta.coarseDims);
 		list->insertHint = hint;
 		GenericXLogFinish(state);
 		added = true;
@@ -82,12 +86,13 @@ AddHeadPage(FunnelInsertState *is, FunnelList *list)
 	state = GenericXLogStart(is->index);
 	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
 	FunnelInitDataPage(page, is->listNo, list->head, seq);
-	FunnelAppendEntry(page, is->entry, is->meta.entrySize);
+	FunnelAppendEntry(page, is->entry, is->entrySize);
 	list = FunnelPageGetList(GenericXLogRegisterBuffer(state, is->dirBuf, 0),
 							 is->slot, is->meta.listSize);
 	list->head = BufferGetBlockNumber(buf);
 	list->insertHint = InvalidBlockNumber;
-	FunnelListAddMember(list, is->entry, is->prefix, is->meta.coarseDims);
+	if (is->prefix)
+		FunnelListAddMember(list, is->entry, is->prefix, is->meta.coarseDims);
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
 }
@@ -116,7 +121,7 @@ AddToList(FunnelInsertState *is)
 	AddHeadPage(is, list);
 }
 
-/* aminsert: NULL vectors are not indexed. */
+/* aminsert */
 bool
 funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 			 Relation heapRel, IndexUniqueCheck checkUnique,
@@ -128,8 +133,6 @@ funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 	FunnelList *dir;
 	Buffer		metaBuf;
 
-	if (isnull[0])
-		return false;
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "funnel insert", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(ctx);
 
@@ -137,11 +140,23 @@ funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 	metaBuf = ReadBuffer(index, FUNNEL_METAPAGE_BLKNO);
 	LockBuffer(metaBuf, BUFFER_LOCK_EXCLUSIVE);
 	is.meta = *FunnelPageGetMeta(BufferGetPage(metaBuf));
-	is.entry = palloc0(is.meta.entrySize);
-	is.prefix = palloc(sizeof(float) * is.meta.coarseDims);
-	FunnelEncodeDatum(is.entry, values[0], ht_ctid, &is.meta, FunnelGetMetric(index), is.prefix);
-	dir = FunnelReadDirectory(index, &is.meta);
-	is.listNo = FunnelNearestList(dir, &is.meta, is.prefix);
+	if (isnull[0])
+	{
+		is.entry = ht_ctid;
+		is.prefix = NULL;
+		is.listNo = FunnelNullList(&is.meta);
+	}
+	else
+	{
+		is.entry = palloc0(is.meta.entrySize);
+		is.prefix = palloc(sizeof(float) * is.meta.coarseDims);
+		FunnelEncodeDatum(is.entry, values[0], ht_ctid, &is.meta, FunnelGetMetric(index),
+						  is.prefix);
+		dir = FunnelReadDirectory(index, &is.meta);
+		is.listNo = FunnelNearestList(dir, &is.meta, is.prefix);
+	}
+	is.entrySize = FunnelEntrySizeOf(&is.meta, is.listNo);
+	is.capacity = FunnelCapacityOf(&is.meta, is.listNo);
 	is.slot = is.listNo % is.meta.listsPerPage;
 	is.dirBuf = ReadBuffer(index, is.meta.dirStart + is.listNo / is.meta.listsPerPage);
 	LockBuffer(is.dirBuf, BUFFER_LOCK_EXCLUSIVE);

@@ -34,6 +34,9 @@
  *   which one outlying member makes wide: past a few hundred thousand rows
  *   they rule out too few lists, and the cap keeps the cost per query from
  *   growing with the table, as in any IVF index.
+ *
+ * When every list is done, the rows with a NULL vector follow, with a NULL
+ * distance, which sorts after every number as in a sequential scan.
  */
 #include "postgres.h"
 
@@ -106,6 +109,13 @@ typedef struct FunnelScanOpaqueData
 	AttrNumber	heapAttno;
 	IndexFetchTableData *fetch;
 	TupleTableSlot *slot;
+
+	/* rows with a NULL vector, returned last: the NULL list, a page at a time */
+	BlockNumber nullNext;		/* next page to read */
+	uint32		nullPrevSeq;	/* sequence number of the page read last */
+	ItemPointerData *nullTids;	/* the page's heap pointers */
+	int			nullCount;
+	int			nullPos;
 } FunnelScanOpaqueData;
 
 typedef FunnelScanOpaqueData *FunnelScanOpaque;
@@ -213,6 +223,10 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->lastReturned = -get_float8_infinity();
 	so->lists = NULL;
 	so->nlists = so->nextList = 0;
+	so->nullNext = InvalidBlockNumber;
+	so->nullPrevSeq = 0;
+	so->nullTids = NULL;
+	so->nullCount = so->nullPos = 0;
 	if (norderbys > 0)
 		memmove(scan->orderByData, orderbys, norderbys * sizeof(ScanKeyData));
 	so->ordered = norderbys > 0 && !(scan->orderByData[0].sk_flags & SK_ISNULL);
@@ -253,7 +267,10 @@ CompareLists(const void *a, const void *b, void *arg)
 	return (la->head > lb->head) - (la->head < lb->head);
 }
 
-/* Bound every non-empty list and sort them in opening order. */
+/*
+ * Bound every non-empty list and sort them in opening order; note where
+ * the NULL list begins.
+ */
 static void
 LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 {
@@ -276,6 +293,7 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 		l->listNo = i;
 		so->nlists++;
 	}
+	so->nullNext = FunnelDirList(dir, FunnelNullList(&so->meta), so->meta.listSize)->head;
 	/* with probes, the nearest lists first, and those opened by bound */
 	if (so->probes > 0)
 		qsort_arg(so->lists, so->nlists, sizeof(FunnelListRef), CompareLists, &by_closeness);
@@ -433,6 +451,58 @@ LikelyFloor(FunnelScanOpaque so)
 	return least;
 }
 
+/*
+ * The next row with a NULL vector, read from the NULL list a page at a
+ * time (checked as OpenList checks a chain); false when none is left.
+ */
+static bool
+NextNull(IndexScanDesc scan, FunnelScanOpaque so, ItemPointer tid)
+{
+	while (so->nullPos >= so->nullCount)
+	{
+		Buffer		buf;
+		Page		page;
+
+		if (so->nullNext == InvalidBlockNumber)
+			return false;
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBuffer(scan->indexRelation, so->nullNext);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		so->nullNext = InvalidBlockNumber;
+		so->nullCount = so->nullPos = 0;
+		if (InChain(page, FunnelNullList(&so->meta), so->nullPrevSeq))
+		{
+			if (so->nullTids == NULL)
+				so->nullTids = MemoryContextAlloc(so->queryCtx, BLCKSZ);
+			so->nullCount = FunnelPageGetOpaque(page)->nentries;
+			memcpy(so->nullTids, PageGetContents(page),
+				   sizeof(ItemPointerData) * so->nullCount);
+			so->nullPrevSeq = FunnelPageGetOpaque(page)->seq;
+			so->nullNext = FunnelPageGetOpaque(page)->next;
+			pgstat_count_index_tuples(scan->indexRelation, so->nullCount);
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	*tid = so->nullTids[so->nullPos++];
+	return true;
+}
+
+/*
+ * After every other row, the NULL rows: their distance is NULL, which
+ * sorts after every number, as in a sequential scan.
+ */
+static bool
+ReturnNull(IndexScanDesc scan, FunnelScanOpaque so)
+{
+	if (!NextNull(scan, so, &scan->xs_heaptid))
+		return false;
+	scan->xs_recheckorderby = false;
+	scan->xs_orderbyvals[0] = (Datum) 0;
+	scan->xs_orderbynulls[0] = true;
+	return true;
+}
+
 /* Hand a candidate to the executor; exact mode has it recheck the order. */
 static bool
 ReturnCandidate(IndexScanDesc scan, FunnelCandidate c, bool ordered, bool recheck)
@@ -471,7 +541,7 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 	{
 		(void) NextBound(scan, so);
 		if (so->pending.n == 0)
-			return false;
+			return ReturnNull(scan, so);
 		return ReturnCandidate(scan, HeapPop(&so->pending), so->ordered, so->ordered);
 	}
 
@@ -498,7 +568,7 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 			return ReturnCandidate(scan, c, true, false);
 		}
 		if (so->pending.n == 0)
-			return false;
+			return ReturnNull(scan, so);
 		if (so->reranked.n == 0 && so->budget <= 0)
 			so->budget = so->shortlist;
 		RerankNext(scan, so);

@@ -65,7 +65,7 @@ FunnelInitMeta(FunnelMetaPageData *meta, int coarseDims, int precision, int nlis
 							   offsetof(FunnelList, centroid) + sizeof(float) * coarseDims);
 	meta->listsPerPage = FUNNEL_PAGE_SPACE / meta->listSize;
 	meta->dirStart = FUNNEL_METAPAGE_BLKNO + 1;
-	meta->dirPages = (nlists + meta->listsPerPage - 1) / meta->listsPerPage;
+	meta->dirPages = (FunnelDirRecords(meta) + meta->listsPerPage - 1) / meta->listsPerPage;
 }
 
 /* Copy the metapage's contents, checking it is a funnel metapage. */
@@ -90,14 +90,14 @@ FunnelListsOnDirPage(const FunnelMetaPageData *meta, BlockNumber d)
 {
 	uint32		first = d * meta->listsPerPage;
 
-	return Min((uint32) meta->listsPerPage, meta->nlists - first);
+	return Min((uint32) meta->listsPerPage, FunnelDirRecords(meta) - first);
 }
 
 /* A palloc'd copy of all directory records (listSize bytes apart). */
 FunnelList *
 FunnelReadDirectory(Relation index, const FunnelMetaPageData *meta)
 {
-	char	   *dir = palloc((Size) meta->nlists * meta->listSize);
+	char	   *dir = palloc((Size) FunnelDirRecords(meta) * meta->listSize);
 
 	for (BlockNumber d = 0; d < meta->dirPages; d++)
 	{
@@ -111,6 +111,20 @@ FunnelReadDirectory(Relation index, const FunnelMetaPageData *meta)
 		UnlockReleaseBuffer(buf);
 	}
 	return (FunnelList *) dir;
+}
+
+/* Bytes per entry on a page of list listNo: the NULL list's are heap pointers. */
+int
+FunnelEntrySizeOf(const FunnelMetaPageData *meta, int listNo)
+{
+	return listNo == FunnelNullList(meta) ? (int) sizeof(ItemPointerData) : meta->entrySize;
+}
+
+/* Entries a page of list listNo holds. */
+int
+FunnelCapacityOf(const FunnelMetaPageData *meta, int listNo)
+{
+	return FUNNEL_PAGE_SPACE / FunnelEntrySizeOf(meta, listNo);
 }
 
 /* A new page at the end of the index, exclusively locked. */
@@ -175,9 +189,9 @@ FunnelWritePage(Relation index, BlockNumber blkno, Page image)
 	return blkno;
 }
 
-/* Append an entry to a data page (caller checked there is room). */
+/* Append an entry (entrySize bytes) to a data page (caller checked there is room). */
 void
-FunnelAppendEntry(Page page, const FunnelEntry *entry, int entrySize)
+FunnelAppendEntry(Page page, const void *entry, int entrySize)
 {
 	FunnelPageOpaqueData *opaque = FunnelPageGetOpaque(page);
 

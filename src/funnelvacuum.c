@@ -47,7 +47,8 @@ CompactPage(IndexVacuumInfo *info, BlockNumber blkno, const FunnelMetaPageData *
 	Page		page;
 	FunnelPageOpaqueData *opaque;
 	int			n,
-				j = 0;
+				j = 0,
+				size;
 
 	*listNo = -1;
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -63,14 +64,16 @@ CompactPage(IndexVacuumInfo *info, BlockNumber blkno, const FunnelMetaPageData *
 	page = GenericXLogRegisterBuffer(state, buf, 0);
 	opaque = FunnelPageGetOpaque(page);
 	n = opaque->nentries;
+	size = FunnelEntrySizeOf(meta, opaque->listNo);
 	for (int i = 0; i < n; i++)
 	{
-		FunnelEntry *e = FunnelPageGetEntry(page, i, meta->entrySize);
+		/* every entry begins with its heap pointer */
+		char	   *e = PageGetContents(page) + (Size) i * size;
 
-		if (callback(&e->heapPtr, callback_state))
+		if (callback((ItemPointer) e, callback_state))
 			continue;
 		if (i != j)
-			memmove(FunnelPageGetEntry(page, j, meta->entrySize), e, meta->entrySize);
+			memmove(PageGetContents(page) + (Size) j * size, e, size);
 		j++;
 	}
 	*kept += j;
@@ -78,7 +81,7 @@ CompactPage(IndexVacuumInfo *info, BlockNumber blkno, const FunnelMetaPageData *
 	if (j != n)
 	{
 		opaque->nentries = j;
-		FunnelSetPageUsed(page, (Size) j * meta->entrySize);
+		FunnelSetPageUsed(page, (Size) j * size);
 		GenericXLogFinish(state);
 	}
 	else
@@ -152,7 +155,8 @@ FreeAfter(Relation index, BlockNumber last, const BlockNumber *freed, int n)
  * and the directory page exclusively.  Returns the pages freed.
  */
 static int
-TidyList(Relation index, const FunnelMetaPageData *meta, Buffer dirBuf, int slot)
+TidyList(Relation index, const FunnelMetaPageData *meta, Buffer dirBuf, int slot,
+		 int listNo)
 {
 	FunnelList *list = FunnelPageGetList(BufferGetPage(dirBuf), slot, meta->listSize);
 	BlockNumber hint = InvalidBlockNumber;
@@ -170,7 +174,7 @@ TidyList(Relation index, const FunnelMetaPageData *meta, Buffer dirBuf, int slot
 		FreeAfter(index, chain.blocks[start - 1], chain.blocks + start, end - start);
 	}
 	for (int i = 0; i < keep && hint == InvalidBlockNumber; i++)
-		if (chain.nentries[i] < meta->entriesPerPage)
+		if (chain.nentries[i] < FunnelCapacityOf(meta, listNo))
 			hint = chain.blocks[i];
 	if (list->insertHint != hint)
 	{
@@ -209,7 +213,7 @@ TidyLists(Relation index, const FunnelMetaPageData *meta, const bool *changed)
 			LockBuffer(metaBuf, BUFFER_LOCK_EXCLUSIVE);
 			dirBuf = ReadBuffer(index, meta->dirStart + d);
 			LockBuffer(dirBuf, BUFFER_LOCK_EXCLUSIVE);
-			freed += TidyList(index, meta, dirBuf, i);
+			freed += TidyList(index, meta, dirBuf, i, first + i);
 			UnlockReleaseBuffer(dirBuf);
 			UnlockReleaseBuffer(metaBuf);
 		}
@@ -234,7 +238,7 @@ funnelbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 	FunnelReadMeta(index, &meta);
-	changed = palloc0(sizeof(bool) * meta.nlists);
+	changed = palloc0(sizeof(bool) * FunnelDirRecords(&meta));
 	for (BlockNumber blkno = meta.dirStart + meta.dirPages; blkno < nblocks; blkno++)
 	{
 		int			removed,
@@ -243,7 +247,7 @@ funnelbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		vacuum_delay_point();
 		removed = CompactPage(info, blkno, &meta, callback, callback_state, &kept, &listNo);
 		stats->tuples_removed += removed;
-		if (removed > 0 && listNo >= 0 && listNo < (int) meta.nlists)
+		if (removed > 0 && listNo >= 0 && listNo < (int) FunnelDirRecords(&meta))
 			changed[listNo] = true;
 	}
 	stats->pages_newly_deleted += TidyLists(index, &meta, changed);
