@@ -140,6 +140,7 @@ funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 	metaBuf = ReadBuffer(index, FUNNEL_METAPAGE_BLKNO);
 	LockBuffer(metaBuf, BUFFER_LOCK_EXCLUSIVE);
 	is.meta = *FunnelPageGetMeta(BufferGetPage(metaBuf));
+	FunnelCheckMeta(index, &is.meta);
 	if (isnull[0])
 	{
 		is.entry = ht_ctid;

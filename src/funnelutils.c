@@ -68,7 +68,27 @@ FunnelInitMeta(FunnelMetaPageData *meta, int coarseDims, int precision, int nlis
 	meta->dirPages = (FunnelDirRecords(meta) + meta->listsPerPage - 1) / meta->listsPerPage;
 }
 
-/* Copy the metapage's contents, checking it is a funnel metapage. */
+/*
+ * Error unless meta is a funnel metapage of this version (an index built
+ * by an older version must be rebuilt).
+ */
+void
+FunnelCheckMeta(Relation index, const FunnelMetaPageData *meta)
+{
+	if (meta->magic != FUNNEL_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a valid funnel index",
+						RelationGetRelationName(index))));
+	if (meta->version != FUNNEL_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("funnel index \"%s\" has on-disk version %u, this mrl reads version %d",
+						RelationGetRelationName(index), meta->version, FUNNEL_VERSION),
+				 errhint("REINDEX INDEX %s;", RelationGetRelationName(index))));
+}
+
+/* Copy the metapage's contents, checked. */
 void
 FunnelReadMeta(Relation index, FunnelMetaPageData *meta)
 {
@@ -77,11 +97,7 @@ FunnelReadMeta(Relation index, FunnelMetaPageData *meta)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	memcpy(meta, FunnelPageGetMeta(BufferGetPage(buf)), sizeof(FunnelMetaPageData));
 	UnlockReleaseBuffer(buf);
-	if (meta->magic != FUNNEL_MAGIC || meta->version != FUNNEL_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" is not a valid funnel index",
-						RelationGetRelationName(index))));
+	FunnelCheckMeta(index, meta);
 }
 
 /* Number of directory records on directory page d. */

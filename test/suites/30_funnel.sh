@@ -277,3 +277,18 @@ check "index build honours statement_timeout" \
 sql -c "REINDEX INDEX t_cos"
 check "after REINDEX exact mode equals seq scan, <=>" \
 	"$(sql -c "SELECT funnel_exact_mismatches('t', '<=>', 'q300', 10)")" 0
+
+# An index written by an older on-disk version is refused with a hint, and
+# REINDEX rebuilds it (the version is the metapage's second word).
+sql -c "CREATE TABLE old (id int, emb mvector)" \
+	-c "INSERT INTO old SELECT * FROM funnel_test_vectors(50, 16, 5, 1, 40)" \
+	-c "CREATE INDEX old_idx ON old USING funnel (emb) WITH (coarse_dims = 8)" -c "CHECKPOINT"
+old_file=$PGDATA/$(sql -c "SELECT pg_relation_filepath('old_idx')")
+mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+printf '\003\000\000\000' | dd of="$old_file" bs=1 seek=28 conv=notrunc status=none
+mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$MRL_TMP/server.log" -w start >/dev/null
+query_old() { sql -c "SET enable_seqscan = off" -c "SELECT count(*) FROM (SELECT id FROM old ORDER BY emb <-> (SELECT emb FROM old LIMIT 1) LIMIT 5) s" 2>&1; }
+check "an index of an older on-disk version is refused with a REINDEX hint" \
+	"$(query_old | grep -c 'HINT:  REINDEX INDEX old_idx')" 1
+sql -c "REINDEX INDEX old_idx"
+check "REINDEX rebuilds it" "$(query_old)" 5
