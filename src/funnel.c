@@ -27,7 +27,6 @@
 #include "utils/selfuncs.h"
 #include "utils/syscache.h"
 
-
 int			funnel_shortlist = 400;
 int			funnel_probes = 0;
 bool		funnel_exact = false;

@@ -155,6 +155,7 @@ typedef struct FunnelPageOpaqueData
 	((FunnelEntry *) (PageGetContents(page) + (Size) (i) * (size)))
 #define FunnelPageGetList(page, i, size) \
 	((FunnelList *) (PageGetContents(page) + (Size) (i) * (size)))
+
 /* The NULL list's number, after the IVF lists, and the directory's records. */
 #define FunnelNullList(meta)	((int) (meta)->nlists)
 #define FunnelDirRecords(meta)	((meta)->nlists + 1)

@@ -133,7 +133,6 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	MemoryContextReset(bs->tmpCtx);
 }
 
-
 /* Write list ln's page being filled, chained before the list's head. */
 static void
 FlushListPage(Relation index, FunnelBuildState *bs, int ln)

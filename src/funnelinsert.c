@@ -35,7 +35,9 @@ typedef struct FunnelInsertState
 /*
  * Append the entry to data page blkno if it has room, widening the list's
  * statistics and setting its hint in the same WAL record.  *next receives
- * the page's older neighbour.
+ * the page's older neighbour, or nothing if the page is not the list's (a
+ * hint left pointing at a page VACUUM freed, when a crash came between
+ * freeing it and moving the hint).
  */
 static bool
 AddToPage(FunnelInsertState *is, BlockNumber blkno, BlockNumber hint, BlockNumber *next)
@@ -49,7 +51,10 @@ AddToPage(FunnelInsertState *is, BlockNumber blkno, BlockNumber hint, BlockNumbe
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
 	*next = FunnelPageGetOpaque(page)->next;
-	if (FunnelPageGetOpaque(page)->nentries < is->capacity)
+	if (PageIsNew(page) || !(FunnelPageGetOpaque(page)->flags & FUNNEL_DATA) ||
+		FunnelPageGetOpaque(page)->listNo != is->listNo)
+		*next = InvalidBlockNumber;
+	else if (FunnelPageGetOpaque(page)->nentries < is->capacity)
 	{
 		state = GenericXLogStart(is->index);
 		page = GenericXLogRegisterBuffer(state, buf, 0);

@@ -282,7 +282,7 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 	so->lists = palloc(sizeof(FunnelListRef) * so->meta.nlists);
 	for (uint32 i = 0; i < so->meta.nlists; i++)
 	{
-		FunnelList *list = (FunnelList *) ((char *) dir + (Size) i * so->meta.listSize);
+		FunnelList *list = FunnelDirList(dir, i, so->meta.listSize);
 		FunnelListRef *l = &so->lists[so->nlists];
 
 		if (list->head == InvalidBlockNumber)
