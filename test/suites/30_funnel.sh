@@ -224,18 +224,26 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT 1 / (funnel_exact_mismatches('t', '<=>', 'q3', 10) = 0)::int;
 COMMIT;
 SQL
-chmod 644 "$MRL_TMP"/*.sql
-"$PG_BINDIR/pgbench" -n -T 8 -c 1 -f "$MRL_TMP/insert.sql" >"$MRL_TMP/insert.out" 2>&1 &
-inserter=$!
-"$PG_BINDIR/pgbench" -n -T 8 -c 1 -f "$MRL_TMP/query.sql" >"$MRL_TMP/query.out" 2>&1
-rc_query=$?
-wait $inserter
-rc_insert=$?
-for f in insert query; do
-	grep -E 'number of transactions actually processed' "$MRL_TMP/$f.out" | sed "s/^/# $f: /"
-done
+# concurrently WRITER QUERY: 8 s of pgbench, one client running
+# $MRL_TMP/WRITER.sql and one QUERY.sql; prints the transaction counts, then
+# "writer status:query status:error lines".
+concurrently()
+{
+	local rc_writer rc_query writer f
+	chmod 644 "$MRL_TMP"/*.sql
+	"$PG_BINDIR/pgbench" -n -T 8 -c 1 -f "$MRL_TMP/$1.sql" >"$MRL_TMP/$1.out" 2>&1 &
+	writer=$!
+	"$PG_BINDIR/pgbench" -n -T 8 -c 1 -f "$MRL_TMP/$2.sql" >"$MRL_TMP/$2.out" 2>&1
+	rc_query=$?
+	wait $writer
+	rc_writer=$?
+	for f in "$1" "$2"; do
+		grep -E 'number of transactions actually processed' "$MRL_TMP/$f.out" | sed "s/^/# $f: /" >&2
+	done
+	echo "$rc_writer:$rc_query:$(cat "$MRL_TMP/$1.out" "$MRL_TMP/$2.out" | grep -ci error)"
+}
 check "concurrent inserts and exact queries: no errors, no mismatches" \
-	"$rc_insert:$rc_query:$(cat "$MRL_TMP"/insert.out "$MRL_TMP"/query.out | grep -ci error)" "0:0:0"
+	"$(concurrently insert query)" "0:0:0"
 for op in '<->' '<#>' '<=>'; do
 	check "after concurrent inserts exact mode equals seq scan, $op" \
 		"$(sql -c "SELECT funnel_exact_mismatches('t', '$op', 'q300', 10)")" 0
@@ -255,19 +263,9 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT 1 / (funnel_exact_mismatches('churn', '<->', 'churn_q3', 20) = 0)::int;
 COMMIT;
 SQL
-chmod 644 "$MRL_TMP"/*.sql
 sql -c "CREATE TABLE churn_q3 AS SELECT * FROM churn_q ORDER BY id LIMIT 3"
-"$PG_BINDIR/pgbench" -n -T 8 -c 1 -f "$MRL_TMP/churn.sql" >"$MRL_TMP/churn.out" 2>&1 &
-churner=$!
-"$PG_BINDIR/pgbench" -n -T 8 -c 1 -f "$MRL_TMP/churn_query.sql" >"$MRL_TMP/churn_query.out" 2>&1
-rc_query=$?
-wait $churner
-rc_churn=$?
-for f in churn churn_query; do
-	grep -E 'number of transactions actually processed' "$MRL_TMP/$f.out" | sed "s/^/# $f: /"
-done
 check "concurrent churn with VACUUM and exact queries: no errors, no mismatches" \
-	"$rc_churn:$rc_query:$(cat "$MRL_TMP"/churn.out "$MRL_TMP"/churn_query.out | grep -ci error)" "0:0:0"
+	"$(concurrently churn churn_query)" "0:0:0"
 check "after concurrent churn exact mode equals seq scan (100 queries, k=20)" \
 	"$(sql -c "SELECT funnel_exact_mismatches('churn', '<->', 'churn_q', 20)")" 0
 
