@@ -88,6 +88,29 @@ dot_norms_scalar(const float *a, const float *b, int n,
 	*normb = nb;
 }
 
+/* Dot product of int8 codes with floats, and the codes' squared norm. */
+static void
+int8_dot_norm_scalar(const int8_t *c, const float *q, int n, float *dot, float *cc)
+{
+	float		d[4] = {0, 0, 0, 0},
+				x2[4] = {0, 0, 0, 0};
+	int			i = 0;
+
+	for (; i + 4 <= n; i += 4)
+		for (int j = 0; j < 4; j++)
+		{
+			d[j] += c[i + j] * q[i + j];
+			x2[j] += c[i + j] * c[i + j];
+		}
+	for (; i < n; i++)
+	{
+		d[0] += c[i] * q[i];
+		x2[0] += c[i] * c[i];
+	}
+	*dot = (d[0] + d[1]) + (d[2] + d[3]);
+	*cc = (x2[0] + x2[1]) + (x2[2] + x2[3]);
+}
+
 #ifdef MRL_X86_DISPATCH
 
 /* ---------- AVX2 + FMA: 8 lanes, two accumulators, scalar tail ---------- */
@@ -199,6 +222,32 @@ dot_norms_avx2(const float *a, const float *b, int n,
 	*normb = hsum256(sb) + tb;
 }
 
+/* 8 codes widened to floats per step. */
+AVX2 static void
+int8_dot_norm_avx2(const int8_t *c, const float *q, int n, float *dot, float *cc)
+{
+	__m256		sd = _mm256_setzero_ps(),
+				sc = _mm256_setzero_ps();
+	int			i = 0;
+	float		td = 0,
+				tc = 0;
+
+	for (; i + 8 <= n; i += 8)
+	{
+		__m256		x = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *) (c + i))));
+
+		sd = _mm256_fmadd_ps(x, _mm256_loadu_ps(q + i), sd);
+		sc = _mm256_fmadd_ps(x, x, sc);
+	}
+	for (; i < n; i++)
+	{
+		td += c[i] * q[i];
+		tc += c[i] * c[i];
+	}
+	*dot = hsum256(sd) + td;
+	*cc = hsum256(sc) + tc;
+}
+
 /* ---------- AVX-512: 16 lanes, masked tail ---------- */
 
 #define AVX512 __attribute__((target("avx512f,avx2,fma")))
@@ -299,23 +348,49 @@ dot_norms_avx512(const float *a, const float *b, int n,
 	*norma = _mm512_reduce_add_ps(sa);
 	*normb = _mm512_reduce_add_ps(sb);
 }
+
+/* 16 codes widened to floats per step; the tail is scalar (byte masks need AVX512BW). */
+AVX512 static void
+int8_dot_norm_avx512(const int8_t *c, const float *q, int n, float *dot, float *cc)
+{
+	__m512		sd = _mm512_setzero_ps(),
+				sc = _mm512_setzero_ps();
+	int			i = 0;
+	float		td = 0,
+				tc = 0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		__m512		x = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (c + i))));
+
+		sd = _mm512_fmadd_ps(x, _mm512_loadu_ps(q + i), sd);
+		sc = _mm512_fmadd_ps(x, x, sc);
+	}
+	for (; i < n; i++)
+	{
+		td += c[i] * q[i];
+		tc += c[i] * c[i];
+	}
+	*dot = _mm512_reduce_add_ps(sd) + td;
+	*cc = _mm512_reduce_add_ps(sc) + tc;
+}
 #endif							/* MRL_X86_DISPATCH */
 
 static const MrlKernels kernels_scalar = {
-	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar
+	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar, int8_dot_norm_scalar
 };
 
 #ifdef MRL_X86_DISPATCH
 static const MrlKernels kernels_avx2 = {
-	"avx2", l2sq_avx2, dot_avx2, l1_avx2, dot_norms_avx2
+	"avx2", l2sq_avx2, dot_avx2, l1_avx2, dot_norms_avx2, int8_dot_norm_avx2
 };
 static const MrlKernels kernels_avx512 = {
-	"avx512", l2sq_avx512, dot_avx512, l1_avx512, dot_norms_avx512
+	"avx512", l2sq_avx512, dot_avx512, l1_avx512, dot_norms_avx512, int8_dot_norm_avx512
 };
 #endif
 
 MrlKernels	mrl_kernels = {
-	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar
+	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar, int8_dot_norm_scalar
 };
 
 /*

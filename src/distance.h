@@ -1,5 +1,6 @@
 /*
- * distance.h: float4 distance kernels with runtime CPU dispatch.
+ * distance.h: float4 distance kernels (and the funnel index's int8 code
+ * kernel) with runtime CPU dispatch.
  *
  * Each kernel reads n elements of two arrays.  The prefix-aware SQL
  * functions and the full-dimension operators share them: a prefix is just a
@@ -8,6 +9,8 @@
  */
 #ifndef MRL_DISTANCE_H
 #define MRL_DISTANCE_H
+
+#include <stdint.h>
 
 typedef struct MrlKernels
 {
@@ -18,6 +21,9 @@ typedef struct MrlKernels
 	/* dot product and both squared norms in one pass (cosine) */
 	void		(*dot_norms) (const float *a, const float *b, int n,
 							  float *dot, float *norma, float *normb);
+	/* int8 codes c against floats q: sum c_i q_i and sum c_i^2 (funnel index) */
+	void		(*int8_dot_norm) (const int8_t *c, const float *q, int n,
+								  float *dot, float *cc);
 } MrlKernels;
 
 /* The best kernels this CPU runs, chosen once by MrlKernelsInit(). */

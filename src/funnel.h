@@ -13,10 +13,21 @@
  * whole list at once and opens lists only while they can still hold the
  * next row.
  *
+ * Rows with a NULL vector are kept too, as bare heap pointers in one more
+ * list, and returned after all others, as a sequential scan's ORDER BY
+ * distance returns them.
+ *
  * Layout: block 0 is the metapage, then the list directory, then data
  * pages, each holding fixed-size entries of one list packed after the page
- * header and chained newest to oldest.  All page changes are WAL-logged
- * with generic WAL.
+ * header and chained newest to oldest.  VACUUM unlinks the empty pages at
+ * the old end of a chain and records them in the free space map, from which
+ * any list takes its next new page.  All page changes are WAL-logged with
+ * generic WAL.
+ *
+ * This header is what the index's files share: funnel.c (handler, options,
+ * settings, cost, validation), funnelcode.c (codes, bounds, estimates),
+ * funnelutils.c (pages, metapage, directory), funnelkmeans.c,
+ * funnelbuild.c, funnelinsert.c, funnelscan.c, funnelvacuum.c.
  */
 #ifndef FUNNEL_H
 #define FUNNEL_H
@@ -29,7 +40,8 @@
 #include "utils/relcache.h"
 
 #define FUNNEL_MAGIC		0x464E4C31	/* "FNL1" */
-#define FUNNEL_VERSION		2	/* 2: IVF lists */
+#define FUNNEL_VERSION		4	/* 2: IVF lists, 3: page sequence numbers,
+									 * 4: the NULL list */
 #define FUNNEL_METAPAGE_BLKNO	0
 
 /* Residual (non-prefix) dimensions are summarised by this many norms. */
@@ -59,6 +71,13 @@ typedef enum FunnelPrecision
 	FUNNEL_BIT = 3				/* sign bits times a per-entry magnitude */
 } FunnelPrecision;
 
+/* mrl.funnel_order: what approximate scans do with a row found too late. */
+typedef enum FunnelOrder
+{
+	FUNNEL_ORDER_STRICT,		/* skip it: the output stays sorted */
+	FUNNEL_ORDER_RELAXED		/* return it, out of order */
+} FunnelOrder;
+
 /* Reloptions as parsed by amoptions. */
 typedef struct FunnelOptions
 {
@@ -70,7 +89,8 @@ typedef struct FunnelOptions
 
 /*
  * Metapage contents: the build-time options are authoritative here.  The
- * list directory follows in blocks dirStart .. dirStart + dirPages - 1.
+ * list directory follows in blocks dirStart .. dirStart + dirPages - 1:
+ * nlists records, then that of the NULL list (FunnelNullList).
  */
 typedef struct FunnelMetaPageData
 {
@@ -94,8 +114,9 @@ typedef struct FunnelMetaPageData
  */
 typedef struct FunnelList
 {
-	BlockNumber head;			/* newest data page, inserts go here */
-	BlockNumber insertHint;		/* older page VACUUM left with room */
+	BlockNumber head;			/* newest data page */
+	BlockNumber insertHint;		/* where inserts look for room first, walking
+								 * toward older pages; then the head */
 	float		radius;			/* >= ||prefix - centroid|| of members */
 	float		minResid;		/* <= residual norm of members */
 	float		maxResid;		/* >= residual norm of members */
@@ -104,20 +125,26 @@ typedef struct FunnelList
 	float		centroid[FLEXIBLE_ARRAY_MEMBER];
 } FunnelList;
 
-/* Special space of every funnel page. */
+/*
+ * Special space of every funnel page.  Pages of a chain have decreasing
+ * sequence numbers, so a scan that follows a next link to a page VACUUM
+ * has freed and a list has taken again (its listNo differs, or its seq is
+ * not below the page it came from) knows the chain ended there.
+ */
 typedef struct FunnelPageOpaqueData
 {
 	BlockNumber next;			/* data page: older page of the same list */
-	uint32		listNo;			/* data page: its list */
+	uint32		seq;			/* data page: its next page's seq + 1 */
+	uint16		listNo;			/* data page: its list */
 	uint16		nentries;		/* data page: entries on it */
 	uint16		flags;
 	uint16		pageId;			/* FUNNEL_PAGE_ID, for tools */
-	uint16		unused;
 } FunnelPageOpaqueData;
 
 #define FUNNEL_META			(1 << 0)
 #define FUNNEL_DIRECTORY	(1 << 1)
 #define FUNNEL_DATA			(1 << 2)
+#define FUNNEL_FREE			(1 << 3)	/* unlinked by VACUUM, reusable */
 #define FUNNEL_PAGE_ID		0xFF8A
 
 #define FunnelPageGetOpaque(page) \
@@ -128,6 +155,22 @@ typedef struct FunnelPageOpaqueData
 	((FunnelEntry *) (PageGetContents(page) + (Size) (i) * (size)))
 #define FunnelPageGetList(page, i, size) \
 	((FunnelList *) (PageGetContents(page) + (Size) (i) * (size)))
+
+/* The NULL list's number, after the IVF lists, and the directory's records. */
+#define FunnelNullList(meta)	((int) (meta)->nlists)
+#define FunnelDirRecords(meta)	((meta)->nlists + 1)
+
+/* Record i of a palloc'd copy of the directory (FunnelReadDirectory). */
+#define FunnelDirList(dir, i, size) \
+	((FunnelList *) ((char *) (dir) + (Size) (i) * (size)))
+
+/* Bytes usable for entries or directory records on a page. */
+#define FUNNEL_PAGE_SPACE \
+	((int) (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(FunnelPageOpaqueData))))
+
+/* The most coarse dims whose directory record (with centroid) fits a page. */
+#define FUNNEL_MAX_COARSE_DIMS \
+	((FUNNEL_PAGE_SPACE - (int) offsetof(FunnelList, centroid)) / (int) sizeof(float))
 
 /*
  * One indexed row.  The code of the prefix follows the fixed part; its
@@ -146,6 +189,8 @@ typedef struct FunnelEntry
 } FunnelEntry;
 
 #define FUNNEL_ENTRY_HEADER offsetof(FunnelEntry, code)
+StaticAssertDecl(offsetof(FunnelEntry, heapPtr) == 0,
+				 "an entry begins with its heap pointer, as the NULL list's do");
 
 /* What a scan needs to know about the query, computed once per rescan. */
 typedef struct FunnelQuery
@@ -165,37 +210,70 @@ typedef struct FunnelQuery
 	float	   *bitTable;		/* binary codes: per-byte sums of q dims */
 } FunnelQuery;
 
-/* funnel.c */
+/* funnel.c: handler, options, settings */
 extern int	funnel_shortlist;
 extern int	funnel_probes;
 extern bool funnel_exact;
+extern int	funnel_order;
 extern void FunnelInit(void);
 extern FunnelMetric FunnelGetMetric(Relation index);
+extern int	FunnelPrecisionByName(const char *name);
+extern void FunnelGetOptions(Relation index, int *coarseDims, int *precision,
+							 int *lists);
+
+/* funnelcode.c: codes, bounds and estimates */
 extern int	FunnelCodeBytes(int coarseDims, int precision);
 extern void FunnelSegmentBounds(int coarseDims, int dim, int bounds[FUNNEL_NSEG + 1]);
+extern double FunnelSquaredDistance(const float *a, const float *b, int n);
 extern void FunnelEncode(FunnelEntry *entry, const float *x, int dim,
 						 int coarseDims, int precision, FunnelMetric metric,
 						 float *prefix);
-extern double FunnelListBound(const FunnelQuery *q, const FunnelList *list);
-extern double FunnelListCloseness(const FunnelQuery *q, const FunnelList *list);
-extern double FunnelSquaredDistance(const float *a, const float *b, int n);
+extern void FunnelEncodeDatum(FunnelEntry *entry, Datum value, ItemPointer tid,
+							  const FunnelMetaPageData *meta, FunnelMetric metric,
+							  float *prefix);
 extern void FunnelQueryInit(FunnelQuery *q, const float *x, int dim,
 							int coarseDims, int precision, FunnelMetric metric);
 extern double FunnelBound(const FunnelQuery *q, const FunnelEntry *entry);
 extern double FunnelEstimate(const FunnelQuery *q, const FunnelEntry *entry);
+extern double FunnelListBound(const FunnelQuery *q, const FunnelList *list);
+extern double FunnelListCloseness(const FunnelQuery *q, const FunnelList *list);
+extern void FunnelListAddMember(FunnelList *list, const FunnelEntry *entry,
+								const float *prefix, int coarseDims);
 
-/* funnel_page.c */
+/* funnelutils.c: pages, metapage and directory */
 extern void FunnelInitPage(Page page, uint16 flags);
+extern void FunnelInitDataPage(Page page, int listNo, BlockNumber next, uint32 seq);
+extern void FunnelSetPageUsed(Page page, Size used);
+extern void FunnelInitMeta(FunnelMetaPageData *meta, int coarseDims,
+						   int precision, int nlists);
+extern void FunnelCheckMeta(Relation index, const FunnelMetaPageData *meta);
 extern void FunnelReadMeta(Relation index, FunnelMetaPageData *meta);
+extern uint32 FunnelListsOnDirPage(const FunnelMetaPageData *meta, BlockNumber d);
 extern FunnelList *FunnelReadDirectory(Relation index, const FunnelMetaPageData *meta);
+extern int	FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta,
+							  const float *prefix);
+extern int	FunnelEntrySizeOf(const FunnelMetaPageData *meta, int listNo);
+extern int	FunnelCapacityOf(const FunnelMetaPageData *meta, int listNo);
 extern Buffer FunnelNewBuffer(Relation index);
+extern Buffer FunnelGetPage(Relation index);
+extern BlockNumber FunnelWritePage(Relation index, BlockNumber blkno, Page image);
+extern void FunnelAppendEntry(Page page, const void *entry, int entrySize);
+
+/* funnelkmeans.c */
+extern float *FunnelKMeans(const float *sample, int64 n, int dims, int k);
+
+/* funnelbuild.c */
 extern IndexBuildResult *funnelbuild(Relation heap, Relation index,
 									 IndexInfo *indexInfo);
 extern void funnelbuildempty(Relation index);
+
+/* funnelinsert.c */
 extern bool funnelinsert(Relation index, Datum *values, bool *isnull,
 						 ItemPointer ht_ctid, Relation heapRel,
 						 IndexUniqueCheck checkUnique, bool indexUnchanged,
 						 IndexInfo *indexInfo);
+
+/* funnelvacuum.c */
 extern IndexBulkDeleteResult *funnelbulkdelete(IndexVacuumInfo *info,
 											   IndexBulkDeleteResult *stats,
 											   IndexBulkDeleteCallback callback,
@@ -203,7 +281,7 @@ extern IndexBulkDeleteResult *funnelbulkdelete(IndexVacuumInfo *info,
 extern IndexBulkDeleteResult *funnelvacuumcleanup(IndexVacuumInfo *info,
 												  IndexBulkDeleteResult *stats);
 
-/* funnel_scan.c */
+/* funnelscan.c */
 extern IndexScanDesc funnelbeginscan(Relation index, int nkeys, int norderbys);
 extern void funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 						 ScanKey orderbys, int norderbys);

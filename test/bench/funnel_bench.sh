@@ -11,11 +11,13 @@
 #                               # other `make install`s cannot swap mrl.so mid-run
 #   PGVECTOR=0 ...              # skip pgvector's HNSW (used when pgvector is installed)
 #   EXACT=0 ...                 # skip the funnel's exact mode
+#   ORDERS="strict relaxed" ...  # mrl.funnel_order values of approximate mode
 #   TEXTS="train.tsv heldout.tsv" ...  # real data: the built-in model's 256-dim
 #                               # vectors of the texts (e.g. `make model`'s pairs)
 #
 # Methods are interleaved query by query (seq scan, exact, approximate at
-# each shortlist), so load from other processes hits them alike.
+# each shortlist and order), so load from other processes hits them alike.
+# "sorted" counts the queries whose top-k came out in distance order.
 set -u
 . "$(dirname "$0")/../lib.sh"
 if [ -n "${PRIVATE_PG:-}" ]; then
@@ -32,6 +34,7 @@ Q=${Q:-200}
 K=${K:-10}
 CONFIGS=${CONFIGS:-64:int8:0}
 SHORTLISTS=${SHORTLISTS:-50 100 200 400}
+ORDERS=${ORDERS:-strict relaxed}
 make -C "$MRL_ROOT" -s -j2 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null || exit 1
 if [ -n "${PRIVATE_PG:-}" ]; then
 	cp "$MRL_ROOT/mrl.so" "$PRIVATE_PG/lib/postgresql/15/lib/" &&
@@ -86,7 +89,7 @@ echo "# generated in $(($(date +%s) - t0)) s; heap $(sql -c "SELECT pg_size_pret
 
 sql <<'SQL'
 -- One query by one method: latency (ms) and the top-k ids and distances.
-CREATE FUNCTION bench_one(q mvector, use_index bool, exact bool, shortlist int, k int,
+CREATE FUNCTION bench_one(q mvector, use_index bool, exact bool, shortlist int, ord text, k int,
                           OUT ms float8, OUT ids int[], OUT dists float8[]) LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz;
 BEGIN
@@ -94,13 +97,15 @@ BEGIN
   PERFORM set_config('enable_seqscan', (NOT use_index)::text, true);
   PERFORM set_config('mrl.funnel_exact', exact::text, true);
   PERFORM set_config('mrl.funnel_shortlist', shortlist::text, true);
+  PERFORM set_config('mrl.funnel_order', ord, true);
   t0 := clock_timestamp();
   EXECUTE format('SELECT array_agg(id), array_agg(d) FROM
                     (SELECT id, emb <=> $1 AS d FROM docs ORDER BY emb <=> $1 LIMIT %s) s', k)
     INTO ids, dists USING q;
   ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
-CREATE TABLE methods (ord serial, method text, use_index bool, exact bool, shortlist int);
+CREATE TABLE methods (ord serial, method text, use_index bool, exact bool, shortlist int,
+                      funnel_order text);
 CREATE TABLE results (method text, qid int, ms float8, ids int[], dists float8[]);
 -- Every query by every method of the current round, interleaved.
 CREATE FUNCTION bench_round(k int, record_it bool) RETURNS void LANGUAGE plpgsql AS $$
@@ -111,7 +116,7 @@ BEGIN
       IF m.method LIKE 'pgvector%' THEN   -- bench_one_hnsw exists only with pgvector
         r := bench_one_hnsw(q.emb_v, k);
       ELSE
-        r := bench_one(q.emb, m.use_index, m.exact, m.shortlist, k);
+        r := bench_one(q.emb, m.use_index, m.exact, m.shortlist, m.funnel_order, k);
       END IF;
       IF record_it THEN
         INSERT INTO results VALUES (m.method, q.id, r.ms, r.ids, r.dists);
@@ -161,11 +166,12 @@ for cfg in $CONFIGS; do
 	size=$(sql -c "SELECT pg_size_pretty(pg_relation_size('docs_funnel'))")
 	echo "# funnel coarse_dims=$cd_ precision=$prec lists=${lists:-0}: build $(printf '%.1f' "$build") s, size $size"
 	name="funnel $cd_/$prec/${lists:-0}"
-	sql -c "TRUNCATE methods" -c "INSERT INTO methods (method, use_index, exact, shortlist) VALUES
-		('seq scan (exact)', false, true, 100)
-		$([ "${EXACT:-1}" = 1 ] && printf ", ('%s exact', true, true, 100)" "$name")
-		$(for s in $SHORTLISTS; do printf ", ('%s approx shortlist=%s', true, false, %s)" "$name" "$s" "$s"; done)
-		$([ $hnsw = 1 ] && echo ", ('pgvector hnsw ef_search=40', true, false, 0)")"
+	sql -c "TRUNCATE methods" -c "INSERT INTO methods (method, use_index, exact, shortlist, funnel_order) VALUES
+		('seq scan (exact)', false, true, 100, 'strict')
+		$([ "${EXACT:-1}" = 1 ] && printf ", ('%s exact', true, true, 100, 'strict')" "$name")
+		$(for s in $SHORTLISTS; do for o in $ORDERS; do
+			printf ", ('%s approx shortlist=%s %s', true, false, %s, '%s')" "$name" "$s" "$o" "$s" "$o"; done; done)
+		$([ $hnsw = 1 ] && echo ", ('pgvector hnsw ef_search=40', true, false, 0, 'strict')")"
 	sql -c "SELECT bench_round($K, false)" >/dev/null	# warm-up
 	sql -c "SELECT bench_round($K, true)" >/dev/null
 done
@@ -182,7 +188,8 @@ SELECT r.method,
        round(percentile_cont(0.99) WITHIN GROUP (ORDER BY r.ms)::numeric, 2) AS p99_ms,
        round((min(seq.p50) / percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms))::numeric, 1) AS speedup_p50,
        round(avg((SELECT count(*) FROM unnest(r.ids) x WHERE x = ANY (e.ids))::numeric / cardinality(e.ids)), 4) AS recall_at_k,
-       sum((r.dists = e.dists)::int) || '/' || count(*) AS identical
+       sum((r.dists = e.dists)::int) || '/' || count(*) AS identical,
+       sum((r.dists = (SELECT array_agg(d ORDER BY d) FROM unnest(r.dists) d))::int) || '/' || count(*) AS sorted
 FROM results r JOIN exact e USING (qid), seq
 GROUP BY r.method ORDER BY r.method <> 'seq scan (exact)', min(r.ctid);
 SQL

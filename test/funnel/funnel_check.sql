@@ -79,3 +79,22 @@ BEGIN
   END LOOP;
   RETURN hits / (n * k);
 END $$;
+
+-- Queries whose approximate top-k is not in nondecreasing distance order
+-- (with the current mrl.funnel_order).
+CREATE FUNCTION funnel_unsorted(tbl regclass, op text, queries regclass, k int)
+RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+  q mvector;
+  a record;
+  bad int := 0;
+BEGIN
+  PERFORM set_config('mrl.funnel_exact', 'off', true);
+  FOR q IN EXECUTE format('SELECT emb FROM %s ORDER BY id', queries) LOOP
+    a := funnel_topk(tbl, op, q, k, true);
+    IF a.dists IS DISTINCT FROM (SELECT array_agg(d ORDER BY d) FROM unnest(a.dists) d) THEN
+      bad := bad + 1;
+    END IF;
+  END LOOP;
+  RETURN bad;
+END $$;

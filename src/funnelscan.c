@@ -1,5 +1,5 @@
 /*
- * funnel_scan.c: ordered scans of a funnel index.
+ * funnelscan.c: ordered scans of a funnel index.
  *
  * The first amgettuple call reads the list directory and bounds each list's
  * distance to the query from its centroid and radius.  Lists are opened in
@@ -20,14 +20,23 @@
  *   time: each batch is returned in true distance order, then the next
  *   begins.  A row leaves a batch early when no pending estimate, lowered
  *   by twice the largest overshoot the reranked rows showed, could beat
- *   it.  Batches follow one another while the executor asks for rows, so
- *   WHERE filters that reject rows never starve a LIMIT.  Only the
+ *   it.  When a batch ends with rows that are not safe yet, relaxed order
+ *   (mrl.funnel_order) returns them all and begins the next batch, so a
+ *   row of a later batch may come out of order, as in pgvector's
+ *   relaxed_order; strict order (the default) returns the nearest one,
+ *   keeps the others until they are safe or the next batch ends, and skips
+ *   any row found nearer than one already returned: the output is always
+ *   sorted.  Batches follow one another while the executor asks for rows,
+ *   so WHERE filters that reject rows never starve a LIMIT.  Only the
  *   mrl.funnel_probes lists with the nearest centroids (default a quarter,
  *   at least 32) are opened by bound as above; the next nearest is opened
  *   when no candidate is pending.  List bounds use each list's radius,
  *   which one outlying member makes wide: past a few hundred thousand rows
  *   they rule out too few lists, and the cap keeps the cost per query from
  *   growing with the table, as in any IVF index.
+ *
+ * When every list is done, the rows with a NULL vector follow, with a NULL
+ * distance, which sorts after every number as in a sequential scan.
  */
 #include "postgres.h"
 
@@ -43,6 +52,7 @@
 #include "utils/float.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 /* An entry waiting in the scan: its bound (or exact distance) and row. */
 typedef struct FunnelCandidate
@@ -57,6 +67,7 @@ typedef struct FunnelListRef
 	double		bound;			/* no member is nearer than this */
 	double		closeness;		/* centroid distance, for probes */
 	BlockNumber head;
+	int			listNo;
 } FunnelListRef;
 
 /* A binary min-heap of candidates by key. */
@@ -91,11 +102,20 @@ typedef struct FunnelScanOpaqueData
 	int			budget;			/* reranks left in the current batch */
 	int64		nreranked;		/* rows reranked by this scan */
 	double		overshoot;		/* largest estimate - true distance seen */
+	bool		strictOrder;	/* mrl.funnel_order = strict, fixed at rescan */
+	double		lastReturned;	/* distance of the row returned last */
 	FmgrInfo   *distance;		/* the opclass distance, for reranking */
 	MemoryContext rerankCtx;	/* detoasted rows, reset after each */
 	AttrNumber	heapAttno;
 	IndexFetchTableData *fetch;
 	TupleTableSlot *slot;
+
+	/* rows with a NULL vector, returned last: the NULL list, a page at a time */
+	BlockNumber nullNext;		/* next page to read */
+	uint32		nullPrevSeq;	/* sequence number of the page read last */
+	ItemPointerData *nullTids;	/* the page's heap pointers */
+	int			nullCount;
+	int			nullPos;
 } FunnelScanOpaqueData;
 
 typedef FunnelScanOpaqueData *FunnelScanOpaque;
@@ -199,8 +219,14 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->budget = 0;
 	so->nreranked = 0;
 	so->overshoot = 0;
+	so->strictOrder = funnel_order == FUNNEL_ORDER_STRICT;
+	so->lastReturned = -get_float8_infinity();
 	so->lists = NULL;
 	so->nlists = so->nextList = 0;
+	so->nullNext = InvalidBlockNumber;
+	so->nullPrevSeq = 0;
+	so->nullTids = NULL;
+	so->nullCount = so->nullPos = 0;
 	if (norderbys > 0)
 		memmove(scan->orderByData, orderbys, norderbys * sizeof(ScanKeyData));
 	so->ordered = norderbys > 0 && !(scan->orderByData[0].sk_flags & SK_ISNULL);
@@ -241,7 +267,10 @@ CompareLists(const void *a, const void *b, void *arg)
 	return (la->head > lb->head) - (la->head < lb->head);
 }
 
-/* Bound every non-empty list and sort them in opening order. */
+/*
+ * Bound every non-empty list and sort them in opening order; note where
+ * the NULL list begins.
+ */
 static void
 LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 {
@@ -253,7 +282,7 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 	so->lists = palloc(sizeof(FunnelListRef) * so->meta.nlists);
 	for (uint32 i = 0; i < so->meta.nlists; i++)
 	{
-		FunnelList *list = (FunnelList *) ((char *) dir + (Size) i * so->meta.listSize);
+		FunnelList *list = FunnelDirList(dir, i, so->meta.listSize);
 		FunnelListRef *l = &so->lists[so->nlists];
 
 		if (list->head == InvalidBlockNumber)
@@ -261,8 +290,10 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 		l->bound = so->ordered ? FunnelListBound(&so->q, list) : 0;
 		l->closeness = so->probes > 0 ? FunnelListCloseness(&so->q, list) : 0;
 		l->head = list->head;
+		l->listNo = i;
 		so->nlists++;
 	}
+	so->nullNext = FunnelDirList(dir, FunnelNullList(&so->meta), so->meta.listSize)->head;
 	/* with probes, the nearest lists first, and those opened by bound */
 	if (so->probes > 0)
 		qsort_arg(so->lists, so->nlists, sizeof(FunnelListRef), CompareLists, &by_closeness);
@@ -273,12 +304,28 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 	so->loaded = true;
 }
 
+/*
+ * Whether page, reached from a page of sequence number prevSeq (0 for the
+ * head), still belongs to the chain of list listNo.  VACUUM may have freed
+ * it since that link was read and a list may have taken it again: it is
+ * then free, of another list, or a newer head of this one.
+ */
+static bool
+InChain(Page page, int listNo, uint32 prevSeq)
+{
+	FunnelPageOpaqueData *opaque = FunnelPageGetOpaque(page);
+
+	return !PageIsNew(page) && (opaque->flags & FUNNEL_DATA) &&
+		opaque->listNo == listNo && (prevSeq == 0 || opaque->seq < prevSeq);
+}
+
 /* Push every entry of a list (its page chain) with its bound. */
 static void
 OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 {
 	Relation	index = scan->indexRelation;
 	BlockNumber blkno = list->head;
+	uint32		prevSeq = 0;
 	int64		opened = 0;
 
 	while (blkno != InvalidBlockNumber)
@@ -290,6 +337,11 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
+		if (!InChain(page, list->listNo, prevSeq))
+		{
+			UnlockReleaseBuffer(buf);
+			break;
+		}
 		n = FunnelPageGetOpaque(page)->nentries;
 		for (int i = 0; i < n; i++)
 		{
@@ -306,6 +358,7 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 			HeapPush(&so->pending, c, so->queryCtx);
 		}
 		opened += n;
+		prevSeq = FunnelPageGetOpaque(page)->seq;
 		blkno = FunnelPageGetOpaque(page)->next;
 		UnlockReleaseBuffer(buf);
 	}
@@ -398,6 +451,58 @@ LikelyFloor(FunnelScanOpaque so)
 	return least;
 }
 
+/*
+ * The next row with a NULL vector, read from the NULL list a page at a
+ * time (checked as OpenList checks a chain); false when none is left.
+ */
+static bool
+NextNull(IndexScanDesc scan, FunnelScanOpaque so, ItemPointer tid)
+{
+	while (so->nullPos >= so->nullCount)
+	{
+		Buffer		buf;
+		Page		page;
+
+		if (so->nullNext == InvalidBlockNumber)
+			return false;
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBuffer(scan->indexRelation, so->nullNext);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		so->nullNext = InvalidBlockNumber;
+		so->nullCount = so->nullPos = 0;
+		if (InChain(page, FunnelNullList(&so->meta), so->nullPrevSeq))
+		{
+			if (so->nullTids == NULL)
+				so->nullTids = MemoryContextAlloc(so->queryCtx, BLCKSZ);
+			so->nullCount = FunnelPageGetOpaque(page)->nentries;
+			memcpy(so->nullTids, PageGetContents(page),
+				   sizeof(ItemPointerData) * so->nullCount);
+			so->nullPrevSeq = FunnelPageGetOpaque(page)->seq;
+			so->nullNext = FunnelPageGetOpaque(page)->next;
+			pgstat_count_index_tuples(scan->indexRelation, so->nullCount);
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	*tid = so->nullTids[so->nullPos++];
+	return true;
+}
+
+/*
+ * After every other row, the NULL rows: their distance is NULL, which
+ * sorts after every number, as in a sequential scan.
+ */
+static bool
+ReturnNull(IndexScanDesc scan, FunnelScanOpaque so)
+{
+	if (!NextNull(scan, so, &scan->xs_heaptid))
+		return false;
+	scan->xs_recheckorderby = false;
+	scan->xs_orderbyvals[0] = (Datum) 0;
+	scan->xs_orderbynulls[0] = true;
+	return true;
+}
+
 /* Hand a candidate to the executor; exact mode has it recheck the order. */
 static bool
 ReturnCandidate(IndexScanDesc scan, FunnelCandidate c, bool ordered, bool recheck)
@@ -416,7 +521,19 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 	FunnelScanOpaque so = (FunnelScanOpaque) scan->opaque;
 
 	if (!so->loaded)
+	{
+		/*
+		 * A scan answers an ORDER BY over the rows one MVCC snapshot sees
+		 * (approximate mode fetches them to rerank) and evaluates no search
+		 * keys: a non-MVCC scan, such as an exclusion constraint's check
+		 * with a dirty snapshot, would take every row for a match.
+		 */
+		if (!IsMVCCSnapshot(scan->xs_snapshot))
+			elog(ERROR, "non-MVCC snapshots are not supported with funnel indexes");
+		/* one index scan per rescan, as pg_stat_user_indexes.idx_scan counts */
+		pgstat_count_index_scan(scan->indexRelation);
 		LoadLists(scan, so);
+	}
 	scan->xs_recheck = false;
 
 	/* no query (all keys 0, list by list) or exact mode: by bound */
@@ -424,7 +541,7 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 	{
 		(void) NextBound(scan, so);
 		if (so->pending.n == 0)
-			return false;
+			return ReturnNull(scan, so);
 		return ReturnCandidate(scan, HeapPop(&so->pending), so->ordered, so->ordered);
 	}
 
@@ -432,11 +549,26 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 	{
 		(void) NextBound(scan, so);	/* opens the lists the batch may need */
 		if (so->reranked.n > 0 &&
-			(so->reranked.items[0].key <= LikelyFloor(so) || so->budget <= 0 ||
-			 so->pending.n == 0))
-			return ReturnCandidate(scan, HeapPop(&so->reranked), true, false);
+			(so->reranked.items[0].key <= LikelyFloor(so) || so->pending.n == 0 ||
+			 so->budget <= 0))
+		{
+			FunnelCandidate c = HeapPop(&so->reranked);
+
+			/*
+			 * A batch that ends leaves rows that pending ones might beat.
+			 * Relaxed order returns them all; strict order returns one and
+			 * reranks another batch before the next, and skips a row found
+			 * nearer than one already returned.
+			 */
+			if (so->budget <= 0 && so->strictOrder)
+				so->budget = so->shortlist;
+			if (so->strictOrder && c.key < so->lastReturned)
+				continue;
+			so->lastReturned = c.key;
+			return ReturnCandidate(scan, c, true, false);
+		}
 		if (so->pending.n == 0)
-			return false;
+			return ReturnNull(scan, so);
 		if (so->reranked.n == 0 && so->budget <= 0)
 			so->budget = so->shortlist;
 		RerankNext(scan, so);

@@ -1,0 +1,301 @@
+/*
+ * funnelbuild.c: building a funnel index (ambuild, ambuildempty).
+ *
+ * Build makes two passes over the table: the first samples coarse prefixes
+ * for k-means (the lists' centroids), the second assigns every row to its
+ * nearest list and writes the lists' pages.  Every page is WAL-logged.
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "common/pg_prng.h"
+#include "funnel.h"
+#include "miscadmin.h"
+#include "mvector.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "storage/smgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#define KMEANS_SAMPLES_PER_LIST 32
+
+/* Write the metapage and directory pages (at their fixed blocks). */
+static void
+WriteMetaAndDirectory(Relation index, const FunnelMetaPageData *meta,
+					  const FunnelList *dir, bool isNew)
+{
+	PGAlignedBlock page;
+
+	FunnelInitPage(page.data, FUNNEL_META);
+	memcpy(FunnelPageGetMeta(page.data), meta, sizeof(FunnelMetaPageData));
+	FunnelSetPageUsed(page.data, sizeof(FunnelMetaPageData));
+	FunnelWritePage(index, isNew ? P_NEW : FUNNEL_METAPAGE_BLKNO, page.data);
+
+	for (BlockNumber d = 0; d < meta->dirPages; d++)
+	{
+		uint32		first = d * meta->listsPerPage;
+		uint32		n = FunnelListsOnDirPage(meta, d);
+
+		FunnelInitPage(page.data, FUNNEL_DIRECTORY);
+		memcpy(PageGetContents(page.data), FunnelDirList(dir, first, meta->listSize),
+			   (Size) n * meta->listSize);
+		FunnelSetPageUsed(page.data, (Size) n * meta->listSize);
+		FunnelWritePage(index, isNew ? P_NEW : meta->dirStart + d, page.data);
+	}
+}
+
+/*
+ * Directory records with these centroids (nlists x coarseDims), and the
+ * NULL list's, with no members.
+ */
+static FunnelList *
+NewDirectory(const FunnelMetaPageData *meta, const float *centroids)
+{
+	FunnelList *dir = palloc0((Size) FunnelDirRecords(meta) * meta->listSize);
+
+	for (uint32 i = 0; i < FunnelDirRecords(meta); i++)
+	{
+		FunnelList *list = FunnelDirList(dir, i, meta->listSize);
+
+		list->head = InvalidBlockNumber;
+		list->insertHint = InvalidBlockNumber;
+		list->minResid = FLT_MAX;
+		if (centroids && i < meta->nlists)
+			memcpy(list->centroid, centroids + (Size) i * meta->coarseDims,
+				   sizeof(float) * meta->coarseDims);
+	}
+	return dir;
+}
+
+typedef struct FunnelBuildState
+{
+	FunnelMetaPageData meta;
+	FunnelMetric metric;
+	FunnelEntry *entry;
+	float	   *prefix;
+	MemoryContext tmpCtx;
+
+	/* pass 1: a uniform sample of prefixes (reservoir sampling) */
+	float	   *sample;
+	int64		maxSample;
+	int64		sampleCap;		/* allocated, grows up to maxSample */
+	int64		nsample;
+	int64		seen;
+	pg_prng_state prng;
+
+	/* pass 2: the directory and each list's page being filled */
+	FunnelList *dir;
+	char	  **pages;
+	double		indtuples;
+} FunnelBuildState;
+
+/* Pass 1 callback: keep a uniform sample of the coarse prefixes. */
+static void
+SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+			   bool tupleIsAlive, void *state)
+{
+	FunnelBuildState *bs = (FunnelBuildState *) state;
+	MemoryContext old;
+	MVector    *v;
+	int64		slot;
+
+	CHECK_FOR_INTERRUPTS();
+	if (isnull[0])
+		return;
+	old = MemoryContextSwitchTo(bs->tmpCtx);
+	v = DatumGetMVector(values[0]);
+	if (v->dim >= bs->meta.coarseDims)
+	{
+		bs->seen++;
+		slot = bs->nsample < bs->maxSample ? bs->nsample++ :
+			(int64) pg_prng_uint64_range(&bs->prng, 0, bs->seen - 1);
+		if (slot < bs->maxSample)
+		{
+			if (slot >= bs->sampleCap)
+			{
+				bs->sampleCap = Min(bs->maxSample, bs->sampleCap * 2);
+				bs->sample = repalloc_huge(bs->sample,
+										   sizeof(float) * bs->meta.coarseDims * bs->sampleCap);
+			}
+			FunnelEncode(bs->entry, v->x, v->dim, bs->meta.coarseDims,
+						 bs->meta.precision, bs->metric, bs->prefix);
+			memcpy(bs->sample + slot * bs->meta.coarseDims, bs->prefix,
+				   sizeof(float) * bs->meta.coarseDims);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bs->tmpCtx);
+}
+
+/* Write list ln's page being filled, chained before the list's head. */
+static void
+FlushListPage(Relation index, FunnelBuildState *bs, int ln)
+{
+	FunnelList *list = FunnelDirList(bs->dir, ln, bs->meta.listSize);
+	Page		page = bs->pages[ln];
+	uint32		seq = FunnelPageGetOpaque(page)->seq;
+
+	FunnelPageGetOpaque(page)->next = list->head;
+	list->head = FunnelWritePage(index, P_NEW, page);
+	FunnelInitDataPage(page, ln, InvalidBlockNumber, seq + 1);
+}
+
+/* Append an entry to list ln's page being filled, writing it out when full. */
+static void
+AddToListPage(Relation index, FunnelBuildState *bs, int ln, const void *entry)
+{
+	if (bs->pages[ln] == NULL)
+	{
+		bs->pages[ln] = palloc(BLCKSZ);
+		FunnelInitDataPage(bs->pages[ln], ln, InvalidBlockNumber, 1);
+	}
+	FunnelAppendEntry(bs->pages[ln], entry, FunnelEntrySizeOf(&bs->meta, ln));
+	if (FunnelPageGetOpaque(bs->pages[ln])->nentries >= FunnelCapacityOf(&bs->meta, ln))
+		FlushListPage(index, bs, ln);
+}
+
+/* Pass 2 callback: one heap row into its nearest list, or the NULL list. */
+static void
+BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+			  bool tupleIsAlive, void *state)
+{
+	FunnelBuildState *bs = (FunnelBuildState *) state;
+	MemoryContext old;
+	int			ln;
+
+	CHECK_FOR_INTERRUPTS();
+	if (isnull[0])
+		AddToListPage(index, bs, FunnelNullList(&bs->meta), tid);
+	else
+	{
+		old = MemoryContextSwitchTo(bs->tmpCtx);
+		FunnelEncodeDatum(bs->entry, values[0], tid, &bs->meta, bs->metric, bs->prefix);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(bs->tmpCtx);
+		ln = FunnelNearestList(bs->dir, &bs->meta, bs->prefix);
+		FunnelListAddMember(FunnelDirList(bs->dir, ln, bs->meta.listSize), bs->entry,
+							bs->prefix, bs->meta.coarseDims);
+		AddToListPage(index, bs, ln, bs->entry);
+	}
+	bs->indtuples++;
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+}
+
+/* How many lists: the option, else about sqrt(rows); memory-capped. */
+static int
+ChooseLists(int option, int64 rows)
+{
+	int64		maxByMemory = (int64) maintenance_work_mem * 1024 / (2 * BLCKSZ);
+	int64		lists = option > 0 ? option :
+		Min((int64) (sqrt((double) rows) + 0.5), maxByMemory);
+
+	if (lists > maxByMemory)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a funnel index with %lld lists needs more maintenance_work_mem",
+						(long long) lists),
+				 errhint("Raise maintenance_work_mem to at least %lld kB, or use fewer lists.",
+						 (long long) lists * 2 * BLCKSZ / 1024)));
+	return (int) Max(1, Min(lists, Max(rows, 1)));
+}
+
+/* ambuild: sample, cluster, then write every row into its list. */
+IndexBuildResult *
+funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	IndexBuildResult *result;
+	FunnelBuildState bs;
+	int			coarseDims,
+				precision,
+				lists;
+	double		reltuples;
+	float	   *centroids;
+
+	if (RelationGetNumberOfBlocks(index) != 0)
+		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+	FunnelGetOptions(index, &coarseDims, &precision, &lists);
+	memset(&bs, 0, sizeof(bs));
+	FunnelInitMeta(&bs.meta, coarseDims, precision, 1);
+	bs.metric = FunnelGetMetric(index);
+	bs.entry = palloc0(bs.meta.entrySize);
+	bs.prefix = palloc(sizeof(float) * coarseDims);
+	bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "funnel build",
+									  ALLOCSET_DEFAULT_SIZES);
+
+	/* pass 1: sample within half of maintenance_work_mem */
+	bs.maxSample = Min((int64) maintenance_work_mem * 1024 / 2 / ((int64) sizeof(float) * coarseDims),
+					   (int64) KMEANS_SAMPLES_PER_LIST * (lists > 0 ? lists : FUNNEL_MAX_LISTS));
+	bs.maxSample = Max(1, bs.maxSample);
+	bs.sampleCap = Min(bs.maxSample, 1024);
+	bs.sample = MemoryContextAllocHuge(CurrentMemoryContext,
+									   sizeof(float) * coarseDims * bs.sampleCap);
+	pg_prng_seed(&bs.prng, 0x46756E6E656CULL);
+	table_index_build_scan(heap, index, indexInfo, true, true, SampleCallback, &bs, NULL);
+
+	lists = ChooseLists(lists, bs.seen);
+	FunnelInitMeta(&bs.meta, coarseDims, precision, lists);
+	bs.nsample = Min(bs.nsample, (int64) KMEANS_SAMPLES_PER_LIST * lists);
+	centroids = bs.nsample > 0 ? FunnelKMeans(bs.sample, bs.nsample, coarseDims, lists) : NULL;
+	pfree(bs.sample);
+	bs.dir = NewDirectory(&bs.meta, centroids);
+	WriteMetaAndDirectory(index, &bs.meta, bs.dir, true);
+
+	/* pass 2 */
+	bs.pages = palloc0(sizeof(char *) * FunnelDirRecords(&bs.meta));
+	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
+									   BuildCallback, &bs, NULL);
+	for (int ln = 0; ln < (int) FunnelDirRecords(&bs.meta); ln++)
+		if (bs.pages[ln] && FunnelPageGetOpaque(bs.pages[ln])->nentries > 0)
+			FlushListPage(index, &bs, ln);
+	WriteMetaAndDirectory(index, &bs.meta, bs.dir, false);
+	MemoryContextDelete(bs.tmpCtx);
+
+	result = palloc(sizeof(IndexBuildResult));
+	result->heap_tuples = reltuples;
+	result->index_tuples = bs.indtuples;
+	return result;
+}
+
+/*
+ * ambuildempty: the init fork of an unlogged index: the metapage and the
+ * directory of one list and the NULL list.
+ */
+void
+funnelbuildempty(Relation index)
+{
+	FunnelMetaPageData meta;
+	PGAlignedBlock page;
+	FunnelList *dir;
+	int			coarseDims,
+				precision,
+				lists;
+
+	FunnelGetOptions(index, &coarseDims, &precision, &lists);
+	FunnelInitMeta(&meta, coarseDims, precision, 1);
+	dir = NewDirectory(&meta, NULL);
+	for (BlockNumber blkno = 0; blkno < meta.dirStart + meta.dirPages; blkno++)
+	{
+		BlockNumber d = blkno - meta.dirStart;
+		Size		used = blkno == 0 ? sizeof(meta) :
+			(Size) FunnelListsOnDirPage(&meta, d) * meta.listSize;
+
+		FunnelInitPage(page.data, blkno == 0 ? FUNNEL_META : FUNNEL_DIRECTORY);
+		if (blkno == 0)
+			memcpy(FunnelPageGetMeta(page.data), &meta, sizeof(meta));
+		else
+			memcpy(PageGetContents(page.data),
+				   FunnelDirList(dir, d * meta.listsPerPage, meta.listSize), used);
+		FunnelSetPageUsed(page.data, used);
+		PageSetChecksumInplace(page.data, blkno);
+		smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, blkno, page.data, true);
+		log_newpage(&(RelationGetSmgr(index))->smgr_rnode.node, INIT_FORKNUM,
+					blkno, page.data, true);
+	}
+	smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
+}

@@ -1,0 +1,512 @@
+/*
+ * funnelcode.c: the funnel index's coarse codes: quantisation, distance
+ * lower bounds and estimates, for one entry and for a whole list.
+ *
+ * The bounds (p = the coarse prefix, r = the rest, split in segments s):
+ *   L2:     ||a-q||^2 >= max(0, ||x^-q_p|| - err)^2 + sum_s (||a_s|| - ||q_s||)^2
+ *   cosine: the same on unit vectors, halved (1 - cos = ||a^-q^||^2 / 2)
+ *   IP:     -a.q >= -x^.q_p - err ||q_p|| - sum_s ||a_s|| ||q_s||
+ * where x^ is the decoded prefix code and err >= ||a_p - x^||.  A margin
+ * proportional to the dimension count covers float rounding, both ours and
+ * that of the operator the executor rechecks with, so a bound never exceeds
+ * the distance the operator computes (the executor errors out if it did).
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "distance.h"
+#include "funnel.h"
+#include "mvector.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+
+/* Bytes of the coarse code for a prefix of coarseDims dims. */
+int
+FunnelCodeBytes(int coarseDims, int precision)
+{
+	switch (precision)
+	{
+		case FUNNEL_FLOAT4:
+			return coarseDims * (int) sizeof(float);
+		case FUNNEL_INT8:
+			return coarseDims;
+		case FUNNEL_BIT:
+			return (coarseDims + 7) / 8;
+	}
+	elog(ERROR, "unknown funnel precision %d", precision);
+	return 0;
+}
+
+/*
+ * Segment boundaries of the residual dims [coarseDims, dim): each segment
+ * doubles the previous prefix (64..128, 128..256, ...), the last one takes
+ * the rest.  Empty segments have equal bounds.
+ */
+void
+FunnelSegmentBounds(int coarseDims, int dim, int bounds[FUNNEL_NSEG + 1])
+{
+	bounds[0] = coarseDims;
+	for (int s = 1; s < FUNNEL_NSEG; s++)
+		bounds[s] = Min((int64) bounds[s - 1] * 2, dim);
+	bounds[FUNNEL_NSEG] = dim;
+}
+
+/* Euclidean norm of n floats, in double. */
+static double
+NormOf(const float *x, int n)
+{
+	double		sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += (double) x[i] * x[i];
+	return sqrt(sum);
+}
+
+/*
+ * Decode a prefix code into out[0..n).  Encoding measures its error against
+ * this very function, so the bound's err covers exactly what scans see.
+ */
+static const float *
+DecodePrefix(const FunnelEntry *entry, int n, int precision, float *out)
+{
+	switch (precision)
+	{
+		case FUNNEL_FLOAT4:
+			return (const float *) entry->code;
+		case FUNNEL_INT8:
+			for (int i = 0; i < n; i++)
+				out[i] = (float) ((const int8 *) entry->code)[i] * entry->scale;
+			return out;
+		case FUNNEL_BIT:
+			for (int i = 0; i < n; i++)
+				out[i] = (entry->code[i >> 3] & (1 << (i & 7))) ? entry->scale : -entry->scale;
+			return out;
+	}
+	elog(ERROR, "unknown funnel precision %d", precision);
+	return NULL;
+}
+
+/* Squared Euclidean distance of n floats, in double. */
+double
+FunnelSquaredDistance(const float *a, const float *b, int n)
+{
+	double		sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
+	return sum;
+}
+
+/*
+ * Fill an entry (all but heapPtr) from a vector of dim >= coarseDims.
+ * Cosine entries describe the unit vector; a zero vector gets norm 0.
+ * If prefix is given, it receives the (unit for cosine) uncoded prefix.
+ */
+void
+FunnelEncode(FunnelEntry *entry, const float *x, int dim, int coarseDims,
+			 int precision, FunnelMetric metric, float *prefix)
+{
+	float	   *y = palloc(sizeof(float) * dim);
+	float	   *decoded = palloc(sizeof(float) * coarseDims);
+	const float *xh;
+	int			bounds[FUNNEL_NSEG + 1];
+	double		norm = NormOf(x, dim);
+	double		err = 0;
+
+	for (int i = 0; i < dim; i++)
+		y[i] = (metric == FUNNEL_COSINE && norm > 0) ? (float) (x[i] / norm) : x[i];
+	entry->dim = dim;
+	entry->norm = (float) NormOf(y, dim);
+	FunnelSegmentBounds(coarseDims, dim, bounds);
+	for (int s = 0; s < FUNNEL_NSEG; s++)
+		entry->rnorm[s] = (float) NormOf(y + bounds[s], bounds[s + 1] - bounds[s]);
+
+	entry->scale = 0;
+	memset(entry->code, 0, FunnelCodeBytes(coarseDims, precision));
+	if (precision == FUNNEL_FLOAT4)
+		memcpy(entry->code, y, sizeof(float) * coarseDims);
+	else if (precision == FUNNEL_INT8)
+	{
+		float		maxabs = 0;
+
+		for (int i = 0; i < coarseDims; i++)
+			maxabs = Max(maxabs, fabsf(y[i]));
+		entry->scale = maxabs / 127;
+		for (int i = 0; i < coarseDims && maxabs > 0; i++)
+		{
+			double		c = rint(y[i] / entry->scale);
+
+			((int8 *) entry->code)[i] = (int8) Max(-127, Min(127, c));
+		}
+	}
+	else
+	{
+		double		sumabs = 0;
+
+		for (int i = 0; i < coarseDims; i++)
+		{
+			sumabs += fabs(y[i]);
+			if (y[i] > 0)
+				entry->code[i >> 3] |= 1 << (i & 7);
+		}
+		entry->scale = (float) (sumabs / coarseDims);
+	}
+
+	xh = DecodePrefix(entry, coarseDims, precision, decoded);
+	for (int i = 0; i < coarseDims; i++)
+		err += ((double) y[i] - xh[i]) * ((double) y[i] - xh[i]);
+	/* round up, so the stored float is never below the true error */
+	entry->err = err > 0 ? nextafterf((float) (sqrt(err) * (1 + 1e-6)), INFINITY) : 0;
+	if (prefix)
+		memcpy(prefix, y, sizeof(float) * coarseDims);
+	pfree(y);
+	pfree(decoded);
+}
+
+/* Precompute the query's prefix and segment norms for FunnelBound. */
+void
+FunnelQueryInit(FunnelQuery *q, const float *x, int dim, int coarseDims,
+				int precision, FunnelMetric metric)
+{
+	int			bounds[FUNNEL_NSEG + 1];
+	double		norm = NormOf(x, dim);
+	double		div = (metric == FUNNEL_COSINE && norm > 0) ? norm : 1;
+	float	   *y = palloc(sizeof(float) * dim);
+
+	if (dim < coarseDims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("query mvector has %d dimensions, fewer than the index's coarse_dims (%d)",
+						dim, coarseDims)));
+	for (int i = 0; i < dim; i++)
+		y[i] = (float) (x[i] / div);
+	q->metric = metric;
+	q->coarseDims = coarseDims;
+	q->dim = dim;
+	q->degenerate = (metric == FUNNEL_COSINE && norm == 0);
+	q->prefix = palloc(sizeof(float) * coarseDims);
+	memcpy(q->prefix, y, sizeof(float) * coarseDims);
+	q->prefixNorm = NormOf(y, coarseDims);
+	q->norm = NormOf(y, dim);
+	FunnelSegmentBounds(coarseDims, dim, bounds);
+	for (int s = 0; s < FUNNEL_NSEG; s++)
+		q->rnorm[s] = NormOf(y + bounds[s], bounds[s + 1] - bounds[s]);
+	q->precision = precision;
+	q->prefixSum = 0;
+	for (int i = 0; i < coarseDims; i++)
+		q->prefixSum += y[i];
+	q->bitTable = NULL;
+	if (precision == FUNNEL_BIT)
+	{
+		/* bitTable[b * 256 + v]: sum of the prefix dims whose bit is set in byte b = v */
+		int			nbytes = (coarseDims + 7) / 8;
+
+		q->bitTable = palloc(sizeof(float) * 256 * nbytes);
+		for (int b = 0; b < nbytes; b++)
+			for (int v = 0; v < 256; v++)
+			{
+				double		sum = 0;
+
+				for (int k = 0; k < 8 && b * 8 + k < coarseDims; k++)
+					if (v & (1 << k))
+						sum += y[b * 8 + k];
+				q->bitTable[b * 256 + v] = (float) sum;
+			}
+	}
+	q->slack = 2.0 * (dim + 16) * FLT_EPSILON;
+	q->absSlack = 2.0 * (coarseDims + 16) * FLT_EPSILON;
+	pfree(y);
+}
+
+/*
+ * x^.q_p for the entry's decoded prefix x^, read straight from the code;
+ * with xx, also ||x^||^2.
+ */
+static double
+PrefixDot(const FunnelQuery *q, const FunnelEntry *entry, double *xx)
+{
+	const float *xf = (const float *) entry->code;
+	float		dot,
+				cc;
+	double		set = 0;
+
+	switch (q->precision)
+	{
+		case FUNNEL_FLOAT4:
+			if (xx)
+				*xx = mrl_kernels.dot(xf, xf, q->coarseDims);
+			return mrl_kernels.dot(xf, q->prefix, q->coarseDims);
+		case FUNNEL_INT8:
+			mrl_kernels.int8_dot_norm((const int8 *) entry->code, q->prefix, q->coarseDims,
+									   &dot, &cc);
+			if (xx)
+				*xx = (double) entry->scale * entry->scale * cc;
+			return (double) entry->scale * dot;
+		case FUNNEL_BIT:
+			/* x^ = +-scale: x^.q = scale (2 sum_set q - sum q) */
+			for (int b = 0; b < (q->coarseDims + 7) / 8; b++)
+				set += q->bitTable[b * 256 + entry->code[b]];
+			if (xx)
+				*xx = (double) entry->scale * entry->scale * q->coarseDims;
+			return entry->scale * (2 * set - q->prefixSum);
+	}
+	elog(ERROR, "unknown funnel precision %d", q->precision);
+	return 0;
+}
+
+/*
+ * The key of an entry whose distance the code does not tell, in *key:
+ * +infinity when it is NaN and sorts last (the cosine operator's answer for
+ * a zero vector); -infinity for a row of another dimension count, so that
+ * the scan visits it first and the heap decides: a row that is not visible
+ * (rolled back, deleted) is skipped, a visible one makes the operator
+ * raise the error a sequential scan raises.
+ */
+static bool
+SpecialKey(const FunnelQuery *q, const FunnelEntry *entry, double *key)
+{
+	if (entry->dim != q->dim)
+		*key = -get_float8_infinity();
+	else if (q->metric == FUNNEL_COSINE && (q->degenerate || entry->norm == 0))
+		*key = get_float8_infinity();
+	else
+		return false;
+	return true;
+}
+
+/*
+ * A lower bound of the opclass distance between the entry's row and the
+ * query, as the SQL operator would compute it.
+ */
+double
+FunnelBound(const FunnelQuery *q, const FunnelEntry *entry)
+{
+	double		dot,
+				bound;
+
+	if (SpecialKey(q, entry, &bound))
+		return bound;
+
+	if (q->metric == FUNNEL_IP)
+	{
+		bound = -PrefixDot(q, entry, NULL) - entry->err * q->prefixNorm;
+		for (int s = 0; s < FUNNEL_NSEG; s++)
+			bound -= entry->rnorm[s] * q->rnorm[s];
+		bound -= q->slack * ((double) entry->norm * q->norm + 1e-30);
+	}
+	else
+	{
+		double		d2,
+					p;
+
+		/* exact codes: the direct kernel, accurate relative to d itself */
+		if (q->precision == FUNNEL_FLOAT4)
+			d2 = mrl_kernels.l2sq((const float *) entry->code, q->prefix, q->coarseDims);
+		else
+		{
+			double		xx;
+
+			dot = PrefixDot(q, entry, &xx);
+			d2 = Max(0, xx - 2 * dot + q->prefixNorm * q->prefixNorm);
+		}
+		p = Max(0, sqrt(d2) - entry->err);
+		bound = p * p;
+		for (int s = 0; s < FUNNEL_NSEG; s++)
+			bound += (entry->rnorm[s] - q->rnorm[s]) * (entry->rnorm[s] - q->rnorm[s]);
+		/* quantised codes round relative to the norms, not to the bound */
+		bound = bound * (1 - q->slack)
+			- (q->precision == FUNNEL_FLOAT4 ? 8 * FLT_EPSILON : q->absSlack) *
+			((double) entry->norm * entry->norm + q->norm * q->norm);
+		bound = Max(0, bound);
+		bound = (q->metric == FUNNEL_L2) ? sqrt(bound) : bound / 2 - q->slack;
+	}
+	return isnan(bound) ? -get_float8_infinity() : bound;
+}
+
+/*
+ * An estimate of the opclass distance (not a bound), for ranking the
+ * shortlist of an approximate scan.  The prefix part comes from the code;
+ * each residual segment's dot product with the query is guessed as the
+ * prefixes' cosine times the two segment norms, since a Matryoshka
+ * embedding's dims agree with one another.  The bound instead assumes every
+ * residual points exactly at the query's, which ranks rows with long
+ * residuals first and fills the shortlist with them.
+ */
+double
+FunnelEstimate(const FunnelQuery *q, const FunnelEntry *entry)
+{
+	double		xx,
+				dot,
+				agree = 0,
+				rdot = 0,
+				d2;
+
+	if (SpecialKey(q, entry, &d2))
+		return d2;
+	dot = PrefixDot(q, entry, &xx);
+	if (xx > 0 && q->prefixNorm > 0)
+		agree = Max(-1, Min(1, dot / (sqrt(xx) * q->prefixNorm)));
+	for (int s = 0; s < FUNNEL_NSEG; s++)
+		rdot += (double) entry->rnorm[s] * q->rnorm[s];
+	dot += agree * rdot;
+	if (q->metric == FUNNEL_IP)
+		return -dot;
+	d2 = Max(0, (double) entry->norm * entry->norm + q->norm * q->norm - 2 * dot);
+	return q->metric == FUNNEL_L2 ? sqrt(d2) : d2 / 2;
+}
+
+/*
+ * A lower bound of the distance from the query to every member of a list,
+ * from its centroid, radius and residual-norm range: the same inequalities
+ * as FunnelBound with the list's ball in place of one code.
+ */
+double
+FunnelListBound(const FunnelQuery *q, const FunnelList *list)
+{
+	double		qr = 0,
+				bound;
+
+	if (q->metric == FUNNEL_COSINE && q->degenerate)
+		return get_float8_infinity();
+	for (int s = 0; s < FUNNEL_NSEG; s++)
+		qr += q->rnorm[s] * q->rnorm[s];
+	qr = sqrt(qr);
+	if (q->metric == FUNNEL_IP)
+	{
+		double		cq = 0;
+
+		for (int i = 0; i < q->coarseDims; i++)
+			cq += (double) list->centroid[i] * q->prefix[i];
+		bound = -cq - list->radius * q->prefixNorm - list->maxResid * qr
+			- q->slack * ((double) list->maxNorm * q->norm + 1e-30);
+	}
+	else
+	{
+		double		p = Max(0, sqrt(FunnelSquaredDistance(q->prefix, list->centroid,
+														  q->coarseDims)) - list->radius);
+		double		r = qr < list->minResid ? list->minResid - qr :
+			qr > list->maxResid ? qr - list->maxResid : 0;
+
+		bound = (p * p + r * r) * (1 - q->slack)
+			- 8 * FLT_EPSILON * ((double) list->maxNorm * list->maxNorm + q->norm * q->norm);
+		bound = Max(0, bound);
+		bound = (q->metric == FUNNEL_L2) ? sqrt(bound) : bound / 2 - q->slack;
+	}
+	return isnan(bound) ? -get_float8_infinity() : bound;
+}
+
+/*
+ * How near a list's centroid is to the query's prefix, for opening the
+ * nearest lists first: the squared distance, or minus the inner product.
+ */
+double
+FunnelListCloseness(const FunnelQuery *q, const FunnelList *list)
+{
+	double		cq = 0;
+
+	if (q->metric != FUNNEL_IP)
+		return FunnelSquaredDistance(q->prefix, list->centroid, q->coarseDims);
+	for (int i = 0; i < q->coarseDims; i++)
+		cq += (double) list->centroid[i] * q->prefix[i];
+	return -cq;
+}
+
+/* Float rounding away from zero / toward zero, for bounds kept in floats. */
+static float
+RoundUp(double x)
+{
+	return nextafterf((float) (x * (1 + 1e-6)), FLT_MAX);
+}
+
+static float
+RoundDown(double x)
+{
+	return Max(0, nextafterf((float) (x * (1 - 1e-6)), 0));
+}
+
+/* Widen a list's statistics to cover a new member. */
+void
+FunnelListAddMember(FunnelList *list, const FunnelEntry *entry, const float *prefix,
+			  int coarseDims)
+{
+	double		r = sqrt(FunnelSquaredDistance(prefix, list->centroid, coarseDims));
+	double		resid = 0;
+
+	for (int s = 0; s < FUNNEL_NSEG; s++)
+		resid += (double) entry->rnorm[s] * entry->rnorm[s];
+	resid = sqrt(resid);
+	list->radius = Max(list->radius, RoundUp(r));
+	list->minResid = Min(list->minResid, RoundDown(resid));
+	list->maxResid = Max(list->maxResid, RoundUp(resid));
+	list->maxNorm = Max(list->maxNorm, RoundUp(entry->norm));
+	list->count++;
+}
+
+/* Encode a vector datum into entry; errors on too few dims. */
+void
+FunnelEncodeDatum(FunnelEntry *entry, Datum value, ItemPointer tid,
+			const FunnelMetaPageData *meta, FunnelMetric metric, float *prefix)
+{
+	MVector    *v = DatumGetMVector(value);
+
+	if (v->dim < meta->coarseDims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("mvector has %d dimensions, fewer than the funnel index's coarse_dims (%d)",
+						v->dim, meta->coarseDims),
+				 errhint("Index a column whose vectors have at least coarse_dims dimensions, or lower coarse_dims.")));
+	FunnelEncode(entry, v->x, v->dim, meta->coarseDims, meta->precision, metric, prefix);
+	entry->heapPtr = *tid;
+}
+
+/*
+ * mrl_funnel_bound(a, q, coarse_dims, precision, metric): the lower bound a
+ * funnel index computes for row a and query q, for tests and diagnosis.
+ */
+PG_FUNCTION_INFO_V1(mrl_funnel_bound);
+Datum
+mrl_funnel_bound(PG_FUNCTION_ARGS)
+{
+	MVector    *a = PG_GETARG_MVECTOR_P(0);
+	MVector    *qv = PG_GETARG_MVECTOR_P(1);
+	int32		coarseDims = PG_GETARG_INT32(2);
+	char	   *precisionName = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	char	   *metricName = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	int			precision;
+	FunnelMetric metric;
+	FunnelEntry *entry;
+	FunnelQuery q;
+
+	precision = FunnelPrecisionByName(precisionName);
+	if (strcmp(metricName, "l2") == 0)
+		metric = FUNNEL_L2;
+	else if (strcmp(metricName, "ip") == 0)
+		metric = FUNNEL_IP;
+	else if (strcmp(metricName, "cosine") == 0)
+		metric = FUNNEL_COSINE;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown metric \"%s\"", metricName),
+				 errhint("Use \"l2\", \"ip\" or \"cosine\".")));
+	if (precision == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown precision \"%s\"", precisionName),
+				 errhint("Use \"float4\", \"int8\" or \"binary\".")));
+	if (coarseDims < 1 || coarseDims > a->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("coarse_dims %d is out of range for an mvector of %d dimensions",
+						coarseDims, a->dim)));
+	if (a->dim != qv->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different mvector dimensions %d and %d", a->dim, qv->dim)));
+	entry = palloc0(FUNNEL_ENTRY_HEADER + FunnelCodeBytes(coarseDims, precision));
+	FunnelEncode(entry, a->x, a->dim, coarseDims, precision, metric, NULL);
+	FunnelQueryInit(&q, qv->x, qv->dim, coarseDims, precision, metric);
+	PG_RETURN_FLOAT8(FunnelBound(&q, entry));
+}
