@@ -384,12 +384,15 @@ NextBound(IndexScanDesc scan, FunnelScanOpaque so)
 /*
  * Approximate mode: fetch the next candidate's row and queue it by its true
  * distance (NaN, a zero vector under cosine, sorts last).  Invisible rows
- * are dropped.
+ * are dropped.  The fetch follows a HOT chain and overwrites the TID it is
+ * given with the member it found; the executor must get the chain's root,
+ * the TID the index holds, so the fetch gets a copy.
  */
 static void
 RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
 {
 	FunnelCandidate c = HeapPop(&so->pending);
+	ItemPointerData member = c.tid;
 	bool		call_again = false,
 				all_dead = false,
 				isnull;
@@ -406,7 +409,7 @@ RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
 		MemoryContextSwitchTo(old);
 	}
 	old = MemoryContextSwitchTo(so->rerankCtx);
-	if (table_index_fetch_tuple(so->fetch, &c.tid, scan->xs_snapshot, so->slot,
+	if (table_index_fetch_tuple(so->fetch, &member, scan->xs_snapshot, so->slot,
 								&call_again, &all_dead))
 	{
 		value = slot_getattr(so->slot, so->heapAttno, &isnull);
