@@ -84,3 +84,12 @@ mrl_cluster_stop()
 tap_n=0
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
 notok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $*"; }
+
+# A suite run on its own (no PGHOST from run_suite.sh) builds, installs and
+# starts its own throwaway cluster; a failure prints a "not ok" line.
+mrl_suite_cluster()
+{
+	[ -n "${PGHOST:-}" ] && return 0
+	mrl_build_install || { notok "build and install the extension"; return 1; }
+	mrl_cluster_start || { notok "start a cluster"; return 1; }
+}

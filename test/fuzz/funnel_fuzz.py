@@ -38,8 +38,10 @@ PROPERTIES = [
     ('error', 'index scans raise no error, in exact or approximate mode'),
     ('rows', 'exact mode returns the rows a sequential scan returns, NULL vectors last'),
     ('order', 'exact mode returns the distances of a sequential scan, in order'),
-    ('approx_rows', 'approximate mode returns distinct live rows at their true distances and fills the LIMIT'),
+    ('approx_rows', 'approximate mode returns distinct live rows at their true distances, at most the LIMIT'),
     ('approx_order', 'approximate mode returns its rows sorted by distance'),
+    ('approx_complete', 'approximate mode with a shortlist and probes covering the table returns '
+     'the rows and distances of a sequential scan'),
     ('size', "the index stays within a bound of the heap's size"),
 ]
 
@@ -221,11 +223,15 @@ class Case:
     def checks(self):
         """The checks after a step: settings, then one statement per scan."""
         r = self.rng
-        settings = []
-        if r.random() < 0.3:
-            settings.append('SET mrl.funnel_shortlist = %d;' % r.randint(1, 64))
-        if r.random() < 0.3:
-            settings.append('SET mrl.funnel_probes = %d;' % r.randint(1, 4))
+        pick = r.random()
+        if pick < 0.2:  # one batch of every row: approximate mode must then be exact
+            settings = ['SET mrl.funnel_shortlist = 1000000;', 'SET mrl.funnel_probes = 32768;']
+        elif pick < 0.4:
+            settings = ['SET mrl.funnel_shortlist = %d;' % r.randint(1, 64)]
+        elif pick < 0.55:
+            settings = ['SET mrl.funnel_probes = %d;' % r.randint(1, 4)]
+        else:
+            settings = []
         scans = []
         for exact in (True, True, False, False):
             k = r.choice([1, 2, 5, 10, 50, ALL_ROWS, ALL_ROWS] if exact else [1, 3, 10, 20, 50])
@@ -263,32 +269,14 @@ class Fuzzer:
     def fail(self, kind, case, step_no, step_sql, check_sql, what):
         self.failures[kind].append((case, step_no, step_sql, check_sql, what))
         if self.log:
-            print('seed %s case %d step %d %s: %s' % (self.seed, case.number, step_no, kind, what),
+            print('seed %s case %d step %d [%s] %s' % (self.seed, case.number, step_no, kind, what),
                   file=self.log, flush=True)
 
     def run_case(self, case, steps):
-        """Write the case's script, run it in one psql session, read back
-        its markers in order."""
-        lines = ['\\set ON_ERROR_STOP 0', 'SET client_min_messages = warning;',
-                 "SET statement_timeout = '120s';"]
-        plan = {}  # step number -> (step SQL, check SQL by scan number, min_dim)
-        for step_no in range(steps + 1):
-            kind, statements = ('setup', case.setup()) if step_no == 0 else case.step()
-            lines.append('\\echo @@step %d' % step_no)
-            for s in statements:
-                if s.startswith(('CREATE INDEX', 'REINDEX', 'VACUUM')):
-                    lines.append("SELECT '@@measure ' || pg_relation_size('fz') / 8192 || ' ' || count(*) || ' %s' "
-                                 "FROM fz;" % ('vacuum' if s == 'VACUUM fz;' else 'build'))
-                lines += [s, '\\if :ERROR', '\\echo @@fail :LAST_ERROR_MESSAGE', '\\endif']
-            settings, scans = case.checks()
-            lines += ['\\echo @@checks %d' % step_no, 'RESET mrl.funnel_shortlist;', 'RESET mrl.funnel_probes;']
-            lines += settings
-            for i, scan in enumerate(scans):
-                lines += ["SELECT 'check %d|' || x FROM (%s) s(x);" % (i, scan.rstrip(';')),
-                          '\\if :ERROR', '\\echo @@fail :LAST_ERROR_MESSAGE', '\\endif']
-            lines.append("SELECT 'size|' || pg_relation_size('fz_idx') / 8192 || '|' || pg_relation_size('fz') / 8192;")
-            plan[step_no] = ('\n'.join(statements), ['\n'.join(settings + [s]) for s in scans], case.min_dim)
-            self.nscans += len(scans)
+        """Run the case's script in one psql session and read back its
+        markers in order."""
+        lines, plan = case_script(case, steps)
+        self.nscans += sum(len(checks) for _, checks, _ in plan.values())
         res = subprocess.run([os.environ.get('PSQL', 'psql'), '-X', '-q', '-At', '-f', '-'],
                              input='\n'.join(lines) + '\n', capture_output=True, text=True)
         self.read_output(case, plan, res.stdout.splitlines())
@@ -347,31 +335,55 @@ class Fuzzer:
                 print('#   check: %s' % line)
             print('#   replay: python3 %s --seed %s --case %d --upto %d --print-sql | psql'
                   % (os.path.relpath(os.path.abspath(__file__), ROOT), self.seed, case.number, step_no))
-            shown = {case.number}
-            for other, step_no, _, _, what in found:
-                if other.number not in shown:
-                    shown.add(other.number)
-                    print('#   also case %d step %d (--case %d --upto %d): %s'
-                          % (other.number, step_no, other.number, step_no, what.splitlines()[0][:160]))
+            firsts = {}
+            for other, other_step, _, _, other_what in found:
+                firsts.setdefault(other.number, (other_step, other_what))
+            for number in cases[1:11]:
+                other_step, other_what = firsts[number]
+                print('#   also case %d step %d (--case %d --upto %d): %s'
+                      % (number, other_step, number, other_step, other_what.splitlines()[0][:160]))
+            if len(cases) > 11:
+                print('#   and %d more cases' % (len(cases) - 11))
+
+
+def case_script(case, steps, replay=False):
+    """The psql script of a case's setup and first steps, each followed by
+    its checks, with markers (@@...) the fuzzer reads back; a replay shows
+    only the last step's checks.  Returns the lines and, by step number,
+    (step SQL, SQL of each check, fewest dims inserted so far)."""
+    fail = ['\\if :ERROR', '\\echo @@fail :LAST_ERROR_MESSAGE', '\\endif']
+    lines = ['\\set ON_ERROR_STOP 0', 'SET client_min_messages = warning;', "SET statement_timeout = '120s';"]
+    plan = {}
+    for step_no in range(steps + 1):
+        kind, statements = ('setup', case.setup()) if step_no == 0 else case.step()
+        lines += ['-- step %d: %s' % (step_no, kind), '\\echo @@step %d' % step_no]
+        for s in statements:
+            if s.startswith(('CREATE INDEX', 'REINDEX', 'VACUUM')):
+                lines.append("SELECT '@@measure ' || pg_relation_size('fz') / 8192 || ' ' || count(*) || ' %s' "
+                             "FROM fz;" % ('vacuum' if s == 'VACUUM fz;' else 'build'))
+            lines += [s] + fail
+        settings, scans = case.checks()
+        quiet = replay and step_no < steps
+        lines += ['\\o /dev/null'] if quiet else ['-- checks after step %d (no output when all hold)' % step_no]
+        lines += ['\\echo @@checks %d' % step_no, 'RESET mrl.funnel_shortlist;', 'RESET mrl.funnel_probes;']
+        lines += settings
+        for i, scan in enumerate(scans):
+            lines += ["SELECT 'check %d|' || x FROM (%s) s(x);" % (i, scan.rstrip(';'))] + fail
+        lines.append("SELECT 'size|' || pg_relation_size('fz_idx') / 8192 || '|' || pg_relation_size('fz') / 8192;")
+        lines += ['\\o'] if quiet else []
+        plan[step_no] = ('\n'.join(statements), ['\n'.join(settings + [s]) for s in scans], case.min_dim)
+    return lines, plan
 
 
 def print_sql(seed, case_no, upto):
     """The SQL of one case up to a step, then that step's checks."""
     case = Case(seed, case_no)
-    last = min(upto, case.steps)
     print('-- funnel_fuzz seed %s case %d: %s' % (seed, case_no, case.describe()))
     print('CREATE EXTENSION IF NOT EXISTS mrl;')
     print("SELECT to_regproc('funnel_fuzz_check') IS NULL AS need_helpers \\gset")
     print('\\if :need_helpers\n\\i %s/test/funnel/funnel_check.sql\n\\i %s/test/funnel/funnel_fuzz.sql\n\\endif'
           % (ROOT, ROOT))
-    print('\n'.join(case.setup()))
-    settings, scans = case.checks()
-    for step_no in range(1, last + 1):
-        kind, statements = case.step()
-        print('-- step %d: %s\n%s' % (step_no, kind, '\n'.join(statements)))
-        settings, scans = case.checks()
-    print('-- checks after step %d (no output when all hold)' % last)
-    print('\n'.join(settings + scans))
+    print('\n'.join(case_script(case, min(upto, case.steps), replay=True)[0]))
 
 
 def main():
@@ -383,6 +395,7 @@ def main():
     ap.add_argument('--upto', type=int, default=10 ** 9, help='with --case: stop after this step')
     ap.add_argument('--print-sql', action='store_true', help="with --case: print the case's SQL, do not run it")
     ap.add_argument('--log', help='append every failure to this file')
+    ap.add_argument('--verbose', action='store_true', help='describe each case as it ends')
     args = ap.parse_args()
     if args.print_sql:
         if args.case is None:
@@ -399,8 +412,9 @@ def main():
         steps = min(case.steps, args.steps - nsteps, args.upto)
         case_start = time.monotonic()
         fuzzer.run_case(case, steps)
-        print('# case %d: %s; %d steps, %.0f s' % (case_no, case.describe(), steps, time.monotonic() - case_start),
-              flush=True)
+        if args.verbose:
+            print('# case %d: %s; %d steps, %.1f s'
+                  % (case_no, case.describe(), steps, time.monotonic() - case_start), flush=True)
         ncases += 1
         nsteps += steps
         case_no += 1
