@@ -71,6 +71,16 @@ mrl_cluster_start()
 	trap mrl_cluster_stop EXIT
 }
 
+# A suite's cluster: the one `make test` runs (PGHOST set), or else a
+# throwaway one with the extension built and installed, so that the suite
+# also runs on its own.  Prints "not ok" when it cannot.
+mrl_cluster_ensure()
+{
+	[ -n "${PGHOST:-}" ] && return 0
+	mrl_build_install || { notok "build and install the extension"; return 1; }
+	mrl_cluster_start "$@" || { notok "start a cluster"; return 1; }
+}
+
 # Stop the throwaway cluster and remove its directory.
 mrl_cluster_stop()
 {
@@ -84,12 +94,3 @@ mrl_cluster_stop()
 tap_n=0
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
 notok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $*"; }
-
-# A suite run on its own (no PGHOST from run_suite.sh) builds, installs and
-# starts its own throwaway cluster; a failure prints a "not ok" line.
-mrl_suite_cluster()
-{
-	[ -n "${PGHOST:-}" ] && return 0
-	mrl_build_install || { notok "build and install the extension"; return 1; }
-	mrl_cluster_start || { notok "start a cluster"; return 1; }
-}

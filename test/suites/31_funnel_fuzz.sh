@@ -10,7 +10,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$MRL_ROOT"
 
-mrl_suite_cluster || exit 1
+mrl_cluster_ensure || exit 1
 db=mrl_funnel_fuzz_$$
 trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; mrl_cluster_stop' EXIT
 psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || { notok "create a database"; exit 1; }
@@ -18,4 +18,4 @@ export PGDATABASE=$db
 psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION mrl" \
 	-f test/funnel/funnel_check.sql -f test/funnel/funnel_fuzz.sql >/dev/null ||
 	{ notok "load the extension and the fuzzer's SQL helpers"; exit 1; }
-/usr/bin/python3 test/fuzz/funnel_fuzz.py --seed "${MRL_FUZZ_SEED:-2}" --steps "${MRL_FUZZ_STEPS:-1000}"
+/usr/bin/python3 test/fuzz/funnel_fuzz.py --seed "${MRL_FUZZ_SEED:-2}" --steps "${MRL_FUZZ_STEPS:-800}"
