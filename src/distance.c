@@ -497,6 +497,17 @@ MrlL2SquaredDistance(const float *a, const float *b, int n)
 	return FloatSumSafe(s) ? s : l2sq_double(a, b, n);
 }
 
+/* Euclidean norm of n floats, summed in double (never overflows). */
+double
+MrlNorm(const float *x, int n)
+{
+	double		sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += (double) x[i] * x[i];
+	return sqrt(sum);
+}
+
 /* Inner product of the first n elements. */
 double
 MrlInnerProduct(const float *a, const float *b, int n)

@@ -42,4 +42,7 @@ extern double MrlInnerProduct(const float *a, const float *b, int n);
 extern double MrlL1Distance(const float *a, const float *b, int n);
 extern double MrlCosineDistance(const float *a, const float *b, int n);
 
+/* Euclidean norm of n floats, summed in double (never overflows). */
+extern double MrlNorm(const float *x, int n);
+
 #endif							/* MRL_DISTANCE_H */

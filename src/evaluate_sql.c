@@ -725,6 +725,11 @@ ProjectPca(const float *D, int n_docs, const float *Q, int n_q, int dim, int k,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the pca baseline needs at least 2 documents")));
+	if (dim > MRL_PCA_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the pca baseline takes models of at most %d dimensions, not %d",
+						MRL_PCA_MAX_DIM, dim)));
 	/* the accumulator and scratch in palloc'd memory: counted as the query's */
 	acc = mrl_pca_acc_init(MemoryContextAllocHuge(CurrentMemoryContext, mrl_pca_acc_size(dim)),
 						   dim, err, sizeof(err));

@@ -53,17 +53,6 @@ FunnelSegmentBounds(int coarseDims, int dim, int bounds[FUNNEL_NSEG + 1])
 	bounds[FUNNEL_NSEG] = dim;
 }
 
-/* Euclidean norm of n floats, in double. */
-static double
-NormOf(const float *x, int n)
-{
-	double		sum = 0;
-
-	for (int i = 0; i < n; i++)
-		sum += (double) x[i] * x[i];
-	return sqrt(sum);
-}
-
 /*
  * Decode a prefix code into out[0..n).  Encoding measures its error against
  * this very function, so the bound's err covers exactly what scans see.
@@ -112,16 +101,16 @@ FunnelEncode(FunnelEntry *entry, const float *x, int dim, int coarseDims,
 	float	   *decoded = palloc(sizeof(float) * coarseDims);
 	const float *xh;
 	int			bounds[FUNNEL_NSEG + 1];
-	double		norm = NormOf(x, dim);
+	double		norm = MrlNorm(x, dim);
 	double		err = 0;
 
 	for (int i = 0; i < dim; i++)
 		y[i] = (metric == FUNNEL_COSINE && norm > 0) ? (float) (x[i] / norm) : x[i];
 	entry->dim = dim;
-	entry->norm = (float) NormOf(y, dim);
+	entry->norm = (float) MrlNorm(y, dim);
 	FunnelSegmentBounds(coarseDims, dim, bounds);
 	for (int s = 0; s < FUNNEL_NSEG; s++)
-		entry->rnorm[s] = (float) NormOf(y + bounds[s], bounds[s + 1] - bounds[s]);
+		entry->rnorm[s] = (float) MrlNorm(y + bounds[s], bounds[s + 1] - bounds[s]);
 
 	entry->scale = 0;
 	memset(entry->code, 0, FunnelCodeBytes(coarseDims, precision));
@@ -171,7 +160,7 @@ FunnelQueryInit(FunnelQuery *q, const float *x, int dim, int coarseDims,
 				int precision, FunnelMetric metric)
 {
 	int			bounds[FUNNEL_NSEG + 1];
-	double		norm = NormOf(x, dim);
+	double		norm = MrlNorm(x, dim);
 	double		div = (metric == FUNNEL_COSINE && norm > 0) ? norm : 1;
 	float	   *y = palloc(sizeof(float) * dim);
 
@@ -188,11 +177,11 @@ FunnelQueryInit(FunnelQuery *q, const float *x, int dim, int coarseDims,
 	q->degenerate = (metric == FUNNEL_COSINE && norm == 0);
 	q->prefix = palloc(sizeof(float) * coarseDims);
 	memcpy(q->prefix, y, sizeof(float) * coarseDims);
-	q->prefixNorm = NormOf(y, coarseDims);
-	q->norm = NormOf(y, dim);
+	q->prefixNorm = MrlNorm(y, coarseDims);
+	q->norm = MrlNorm(y, dim);
 	FunnelSegmentBounds(coarseDims, dim, bounds);
 	for (int s = 0; s < FUNNEL_NSEG; s++)
-		q->rnorm[s] = NormOf(y + bounds[s], bounds[s + 1] - bounds[s]);
+		q->rnorm[s] = MrlNorm(y + bounds[s], bounds[s + 1] - bounds[s]);
 	q->precision = precision;
 	q->prefixSum = 0;
 	for (int i = 0; i < coarseDims; i++)

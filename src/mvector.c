@@ -597,23 +597,12 @@ mvector_concat(PG_FUNCTION_ARGS)
 
 /* ---------- norms and Matryoshka truncation ---------- */
 
-/* Euclidean norm, summed in double. */
-static double
-NormOf(const float *x, int n)
-{
-	double		s = 0;
-
-	for (int i = 0; i < n; i++)
-		s += (double) x[i] * x[i];
-	return sqrt(s);
-}
-
 /* Copy the first n elements, scaled to unit length if asked (zero stays zero). */
 static MVector *
 PrefixCopy(const MVector *v, int n, bool normalize)
 {
 	MVector    *r = InitMVector(n);
-	double		norm = normalize ? NormOf(v->x, n) : 0;
+	double		norm = normalize ? MrlNorm(v->x, n) : 0;
 
 	if (norm > 0)
 		for (int i = 0; i < n; i++)
@@ -667,7 +656,7 @@ mrl_norm(PG_FUNCTION_ARGS)
 {
 	MVector    *v = PG_GETARG_MVECTOR_P(0);
 
-	PG_RETURN_FLOAT8(NormOf(v->x, v->dim));
+	PG_RETURN_FLOAT8(MrlNorm(v->x, v->dim));
 }
 
 /* mrl_normalize(v): v scaled to unit length; a zero vector stays zero. */

@@ -34,6 +34,12 @@ typedef struct PcaFitState
 static void
 CheckComponents(int components, int dim)
 {
+	if (dim > MRL_PCA_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("mrl_pca_fit takes vectors of at most %d dimensions, not %d",
+						MRL_PCA_MAX_DIM, dim),
+				 errdetail("The eigendecomposition cannot be interrupted and its time grows as the cube of the width.")));
 	if (components < 1 || components > dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

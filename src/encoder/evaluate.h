@@ -73,6 +73,13 @@ extern int	mrl_pca_fit(const float *X, int n, int dim, int n_comp,
  */
 typedef struct mrl_pca_acc mrl_pca_acc;
 
+/*
+ * The widest input a fit takes.  The eigendecomposition is one LAPACK call
+ * that cannot be interrupted and grows as dim^3: seconds at 4096 dims, a
+ * quarter of an hour at 16,000, so a database caps it here.
+ */
+#define MRL_PCA_MAX_DIM 4096
+
 extern size_t mrl_pca_acc_size(int dim);
 extern mrl_pca_acc *mrl_pca_acc_init(void *mem, int dim, char *err, size_t errlen);
 extern void mrl_pca_acc_add(mrl_pca_acc *acc, const float *X, int n);
