@@ -251,7 +251,11 @@ mvector_in(PG_FUNCTION_ARGS)
 					 errmsg("invalid input syntax for type mvector: \"%s\"", lit),
 					 errdetail("Elements are decimal numbers.")));
 		}
-		if (errno == ERANGE && (val == 0 || isinf(val)))
+		/*
+		 * Overflow is an error; underflow reads as 0 (or a denormal), as in
+		 * pgvector, so data that loads into one loads into the other.
+		 */
+		if (errno == ERANGE && isinf(val))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("\"%.*s\" is out of range for type mvector",
@@ -472,7 +476,14 @@ array_to_mvector(PG_FUNCTION_ARGS)
 		}
 		if (isnan(val) || isinf(val))
 			CheckElement((float) val);
-		if (isinf((float) val) || (val != 0 && (float) val == 0))
+
+		/*
+		 * Overflow is an error.  Underflow follows pgvector: a double rounds
+		 * to 0 as a C cast does, a numeric is refused (pgvector reads it
+		 * through float4in, which refuses it too).
+		 */
+		if (isinf((float) val) ||
+			(elemtype == NUMERICOID && val != 0 && (float) val == 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("value %g is out of range for type mvector", val)));
