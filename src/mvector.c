@@ -648,6 +648,39 @@ mrl_truncate(PG_FUNCTION_ARGS)
 	PG_RETURN_MVECTOR_P(PrefixCopy(v, d, normalize));
 }
 
+/*
+ * subvector(v, start, count): count dimensions from the 1-based start, as
+ * pgvector's: like substring, a start before 1 shortens the result, a count
+ * past the end stops at the end; an empty result is an error.
+ */
+PG_FUNCTION_INFO_V1(mvector_subvector);
+Datum
+mvector_subvector(PG_FUNCTION_ARGS)
+{
+	int32		start = PG_GETARG_INT32(1);
+	int32		count = PG_GETARG_INT32(2);
+	int64		end = (int64) start + count;	/* one past the last, 1-based */
+	int			dim;
+	MVector    *v;
+	MVector    *r;
+
+	if (count < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("mvector must have at least 1 dimension")));
+	/* only the elements up to the last one asked for are read */
+	v = MVectorGetPrefix(PG_GETARG_DATUM(0), (int) Min(end - 1, MVECTOR_MAX_DIM), &dim);
+	end = Min(end, dim + 1);
+	if (start > dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("mvector must have at least 1 dimension")));
+	start = Max(start, 1);
+	r = InitMVector((int) (end - start));
+	memcpy(r->x, v->x + start - 1, sizeof(float) * r->dim);
+	PG_RETURN_MVECTOR_P(r);
+}
+
 /* mrl_dims(v) */
 PG_FUNCTION_INFO_V1(mrl_dims);
 Datum
