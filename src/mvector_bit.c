@@ -32,29 +32,25 @@ mvector_binary_quantize(PG_FUNCTION_ARGS)
 	PG_RETURN_VARBIT_P(result);
 }
 
-/* Error unless two bit strings have the same length. */
-static void
-CheckBitLengths(const VarBit *a, const VarBit *b)
-{
-	if (VARBITLEN(a) != VARBITLEN(b))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different bit lengths %d and %d", VARBITLEN(a), VARBITLEN(b))));
-}
-
 /*
- * Popcounts of a AND b, of a and of b, over two bit strings of the same
- * length.  The padding bits of a bit value are always zero, so whole bytes
- * are counted.
+ * Popcounts of a AND b, of a and of b, for the two bit string arguments,
+ * which must have the same length.  The padding bits of a bit value are
+ * always zero, so whole bytes are counted.
  */
 static void
-CountBits(const VarBit *a, const VarBit *b, uint64 *both, uint64 *ina, uint64 *inb)
+CountBits(FunctionCallInfo fcinfo, uint64 *both, uint64 *ina, uint64 *inb)
 {
+	VarBit	   *a = PG_GETARG_VARBIT_P(0);
+	VarBit	   *b = PG_GETARG_VARBIT_P(1);
 	const bits8 *ax = VARBITS(a);
 	const bits8 *bx = VARBITS(b);
 	int			bytes = VARBITBYTES(a);
 	int			i = 0;
 
+	if (VARBITLEN(a) != VARBITLEN(b))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different bit lengths %d and %d", VARBITLEN(a), VARBITLEN(b))));
 	*both = *ina = *inb = 0;
 	for (; i + (int) sizeof(uint64) <= bytes; i += sizeof(uint64))
 	{
@@ -80,14 +76,11 @@ PG_FUNCTION_INFO_V1(mrl_hamming_distance);
 Datum
 mrl_hamming_distance(PG_FUNCTION_ARGS)
 {
-	VarBit	   *a = PG_GETARG_VARBIT_P(0);
-	VarBit	   *b = PG_GETARG_VARBIT_P(1);
 	uint64		both,
 				ina,
 				inb;
 
-	CheckBitLengths(a, b);
-	CountBits(a, b, &both, &ina, &inb);
+	CountBits(fcinfo, &both, &ina, &inb);
 	/* |a XOR b| = |a| + |b| - 2 |a AND b| */
 	PG_RETURN_FLOAT8((double) (ina + inb - 2 * both));
 }
@@ -100,14 +93,11 @@ PG_FUNCTION_INFO_V1(mrl_jaccard_distance);
 Datum
 mrl_jaccard_distance(PG_FUNCTION_ARGS)
 {
-	VarBit	   *a = PG_GETARG_VARBIT_P(0);
-	VarBit	   *b = PG_GETARG_VARBIT_P(1);
 	uint64		both,
 				ina,
 				inb;
 
-	CheckBitLengths(a, b);
-	CountBits(a, b, &both, &ina, &inb);
+	CountBits(fcinfo, &both, &ina, &inb);
 	if (both == 0)
 		PG_RETURN_FLOAT8(1.0);
 	PG_RETURN_FLOAT8(1.0 - (double) both / (double) (ina + inb - both));
