@@ -29,6 +29,14 @@ SELECT subvector('[1,2,3,4,5]'::mvector, -5, 2);
 SELECT subvector('[1,2,3,4,5]'::mvector, 2147483647, 1);
 SELECT subvector('[1,2,3,4,5]'::mvector, -2147483648, 2147483647);
 
+-- a value stored out of line is read through a slice up to start + count
+CREATE TABLE t_sub (v mvector);
+ALTER TABLE t_sub ALTER COLUMN v SET STORAGE external;
+INSERT INTO t_sub SELECT array_agg(i)::real[] FROM generate_series(1, 3000) i;
+SELECT subvector(v, 100, 3) AS early, subvector(v, 2999, 5) AS tail, vector_dims(subvector(v, -10, 3000)) AS clipped
+	FROM t_sub;																-- [100,101,102], [2999,3000], 2989
+DROP TABLE t_sub;
+
 -- binary_quantize: one bit per dimension, set where the element is > 0
 SELECT binary_quantize('[1,-2,0,3.5,-0.1,2,1,1,5]'::mvector);	-- 100101111
 SELECT pg_typeof(binary_quantize('[1]'::mvector));				-- bit, as pgvector
