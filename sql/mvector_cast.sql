@@ -23,7 +23,9 @@ SELECT '{}'::real[]::mvector;
 SELECT ARRAY['NaN']::real[]::mvector;
 SELECT ARRAY['Infinity']::float8[]::mvector;
 SELECT ARRAY[1e300]::float8[]::mvector;
-SELECT ARRAY[1e-300]::float8[]::mvector;
+-- underflow as pgvector: a double rounds to zero, a numeric is refused
+SELECT ARRAY[1e-300, -1e-300, 1e-40]::float8[]::mvector;
+SELECT ARRAY[1e-46]::numeric[]::mvector;
 SELECT ARRAY['NaN']::numeric[]::mvector;
 SELECT ARRAY[1e39]::numeric[]::mvector;
 SELECT array_fill(1, ARRAY[16001])::real[]::mvector;

@@ -45,7 +45,10 @@ SELECT '[+infinity]'::mvector;
 SELECT '[-nan]'::mvector;
 SELECT '[nan(123)]'::mvector;
 SELECT '[1e39]'::mvector;
-SELECT '[1e-46]'::mvector;
+-- underflow reads as zero (or a denormal), as in pgvector: 1e-46 is below
+-- float4's smallest denormal 1.4e-45, 1e-40 is a denormal
+SELECT '[1e-46,-1e-46,1e-40,1e-45]'::mvector;
+SELECT '[1e-46]'::mvector = '[0]' AS underflow_is_zero;
 
 -- the SQLSTATEs, for clients that branch on them
 DO $$

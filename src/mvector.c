@@ -251,7 +251,11 @@ mvector_in(PG_FUNCTION_ARGS)
 					 errmsg("invalid input syntax for type mvector: \"%s\"", lit),
 					 errdetail("Elements are decimal numbers.")));
 		}
-		if (errno == ERANGE && (val == 0 || isinf(val)))
+		/*
+		 * Overflow is an error; underflow reads as 0 (or a denormal), as in
+		 * pgvector, so data that loads into one loads into the other.
+		 */
+		if (errno == ERANGE && isinf(val))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("\"%.*s\" is out of range for type mvector",
@@ -472,7 +476,14 @@ array_to_mvector(PG_FUNCTION_ARGS)
 		}
 		if (isnan(val) || isinf(val))
 			CheckElement((float) val);
-		if (isinf((float) val) || (val != 0 && (float) val == 0))
+
+		/*
+		 * Overflow is an error.  Underflow follows pgvector: a double rounds
+		 * to 0 as a C cast does, a numeric is refused (pgvector reads it
+		 * through float4in, which refuses it too).
+		 */
+		if (isinf((float) val) ||
+			(elemtype == NUMERICOID && val != 0 && (float) val == 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("value %g is out of range for type mvector", val)));
@@ -635,6 +646,39 @@ mrl_truncate(PG_FUNCTION_ARGS)
 
 	CheckPrefix(d, dim);
 	PG_RETURN_MVECTOR_P(PrefixCopy(v, d, normalize));
+}
+
+/*
+ * subvector(v, start, count): count dimensions from the 1-based start, as
+ * pgvector's: like substring, a start before 1 shortens the result, a count
+ * past the end stops at the end; an empty result is an error.
+ */
+PG_FUNCTION_INFO_V1(mvector_subvector);
+Datum
+mvector_subvector(PG_FUNCTION_ARGS)
+{
+	int32		start = PG_GETARG_INT32(1);
+	int32		count = PG_GETARG_INT32(2);
+	int64		end = (int64) start + count;	/* one past the last, 1-based */
+	int			dim;
+	MVector    *v;
+	MVector    *r;
+
+	if (count < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("mvector must have at least 1 dimension")));
+	/* only the elements up to the last one asked for are read */
+	v = MVectorGetPrefix(PG_GETARG_DATUM(0), (int) Min(end - 1, MVECTOR_MAX_DIM), &dim);
+	end = Min(end, dim + 1);
+	if (start > dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("mvector must have at least 1 dimension")));
+	start = Max(start, 1);
+	r = InitMVector((int) (end - start));
+	memcpy(r->x, v->x + start - 1, sizeof(float) * r->dim);
+	PG_RETURN_MVECTOR_P(r);
 }
 
 /* mrl_dims(v) */

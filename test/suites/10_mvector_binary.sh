@@ -38,6 +38,9 @@ SQL
 psql -X -q -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS mrl" >/dev/null
 chmod 755 "$dir"
 write_copy "$dir/good" 3 0 1 -2.5 0.1;   chmod 644 "$dir/good";   check "valid binary vector loads exactly" "$(copy_in "$dir/good")" "[1,-2.5,0.1]"
+# denormals load as they are (binary input cannot underflow; text input of
+# 1e-46 reads as 0, as pgvector's does)
+write_copy "$dir/denorm" 2 0 1e-45 -1e-40; chmod 644 "$dir/denorm"; check "denormal elements load exactly" "$(copy_in "$dir/denorm")" "[1e-45,-1e-40]"
 write_copy "$dir/nan" 2 0 1 nan;         chmod 644 "$dir/nan";    check "NaN element refused" "$(copy_in "$dir/nan")" "ERROR:  22000"
 write_copy "$dir/inf" 2 0 inf 1;         chmod 644 "$dir/inf";    check "infinite element refused" "$(copy_in "$dir/inf")" "ERROR:  22000"
 write_copy "$dir/unused" 1 7 1;          chmod 644 "$dir/unused"; check "non-zero unused field refused" "$(copy_in "$dir/unused")" "ERROR:  22P03"
