@@ -6,7 +6,8 @@
 # runs a KNN query.  Here: every form read back all rows exactly; the stored
 # values equal the vectors recomputed in SQL (so a byte-order mistake made
 # both ways is caught); the KNN ids equal the order of cosine distances
-# computed in float8 over unnest().
+# computed in float8 over unnest().  The README's Clients section quotes them
+# verbatim (test/clients/readme_excerpts.py).
 set -u
 . "$(dirname "$0")/../lib.sh"
 mrl_cluster_ensure || exit 1
@@ -61,3 +62,11 @@ run_example()
 run_example "psycopg 2 (example.py)" items_psycopg2 "text COPY-binary" /usr/bin/python3 example.py
 run_example "psycopg 3 (example_psycopg3.py)" items_psycopg3 "text binary COPY-binary" /usr/bin/python3 example_psycopg3.py
 run_example "node pg (example.mjs)" items_node "text binary COPY-binary" node example.mjs
+
+# the README's Clients section quotes the examples verbatim
+if out=$(/usr/bin/python3 readme_excerpts.py "$MRL_ROOT/README.md" . 2>&1); then
+	ok "README Clients section: every code block is an excerpt of an example ($out)"
+else
+	echo "$out" | sed 's/^/# /'
+	notok "README Clients section quotes the examples verbatim"
+fi
