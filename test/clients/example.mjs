@@ -12,26 +12,26 @@ import copyStreams from 'pg-copy-streams';
 // --- the mapping: Float32Array <-> mvector ---------------------------------
 
 // '[1,2.5,-3]': a float32 read into a JS number prints exactly
-export const mvectorToText = (arr) => '[' + Array.from(arr).join(',') + ']';
-export const mvectorFromText = (text) => Float32Array.from(text.slice(1, -1).split(','), Number);
+const mvectorToText = (arr) => '[' + Array.from(arr).join(',') + ']';
+const mvectorFromText = (text) => Float32Array.from(text.slice(1, -1).split(','), Number);
 
 // int16 dims, int16 zero, big-endian float4s (pgvector's layout); node-pg
 // sends a Buffer parameter in binary form.  Never pass the Float32Array
 // itself: node-pg would send its raw bytes, in the machine's byte order.
-export function mvectorToBinary(arr) {
+function mvectorToBinary(arr) {
 	const buf = Buffer.alloc(4 + 4 * arr.length);
 	buf.writeInt16BE(arr.length, 0);
 	buf.writeInt16BE(0, 2);
 	arr.forEach((x, i) => buf.writeFloatBE(x, 4 + 4 * i));
 	return buf;
 }
-export function mvectorFromBinary(buf) {
+function mvectorFromBinary(buf) {
 	const dims = buf.readInt16BE(0);
 	return Float32Array.from({ length: dims }, (_, i) => buf.readFloatBE(4 + 4 * i));
 }
 
 // mvector results, text or binary, come back as Float32Arrays
-export async function registerMvector(client) {
+async function registerMvector(client) {
 	const { rows } = await client.query("SELECT 'mvector'::regtype::oid AS oid");
 	pg.types.setTypeParser(rows[0].oid, 'text', mvectorFromText);
 	pg.types.setTypeParser(rows[0].oid, 'binary', mvectorFromBinary);
