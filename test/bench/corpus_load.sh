@@ -35,7 +35,7 @@ corpus_load()
 		sql -c "COPY docs FROM '$dir/emb-$key-$rows.copy' WITH (FORMAT binary) WHERE id <= $n" || return 1
 	else
 		sql -c "CREATE UNLOGGED TABLE corpus_text (id int, body text)" || return 1
-		awk '{ gsub(/\\/, "\\\\"); print NR "\t" $0 }' "$dir/docs.txt" |
+		sed 's/\\/\\\\/g' "$dir/docs.txt" | awk '{ print NR "\t" $0 }' |
 			sql -c "COPY corpus_text FROM STDIN" || return 1
 		echo "# embedding $n sentences with mrl-default, 2 clients"
 		t0=$(date +%s.%N)
@@ -54,7 +54,7 @@ corpus_load()
 	fi
 	sql -c "ALTER TABLE docs ADD PRIMARY KEY (id)" \
 		-c "CREATE TABLE query_texts (id int, body text)" || return 1
-	awk -v q="$q" 'NR <= q { gsub(/\\/, "\\\\"); print NR "\t" $0 }' "$dir/queries.txt" |
+	sed 's/\\/\\\\/g' "$dir/queries.txt" | awk -v q="$q" 'NR <= q { print NR "\t" $0 }' |
 		sql -c "COPY query_texts FROM STDIN" || return 1
 	sql -c "CREATE TABLE queries AS SELECT id, body, mrl_embed(body)::mvector(256) AS emb FROM query_texts" \
 		-c "DROP TABLE query_texts"
