@@ -129,7 +129,7 @@ BEGIN
   ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
 CREATE TABLE methods (ord serial, method text, use_index bool, exact bool, shortlist int,
-                      probes int DEFAULT 0, ef_search int);
+                      probes int, ef_search int);
 CREATE TABLE results (kept int, method text, qid int, ms float8, ids int[], dists float8[]);
 -- Every query by every method of the current round, interleaved.
 CREATE FUNCTION bench_round(k int, kept int, record_it bool) RETURNS void LANGUAGE plpgsql AS $$
