@@ -30,10 +30,11 @@ HTML_PACKAGES = ["linux-doc-6.1", "python3.11-doc", "postgresql-doc-15", "debian
                  "debian-history", "git-doc", "python-django-doc", "vim-doc", "sqlite3-doc",
                  "apache2-doc", "cmake-doc", "sphinx-doc", "libboost1.74-doc"]
 
-# Words that end in a period without ending a sentence.
+# Words that end in a period without ending a sentence (besides initials:
+# any single letter).
 ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "cf", "eg", "ie", "dr", "mr", "mrs", "ms", "st", "no",
                  "fig", "vol", "approx", "incl", "resp", "esp", "viz", "al", "ca", "ch", "sec",
-                 "ed", "p", "pp", "obs", "lat", "gr", "fr", "l", "f", "n", "v", "t", "a", "adj", "adv"}
+                 "ed", "pp", "obs", "lat", "gr", "fr", "adj", "adv"}
 
 SENTENCE_END = re.compile(r"""[.!?]["')\]]*\s+(?=["'(\[]?[A-Z0-9])""")
 # Pages in other languages: a directory or a file suffix named by the language
