@@ -9,8 +9,15 @@ PG_BINDIR=$("$PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin
 # Install the Debian packages listed in test/deps.d/*.txt that are missing.
 mrl_ensure_deps()
 {
+	mrl_ensure_packages "$MRL_ROOT"/test/deps.d/*.txt
+}
+
+# Install the Debian packages listed in the given files (one per line, #
+# comments) that are missing.
+mrl_ensure_packages()
+{
 	local missing=() pkg
-	for pkg in $(grep -hv '^#' "$MRL_ROOT"/test/deps.d/*.txt | sort -u); do
+	for pkg in $(grep -hv '^#' "$@" | sort -u); do
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$pkg")
 	done
