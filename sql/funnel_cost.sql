@@ -36,4 +36,13 @@ EXPLAIN (COSTS OFF) SELECT id FROM fc_mrl WHERE bucket = 0 ORDER BY emb <-> (SEL
 -- a filter keeping most rows leaves the index the cheaper plan
 EXPLAIN (COSTS OFF) SELECT id FROM fc_mrl WHERE bucket > 0 ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10;
 
-DROP TABLE fc_mrl, fc_rand;
+-- the build's sample compares rows of one size only: a column mixing
+-- sizes still builds (a scan then raises the operator's error, as a
+-- sequential scan does)
+CREATE TABLE fc_mixed (id int, emb mvector);
+INSERT INTO fc_mixed SELECT id, CASE WHEN id % 2 = 0 THEN emb ELSE emb # 32 END
+FROM funnel_test_vectors(200, 64, 5, 1, 2, 1);
+CREATE INDEX fc_mixed_f ON fc_mixed USING funnel (emb mvector_l2_ops) WITH (coarse_dims = 16);
+SELECT relname FROM pg_class WHERE relname = 'fc_mixed_f';
+
+DROP TABLE fc_mrl, fc_rand, fc_mixed;

@@ -25,9 +25,10 @@
  * generic WAL.
  *
  * This header is what the index's files share: funnel.c (handler, options,
- * settings, validation), funnelcost.c (pruning measure, cost), funnelcode.c (codes, bounds, estimates),
- * funnelutils.c (pages, metapage, directory), funnelkmeans.c,
- * funnelbuild.c, funnelinsert.c, funnelscan.c, funnelvacuum.c.
+ * settings, validation), funnelcost.c (pruning measure, cost estimate),
+ * funnelcode.c (codes, bounds, estimates), funnelutils.c (pages, metapage,
+ * directory), funnelkmeans.c, funnelbuild.c, funnelinsert.c, funnelscan.c,
+ * funnelvacuum.c.
  */
 #ifndef FUNNEL_H
 #define FUNNEL_H

@@ -12,13 +12,12 @@
  * would fetch (bound below the 10th distance, scaled to the table) and
  * which lists it would open.  The means are kept in the metapage.
  *
- * The estimate then prices a scan's startup as the work before its first
- * row: in exact mode the measured share of the index read and of the rows
- * fetched; in approximate mode the probed lists and one shortlist of
- * reranks.  The rest of the table is run cost, which the planner scales by
- * the share of rows a LIMIT needs, so a selective WHERE clause (a LIMIT
- * needing many index rows) makes the index dear where a filtered scan is
- * cheap.
+ * The estimate prices the first 10 rows by that measure (approximate
+ * mode: capped by its probes and a shortlist of reranks), each further 10
+ * rows as much again up to the whole index, and, under a LIMIT, the index
+ * rows the LIMIT needs given the filters' selectivity: so a LIMIT under a
+ * selective WHERE clause makes the index dear where a filtered scan and a
+ * sort are cheap.
  */
 #include "postgres.h"
 
@@ -101,7 +100,8 @@ CompareDoubles(const void *a, const void *b)
  * For sample row qi as the query: adds to *fetched the share of the other
  * sampled rows an exact top-k scan of a table of `rows` would fetch, and to
  * *opened the share of indexed rows in the lists it would open.  Returns
- * false (adding nothing) when the query has no finite k-th distance.
+ * false (adding nothing) when the query has no finite k-th distance or no
+ * other row of its size.
  */
 static bool
 MeasureOneQuery(FunnelPruneSample *s, int qi, const FunnelMetaPageData *meta,
@@ -110,7 +110,6 @@ MeasureOneQuery(FunnelPruneSample *s, int qi, const FunnelMetaPageData *meta,
 {
 	MVector    *qv = s->rows[qi];
 	FunnelQuery q;
-	double	   *dist = palloc(sizeof(double) * s->n);
 	double	   *sorted = palloc(sizeof(double) * s->n);
 	double	   *listBound = palloc(sizeof(double) * meta->nlists);
 	int			others = 0,
@@ -121,12 +120,15 @@ MeasureOneQuery(FunnelPruneSample *s, int qi, const FunnelMetaPageData *meta,
 				allCount = 0;
 
 	FunnelQueryInit(&q, qv->x, qv->dim, meta->coarseDims, meta->precision, metric);
+	/* a column without a typmod may mix sizes: compare rows of the query's */
 	for (int j = 0; j < s->n; j++)
-		if (j != qi)
-			sorted[others++] = dist[j] =
+		if (j != qi && s->rows[j]->dim == qv->dim)
+			sorted[others++] =
 				DatumGetFloat8(FunctionCall2Coll(distance, collation,
 												 PointerGetDatum(qv),
 												 PointerGetDatum(s->rows[j])));
+	if (others == 0)
+		return false;
 	qsort(sorted, others, sizeof(double), CompareDoubles);
 
 	/* the k-th of `rows` is about the (k * others / rows)-th of the sample */
@@ -150,7 +152,8 @@ MeasureOneQuery(FunnelPruneSample *s, int qi, const FunnelMetaPageData *meta,
 		const FunnelEntry *e = (const FunnelEntry *)
 		((const char *) s->entries + (Size) j * s->entrySize);
 
-		if (j != qi && listBound[s->listNos[j]] <= threshold &&
+		if (j != qi && s->rows[j]->dim == qv->dim &&
+			listBound[s->listNos[j]] <= threshold &&
 			FunnelBound(&q, e) <= threshold)
 			nfetched++;
 	}
