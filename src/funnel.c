@@ -1,11 +1,12 @@
 /*
- * funnel.c: the funnel access method's handler, reloptions, settings, cost
- * model and opclass validation.
+ * funnel.c: the funnel access method's handler, reloptions, settings and
+ * opclass validation.
  *
  * The index's jobs live one per file, as in PostgreSQL's own access
  * methods: funnelcode.c (codes, bounds, estimates), funnelutils.c (pages,
  * metapage, directory), funnelkmeans.c, funnelbuild.c, funnelinsert.c,
- * funnelscan.c and funnelvacuum.c, sharing funnel.h.
+ * funnelscan.c, funnelvacuum.c and funnelcost.c (the cost model), sharing
+ * funnel.h.
  */
 #include "postgres.h"
 
@@ -187,36 +188,6 @@ FunnelGetOptions(Relation index, int *coarseDims, int *precision, int *lists)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("coarse_dims %d is more than the %d dimensions of the indexed column",
 						*coarseDims, typmod)));
-}
-
-/*
- * Costs: startup is priced as reading the whole index (an upper bound:
- * scans open only the lists that can still matter); each row then costs a
- * heap fetch, which cost_index adds.  Without an ORDER BY distance the
- * index is useless, so it is priced out.
- */
-static void
-funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
-				   Cost *indexStartupCost, Cost *indexTotalCost,
-				   Selectivity *indexSelectivity, double *indexCorrelation,
-				   double *indexPages)
-{
-	IndexOptInfo *index = path->indexinfo;
-	double		pages = Max(index->pages, 1);
-	double		tuples = Max(index->tuples, 1);
-
-	*indexSelectivity = 1.0;
-	*indexCorrelation = 0;
-	*indexPages = pages;
-	if (path->indexorderbys == NIL)
-	{
-		*indexStartupCost = get_float8_infinity();
-		*indexTotalCost = get_float8_infinity();
-		return;
-	}
-	*indexStartupCost = pages * seq_page_cost +
-		tuples * (cpu_index_tuple_cost + cpu_operator_cost);
-	*indexTotalCost = *indexStartupCost;
 }
 
 /*

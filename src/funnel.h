@@ -25,9 +25,10 @@
  * generic WAL.
  *
  * This header is what the index's files share: funnel.c (handler, options,
- * settings, cost, validation), funnelcode.c (codes, bounds, estimates),
- * funnelutils.c (pages, metapage, directory), funnelkmeans.c,
- * funnelbuild.c, funnelinsert.c, funnelscan.c, funnelvacuum.c.
+ * settings, validation), funnelcost.c (pruning measure, cost estimate),
+ * funnelcode.c (codes, bounds, estimates), funnelutils.c (pages, metapage,
+ * directory), funnelkmeans.c, funnelbuild.c, funnelinsert.c, funnelscan.c,
+ * funnelvacuum.c.
  */
 #ifndef FUNNEL_H
 #define FUNNEL_H
@@ -35,7 +36,9 @@
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
 #include "access/itup.h"
+#include "common/pg_prng.h"
 #include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
 #include "utils/relcache.h"
 
@@ -105,6 +108,9 @@ typedef struct FunnelMetaPageData
 	int16		listsPerPage;
 	BlockNumber dirStart;
 	BlockNumber dirPages;
+	/* measured by the build (funnelcost.c); 0: not measured */
+	float		exactFetchFraction; /* rows an exact top-10 scan fetches */
+	float		exactListFraction;	/* indexed rows in the lists it opens */
 } FunnelMetaPageData;
 
 /*
@@ -258,6 +264,31 @@ extern Buffer FunnelNewBuffer(Relation index);
 extern Buffer FunnelGetPage(Relation index);
 extern BlockNumber FunnelWritePage(Relation index, BlockNumber blkno, Page image);
 extern void FunnelAppendEntry(Page page, const void *entry, int entrySize);
+
+/* funnelcost.c: a uniform sample of indexed rows, to measure pruning */
+typedef struct FunnelPruneSample
+{
+	MemoryContext ctx;
+	int			cap;			/* rows it can hold */
+	int			n;				/* rows it holds */
+	int64		seen;			/* rows offered */
+	int			entrySize;
+	struct MVector **rows;		/* detoasted copies */
+	FunnelEntry *entries;		/* entrySize bytes apart */
+	int		   *listNos;
+	pg_prng_state prng;
+} FunnelPruneSample;
+
+extern void FunnelPruneSampleInit(FunnelPruneSample *s, const FunnelMetaPageData *meta);
+extern void FunnelPruneSampleAdd(FunnelPruneSample *s, Datum value,
+								 const FunnelEntry *entry, int listNo);
+extern void FunnelMeasurePruning(Relation index, FunnelPruneSample *s,
+								 FunnelMetaPageData *meta, const FunnelList *dir,
+								 FunnelMetric metric, double rows);
+extern void funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+							   Cost *indexStartupCost, Cost *indexTotalCost,
+							   Selectivity *indexSelectivity, double *indexCorrelation,
+							   double *indexPages);
 
 /* funnelkmeans.c */
 extern float *FunnelKMeans(const float *sample, int64 n, int dims, int k);

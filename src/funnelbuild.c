@@ -3,7 +3,9 @@
  *
  * Build makes two passes over the table: the first samples coarse prefixes
  * for k-means (the lists' centroids), the second assigns every row to its
- * nearest list and writes the lists' pages.  Every page is WAL-logged.
+ * nearest list and writes the lists' pages, keeping a sample of rows on
+ * which funnelcost.c then measures how well the bounds prune.  Every page
+ * is WAL-logged.
  */
 #include "postgres.h"
 
@@ -93,6 +95,7 @@ typedef struct FunnelBuildState
 	FunnelList *dir;
 	char	  **pages;
 	double		indtuples;
+	FunnelPruneSample pruneSample;	/* rows to measure pruning on */
 } FunnelBuildState;
 
 /* Pass 1 callback: keep a uniform sample of the coarse prefixes. */
@@ -182,6 +185,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		FunnelListAddMember(FunnelDirList(bs->dir, ln, bs->meta.listSize), bs->entry,
 							bs->prefix, bs->meta.coarseDims);
 		AddToListPage(index, bs, ln, bs->entry);
+		FunnelPruneSampleAdd(&bs->pruneSample, values[0], bs->entry, ln);
 	}
 	bs->indtuples++;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
@@ -248,11 +252,15 @@ funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	/* pass 2 */
 	bs.pages = palloc0(sizeof(char *) * FunnelDirRecords(&bs.meta));
+	FunnelPruneSampleInit(&bs.pruneSample, &bs.meta);
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
 									   BuildCallback, &bs, NULL);
 	for (int ln = 0; ln < (int) FunnelDirRecords(&bs.meta); ln++)
 		if (bs.pages[ln] && FunnelPageGetOpaque(bs.pages[ln])->nentries > 0)
 			FlushListPage(index, &bs, ln);
+	FunnelMeasurePruning(index, &bs.pruneSample, &bs.meta, bs.dir, bs.metric,
+						 bs.indtuples);
+	MemoryContextDelete(bs.pruneSample.ctx);
 	WriteMetaAndDirectory(index, &bs.meta, bs.dir, false);
 	MemoryContextDelete(bs.tmpCtx);
 

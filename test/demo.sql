@@ -36,6 +36,8 @@ ORDER BY r;
 
 \echo '== 4. Coarse-then-fine in one ORDER BY ... LIMIT: a funnel index shortlists on the first 64 dims, reranks on all 256'
 CREATE INDEX docs_emb_funnel ON docs USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 64);
+\echo '(a few hundred rows are scanned faster than searched, and the planner knows it: the index is forced here to show it)'
+SET enable_seqscan = off;
 EXPLAIN (COSTS OFF)
 SELECT name FROM docs ORDER BY emb <=> mrl_embed('how many connections can the server accept') LIMIT 5;
 SELECT name, body, round((emb <=> mrl_embed('how many connections can the server accept'))::numeric, 3) AS distance
@@ -45,6 +47,7 @@ FROM docs ORDER BY emb <=> mrl_embed('how many connections can the server accept
 SET mrl.funnel_exact = on;
 CREATE TEMP TABLE via_index AS
 	SELECT q.id AS q, array(SELECT d.id FROM docs d ORDER BY d.emb <=> q.emb LIMIT 10) AS top10 FROM docs q;
+RESET enable_seqscan;
 SET enable_indexscan = off;
 SELECT count(*) FILTER (WHERE v.top10 = array(SELECT d.id FROM docs d ORDER BY d.emb <=> q.emb LIMIT 10)) AS identical_top10,
 	count(*) AS queries

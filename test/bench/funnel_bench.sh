@@ -10,7 +10,8 @@
 #   PRIVATE_PG=/tmp/pgpriv ...  # run on a private copy of PostgreSQL, so that
 #                               # other `make install`s cannot swap mrl.so mid-run
 #   PGVECTOR=0 ...              # skip pgvector's HNSW (used when pgvector is installed)
-#   EXACT=0 ...                 # skip the funnel's exact mode
+#   EXACT=0 ...                 # skip the funnel's exact mode (forced, and
+#                               # as the planner chooses: index or seq scan)
 #   ORDERS="strict relaxed" ...  # mrl.funnel_order values of approximate mode
 #   TEXTS="train.tsv heldout.tsv" ...  # real data: the built-in model's 256-dim
 #                               # vectors of the texts (e.g. `make model`'s pairs)
@@ -119,8 +120,9 @@ CREATE FUNCTION bench_one(q mvector, use_index bool, exact bool, shortlist int, 
                           OUT ms float8, OUT ids int[], OUT dists float8[]) LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz;
 BEGIN
-  PERFORM set_config('enable_indexscan', use_index::text, true);
-  PERFORM set_config('enable_seqscan', (NOT use_index)::text, true);
+  -- use_index NULL: the planner chooses
+  PERFORM set_config('enable_indexscan', coalesce(use_index, true)::text, true);
+  PERFORM set_config('enable_seqscan', coalesce(NOT use_index, true)::text, true);
   PERFORM set_config('mrl.funnel_exact', exact::text, true);
   PERFORM set_config('mrl.funnel_shortlist', shortlist::text, true);
   PERFORM set_config('mrl.funnel_probes', probes::text, true);
@@ -200,7 +202,7 @@ for cfg in $CONFIGS; do
 	name="funnel $cd_/$prec/${lists:-0}"
 	sql -c "TRUNCATE methods" -c "INSERT INTO methods (method, use_index, exact, shortlist, probes, funnel_order, ef_search) VALUES
 		('seq scan (exact)', false, true, 100, 0, 'strict', 0)
-		$([ "${EXACT:-1}" = 1 ] && printf ", ('%s exact', true, true, 100, 0, 'strict', 0)" "$name")
+		$([ "${EXACT:-1}" = 1 ] && printf ", ('%s exact', true, true, 100, 0, 'strict', 0), ('%s exact, planner''s choice', NULL, true, 100, 0, 'strict', 0)" "$name" "$name")
 		$(for a in $APPROX; do for o in $ORDERS; do
 			IFS=: read -r s p <<<"$a"
 			printf ", ('%s approx shortlist=%s%s %s', true, false, %s, %s, '%s', 0)" "$name" "$s" \
