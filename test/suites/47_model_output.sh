@@ -8,10 +8,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$MRL_ROOT"
 
-if [ -z "${PGHOST:-}" ]; then
-	mrl_build_install || { notok "build and install the extension"; exit 1; }
-	mrl_cluster_start || { notok "start a cluster"; exit 1; }
-fi
+mrl_cluster_ensure || exit 1
 work=$(mktemp -d /tmp/mrl-model-output.XXXXXX)
 db=mrl_model_output_$$
 cleanup() { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$work"; }

@@ -21,10 +21,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$MRL_ROOT"
 
-if [ -z "${PGHOST:-}" ]; then
-	mrl_build_install || { notok "build and install the extension"; exit 1; }
-	mrl_cluster_start || { notok "start a cluster"; exit 1; }
-fi
+mrl_cluster_ensure || exit 1
 work=$(mktemp -d /tmp/mrl-resources.XXXXXX)
 chmod 755 "$work"
 db=mrl_resources_$$
