@@ -91,6 +91,16 @@ mrl_cluster_ensure()
 	mrl_cluster_start "$@" || { notok "start a cluster"; return 1; }
 }
 
+# A suite's scratch directory ($work) and database name ($db, created by the
+# suite), both removed on exit, with the cluster if the suite started one.
+mrl_scratch()
+{
+	work=$(mktemp -d "/tmp/mrl-${1//_/-}.XXXXXX")
+	chmod 755 "$work"
+	db=mrl_$1_$$
+	trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$work"; mrl_cluster_stop' EXIT
+}
+
 # Stop the throwaway cluster and remove its directory.
 mrl_cluster_stop()
 {

@@ -11,8 +11,7 @@ set -u
 cd "$MRL_ROOT"
 
 mrl_cluster_ensure || exit 1
-db=mrl_funnel_fuzz_$$
-trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; mrl_cluster_stop' EXIT
+mrl_scratch funnel_fuzz
 psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || { notok "create a database"; exit 1; }
 export PGDATABASE=$db
 psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION mrl" \

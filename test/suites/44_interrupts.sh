@@ -13,12 +13,10 @@ cd "$MRL_ROOT"
 
 mrl_cluster_ensure || exit 1
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-db=mrl_interrupts_$$
+mrl_scratch interrupts
+models=$work
 sql -c "CREATE DATABASE $db" >/dev/null || { notok "create a database"; exit 1; }
 export PGDATABASE=$db
-models=$(mktemp -d /tmp/mrl-interrupts.XXXXXX)
-chmod 755 "$models"
-trap 'rm -rf "$models"; psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null; mrl_cluster_stop' EXIT
 /usr/bin/python3 test/encoder/make_tiny_models.py "$models" >/dev/null
 chmod -R a+rX "$models"
 sql >/dev/null <<SQL || { notok "set up models and data"; exit 1; }

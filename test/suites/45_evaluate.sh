@@ -14,11 +14,7 @@ set -u
 cd "$MRL_ROOT"
 
 mrl_cluster_ensure || exit 1
-work=$(mktemp -d /tmp/mrl-evaluate.XXXXXX)
-chmod 755 "$work"
-db=mrl_evaluate_suite_$$
-cleanup() { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$work"; }
-trap 'cleanup; mrl_cluster_stop' EXIT
+mrl_scratch evaluate
 /usr/bin/python3 test/evaluate/reference.py gen "$work" || { notok "generate the test data"; exit 1; }
 psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || { notok "create a database"; exit 1; }
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }

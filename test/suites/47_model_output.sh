@@ -9,10 +9,7 @@ set -u
 cd "$MRL_ROOT"
 
 mrl_cluster_ensure || exit 1
-work=$(mktemp -d /tmp/mrl-model-output.XXXXXX)
-db=mrl_model_output_$$
-cleanup() { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$work"; }
-trap 'cleanup; mrl_cluster_stop' EXIT
+mrl_scratch model_output
 
 # the tiny static model of the regression tests, its weights pushed to +-3e38
 /usr/bin/python3 - "$work/huge" <<'EOF' || { notok "write the model"; exit 1; }

@@ -22,11 +22,7 @@ set -u
 cd "$MRL_ROOT"
 
 mrl_cluster_ensure || exit 1
-work=$(mktemp -d /tmp/mrl-resources.XXXXXX)
-chmod 755 "$work"
-db=mrl_resources_$$
-cleanup() { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$work"; }
-trap 'cleanup; mrl_cluster_stop' EXIT
+mrl_scratch resources
 psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || { notok "create a database"; exit 1; }
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
