@@ -253,6 +253,7 @@ extern void FunnelSetPageUsed(Page page, Size used);
 extern void FunnelInitMeta(FunnelMetaPageData *meta, int coarseDims,
 						   int precision, int nlists);
 extern void FunnelCheckMeta(Relation index, const FunnelMetaPageData *meta);
+extern void FunnelCopyMeta(Relation index, FunnelMetaPageData *meta);
 extern void FunnelReadMeta(Relation index, FunnelMetaPageData *meta);
 extern uint32 FunnelListsOnDirPage(const FunnelMetaPageData *meta, BlockNumber d);
 extern FunnelList *FunnelReadDirectory(Relation index, const FunnelMetaPageData *meta);

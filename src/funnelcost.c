@@ -211,26 +211,23 @@ static bool
 ReadPruning(Oid indexOid, double *fetch, double *open, int *nlists)
 {
 	Relation	index = index_open(indexOid, NoLock);
-	Buffer		buf = ReadBuffer(index, FUNNEL_METAPAGE_BLKNO);
-	FunnelMetaPageData *meta;
+	FunnelMetaPageData meta;
 	bool		measured = false;
 
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	meta = FunnelPageGetMeta(BufferGetPage(buf));
+	FunnelCopyMeta(index, &meta);
+	index_close(index, NoLock);
 	*fetch = *open = 1;
 	*nlists = 1;
-	if (meta->magic == FUNNEL_MAGIC && meta->version == FUNNEL_VERSION)
+	if (meta.magic == FUNNEL_MAGIC && meta.version == FUNNEL_VERSION)
 	{
-		if (meta->exactFetchFraction > 0)
+		if (meta.exactFetchFraction > 0)
 		{
 			measured = true;
-			*fetch = Min(1, meta->exactFetchFraction);
-			*open = Min(1, meta->exactListFraction);
+			*fetch = Min(1, meta.exactFetchFraction);
+			*open = Min(1, meta.exactListFraction);
 		}
-		*nlists = Max(1, (int) meta->nlists);
+		*nlists = Max(1, (int) meta.nlists);
 	}
-	UnlockReleaseBuffer(buf);
-	index_close(index, NoLock);
 	return measured;
 }
 

@@ -88,15 +88,22 @@ FunnelCheckMeta(Relation index, const FunnelMetaPageData *meta)
 				 errhint("REINDEX INDEX %s;", RelationGetRelationName(index))));
 }
 
-/* Copy the metapage's contents, checked. */
+/* Copy the metapage's contents as they are (the planner must not error). */
 void
-FunnelReadMeta(Relation index, FunnelMetaPageData *meta)
+FunnelCopyMeta(Relation index, FunnelMetaPageData *meta)
 {
 	Buffer		buf = ReadBuffer(index, FUNNEL_METAPAGE_BLKNO);
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	memcpy(meta, FunnelPageGetMeta(BufferGetPage(buf)), sizeof(FunnelMetaPageData));
 	UnlockReleaseBuffer(buf);
+}
+
+/* Copy the metapage's contents, checked. */
+void
+FunnelReadMeta(Relation index, FunnelMetaPageData *meta)
+{
+	FunnelCopyMeta(index, meta);
 	FunnelCheckMeta(index, meta);
 }
 
