@@ -44,7 +44,12 @@ typedef struct ResolvedModel
 mrl_encoder *
 MrlModelForUse(FunctionCallInfo fcinfo, const char *name)
 {
-	return MrlLoadModel(MrlModelPath(fcinfo, name ? name : mrl_default_model));
+	MrlModelRef ref;
+
+	MrlFindModel(name ? name : mrl_default_model, &ref);
+	if (ref.sha256 != NULL)
+		return MrlLoadStoredModel(ref.name, ref.sha256, ref.bytes);
+	return MrlLoadModel(ref.path);
 }
 
 /* Resolve the model argument once per call site and query. */
@@ -64,7 +69,7 @@ ResolveModel(FunctionCallInfo fcinfo, int argno)
 	if (r == NULL)
 		r = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ResolvedModel));
 	strlcpy(r->name, name, sizeof(r->name));
-	r->enc = MrlLoadModel(MrlModelPath(fcinfo, name));
+	r->enc = MrlModelForUse(fcinfo, name);
 	fcinfo->flinfo->fn_extra = r;
 	return r->enc;
 }

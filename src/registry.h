@@ -1,17 +1,35 @@
 /*
- * registry.h: the model registry: names, paths, owners, grants (registry.c).
+ * registry.h: the model registry: names, paths or stored contents, owners,
+ * grants (registry.c).
  */
 #ifndef MRL_REGISTRY_H
 #define MRL_REGISTRY_H
 
 #include "fmgr.h"
+#include "nodes/pg_list.h"
+#include "utils/portal.h"
+
+#include "model_files.h"
 
 #define BUILTIN_MODEL_NAME "mrl-default"
 
-extern char *MrlModelPath(FunctionCallInfo fcinfo, const char *name);
+/* A registered model, as MrlFindModel found it. */
+typedef struct MrlModelRef
+{
+	char	   *name;
+	char	   *path;			/* a file-backed model (or the built-in one) */
+	char	   *sha256;			/* else a stored model: its hash */
+	int64		bytes;
+} MrlModelRef;
+
+extern char *MrlRegistryTable(const char *table);
+extern int	MrlRegistryExecute(const char *sql, int nargs, Oid *types, Datum *values,
+							   bool as_owner);
+extern Portal MrlRegistryCursor(const char *sql, int nargs, Oid *types, Datum *values);
+extern List *MrlStoredHashes(void);
+extern void MrlFindModel(const char *name, MrlModelRef *ref);
 extern void MrlCheckModelName(const char *name);
-extern void MrlCheckModelNameFree(FunctionCallInfo fcinfo, const char *name);
-extern void MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path,
-							 bool owns_files);
+extern void MrlCheckModelNameFree(const char *name);
+extern char *MrlRegisterStoredModel(const char *name, const char *src, MrlBuild *build);
 
 #endif							/* MRL_REGISTRY_H */

@@ -5,9 +5,9 @@
  * Reads (anchor, positive[, hard negative]) texts with a query, tokenizes
  * them with the base model's tokenizer, trains with the encoder core's
  * trainer (MatryoshkaLoss over in-batch-negatives ranking loss), writes the
- * result as a sentence-transformers StaticEmbedding directory under
- * $PGDATA/mrl_models (model_files.c ties it to the transaction) and
- * registers it as a model owned by the caller.
+ * result as a sentence-transformers StaticEmbedding directory into this
+ * database's cache (model_files.c), and stores it in the database under
+ * its name, owned by the caller (registry.c, model_store.c).
  */
 #include "postgres.h"
 
@@ -52,7 +52,10 @@ ReportProgress(void *arg, long step, long total, double loss)
 	}
 }
 
-/* Training may write files on the server: superusers and pg_write_server_files. */
+/*
+ * Training writes files on the server (the model, before it is stored):
+ * superusers and pg_write_server_files members.
+ */
 static void
 CheckCanWriteServerFiles(void)
 {
@@ -209,7 +212,9 @@ mrl_train(PG_FUNCTION_ARGS)
 	mrl_train_stats stats = {0};
 	TrainProgress progress = {0};
 	char		err[512];
-	char	   *dir;
+	MrlBuild   *build;
+	char	   *model_dir;
+	char	   *sha256;
 	int			rc;
 	TupleDesc	tupdesc;
 	Datum		values[6];
@@ -227,8 +232,8 @@ mrl_train(PG_FUNCTION_ARGS)
 	base = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	CheckCanWriteServerFiles();
 	MrlCheckModelName(name);
-	MrlCheckModelNameFree(fcinfo, name);
-	MrlSweepModelDirs();
+	MrlCheckModelNameFree(name);
+	MrlSweepFiles();
 
 	/* the base model (or, from scratch, the built-in model's tokenizer) */
 	enc = MrlModelForUse(fcinfo, base);
@@ -283,19 +288,19 @@ mrl_train(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	/* removed again if this (sub)transaction does not commit */
-	dir = MrlNewModelDir(name);
-	if (mrl_static_model_write(dir, E, vocab, width, tokenizer, err, sizeof(err)) != 0)
+	build = MrlBeginBuild();
+	model_dir = psprintf("%s/model", build->path);
+	if (mrl_static_model_write(model_dir, E, vocab, width, tokenizer, err, sizeof(err)) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not write the trained model: %s", err)));
-	MrlSyncModelDir(dir);
-	MrlRegisterModel(fcinfo, name, dir, true);
+	sha256 = MrlRegisterStoredModel(name, model_dir, build);
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = Int64GetDatum(stats.steps_done);
 	values[2] = Int64GetDatum(set->data.n_pairs);
 	values[3] = Float8GetDatum(stats.first_loss);
 	values[4] = Float8GetDatum(stats.last_loss);
-	values[5] = CStringGetTextDatum(dir);
+	values[5] = CStringGetTextDatum(sha256);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
