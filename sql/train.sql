@@ -130,7 +130,7 @@ SELECT count(*) FROM mrl_models WHERE name = 'too_long';
 -- unregistering a trained model removes this database's copy of its files,
 -- once (and only if) that commits
 CREATE TEMP TABLE trained AS SELECT name, 'mrl_models/' ||
-	(SELECT oid FROM pg_database WHERE datname = current_database()) || '/' || sha256 AS path
+	(SELECT oid FROM pg_database WHERE datname = current_database()) || '/' || left(sha256, 16) AS path
 	FROM mrl_models WHERE sha256 IS NOT NULL;
 CREATE FUNCTION on_disk(model text) RETURNS boolean LANGUAGE sql AS $$
 	SELECT (pg_stat_file(path, true)).modification IS NOT NULL FROM trained WHERE name = model $$;

@@ -5,14 +5,16 @@
  *
  * One directory per database, so that no database ever removes another's
  * files:
- *   SHA256/        a stored model's files (SHA256/model, one file or a
+ *   HASH/          a stored model's files (HASH/model, one file or a
  *                  directory) written out of mrl_model_data, and the
  *                  float32 conversions of its weights (model_store.c);
+ *                  HASH is the first 16 hex digits of its SHA-256, short
+ *                  because pg_basebackup refuses paths over 99 bytes;
  *   converted/     the float32 conversions of file-backed models' weights;
  *   .build-PID-N/  a directory being written, flock()ed by its writer;
  *   .trash-PID-N/  a directory being removed.
  * A directory is written under .build-*, fsynced and renamed into place,
- * so a SHA256 directory is always complete; when two backends build the
+ * so a HASH directory is always complete; when two backends build the
  * same one, the second rename fails and that copy is dropped.  Removal
  * renames first, so two sessions never remove the same directory.
  *
@@ -23,7 +25,7 @@
  * unregistering a stored model, dropping the extension or dropping a
  * database remove their directories when the transaction commits.  What a
  * crash interrupts, MrlSweepFiles finishes: builds whose writer is gone,
- * SHA256 directories no registration refers to, directories of dropped
+ * HASH directories no registration refers to, directories of dropped
  * databases.  PREPARE TRANSACTION is refused while any such work is
  * pending: a prepared transaction outlives the session that would do it.
  *
@@ -78,11 +80,12 @@ DatabaseDir(Oid dboid)
 	return psprintf("%s/mrl_models/%u", DataDir, dboid);
 }
 
-/* A SHA-256 in hex: the name of a stored model's directory. */
+/* The name of a stored model's directory (MrlStoredDir)? */
 static bool
-IsSha256Name(const char *name)
+IsStoredDirName(const char *name)
 {
-	return strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
+	return strlen(name) == MRL_STORED_DIR_CHARS &&
+		strspn(name, "0123456789abcdef") == MRL_STORED_DIR_CHARS;
 }
 
 /*
@@ -131,11 +134,14 @@ MrlConvertedDir(void)
 	return psprintf("%s/converted", MrlDatabaseDir());
 }
 
-/* The directory of the stored model whose contents hash to sha256 (may not exist). */
+/*
+ * The directory of the stored model whose contents hash to sha256 (may not
+ * exist), named by the hash's first MRL_STORED_DIR_CHARS hex digits.
+ */
 char *
 MrlStoredDir(const char *sha256)
 {
-	return psprintf("%s/%s", DatabaseDir(MyDatabaseId), sha256);
+	return psprintf("%s/%.*s", DatabaseDir(MyDatabaseId), MRL_STORED_DIR_CHARS, sha256);
 }
 
 /* ---------- removal ---------- */
@@ -297,7 +303,7 @@ SyncTree(const char *path)
 }
 
 /*
- * Rename a synced build to its place, SHA256/ of this database; if that is
+ * Rename a synced build to its place, this database's HASH/; if that is
  * already there (another backend built it), drop the build.  Never errors.
  */
 static void
@@ -517,13 +523,13 @@ MrlSweepFiles(void)
 		char	   *path = psprintf("%s/%s", root, de->d_name);
 		bool		unused = false;
 
-		if (IsSha256Name(de->d_name))
+		if (IsStoredDirName(de->d_name))
 		{
 			ListCell   *lc;
 
 			unused = true;
 			foreach(lc, referenced)
-				if (strcmp((char *) lfirst(lc), de->d_name) == 0)
+				if (strncmp((char *) lfirst(lc), de->d_name, MRL_STORED_DIR_CHARS) == 0)
 				unused = false;
 		}
 		else if (strncmp(de->d_name, BUILD_PREFIX, strlen(BUILD_PREFIX)) == 0)

@@ -5,6 +5,16 @@
 #ifndef MRL_MODEL_FILES_H
 #define MRL_MODEL_FILES_H
 
+/*
+ * pg_basebackup (tar format) refuses a path over 99 bytes under $PGDATA:
+ * mrl_models/DBOID/ (at most 22 bytes), a stored model's directory named
+ * by MRL_STORED_DIR_CHARS hex digits of its hash, or a build's
+ * .build-PID-N (at most 25), then /model/ and the name of a file in the
+ * model, which must fit the rest.
+ */
+#define MRL_STORED_DIR_CHARS 16
+#define MRL_MAX_FILE_NAME (99 - 22 - 25 - 7)
+
 /* A directory being written, to be renamed into place when complete. */
 typedef struct MrlBuild
 {

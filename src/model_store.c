@@ -216,6 +216,17 @@ ModelFileNames(const char *src)
 					 errmsg("model \"%s\" reads \"%s\", outside its directory", src, bad),
 					 errhint("Only a model whose files are all inside its directory can be stored.")));
 		}
+		if (strlen(name) > MRL_MAX_FILE_NAME)
+		{
+			for (int j = 0; j < n; j++)
+				free(files[j]);
+			free(files);
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("model file name \"%s\" is too long to be stored", name),
+					 errdetail("Names of a stored model's files may have at most %d bytes, so that their copies under the data directory stay within pg_basebackup's limit.",
+							   MRL_MAX_FILE_NAME)));
+		}
 		names = lappend(names, name);
 		free(files[i]);
 	}

@@ -36,8 +36,8 @@ CREATE TABLE pairs AS
 	FROM generate_series(1, 60) i;
 SQL
 # train NAME [SEED]: a small model from scratch (8 dims), quick to write;
-# prints its hash
-train() { echo "SET client_min_messages = warning; SELECT sha256 FROM mrl_train('$1', \$\$SELECT code, descr FROM pairs\$\$, dims => '{8}', base => NULL, batch_size => 16, seed => ${2:-42});"; }
+# prints the name of its directory (the first 16 hex digits of its hash)
+train() { echo "SET client_min_messages = warning; SELECT left(sha256, 16) FROM mrl_train('$1', \$\$SELECT code, descr FROM pairs\$\$, dims => '{8}', base => NULL, batch_size => 16, seed => ${2:-42});"; }
 dbdir=$PGDATA/mrl_models/$(sql -c "SELECT oid FROM pg_database WHERE datname = current_database()")
 # entries: what the database's directory holds, one line
 entries() { ls -A "$dbdir" | sort | tr '\n' ' '; }
@@ -193,7 +193,7 @@ fi
 # 9. the files are only a copy: removed by hand, they are written again from
 # the table, the same bytes (the hash is checked); a damaged table is
 # refused (XX001) and leaves nothing behind
-sha=$(sql -c "SELECT sha256 FROM mrl_models WHERE name = 'm8b'")
+sha=$(sql -c "SELECT left(sha256, 16) FROM mrl_models WHERE name = 'm8b'")
 before=$(sql -c "SELECT mrl_embed('zqab part', 'm8b')")
 rm -rf "${dbdir:?}/$sha"
 after=$(sql -c "SELECT mrl_embed('zqab part', 'm8b')")
@@ -209,5 +209,5 @@ check "a stored model whose rows were changed is refused by its hash, and leaves
 # every stored model's files are in place or buildable, and nothing is left
 # that no model needs
 sql -c "SELECT mrl_unregister_model('m8b')" -c "SELECT mrl_dims(mrl_embed('x', name)) FROM mrl_models" >/dev/null
-expected=$( (echo converted; sql -c "SELECT DISTINCT sha256 FROM mrl_models") | sort | tr '\n' ' ')
+expected=$( (echo converted; sql -c "SELECT DISTINCT left(sha256, 16) FROM mrl_models") | sort | tr '\n' ' ')
 check "after all this: the directory holds one copy per stored model and nothing else" "$(entries)" "$expected"
