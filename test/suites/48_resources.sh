@@ -15,6 +15,7 @@
 #  - mrl_evaluate: the document vectors, the scores of a batch of queries and
 #    a batch of texts (bytes per document x documents), not the texts;
 #  - mrl_train: the pairs' token ids, not their texts;
+#  - a stored model: a chunk of its files, storing it or writing it out;
 # and, with one backend's address space capped by prlimit, requests beyond
 # the cap fail with 53200.
 set -u
@@ -131,6 +132,35 @@ mb=$(peak_mb "$warm_train" "SELECT * FROM mrl_train('big', \$\$SELECT a, p FROM 
 bound=$(((2 * 20000 * 256 * 4 + 50000 * 100) / 1048576 + 16))
 within "mrl_train over 50,000 pairs (50 MB of text) holds token ids, not texts" "$mb" "$bound"
 sql -c "SELECT mrl_unregister_model('warm')" -c "SELECT mrl_unregister_model('big')" >/dev/null
+
+# ---- a stored model of 52 MB (model2vec, a table of 1,600 x 8,192 floats):
+# storing it and writing it back out of the table (its copy removed) go a
+# 1 MiB chunk at a time, whatever the size of its files
+mkdir -p "$work/tiny" "$work/big" && /usr/bin/python3 test/encoder/make_tiny_models.py "$work/tiny" >/dev/null &&
+	cp "$work/tiny/tiny-static/config.json" "$work/tiny/tiny-static/tokenizer.json" "$work/big/" &&
+	/usr/bin/python3 - "$work/big/model.safetensors" <<'EOF' && chmod -R a+rX "$work/big" || notok "write a 52 MB model"
+import json, struct, sys
+import numpy as np
+rows, dims = 1600, 8192
+header = json.dumps({"embeddings": {"dtype": "F32", "shape": [rows, dims],
+                                    "data_offsets": [0, rows * dims * 4]}}).encode()
+header += b" " * (-len(header) % 8)
+rng = np.random.default_rng(1)
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<Q", len(header)) + header)
+    for _ in range(rows // 100):
+        f.write(rng.standard_normal((100, dims), dtype=np.float32).tobytes())
+EOF
+warm_embed="SELECT mrl_dims(mrl_embed('warm'))"
+mb=$(peak_mb "$warm_embed" "SELECT mrl_register_model('big_stored', '$work/big', store => true)")
+within "storing a 52 MB model streams it in 1 MiB chunks" "$mb" 16
+copy=$(sql -c "SELECT current_setting('data_directory') || '/mrl_models/' || d.oid || '/' || left(m.sha256, 16)
+	FROM pg_database d, mrl_models m WHERE d.datname = current_database() AND m.name = 'big_stored'")
+rm -rf "$copy"
+mb=$(peak_mb "$warm_embed" "SELECT mrl_dims(mrl_embed('warm', 'big_stored'))")
+[ -d "$copy/model" ] && within "writing a 52 MB stored model out of the table streams it in 1 MiB chunks" "$mb" 16 ||
+	notok "the stored model's copy was not written again: $(cat "$work/out")"
+sql -c "SELECT mrl_unregister_model('big_stored')" >/dev/null
 
 # ---- beyond the memory a backend may take: 53200, and the server lives on.
 # A second cluster, configured as this one, runs with its address space
