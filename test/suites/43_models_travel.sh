@@ -17,7 +17,9 @@
 #    file (the data directory listed before and after), also when the
 #    extension goes with its schema; a dropped database's files go at the
 #    next sweep;
-#  - ALTER EXTENSION UPDATE from 0.1.0 keeps registrations, roles by name.
+#  - ALTER EXTENSION UPDATE from 0.1.0 keeps registrations, roles by name;
+#  - a logical replica of mrl_models and mrl_model_data embeds with the
+#    models the publisher trains.
 # Runs its own clusters: a primary, a standby and a second cluster.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -26,7 +28,7 @@ cd "$MRL_ROOT"
 if [ -z "${PGHOST:-}" ]; then
 	mrl_build_install || { notok "build and install the extension"; exit 1; }
 fi
-MRL_PORT=$((40000 + RANDOM % 20000)) mrl_cluster_start || { notok "start a cluster"; exit 1; }
+MRL_PORT=$((40000 + RANDOM % 20000)) mrl_cluster_start "wal_level = logical" || { notok "start a cluster"; exit 1; }
 primary_port=$PGPORT
 standby_port=$((primary_port + 1))
 second_port=$((primary_port + 2))
@@ -197,3 +199,22 @@ SQL
 )
 check "ALTER EXTENSION mrl UPDATE from 0.1.0 keeps a registration, owner and grants as role names" \
 	"$(echo "$out" | tail -1)" "$MRL_OWNER|{reader_role}|t|t|64"
+
+# 7. logical replication of the two tables: the subscriber embeds with a
+# model trained on the publisher after the subscription started
+sql -d travel -c "CREATE PUBLICATION models FOR TABLE mrl_models, mrl_model_data" >/dev/null
+sql -p "$second_port" -c "CREATE DATABASE sub" >/dev/null
+sql -p "$second_port" -d sub -c "SET client_min_messages = warning" -c "CREATE EXTENSION mrl" \
+	-c "CREATE SUBSCRIPTION models CONNECTION 'host=$MRL_TMP port=$primary_port dbname=travel user=$PGUSER' PUBLICATION models" \
+	>/dev/null 2>&1 || notok "subscribe"
+sql -d travel -c "SET client_min_messages = warning" \
+	-c "SELECT mrl_train('t2', \$\$SELECT code, descr FROM pairs\$\$, dims => '{8}', base => NULL, batch_size => 16, seed => 2)" >/dev/null
+t2=$(vectors "$primary_port" travel t2)
+# (a transaction is applied whole: its registration comes with its rows)
+for i in $(seq 1 150); do
+	[ "$(sql -p "$second_port" -d sub -c "SELECT count(*) FROM mrl_models WHERE name = 't2'")" = 1 ] && break
+	sleep 0.2
+done
+check "a logical replica of mrl_models and mrl_model_data embeds with a model trained after it subscribed" \
+	"$(vectors "$second_port" sub t2)|$(vectors "$second_port" sub tb_stored)" "$t2|$tb"
+sql -p "$second_port" -d sub -c "DROP SUBSCRIPTION models" >/dev/null 2>&1
