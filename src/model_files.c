@@ -118,8 +118,8 @@ EnsureDir(const char *dir)
 }
 
 /* This database's directory, created if need be. */
-char *
-MrlDatabaseDir(void)
+static char *
+CurrentDatabaseDir(void)
 {
 	char	   *dir = DatabaseDir(MyDatabaseId);
 
@@ -131,7 +131,7 @@ MrlDatabaseDir(void)
 char *
 MrlConvertedDir(void)
 {
-	return psprintf("%s/converted", MrlDatabaseDir());
+	return psprintf("%s/converted", CurrentDatabaseDir());
 }
 
 /*
@@ -244,7 +244,7 @@ MrlBuild *
 MrlBeginBuild(void)
 {
 	static uint32 build_counter = 0;
-	char	   *root = MrlDatabaseDir();
+	char	   *root = CurrentDatabaseDir();
 	MrlBuild   *b = MemoryContextAllocZero(TopMemoryContext, sizeof(MrlBuild));
 
 	for (;;)
@@ -414,9 +414,9 @@ TransactionEnd(XactEvent event, void *arg)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot PREPARE a transaction that has trained, stored or unregistered a model or dropped the extension mrl"),
 				 errdetail("The model files under the data directory are written or removed when the transaction commits or aborts, by the session that ran it.")));
-	if (event == XACT_EVENT_COMMIT)
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
 		SettlePending(true, InvalidSubTransactionId);
-	else if (event == XACT_EVENT_ABORT)
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		SettlePending(false, InvalidSubTransactionId);
 }
 

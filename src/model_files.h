@@ -24,7 +24,6 @@ typedef struct MrlBuild
 	struct PendingWork *pending;
 } MrlBuild;
 
-extern char *MrlDatabaseDir(void);
 extern char *MrlConvertedDir(void);
 extern char *MrlStoredDir(const char *sha256);
 extern MrlBuild *MrlBeginBuild(void);

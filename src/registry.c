@@ -319,21 +319,32 @@ DescribeFileModel(const char *path, Datum *values)
 	DescribeModel(&info, DiskSize(path, 0), values);
 }
 
+/*
+ * Does a registration have this value in column (name or sha256)?  A
+ * read_only look sees the calling statement's snapshot, else also what the
+ * calling function changed.
+ */
+static bool
+RegistryHasRow(const char *column, const char *value, bool read_only)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(value)};
+	bool		found;
+
+	SPI_connect();
+	if (RegistryExecute(psprintf("SELECT 1 FROM %s WHERE %s = $1", MrlRegistryTable("mrl_models"), column),
+						1, types, values, NULL, false, read_only, NULL) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the model registry");
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
 /* Error if a model of this name is registered (checked before long work). */
 void
 MrlCheckModelNameFree(const char *name)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(name)};
-	bool		taken;
-
-	SPI_connect();
-	if (MrlRegistryExecute(psprintf("SELECT 1 FROM %s WHERE name = $1", MrlRegistryTable("mrl_models")),
-						   1, types, values, false) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the model registry");
-	taken = SPI_processed > 0;
-	SPI_finish();
-	if (taken)
+	if (RegistryHasRow("name", name, true))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("model \"%s\" is already registered", name),
@@ -486,9 +497,7 @@ ChangeOwnModel(const char *name, const char *set_or_delete, Oid extra_type, Datu
 		elog(ERROR, "could not write the model registry");
 	if (SPI_processed == 0)
 	{
-		sql = psprintf("SELECT 1 FROM %s WHERE name = $1", MrlRegistryTable("mrl_models"));
-		if (MrlRegistryExecute(sql, 1, types, values, false) == SPI_OK_SELECT &&
-			SPI_processed == 0)
+		if (!RegistryHasRow("name", name, true))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("model \"%s\" is not registered", name)));
@@ -506,26 +515,6 @@ ChangeOwnModel(const char *name, const char *set_or_delete, Oid extra_type, Datu
 }
 
 /*
- * Is a stored model with these contents still registered in this database,
- * after what the current command changed?
- */
-static bool
-StoredHashInUse(const char *sha256)
-{
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(sha256)};
-	bool		used;
-
-	SPI_connect();
-	if (RegistryExecute(psprintf("SELECT 1 FROM %s WHERE sha256 = $1", MrlRegistryTable("mrl_models")),
-						1, types, values, NULL, false, false, NULL) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the model registry");
-	used = SPI_processed > 0;
-	SPI_finish();
-	return used;
-}
-
-/*
  * mrl_unregister_model(name): the model's owner or a superuser.  A stored
  * model's rows go with the registration (ON DELETE CASCADE), and this
  * database's copy of its files when the transaction commits; a file-backed
@@ -540,7 +529,7 @@ mrl_unregister_model(PG_FUNCTION_ARGS)
 	MrlSweepFiles();
 	ChangeOwnModel(text_to_cstring(PG_GETARG_TEXT_PP(0)), "DELETE FROM %s", InvalidOid, (Datum) 0,
 				   &sha256);
-	if (sha256 != NULL && !StoredHashInUse(sha256))
+	if (sha256 != NULL && !RegistryHasRow("sha256", sha256, false))
 		MrlRemoveStoredAtCommit(sha256);
 	PG_RETURN_VOID();
 }
