@@ -10,8 +10,8 @@
 #    mrl_unregister_model commits, and a removal missed after the commit:
 #    the next sweep leaves every stored model usable and no directory that
 #    nothing needs;
-#  - a copy removed by hand is written again from the table, and a damaged
-#    table is refused by its hash.
+#  - a copy removed by hand is written again from the table, also by four
+#    sessions at once, and a damaged table is refused by its hash.
 # Runs its own cluster (max_prepared_transactions, crashes).
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -205,6 +205,25 @@ sql -c "UPDATE mrl_model_data SET data = set_byte(data, 100, get_byte(data, 100)
 out=$(try <<<"SELECT mrl_embed('zqab part', 'm8b')")
 check "a stored model whose rows were changed is refused by its hash, and leaves no files" \
 	"$out$([ -e "$dbdir/$sha" ] && echo ' left')$(ls -A "$dbdir" | grep '^\.')" "XX001 "
+
+# 10. backends writing the same copy at once: a copy of the built-in model
+# (21 MB) stored, its files removed, then four sessions embed with it
+# together; each writes its own build, the first rename wins, the others
+# drop theirs
+sql -c "SELECT mrl_register_model('builtin_copy', (SELECT path FROM mrl_model_info WHERE name = 'mrl-default'), store => true)" >/dev/null
+sha=$(sql -c "SELECT left(sha256, 16) FROM mrl_models WHERE name = 'builtin_copy'")
+expected=$(sql -c "SELECT mrl_embed('zqab part')")
+rm -rf "${dbdir:?}/$sha"
+pids=()
+for i in 1 2 3 4; do
+	sql -c "SELECT mrl_embed('zqab part', 'builtin_copy')" >"$MRL_TMP/together$i.out" 2>&1 &
+	pids+=($!)
+done
+wait "${pids[@]}"
+same=$(for i in 1 2 3 4; do [ "$(cat "$MRL_TMP/together$i.out")" = "$expected" ] && echo same; done | wc -l)
+check "four sessions writing one stored model's copy at once all embed as the original, leaving one copy" \
+	"$same|$([ -d "$dbdir/$sha/model" ] && echo copy)|$(ls -A "$dbdir" | grep '^\.')" "4|copy|"
+sql -c "SELECT mrl_unregister_model('builtin_copy')" >/dev/null
 
 # every stored model's files are in place or buildable, and nothing is left
 # that no model needs
