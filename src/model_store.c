@@ -33,6 +33,7 @@
 
 /* ---------- hashing ---------- */
 
+/* A new SHA-256 computation. */
 static pg_cryptohash_ctx *
 NewSha256(void)
 {
@@ -43,6 +44,7 @@ NewSha256(void)
 	return ctx;
 }
 
+/* Add len bytes to ctx. */
 static void
 HashBytes(pg_cryptohash_ctx *ctx, const void *data, size_t len)
 {
@@ -113,6 +115,7 @@ SafeName(const char *name)
 		 !path_contains_parent_reference(name) && strcmp(name, ".") != 0);
 }
 
+/* list_sort order of names: bytewise, as the manifest has them. */
 static int
 CompareNames(const ListCell *a, const ListCell *b)
 {
