@@ -101,7 +101,7 @@ within "mrl_pca_fit over 50,000 x 512 (100 MB) holds a covariance, not the rows"
 # The eigendecomposition cannot be interrupted and takes minutes past a few
 # thousand dims (a quarter of an hour at 16,000): wider inputs are refused
 # before any memory is taken.
-out=$(psql -X -q -At -c "\\set VERBOSITY verbose" \
+out=$(psql -X -q -At -d "$db" -c "\\set VERBOSITY verbose" \
 	-c "SELECT mrl_pca_fit(v, 1) FROM (SELECT array_fill(1::real, ARRAY[16000])::mvector AS v FROM generate_series(1, 3)) s" 2>&1)
 case "$out" in
 *"ERROR:  54000: mrl_pca_fit takes vectors of at most 4096 dimensions, not 16000"*)
