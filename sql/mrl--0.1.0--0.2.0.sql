@@ -42,3 +42,15 @@ CREATE FUNCTION jaccard_distance(mrl_bit, mrl_bit) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'mrl_jaccard_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OPERATOR <~> (LEFTARG = mrl_bit, RIGHTARG = mrl_bit, PROCEDURE = hamming_distance, COMMUTATOR = '<~>');
 CREATE OPERATOR <%> (LEFTARG = mrl_bit, RIGHTARG = mrl_bit, PROCEDURE = jaccard_distance, COMMUTATOR = '<%>');
+
+-- mrl_truncate's third parameter is renamed from "normalize", a keyword that
+-- named notation had to quote, to renormalize.  CREATE OR REPLACE cannot
+-- rename a parameter, and DROP FUNCTION would fail on (or, with CASCADE,
+-- drop) the views and expression indexes that call it, so the name is
+-- changed in the catalog, as contrib's upgrade scripts change signatures
+-- "the hard way".  Stored calls keep working: they refer to the function by
+-- OID and to the argument by position.
+UPDATE pg_catalog.pg_proc SET proargnames = '{"","",renormalize}'
+	WHERE oid = 'mrl_truncate(mvector, integer, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION mrl_truncate(mvector, integer, boolean) IS
+	'the first d dimensions, re-normalised to unit length when renormalize is true';
