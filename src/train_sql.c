@@ -152,6 +152,20 @@ ReadPairs(const char *query, mrl_encoder *enc, mrl_train_set *set)
 						set->data.n_pairs)));
 }
 
+/*
+ * Fewer pairs than one batch make each epoch a single gradient step, which
+ * at the default batch size barely moves the model: say so.
+ */
+static void
+WarnIfOneBatch(int n_pairs, int batch_size)
+{
+	if (n_pairs < batch_size)
+		ereport(WARNING,
+				(errmsg("mrl_train: %d pairs are fewer than one batch of %d, so each epoch is a single gradient step",
+						n_pairs, batch_size),
+				 errhint("Pass a smaller batch_size, or more epochs.")));
+}
+
 /* Fill the Matryoshka sizes (ascending, within the width) and their weights. */
 static void
 SetDims(mrl_train_params *p, ArrayType *dims, ArrayType *weights)
@@ -268,6 +282,7 @@ mrl_train(PG_FUNCTION_ARGS)
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, free_set);
 	SPI_connect();
 	ReadPairs(query, enc, set);
+	WarnIfOneBatch(set->data.n_pairs, params.batch_size);
 	progress.every = Max(1, ((long) set->data.n_pairs / params.batch_size + 1) * params.epochs / 10);
 
 	rc = mrl_train_static(E, vocab, &set->data, &params, &stats, err, sizeof(err));

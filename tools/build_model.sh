@@ -89,6 +89,12 @@ train()
 	    "name": "0",
 	    "path": "0_StaticEmbedding",
 	    "type": "sentence_transformers.models.StaticEmbedding"
+	  },
+	  {
+	    "idx": 1,
+	    "name": "1",
+	    "path": "1_Normalize",
+	    "type": "sentence_transformers.models.Normalize"
 	  }
 	]
 	EOF
