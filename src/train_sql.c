@@ -24,6 +24,7 @@
 
 #include "embed.h"
 #include "model_files.h"
+#include "progress.h"
 #include "registry.h"
 #include "static_model.h"
 #include "train.h"
@@ -38,12 +39,16 @@ typedef struct TrainProgress
 	long		last_reported;
 } TrainProgress;
 
-/* Report about ten times per run, as NOTICEs (they never longjmp). */
+/*
+ * Report every step to the mrl_progress view, and about ten times per run as
+ * NOTICEs (neither ever longjmps).
+ */
 static void
 ReportProgress(void *arg, long step, long total, double loss)
 {
 	TrainProgress *p = (TrainProgress *) arg;
 
+	MrlProgressTrainStep(step, total, loss);
 	if (step == total || step - p->last_reported >= p->every)
 	{
 		ereport(NOTICE,
@@ -140,6 +145,7 @@ ReadPairs(const char *query, mrl_encoder *enc, mrl_train_set *set)
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(batch_cxt);
+		MrlProgressDone(set->data.n_pairs);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
@@ -281,10 +287,13 @@ mrl_train(PG_FUNCTION_ARGS)
 	free_set->arg = set;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, free_set);
 	SPI_connect();
+	MrlProgressStart(MRL_PROGRESS_TRAIN);
+	MrlProgressSetPhase(MRL_PHASE_READING_PAIRS, -1);
 	ReadPairs(query, enc, set);
 	WarnIfOneBatch(set->data.n_pairs, params.batch_size);
 	progress.every = Max(1, ((long) set->data.n_pairs / params.batch_size + 1) * params.epochs / 10);
 
+	MrlProgressSetPhase(MRL_PHASE_TRAINING, -1);
 	rc = mrl_train_static(E, vocab, &set->data, &params, &stats, err, sizeof(err));
 	if (rc == MRL_TRAIN_CANCELLED)
 	{
@@ -298,6 +307,7 @@ mrl_train(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	/* removed again if this (sub)transaction does not commit */
+	MrlProgressSetPhase(MRL_PHASE_WRITING_MODEL, -1);
 	dir = MrlNewModelDir(name);
 	if (mrl_static_model_write(dir, E, vocab, width, tokenizer, err, sizeof(err)) != 0)
 		ereport(ERROR,
@@ -305,6 +315,7 @@ mrl_train(PG_FUNCTION_ARGS)
 				 errmsg("could not write the trained model: %s", err)));
 	MrlSyncModelDir(dir);
 	MrlRegisterModel(fcinfo, name, dir, true);
+	MrlProgressEnd();
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = Int64GetDatum(stats.steps_done);
