@@ -133,6 +133,17 @@ wait $trainer
 check "the training was cancelled" "$(grep -c 'canceling' "$work/cancelled")" 1
 check "no progress row after the cancel" "$(sql -c "SELECT count(*) FROM mrl_progress")" 0
 
+# ---- an error caught in a PL/pgSQL block (a subtransaction) clears the row too
+check "an mrl_train error caught by an EXCEPTION block leaves no progress row in its transaction" \
+	"$(sql -c "SET client_min_messages = warning" -c "DO \$\$ BEGIN
+		BEGIN
+			PERFORM * FROM mrl_train('progress_error', 'SELECT code, (1 / (length(code) - 10))::text FROM pairs', dims => '{8}', base => NULL);
+		EXCEPTION WHEN division_by_zero THEN NULL;
+		END;
+		PERFORM pg_stat_clear_snapshot();
+		RAISE WARNING 'rows: %', (SELECT count(*) FROM mrl_progress WHERE pid = pg_backend_pid());
+	END \$\$" 2>&1 | sed -n 's/.*WARNING: *//p')" "rows: 0"
+
 # ---- inside COPY, PostgreSQL's COPY progress stays and mrl reports nothing
 sql -c "COPY (SELECT * FROM mrl_evaluate('queries', 'qrels', 'docs', dims => '{16,64}')) TO STDOUT" >/dev/null &
 copier=$!
