@@ -115,3 +115,27 @@ CREATE FUNCTION jaccard_distance(mrl_bit, mrl_bit) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'mrl_jaccard_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OPERATOR <~> (LEFTARG = mrl_bit, RIGHTARG = mrl_bit, PROCEDURE = hamming_distance, COMMUTATOR = '<~>');
 CREATE OPERATOR <%> (LEFTARG = mrl_bit, RIGHTARG = mrl_bit, PROCEDURE = jaccard_distance, COMMUTATOR = '<%>');
+
+-- mrl_truncate's third parameter is renamed from "normalize", a keyword that
+-- named notation had to quote, to renormalize.  CREATE OR REPLACE cannot
+-- rename a parameter, and DROP FUNCTION would fail on (or, with CASCADE,
+-- drop) the views and expression indexes that call it, so the name is
+-- changed in the catalog, as contrib's upgrade scripts change signatures
+-- "the hard way".  Stored calls keep working: they refer to the function by
+-- OID and to the argument by position.
+UPDATE pg_catalog.pg_proc SET proargnames = '{"","",renormalize}'
+	WHERE oid = 'mrl_truncate(mvector, integer, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION mrl_truncate(mvector, integer, boolean) IS
+	'the first d dimensions, re-normalised to unit length when renormalize is true';
+
+-- The mrl_progress view (sql/install/47_progress.sql).
+CREATE FUNCTION mrl_progress_info(OUT pid integer, OUT datid oid, OUT command text,
+	OUT phase text, OUT done bigint, OUT total bigint, OUT loss double precision)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE VIEW mrl_progress AS
+	SELECT p.pid, p.datid, d.datname, p.command, p.phase, p.done, p.total, p.loss
+	FROM mrl_progress_info() p LEFT JOIN pg_catalog.pg_database d ON d.oid = p.datid;
+COMMENT ON VIEW mrl_progress IS
+	'one row per backend running mrl_train or mrl_evaluate: phase, work done and total, latest training loss';
+GRANT SELECT ON mrl_progress TO PUBLIC;

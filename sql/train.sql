@@ -31,6 +31,8 @@ FROM mrl_model_data WHERE model = 'parts_v1' GROUP BY file ORDER BY file;
 SELECT sum(length(data)) = (SELECT size_bytes FROM mrl_models WHERE name = 'parts_v1') AS all_bytes
 FROM mrl_model_data WHERE model = 'parts_v1';
 SELECT mrl_dims(mrl_embed('zqaa part', 'parts_v1')) AS dims, mrl_dims(mrl_embed('zqaa part', 'parts_v1', dims => 16)) AS prefix_dims;
+-- trained models are unit length, as the built-in model (a Normalize module)
+SELECT round(sqrt(sum(x::float8 * x))::numeric, 6) AS norm FROM unnest(mrl_embed('zqaa part', 'parts_v1')::real[]) x;
 -- training helped: codes now find their descriptions (the base model cannot)
 SELECT top1('parts_v1') > top1('mrl-default') + 0.3 AS trained_beats_base;
 -- the same seed gives the same model, byte for byte
@@ -43,6 +45,9 @@ SELECT model, last_loss < first_loss AS loss_went_down
 FROM mrl_train('parts_scratch', $$SELECT code, descr FROM pairs$$, dims => '{8,32}', base => NULL,
 			   epochs => 20, batch_size => 16, learning_rate => 0.2);
 SELECT dims FROM mrl_model_info WHERE name = 'parts_scratch';
+-- fewer pairs than one batch (256 by default): one step per epoch, and a warning says so
+SELECT model, steps FROM mrl_train('parts_one_batch', $$SELECT code, descr FROM pairs$$, epochs => 2);
+SELECT mrl_unregister_model('parts_one_batch');
 -- fine-tune a fine-tuned model, with hard negatives in a third column
 SELECT model, pairs_used FROM mrl_train('parts_v2',
 	$$SELECT p.code, p.descr, n.descr FROM pairs p JOIN pairs n ON n.code = 'zq' || substr(p.code, 3, 1) || 'a part' AND n.descr <> p.descr$$,

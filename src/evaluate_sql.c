@@ -30,6 +30,7 @@
 #include "encoder.h"
 #include "evaluate.h"
 #include "mvector.h"
+#include "progress.h"
 
 #define EVAL_TOPK 100			/* ranked list length: Recall@100 */
 #define EVAL_FETCH_ROWS 256		/* rows per cursor fetch (and embedding batch) */
@@ -268,6 +269,7 @@ ReadTextTable(IdIndex *ids, KeepRow keep, void *keep_arg, const char *model,
 	size_t		lens[EVAL_FETCH_ROWS];
 	int			index[EVAL_FETCH_ROWS];
 	int			capacity = 0;
+	int64		embedded = 0;
 	float	   *batch = palloc(sizeof(float) * (size_t) EVAL_FETCH_ROWS * dim);
 	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "mrl_evaluate batch",
 													ALLOCSET_DEFAULT_SIZES);
@@ -312,6 +314,7 @@ ReadTextTable(IdIndex *ids, KeepRow keep, void *keep_arg, const char *model,
 		MVectorCheckModelOutput(batch, (size_t) m * dim, model);
 		for (int i = 0; i < m; i++)
 			memcpy(*vecs + (size_t) index[i] * dim, batch + (size_t) i * dim, sizeof(float) * dim);
+		MrlProgressDone(embedded += m);
 		SPI_freetuptable(SPI_tuptable);
 		MemoryContextReset(batch_cxt);
 	}
@@ -394,6 +397,7 @@ ReadJudgements(Judgements *J, const IdIndex *docs, MemoryContext mcxt)
 							   "WHERE relevance IS NOT NULL", J->relname);
 	Portal		portal = OpenCursor(sql, J->relname);
 	MemoryContext old;
+	int64		read = 0;
 
 	for (;;)
 	{
@@ -423,6 +427,7 @@ ReadJudgements(Judgements *J, const IdIndex *docs, MemoryContext mcxt)
 			JudgementsAdd(J, query_id, doc, grade);
 		}
 		MemoryContextSwitchTo(old);
+		MrlProgressDone(read += SPI_processed);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
@@ -694,10 +699,13 @@ ParseBaselines(ArrayType *arr, bool *pca, bool *fulltext)
 	}
 }
 
-/* Emit one result row: the mean of sum over the scored queries. */
+/*
+ * Emit one result row: the mean of sum over the scored queries; count it in
+ * *rows_done for the progress view.
+ */
 static void
 EmitRow(ReturnSetInfo *rsinfo, int dims, const char *method,
-		mrl_ir_metrics sum, int n_scored)
+		mrl_ir_metrics sum, int n_scored, int64 *rows_done)
 {
 	Datum		values[6];
 	bool		nulls[6] = {0};
@@ -710,6 +718,7 @@ EmitRow(ReturnSetInfo *rsinfo, int dims, const char *method,
 	values[4] = Float8GetDatum(sum.recall100 / n_scored);
 	values[5] = Float8GetDatum(sum.mrr10 / n_scored);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	MrlProgressDone(++*rows_done);
 }
 
 /* Fit PCA on the docs and project docs and queries on the top k components. */
@@ -774,6 +783,7 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 	float	   *D,
 			   *Q;
 	MemoryContext work;
+	int64		rows_done = 0;
 
 	for (int i = 0; i < 3; i++)
 		if (PG_ARGISNULL(i))
@@ -802,9 +812,13 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 	docs.relname = RelName(docs_rel);
 	J.relname = RelName(qrels_rel);
 	SPI_connect();
+	MrlProgressStart(MRL_PROGRESS_EVALUATE);
 	/* docs, then the judgements of known docs, then the judged queries */
+	MrlProgressSetPhase(MRL_PHASE_EMBEDDING_DOCUMENTS, -1);
 	ReadTextTable(&docs, NULL, NULL, model, enc, &opts, full_dim, work, &D);
+	MrlProgressSetPhase(MRL_PHASE_READING_JUDGEMENTS, -1);
 	ReadJudgements(&J, &docs, work);
+	MrlProgressSetPhase(MRL_PHASE_EMBEDDING_QUERIES, -1);
 	ReadTextTable(&queries, MatchQuery, &J, model, enc, &opts, full_dim, work, &Q);
 	if (J.n_scored == 0)
 		ereport(ERROR,
@@ -814,9 +828,10 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 						   queries.relname, docs.relname)));
 	NoticeUnmatched(&J, &queries, &docs);
 
+	MrlProgressSetPhase(MRL_PHASE_SCORING, n_dims * (pca ? 2 : 1) + (fulltext ? 1 : 0));
 	for (int i = 0; i < n_dims; i++)
 		EmitRow(rsinfo, dims[i], "prefix",
-				ScorePrefix(&J, Q, D, docs.n, full_dim, dims[i]), J.n_scored);
+				ScorePrefix(&J, Q, D, docs.n, full_dim, dims[i]), J.n_scored, &rows_done);
 	if (pca)
 	{
 		float	   *Dp = MemoryContextAllocHuge(work, sizeof(float) * (size_t) docs.n * max_d);
@@ -825,11 +840,12 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 		ProjectPca(D, docs.n, Q, J.n_scored, full_dim, max_d, Dp, Qp);
 		for (int i = 0; i < n_dims; i++)
 			EmitRow(rsinfo, dims[i], "pca",
-					ScorePrefix(&J, Qp, Dp, docs.n, max_d, dims[i]), J.n_scored);
+					ScorePrefix(&J, Qp, Dp, docs.n, max_d, dims[i]), J.n_scored, &rows_done);
 	}
 	if (fulltext)
-		EmitRow(rsinfo, 0, "fulltext", ScoreFulltext(&J, &queries, &docs), J.n_scored);
+		EmitRow(rsinfo, 0, "fulltext", ScoreFulltext(&J, &queries, &docs), J.n_scored, &rows_done);
 	SPI_finish();
+	MrlProgressEnd();
 	MemoryContextDelete(work);
 	return (Datum) 0;
 }
