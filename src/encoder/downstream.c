@@ -462,48 +462,60 @@ sq_dist(const float *a, const float *b, int d)
 	return s;
 }
 
+/* A row drawn with probability proportional to weight[] (uniformly if all are 0). */
+static int
+draw_row(const double *weight, int n, double total, uint64_t *rng)
+{
+	double		target;
+
+	if (!(total > 0))
+		return (int) rng_below(rng, (uint64_t) n);
+	target = rng_uniform(rng) * total;
+	for (int i = 0; i < n; i++)
+		if ((target -= weight[i]) < 0)
+			return i;
+	return n - 1;
+}
+
 /*
- * k-means++ seeding: the first centroid is a random row, each next one a
- * row drawn with probability proportional to its squared distance to the
- * nearest centroid so far (uniformly if all are zero).  nearest [n] is
- * scratch.
+ * Greedy k-means++ seeding: the first centroid is a random row; each next
+ * one is the best of 2 + ln k candidate rows drawn with probability
+ * proportional to their squared distance to the nearest centroid so far
+ * (best: the smallest sum of those distances once it is added).  nearest
+ * [n] is scratch.
  */
 static void
 kmeanspp(const float *X, int n, int d, int k, uint64_t *rng, float *centroid,
 		 double *nearest)
 {
-	int			row = (int) rng_below(rng, (uint64_t) n);
+	int			candidates = 2 + (int) log(k);
+	double		total = 0.0;
 
-	memcpy(centroid, X + (size_t) row * d, sizeof(float) * d);
+	memcpy(centroid, X + rng_below(rng, (uint64_t) n) * d, sizeof(float) * d);
 	for (int i = 0; i < n; i++)
-		nearest[i] = sq_dist(X + (size_t) i * d, centroid, d);
+		total += nearest[i] = sq_dist(X + (size_t) i * d, centroid, d);
 	for (int c = 1; c < k; c++)
 	{
-		double		total = 0.0,
-					target;
+		int			best = -1;
+		double		best_total = INFINITY;
 
-		for (int i = 0; i < n; i++)
-			total += nearest[i];
-		row = n - 1;
-		if (total > 0)
+		for (int t = 0; t < candidates; t++)
 		{
-			target = rng_uniform(rng) * total;
+			int			row = draw_row(nearest, n, total, rng);
+			double		sum = 0.0;
+
 			for (int i = 0; i < n; i++)
-				if ((target -= nearest[i]) < 0)
-				{
-					row = i;
-					break;
-				}
+				sum += fmin(nearest[i], sq_dist(X + (size_t) i * d, X + (size_t) row * d, d));
+			if (sum < best_total)
+			{
+				best_total = sum;
+				best = row;
+			}
 		}
-		else
-			row = (int) rng_below(rng, (uint64_t) n);
-		memcpy(centroid + (size_t) c * d, X + (size_t) row * d, sizeof(float) * d);
+		memcpy(centroid + (size_t) c * d, X + (size_t) best * d, sizeof(float) * d);
+		total = 0.0;
 		for (int i = 0; i < n; i++)
-		{
-			double		dist = sq_dist(X + (size_t) i * d, centroid + (size_t) c * d, d);
-
-			nearest[i] = dist < nearest[i] ? dist : nearest[i];
-		}
+			total += nearest[i] = fmin(nearest[i], sq_dist(X + (size_t) i * d, centroid + (size_t) c * d, d));
 	}
 }
 
