@@ -10,7 +10,8 @@
 # evaluations' seed (folds, k-means).  Each seed's rows are kept in
 # $B/downstream/rows-S.tsv and reused; the report (mean +- sd over the
 # seeds found) goes to doc/downstream.tsv and doc/downstream.png, and its
-# tables to stdout.
+# tables to stdout, followed by tools/downstream_pca_domain.py's table (where
+# the PCA is fitted).
 # Needs the work files of `tools/build_model.sh` (made here if missing).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -95,4 +96,14 @@ done
 
 mkdir -p "$OUT"
 /usr/bin/python3 "$ROOT/tools/downstream_report.py" "$OUT" "$SETS"/rows-*.tsv
+
+# where the pca baseline's PCA is fitted: the set itself, or the other set
+for set in packages wordnet; do
+	sql -c "\\copy (SELECT id, label, mrl_embed(body) FROM $set ORDER BY id) TO '$MRL_TMP/$set.emb' (DELIMITER '|')"
+done
+echo
+echo "kNN accuracy of mrl-default's embeddings by where PCA is fitted (tools/downstream_pca_domain.py)"
+echo
+OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 "$ROOT/tools/downstream_pca_domain.py" \
+	packages="$MRL_TMP/packages.emb" wordnet="$MRL_TMP/wordnet.emb"
 echo "# $(($(date +%s) - t0)) s in all" >&2

@@ -75,17 +75,7 @@ mrl_stratified_folds(const int32_t *label, int n, int n_classes, int folds,
 		next[c] = start;
 		start = (start + count) % folds;
 	}
-	/* Fisher-Yates shuffle of the row numbers */
-	for (int i = 0; i < n; i++)
-		order[i] = i;
-	for (int i = n - 1; i > 0; i--)
-	{
-		int			j = (int) rng_below(&seed, (uint64_t) i + 1);
-		int32_t		t = order[i];
-
-		order[i] = order[j];
-		order[j] = t;
-	}
+	rng_permutation(&seed, order, n);
 	for (int i = 0; i < n; i++)
 	{
 		int			c = label[order[i]];

@@ -33,4 +33,20 @@ rng_below(uint64_t *state, uint64_t n)
 	return (uint64_t) (((unsigned __int128) rng_next(state) * n) >> 64);
 }
 
+/* order[0..n) = a random permutation of 0..n-1 (Fisher-Yates). */
+static inline void
+rng_permutation(uint64_t *state, int32_t *order, int n)
+{
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	for (int i = n - 1; i > 0; i--)
+	{
+		int			j = (int) rng_below(state, (uint64_t) i + 1);
+		int32_t		t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
 #endif							/* MRL_RNG_H */

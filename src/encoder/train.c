@@ -239,17 +239,7 @@ mrl_train_plan(const mrl_train_data *d, int batch_size, int epochs,
 	bounds[0] = 0;
 	for (int e = 0; e < epochs; e++)
 	{
-		/* Fisher-Yates shuffle of 0..n-1 */
-		for (int i = 0; i < n; i++)
-			remaining[i] = i;
-		for (int i = n - 1; i > 0; i--)
-		{
-			int			j = (int) rng_below(&state, (uint64_t) i + 1);
-			int32_t		tmp = remaining[i];
-
-			remaining[i] = remaining[j];
-			remaining[j] = tmp;
-		}
+		rng_permutation(&state, remaining, n);
 		plan_epoch(d, batch_size, remaining, n, stamp, &batch_id, order, &pos,
 				   bounds, &nb);
 	}

@@ -46,13 +46,7 @@ else
 fi
 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 test/evaluate/reference_downstream.py check "$work" >"$work/check.out" 2>&1 ||
 	{ notok "scikit-learn comparison ran"; cat "$work/check.out"; exit 1; }
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) ok "${line#PASS }" ;;
-	"FAIL "*) notok "${line#FAIL }" ;;
-	*) echo "# $line" ;;
-	esac
-done <"$work/check.out"
+check_relay "$work/check.out"
 
 # the seed: the same seed, the same rows; another seed, other folds; with
 # one fold per row (leave-one-out) the seed changes nothing
@@ -143,20 +137,7 @@ done
 start=$(date +%s%N)
 PGAPPNAME=downstream_cancelled psql -X -q -At -v VERBOSITY=sqlstate \
 	-c "SELECT count(*) FROM mrl_evaluate_classification('big', baselines => '{pca}')" >"$work/cancelled.out" 2>&1 &
-sql >/dev/null <<'SQL'
-DO $$
-DECLARE
-	p int;
-BEGIN
-	WHILE p IS NULL LOOP
-		PERFORM pg_stat_clear_snapshot();
-		SELECT pid INTO p FROM pg_stat_activity WHERE application_name = 'downstream_cancelled' AND state = 'active';
-		PERFORM pg_sleep(0.01);
-	END LOOP;
-	PERFORM pg_sleep(2);
-	PERFORM pg_cancel_backend(p);
-END $$;
-SQL
+cancel_after downstream_cancelled 2
 wait
 ms=$((($(date +%s%N) - start) / 1000000))
 out=$(tail -1 "$work/cancelled.out")

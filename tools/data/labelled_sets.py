@@ -23,7 +23,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from extract_pairs import apt_cat, clean, stanzas  # noqa: E402
+from extract_pairs import apt_cat, clean, stanzas, wordnet_synsets  # noqa: E402
 
 MAX_WORDS = 60           # a body is cut to its first words
 
@@ -39,17 +39,12 @@ verb.emotion verb.motion verb.perception verb.possession verb.social verb.stativ
 verb.weather adj.ppl""".split()
 
 
-def wordnet_texts(root="/usr/share/wordnet"):
+def wordnet_texts():
     """(gloss, lexname) of every synset."""
-    for pos in ("noun", "verb", "adj", "adv"):
-        with open(os.path.join(root, "data." + pos), encoding="latin-1") as f:
-            for line in f:
-                if line.startswith("  "):       # licence header
-                    continue
-                head, _, gloss = line.partition(" | ")
-                definition = gloss.strip().split('; "')[0].strip().rstrip(";")
-                if definition:
-                    yield definition, LEXNAMES[int(head.split()[1])]
+    for pos, fields, gloss in wordnet_synsets():
+        definition = gloss.strip().split('; "')[0].strip().rstrip(";")
+        if definition:
+            yield definition, LEXNAMES[int(fields[1])]
 
 
 def package_texts(lists_dir):
