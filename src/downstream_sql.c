@@ -29,7 +29,8 @@
 
 #define DS_HINT "The labelled relation has columns id (an integer or text type, unique, not null), body (text) and label (an integer or text type), and for classification optionally fold (an integer type)."
 #define DS_MAX_LABELS 1000		/* k-means costs rows x labels x dims */
-#define DS_SCORE_FLOATS (32 * 1024 * 1024)	/* kNN score budget per batch */
+#define DS_SCORE_FLOATS (32 * 1024 * 1024)	/* kNN score budget per batch of
+											 * at most 256 test rows */
 #define DS_LOGREG_C 1.0			/* scikit-learn's default strength */
 #define DS_LOGREG_MAX_ITER 1000
 #define DS_LOGREG_TOL 1e-6		/* largest gradient component, per row */
@@ -310,7 +311,7 @@ ClassifyFold(const Labelled *L, const float *U, int d, int f, int neighbors,
 		}
 	}
 	CheckResult(mrl_knn_predict(B->train, B->train_label, n_train, B->test, n_test, d,
-								neighbors, L->n_classes, Max(1, DS_SCORE_FLOATS / n_train),
+								neighbors, L->n_classes, Max(1, Min(256, DS_SCORE_FLOATS / n_train)),
 								B->pred, &cancel_hook), "kNN classification", NULL);
 	for (int j = 0; j < n_test; j++)
 		knn[B->test_row[j]] = B->pred[j];
