@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Where a PCA is fitted matters: kNN accuracy (10 neighbours, cosine,
 5 stratified folds) of one model's embeddings of two labelled sets, at each
-prefix size, for the model's prefix, a PCA fitted on the set's own training
-folds (what mrl_evaluate_classification's pca baseline does) and a PCA
-fitted on the other set.  scikit-learn; a side measurement of
+prefix size, for the model's prefix, the prefix centred on the training
+folds' mean (as a PCA is), a PCA fitted on the set's own training folds
+(what mrl_evaluate_classification's pca baseline does) and a PCA fitted on
+the other set.  scikit-learn; a side measurement of
 tools/eval_downstream.sh.
 
   downstream_pca_domain.py NAME=EMB.txt NAME=EMB.txt
@@ -44,15 +45,16 @@ def knn_accuracy(y, features):
 def main():
     sets = dict(arg.split("=", 1) for arg in sys.argv[1:])
     data = {name: load(path) for name, path in sets.items()}
-    print("| set | dims | prefix | PCA fitted on the set | PCA fitted on the other set |")
-    print("|---|---:|---:|---:|---:|")
+    print("| set | dims | prefix | prefix, centred | PCA fitted on the set | PCA fitted on the other set |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, (y, E) in data.items():
         other = next(E2 for n2, (_, E2) in data.items() if n2 != name)
         for d in DIMS:
-            own = knn_accuracy(y, lambda train: PCA(d).fit(E[train]).transform(E))
-            cross = knn_accuracy(y, lambda train: PCA(d).fit(other).transform(E))
-            print("| %s | %d | %.3f | %.3f | %.3f |" % (name, d, knn_accuracy(y, lambda train: E[:, :d]),
-                                                      own, cross))
+            prefix = knn_accuracy(y, lambda train: E[:, :d])
+            centred = knn_accuracy(y, lambda train: E[:, :d] - E[train, :d].mean(axis=0))
+            own = knn_accuracy(y, lambda train: PCA(d, svd_solver="full").fit(E[train]).transform(E))
+            cross = knn_accuracy(y, lambda train: PCA(d, svd_solver="full").fit(other).transform(E))
+            print("| %s | %d | %.3f | %.3f | %.3f | %.3f |" % (name, d, prefix, centred, own, cross))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ prefix, the MRL model + PCA, the non-MRL twin truncated, the twin + PCA).
 
 ROWS files hold task, set, seed, model, dims, method, metric, value
 (tab-separated).  Writes OUTDIR/downstream.tsv (every row),
-OUTDIR/downstream.png (each metric against dims, one panel per set and
-metric, error bars = sd) and prints one markdown table per set and task.
+OUTDIR/downstream.png (accuracies, the linear probe's macro-F1, NMI and
+ARI against dims, one panel per set and metric, error bars = sd) and prints one markdown table per set and task.
 """
 import collections
 import sys
@@ -26,6 +26,7 @@ METRICS = [("classification", "knn_accuracy", "kNN accuracy"),
            ("classification", "knn_macro_f1", "kNN macro-F1"),
            ("clustering", "nmi", "k-means NMI"),
            ("clustering", "ari", "k-means ARI")]
+PLOTTED = ("knn_accuracy", "linear_accuracy", "linear_macro_f1", "nmi", "ari")
 SET_NAMES = {"packages": "Debian packages by Section", "wordnet": "WordNet glosses by lexicographer file"}
 
 
@@ -64,10 +65,11 @@ def main():
                         cells.append("%.3f ± %.3f" % s[:2] if s else "")
                     print("| %s | %d | %s |" % (label, d, " | ".join(cells)))
 
-    fig, axes = plt.subplots(len(sets), len(METRICS), figsize=(4 * len(METRICS), 3.6 * len(sets)),
+    plotted = [m for m in METRICS if m[1] in PLOTTED]
+    fig, axes = plt.subplots(len(sets), len(plotted), figsize=(4 * len(plotted), 3.6 * len(sets)),
                              squeeze=False)
     for r, set_ in enumerate(sets):
-        for c, (task, metric, label) in enumerate(METRICS):
+        for c, (task, metric, label) in enumerate(plotted):
             ax = axes[r][c]
             for (key, name), style in zip(METHODS, ("o-", "s--", "^-", "v--")):
                 pts = [(d, stat(task, set_, key, metric, d)) for d in dims]

@@ -107,7 +107,7 @@ def classify(X, y, folds, d, pca):
     for f in sorted({f for f in folds if f is not None}):
         train = np.array([g != f for g in folds])
         test = np.array([g == f for g in folds])
-        V = PCA(n_components=d).fit(X[train]).transform(X) if pca else X
+        V = PCA(n_components=d, svd_solver="full").fit(X[train]).transform(X) if pca else X
         U = unit(V, d)
         knn = KNeighborsClassifier(n_neighbors=NEIGHBORS, metric="cosine", algorithm="brute")
         lin = LogisticRegression(C=1.0, multi_class="multinomial", solver="sag", tol=1e-10,
@@ -167,7 +167,7 @@ def check(d):
     max_pca = max(dims for dims, method in got if method == "pca")
     compared = 0
     for (dims, method), m in sorted(got.items()):
-        V = PCA(n_components=max_pca).fit_transform(E) if method == "pca" else E
+        V = PCA(n_components=max_pca, svd_solver="full").fit_transform(E) if method == "pca" else E
         U = unit(V, dims)
         runs = [KMeans(n_clusters=k, n_init=20, random_state=r).fit_predict(U) for r in (0, 1)]
         if adjusted_rand_score(runs[0], runs[1]) < 1:
