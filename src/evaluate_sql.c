@@ -221,8 +221,8 @@ MrlSpiText(uint64 row, int c)
  * once: a relation may be a view whose rows change from one read to the
  * next, so nothing sized by one read may be written by another.
  */
-Portal
-MrlOpenCursor(const char *sql, const char *relname)
+static Portal
+OpenCursor(const char *sql, const char *relname)
 {
 	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
 
@@ -246,7 +246,7 @@ MrlReadTextTable(IdIndex *ids, const char *extra, KeepRow keep, void *keep_arg,
 {
 	char	   *sql = psprintf("SELECT id::text, coalesce(body::text, '')%s%s FROM %s ORDER BY id",
 						   extra ? ", " : "", extra ? extra : "", ids->relname);
-	Portal		portal = MrlOpenCursor(sql, ids->relname);
+	Portal		portal = OpenCursor(sql, ids->relname);
 	const char *texts[EVAL_FETCH_ROWS];
 	size_t		lens[EVAL_FETCH_ROWS];
 	int			index[EVAL_FETCH_ROWS];
@@ -375,7 +375,7 @@ ReadJudgements(Judgements *J, const IdIndex *docs, MemoryContext mcxt)
 {
 	char	   *sql = psprintf("SELECT query_id::text, doc_id::text, relevance::float4 FROM %s "
 							   "WHERE relevance IS NOT NULL", J->relname);
-	Portal		portal = MrlOpenCursor(sql, J->relname);
+	Portal		portal = OpenCursor(sql, J->relname);
 	MemoryContext old;
 
 	for (;;)

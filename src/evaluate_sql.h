@@ -45,7 +45,6 @@ extern void MrlCheckColumn(Oid relid, const char *col, const Oid *types, int nty
 						   const char *what, const char *hint);
 extern int	MrlGrowCapacity(int capacity, int need, const char *relname);
 extern char *MrlSpiText(uint64 row, int c);
-extern Portal MrlOpenCursor(const char *sql, const char *relname);
 extern void MrlReadTextTable(IdIndex *ids, const char *extra, KeepRow keep, void *keep_arg,
 							 const char *model, mrl_encoder *enc,
 							 const mrl_embed_options *opts, int dim,

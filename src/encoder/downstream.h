@@ -74,7 +74,8 @@ extern int	mrl_logreg_predict(const double *W, int d, int n_classes,
 							   const float *X, int n, int32_t *pred);
 
 /*
- * k-means (Lloyd) with k-means++ seeding, restarts times from seeds drawn
+ * k-means (Lloyd) with greedy k-means++ seeding (each centroid the best of
+ * 2 + ln k candidates, as scikit-learn), restarts times from seeds drawn
  * from seed, each until no row changes cluster or max_iter iterations; an
  * emptied cluster takes the row farthest from its centroid.  assign[i]
  * receives the cluster of row i in the run of lowest inertia (sum of
