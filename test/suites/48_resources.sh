@@ -14,6 +14,8 @@
 #  - mrl_pca_fit: a dim x dim covariance and a block of rows, not the rows;
 #  - mrl_evaluate: the document vectors, the scores of a batch of queries and
 #    a batch of texts (bytes per document x documents), not the texts;
+#  - mrl_evaluate_classification and _clustering: the rows' vectors and
+#    labels and the copies their methods work on, not the texts;
 #  - mrl_train: the pairs' token ids, not their texts;
 #  - a stored model: a chunk of its files, storing it or writing it out;
 # and, with one backend's address space capped by prlimit, requests beyond
@@ -122,6 +124,18 @@ mb=$(peak_mb "$warm_evaluate" "SELECT * FROM mrl_evaluate('ev_queries', 'ev_qrel
 bound=$(((10000 * (2 * 256 * 4 + 256 * 4 + 64) + 256 * 5200) / 1048576 + 16))
 within "mrl_evaluate over 10,000 docs of 5 KB holds their vectors, not their texts" "$mb" "$bound"
 
+# ---- mrl_evaluate_classification and _clustering on the same 10,000 rows,
+# labelled: the vectors (doubled while the buffer grows), ids and labels,
+# copies of the prefixes, the classifiers' or k-means' rows and a batch of
+# 256 rows' kNN scores; not the texts
+sql -c "CREATE VIEW ev_labelled AS SELECT id, body, id % 10 AS label FROM ev_docs" >/dev/null
+mb=$(peak_mb "$warm_evaluate" "SELECT * FROM mrl_evaluate_classification('ev_labelled', dims => '{16}', folds => 2)")
+bound=$(((10000 * (2 * 256 * 4 + 4 * 16 * 4 + 16 * 8 + 10 * 8 + 128 + 256 * 4) + 256 * 5200) / 1048576 + 16))
+within "mrl_evaluate_classification over 10,000 rows of 5 KB holds their vectors, not their texts" "$mb" "$bound"
+mb=$(peak_mb "$warm_evaluate" "SELECT * FROM mrl_evaluate_clustering('ev_labelled', dims => '{256}', restarts => 1)")
+bound=$(((10000 * (2 * 256 * 4 + 256 * 4 + 32 + 128) + 256 * 5200) / 1048576 + 16))
+within "mrl_evaluate_clustering over 10,000 rows of 5 KB holds their vectors, not their texts" "$mb" "$bound"
+
 # ---- mrl_train: 50,000 pairs with 1 KB positives (50 MB of text) of a few
 # tokens each (a word over 100 characters is one [UNK]): the pairs' token
 # ids, the model's matrix (20,000 x 256 floats) twice, not the texts
@@ -176,6 +190,7 @@ base_kb=$(sql -c "$warm_evaluate" -c "SELECT kb('VmSize')" | tail -1)
 		-c "CREATE TABLE ev_queries AS SELECT g AS id, 'network ' || g AS body FROM generate_series(1, 200) g" \
 		-c "CREATE TABLE ev_qrels AS SELECT g AS query_id, g AS doc_id, 1 AS relevance FROM generate_series(1, 200) g" \
 		-c "CREATE TABLE ev_many AS SELECT g AS id, 'doc ' || g AS body FROM generate_series(1, 200000) g" \
+		-c "CREATE VIEW ev_many_labelled AS SELECT id, body, id % 10 AS label FROM ev_many" \
 		-c "CREATE TABLE pairs AS SELECT 'network file ' || g AS a, 'data ' || g AS p FROM generate_series(1, 100) g" \
 		>/dev/null || { notok "set up the capped cluster"; exit 1; }
 	refused() # WHAT STMT: ok when STMT fails with 53200
@@ -189,6 +204,8 @@ base_kb=$(sql -c "$warm_evaluate" -c "SELECT kb('VmSize')" | tail -1)
 	}
 	refused "mrl_evaluate over 200,000 docs (200 MB of vectors), 256 MB left" \
 		"SELECT * FROM mrl_evaluate('ev_queries', 'ev_qrels', 'ev_many', dims => '{256}')"
+	refused "mrl_evaluate_classification over 200,000 rows (200 MB of vectors), 256 MB left" \
+		"SELECT * FROM mrl_evaluate_classification('ev_many_labelled', dims => '{256}')"
 	refused "mrl_train of a model 16,000 wide (a 1.3 GB matrix), 256 MB left" \
 		"SELECT * FROM mrl_train('wide', \$\$SELECT a, p FROM pairs\$\$, dims => '{16000}', base => NULL)"
 	out=$(sql -c "SELECT count(*) FROM mrl_model_info WHERE name = 'wide'" -c "SELECT mrl_dims(mrl_embed('still here'))" 2>&1)
