@@ -19,8 +19,8 @@ SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <-> '[1,0,0,0,0,0,0,0]' LIMIT 3;
 EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <#> '[1,0,0,0,0,0,0,0]' LIMIT 3;
 EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <=> '[1,0,0,0,0,0,0,0]' LIMIT 3;
-EXPLAIN (COSTS OFF) SELECT id FROM fd WHERE emb IS NOT NULL;
-EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <+> '[1,0,0,0,0,0,0,0]' LIMIT 3;
+SELECT pg_temp.funnel_plan($$SELECT id FROM fd WHERE emb IS NOT NULL$$);
+SELECT pg_temp.funnel_plan($$SELECT id FROM fd ORDER BY emb <+> '[1,0,0,0,0,0,0,0]' LIMIT 3$$);
 
 -- each index scan counts in pg_stat_user_indexes
 SELECT idx_scan AS fd_l2_scans FROM pg_stat_user_indexes WHERE indexrelname = 'fd_l2' \gset
