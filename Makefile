@@ -53,6 +53,16 @@ all install installcheck:
 	@exit 1
 endif
 
+# Objects compiled for another PostgreSQL (another PG_CONFIG, another
+# major) are rebuilt, never linked into this one's mrl.so: .pg_config holds
+# the version and headers of the last build.
+PG_BUILD_ID := $(shell $(PG_CONFIG) --version --includedir-server 2>/dev/null)
+ifneq ($(PG_BUILD_ID),$(shell cat .pg_config 2>/dev/null))
+$(shell echo '$(PG_BUILD_ID)' >.pg_config)
+endif
+$(OBJS) $(OBJS:.o=.bc): .pg_config
+EXTRA_CLEAN += .pg_config
+
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
 	cat $^ > $@
 
@@ -64,11 +74,12 @@ install-model:
 	cp -R model/. '$(DESTDIR)$(datadir)/extension/$(MODEL_DIR)/'
 
 # PYTHON is the one PostgreSQL was configured with (Makefile.global):
-# Debian's, which has python3-numpy.
+# Debian's, which has python3-numpy; a server built without Python leaves
+# it empty, and the system's (not a python3 found first on PATH) is used.
 installcheck: regress-models
 regress-models:
 	rm -rf '$(MRL_REGRESS_MODELS)' && mkdir -p '$(MRL_REGRESS_MODELS)' && \
-	$(or $(PYTHON),python3) test/encoder/make_tiny_models.py '$(MRL_REGRESS_MODELS)' >/dev/null && \
+	$(or $(PYTHON),/usr/bin/python3) test/encoder/make_tiny_models.py '$(MRL_REGRESS_MODELS)' >/dev/null && \
 	chmod -R a+rX '$(MRL_REGRESS_MODELS)'
 
 clean: encoder-clean

@@ -1,5 +1,6 @@
 -- funnel index: options, plans, results against a sequential scan, errors.
 SET client_min_messages = warning;
+\i test/funnel/funnel_plan.sql
 
 -- 8-dim rows: the first 2 dims dominate, the rest refine
 CREATE TABLE fd (id int PRIMARY KEY, emb mvector);
@@ -18,8 +19,8 @@ SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <-> '[1,0,0,0,0,0,0,0]' LIMIT 3;
 EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <#> '[1,0,0,0,0,0,0,0]' LIMIT 3;
 EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <=> '[1,0,0,0,0,0,0,0]' LIMIT 3;
-EXPLAIN (COSTS OFF) SELECT id FROM fd WHERE emb IS NOT NULL;
-EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <+> '[1,0,0,0,0,0,0,0]' LIMIT 3;
+SELECT pg_temp.funnel_plan($$SELECT id FROM fd WHERE emb IS NOT NULL$$);
+SELECT pg_temp.funnel_plan($$SELECT id FROM fd ORDER BY emb <+> '[1,0,0,0,0,0,0,0]' LIMIT 3$$);
 
 -- each index scan counts in pg_stat_user_indexes
 SELECT idx_scan AS fd_l2_scans FROM pg_stat_user_indexes WHERE indexrelname = 'fd_l2' \gset
@@ -51,7 +52,7 @@ ORDER BY op, q;
 -- the zero row has a NaN cosine distance: it sorts last either way
 SELECT id FROM fd ORDER BY emb <=> '[1,0,0,0,0,0,0,0]' LIMIT 9 OFFSET 7;
 -- a NULL query orders nothing but still returns the indexed rows
-EXPLAIN (COSTS OFF) SELECT id FROM fd ORDER BY emb <-> (SELECT NULL::mvector) LIMIT 20;
+SELECT pg_temp.funnel_plan($$SELECT id FROM fd ORDER BY emb <-> (SELECT NULL::mvector) LIMIT 20$$);
 SELECT count(*) FROM (SELECT id FROM fd ORDER BY emb <-> (SELECT NULL::mvector) LIMIT 20) s;
 
 -- approximate mode with a tiny shortlist still returns LIMIT rows, batch by batch
@@ -237,7 +238,7 @@ CREATE INDEX huge_l2 ON huge USING funnel (emb) WITH (coarse_dims = 256, precisi
 SELECT pg_relation_size('big_cos') <= 8 * 8192 AS small_index, pg_table_size('big') > 20 * 12288 AS big_table;
 SELECT id, round((emb <=> (SELECT emb FROM big WHERE id = 3))::numeric, 4)
 FROM big ORDER BY emb <=> (SELECT emb FROM big WHERE id = 3) LIMIT 3;
-EXPLAIN (COSTS OFF) SELECT id FROM huge ORDER BY emb <-> (SELECT emb FROM huge WHERE id = 3) LIMIT 3;
+SELECT pg_temp.funnel_plan($$SELECT id FROM huge ORDER BY emb <-> (SELECT emb FROM huge WHERE id = 3) LIMIT 3$$);
 SELECT id, round((emb <-> (SELECT emb FROM huge WHERE id = 3))::numeric, 4)
 FROM huge ORDER BY emb <-> (SELECT emb FROM huge WHERE id = 3) LIMIT 3;
 SET enable_indexscan = off;

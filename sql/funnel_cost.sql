@@ -1,6 +1,7 @@
 -- funnel cost model: the planner picks the index only where it is cheaper.
 SET client_min_messages = warning;
 \i test/funnel/funnel_check.sql
+\i test/funnel/funnel_plan.sql
 
 -- Matryoshka-structured rows (the leading dims carry most of the variance)
 -- and uniform random rows (every dim alike: a 16-dim prefix cannot prune),
@@ -19,8 +20,8 @@ ANALYZE fc_rand;
 -- exact mode: the index where its bounds prune, a sequential scan where
 -- they cannot (the scan would fetch every row, and in random order)
 SET mrl.funnel_exact = on;
-EXPLAIN (COSTS OFF) SELECT id FROM fc_mrl ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10;
-EXPLAIN (COSTS OFF) SELECT id FROM fc_rand ORDER BY emb <-> (SELECT emb FROM fc_rand WHERE id = 7) LIMIT 10;
+SELECT pg_temp.funnel_plan($$SELECT id FROM fc_mrl ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10$$);
+SELECT pg_temp.funnel_plan($$SELECT id FROM fc_rand ORDER BY emb <-> (SELECT emb FROM fc_rand WHERE id = 7) LIMIT 10$$);
 -- forced, the index still returns what a sequential scan returns
 SELECT (funnel_topk('fc_rand', '<->', emb, 10, true)).dists = (funnel_topk('fc_rand', '<->', emb, 10, false)).dists AS same
 FROM fc_rand WHERE id = 7;
@@ -29,12 +30,12 @@ FROM fc_rand WHERE id = 7;
 -- of the rows, the LIMIT needs 1,000 index rows: a scan of the kept rows
 -- and a sort (a bitmap scan with a btree on the filter column)
 SET mrl.funnel_exact = off;
-EXPLAIN (COSTS OFF) SELECT id FROM fc_mrl ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10;
-EXPLAIN (COSTS OFF) SELECT id FROM fc_mrl WHERE bucket = 0 ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10;
+SELECT pg_temp.funnel_plan($$SELECT id FROM fc_mrl ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10$$);
+SELECT pg_temp.funnel_plan($$SELECT id FROM fc_mrl WHERE bucket = 0 ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10$$);
 CREATE INDEX fc_mrl_bucket ON fc_mrl (bucket);
-EXPLAIN (COSTS OFF) SELECT id FROM fc_mrl WHERE bucket = 0 ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10;
+SELECT pg_temp.funnel_plan($$SELECT id FROM fc_mrl WHERE bucket = 0 ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10$$);
 -- a filter keeping most rows leaves the index the cheaper plan
-EXPLAIN (COSTS OFF) SELECT id FROM fc_mrl WHERE bucket > 0 ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10;
+SELECT pg_temp.funnel_plan($$SELECT id FROM fc_mrl WHERE bucket > 0 ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10$$);
 
 -- the build's sample compares rows of one size only: a column mixing
 -- sizes still builds (a scan then raises the operator's error, as a

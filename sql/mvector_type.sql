@@ -34,7 +34,8 @@ SELECT '[1e]'::mvector;
 SELECT '[1e+]'::mvector;
 SELECT '[.]'::mvector;
 SELECT '[+-1]'::mvector;
-SELECT ('[' || chr(11) || '1]')::mvector;	-- strtof skips a vertical tab
+SELECT ('[' || chr(11) || '1]')::mvector;	-- a vertical tab is a space (as in pgvector)
+SELECT E' \t[\n1\r,\f2\x0b]\t'::mvector;	-- the six spaces of C's isspace, anywhere
 -- decimal forms that are accepted: sign, bare point, exponent, padding
 SELECT '[+1,-.5,5.,+2.5E+1,1e-2, 007 ]'::mvector;
 -- NaN, infinities, out of range

@@ -19,6 +19,7 @@
 #include "funnel.h"
 #include "miscadmin.h"
 #include "mvector.h"
+#include "pgcompat.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/smgr.h"
@@ -302,7 +303,7 @@ funnelbuildempty(Relation index)
 		FunnelSetPageUsed(page.data, used);
 		PageSetChecksumInplace(page.data, blkno);
 		smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, blkno, page.data, true);
-		log_newpage(&(RelationGetSmgr(index))->smgr_rnode.node, INIT_FORKNUM,
+		log_newpage(MrlSmgrFileLocator(RelationGetSmgr(index)), INIT_FORKNUM,
 					blkno, page.data, true);
 	}
 	smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);

@@ -16,6 +16,7 @@
 #include "access/generic_xlog.h"
 #include "commands/vacuum.h"
 #include "funnel.h"
+#include "pgcompat.h"
 #include "storage/bufmgr.h"
 #include "storage/indexfsm.h"
 #include "utils/rel.h"
@@ -208,7 +209,7 @@ TidyLists(Relation index, const FunnelMetaPageData *meta, const bool *changed)
 
 			if (!changed[first + i])
 				continue;
-			vacuum_delay_point();
+			MrlVacuumDelayPoint();
 			metaBuf = ReadBuffer(index, FUNNEL_METAPAGE_BLKNO);
 			LockBuffer(metaBuf, BUFFER_LOCK_EXCLUSIVE);
 			dirBuf = ReadBuffer(index, meta->dirStart + d);
@@ -244,7 +245,7 @@ funnelbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		int			removed,
 					listNo;
 
-		vacuum_delay_point();
+		MrlVacuumDelayPoint();
 		removed = CompactPage(info, blkno, &meta, callback, callback_state, &kept, &listNo);
 		stats->tuples_removed += removed;
 		if (removed > 0 && listNo >= 0 && listNo < (int) FunnelDirRecords(&meta))
@@ -280,7 +281,7 @@ funnelvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 		Buffer		buf;
 		Page		page;
 
-		vacuum_delay_point();
+		MrlVacuumDelayPoint();
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);

@@ -13,7 +13,6 @@
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "mvector.h"
-#include "parser/scansup.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -192,6 +191,18 @@ DecimalLength(const char *p)
 	return (int) (s - p);
 }
 
+/*
+ * The spaces allowed around brackets and elements: the six that C's isspace
+ * and so strtof skip, as pgvector's vector allows them.  PostgreSQL's
+ * scanner_isspace is not used: '\v' joined it only in 17, and the same text
+ * must read the same on every major.
+ */
+static inline bool
+MVectorIsSpace(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
 /* Parse the text form "[1,2.5,-3e-2]". */
 PG_FUNCTION_INFO_V1(mvector_in);
 Datum
@@ -204,7 +215,7 @@ mvector_in(PG_FUNCTION_ARGS)
 	int			dim = 0;
 	MVector    *result;
 
-	while (scanner_isspace(*pt))
+	while (MVectorIsSpace(*pt))
 		pt++;
 	if (*pt != '[')
 		ereport(ERROR,
@@ -212,7 +223,7 @@ mvector_in(PG_FUNCTION_ARGS)
 				 errmsg("invalid input syntax for type mvector: \"%s\"", lit),
 				 errdetail("mvector contents must start with \"[\".")));
 	pt++;
-	while (scanner_isspace(*pt))
+	while (MVectorIsSpace(*pt))
 		pt++;
 	if (*pt == ']')
 		ereport(ERROR,
@@ -228,7 +239,7 @@ mvector_in(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("mvector cannot have more than %d dimensions", MVECTOR_MAX_DIM)));
-		while (scanner_isspace(*pt))
+		while (MVectorIsSpace(*pt))
 			pt++;
 		if (*pt == '\0' || *pt == ',' || *pt == ']')
 			ereport(ERROR,
@@ -263,7 +274,7 @@ mvector_in(PG_FUNCTION_ARGS)
 		CheckElement(val);
 		x[dim++] = val;
 		pt = end;
-		while (scanner_isspace(*pt))
+		while (MVectorIsSpace(*pt))
 			pt++;
 		if (*pt == ',')
 			pt++;
@@ -277,7 +288,7 @@ mvector_in(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid input syntax for type mvector: \"%s\"", lit)));
 	}
-	while (scanner_isspace(*pt))
+	while (MVectorIsSpace(*pt))
 		pt++;
 	if (*pt != '\0')
 		ereport(ERROR,

@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "mvector.h"
+#include "pgcompat.h"
 #include "port/pg_bitutils.h"
 #include "utils/varbit.h"
 

@@ -5,6 +5,9 @@ MRL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # PG_CONFIG picks the PostgreSQL installation; its bindir holds the server.
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BINDIR=$("$PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+# Its client programs (psql, pg_dump, pgbench) come first on PATH, so that
+# they are of the server's major, not the newest the system has.
+export PATH="$PG_BINDIR:$PATH"
 
 # Install the Debian packages listed in test/deps.d/*.txt that are missing.
 mrl_ensure_deps()

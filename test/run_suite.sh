@@ -18,11 +18,19 @@ passed=0
 failed=0
 log=$(mktemp)
 
-# pg_regress (PG 15 prints "name ... ok" / "... FAILED" per test).
+# pg_regress: one line per test, "test name ... ok" / "... FAILED" in 15,
+# TAP ("ok 1 - name" / "not ok 1 - name") from 16 on.
+# A run that stops before its tests (the extension does not load) is a
+# failure too.
 make -s installcheck PG_CONFIG="$PG_CONFIG" >"$log" 2>&1
+rc=$?
 cat "$log"
-p=$(grep -cE '\.\.\. ok' "$log")
-f=$(grep -cE '\.\.\. (FAILED|failed)' "$log")
+p=$(grep -cE '\.\.\. ok|^ok [0-9]+ +- ' "$log")
+f=$(grep -cE '\.\.\. (FAILED|failed)|^not ok [0-9]+ +- ' "$log")
+if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+	echo "not ok - pg_regress exited with status $rc"
+	f=1
+fi
 [ -f regression.diffs ] && [ "$f" -gt 0 ] && head -200 regression.diffs
 passed=$((passed + p))
 failed=$((failed + f))

@@ -1,0 +1,36 @@
+/*
+ * pgcompat.h: what differs between the PostgreSQL majors mrl builds on (15 to 18).
+ *
+ * Every PG_VERSION_NUM test of the extension is here, so that the other files
+ * read as code for one server.  Include it after postgres.h.  The index AM
+ * fields added after 15 (amcanbuildparallel, aminsertcleanup in 17;
+ * amcanhash, amgettreeheight, amtranslatestrategy and others in 18) need no
+ * entry: makeNode zeroes them, which means "no" or "not provided".
+ */
+#ifndef MRL_PGCOMPAT_H
+#define MRL_PGCOMPAT_H
+
+/* 16 moved the varlena macros (VARSIZE, SET_VARSIZE) out of postgres.h. */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+/*
+ * The physical file identity of an smgr relation, as log_newpage takes it:
+ * 16 renamed RelFileNode to RelFileLocator (smgr_rnode.node became
+ * smgr_rlocator.locator).
+ */
+#if PG_VERSION_NUM >= 160000
+#define MrlSmgrFileLocator(reln) (&(reln)->smgr_rlocator.locator)
+#else
+#define MrlSmgrFileLocator(reln) (&(reln)->smgr_rnode.node)
+#endif
+
+/* A cost-based vacuum delay; 18 asks whether it is ANALYZE's (it is not). */
+#if PG_VERSION_NUM >= 180000
+#define MrlVacuumDelayPoint() vacuum_delay_point(false)
+#else
+#define MrlVacuumDelayPoint() vacuum_delay_point()
+#endif
+
+#endif							/* MRL_PGCOMPAT_H */
