@@ -111,6 +111,35 @@ int8_dot_norm_scalar(const int8_t *c, const float *q, int n, float *dot, float *
 	*cc = (x2[0] + x2[1]) + (x2[2] + x2[3]);
 }
 
+/* int8_dot_norm's dot for each of count codes, stride bytes apart. */
+static void
+int8_dots_scalar(const int8_t *codes, long stride, int count, const float *q, int n,
+				 float *dots)
+{
+	for (int k = 0; k < count; k++)
+	{
+		float		cc;
+
+		int8_dot_norm_scalar(codes + k * stride, q, n, &dots[k], &cc);
+	}
+}
+
+/* Sum of the q[i] whose bit is set, for each of count bit codes. */
+static void
+bit_sums_scalar(const uint8_t *bits, long stride, int count, const float *q, int n,
+				float *sums)
+{
+	for (int k = 0; k < count; k++)
+	{
+		const uint8_t *b = bits + k * stride;
+		float		s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+
+		for (int i = 0; i < n; i++)
+			s[i & 7] += ((b[i >> 3] >> (i & 7)) & 1) ? q[i] : 0;
+		sums[k] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+	}
+}
+
 #ifdef MRL_X86_DISPATCH
 
 /* ---------- AVX2 + FMA: 8 lanes, two accumulators, scalar tail ---------- */
@@ -248,6 +277,45 @@ int8_dot_norm_avx2(const int8_t *c, const float *q, int n, float *dot, float *cc
 	*cc = hsum256(sc) + tc;
 }
 
+AVX2 static void
+int8_dots_avx2(const int8_t *codes, long stride, int count, const float *q, int n,
+			   float *dots)
+{
+	for (int k = 0; k < count; k++)
+	{
+		float		cc;
+
+		int8_dot_norm_avx2(codes + k * stride, q, n, &dots[k], &cc);
+	}
+}
+
+/* Each byte of bits widened to a lane mask of 8 floats. */
+AVX2 static void
+bit_sums_avx2(const uint8_t *bits, long stride, int count, const float *q, int n,
+			  float *sums)
+{
+	const __m256i lanebits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+
+	for (int k = 0; k < count; k++)
+	{
+		const uint8_t *b = bits + k * stride;
+		__m256		s = _mm256_setzero_ps();
+		float		t = 0;
+		int			i = 0;
+
+		for (; i + 8 <= n; i += 8)
+		{
+			__m256i		m = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(b[i >> 3]), lanebits),
+											   lanebits);
+
+			s = _mm256_add_ps(s, _mm256_and_ps(_mm256_castsi256_ps(m), _mm256_loadu_ps(q + i)));
+		}
+		for (; i < n; i++)
+			t += ((b[i >> 3] >> (i & 7)) & 1) ? q[i] : 0;
+		sums[k] = hsum256(s) + t;
+	}
+}
+
 /* ---------- AVX-512: 16 lanes, masked tail ---------- */
 
 #define AVX512 __attribute__((target("avx512f,avx2,fma")))
@@ -374,23 +442,82 @@ int8_dot_norm_avx512(const int8_t *c, const float *q, int n, float *dot, float *
 	*dot = _mm512_reduce_add_ps(sd) + td;
 	*cc = _mm512_reduce_add_ps(sc) + tc;
 }
+
+/* int8_dot_norm_avx512's dot for each code, without the squared norm. */
+AVX512 static void
+int8_dots_avx512(const int8_t *codes, long stride, int count, const float *q, int n,
+				 float *dots)
+{
+	for (int k = 0; k < count; k++)
+	{
+		const int8_t *c = codes + k * stride;
+		__m512		sd = _mm512_setzero_ps();
+		float		td = 0;
+		int			i = 0;
+
+		for (; i + 16 <= n; i += 16)
+			sd = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (c + i)))),
+								 _mm512_loadu_ps(q + i), sd);
+		for (; i < n; i++)
+			td += c[i] * q[i];
+		dots[k] = _mm512_reduce_add_ps(sd) + td;
+	}
+}
+
+/*
+ * Two bytes of bits are the lane mask of a masked add of 16 floats; 32
+ * dims a step in two accumulators, then a masked tail.
+ */
+AVX512 static void
+bit_sums_avx512(const uint8_t *bits, long stride, int count, const float *q, int n,
+				float *sums)
+{
+	for (int k = 0; k < count; k++)
+	{
+		const uint8_t *b = bits + k * stride;
+		__m512		s0 = _mm512_setzero_ps(),
+					s1 = _mm512_setzero_ps();
+		int			i = 0;
+
+		for (; i + 32 <= n; i += 32)
+		{
+			uint32_t	m;
+
+			memcpy(&m, b + (i >> 3), sizeof(m));
+			s0 = _mm512_mask_add_ps(s0, (__mmask16) m, s0, _mm512_loadu_ps(q + i));
+			s1 = _mm512_mask_add_ps(s1, (__mmask16) (m >> 16), s1, _mm512_loadu_ps(q + i + 16));
+		}
+		for (; i < n; i += 16)
+		{
+			__mmask16	m = b[i >> 3] | (i + 8 < n ? b[(i >> 3) + 1] << 8 : 0);
+
+			m &= tailmask(n - i);
+			s0 = _mm512_mask_add_ps(s0, m, s0, _mm512_maskz_loadu_ps(m, q + i));
+		}
+		sums[k] = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+	}
+}
 #endif							/* MRL_X86_DISPATCH */
 
 static const MrlKernels kernels_scalar = {
-	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar, int8_dot_norm_scalar
+	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar, int8_dot_norm_scalar,
+	int8_dots_scalar, bit_sums_scalar
 };
 
 #ifdef MRL_X86_DISPATCH
 static const MrlKernels kernels_avx2 = {
-	"avx2", l2sq_avx2, dot_avx2, l1_avx2, dot_norms_avx2, int8_dot_norm_avx2
+	"avx2", l2sq_avx2, dot_avx2, l1_avx2, dot_norms_avx2, int8_dot_norm_avx2,
+	int8_dots_avx2, bit_sums_avx2
 };
 static const MrlKernels kernels_avx512 = {
-	"avx512", l2sq_avx512, dot_avx512, l1_avx512, dot_norms_avx512, int8_dot_norm_avx512
+	"avx512", l2sq_avx512, dot_avx512, l1_avx512, dot_norms_avx512, int8_dot_norm_avx512,
+	int8_dots_avx512, bit_sums_avx512
 };
 #endif
 
 MrlKernels	mrl_kernels = {
-	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar, int8_dot_norm_scalar
+	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar, int8_dot_norm_scalar,
+	int8_dots_scalar, bit_sums_scalar
 };
 
 /*

@@ -43,12 +43,16 @@
 #include "utils/relcache.h"
 
 #define FUNNEL_MAGIC		0x464E4C31	/* "FNL1" */
-#define FUNNEL_VERSION		4	/* 2: IVF lists, 3: page sequence numbers,
-									 * 4: the NULL list */
+#define FUNNEL_VERSION		5	/* 2: IVF lists, 3: page sequence numbers,
+									 * 4: the NULL list, 5: residual sign bits
+									 * and calibrated scan defaults */
 #define FUNNEL_METAPAGE_BLKNO	0
 
 /* Residual (non-prefix) dimensions are summarised by this many norms. */
 #define FUNNEL_NSEG			4
+
+/* At most this many residual dims are also kept as sign bits per entry. */
+#define FUNNEL_MAX_SIGN_DIMS	2048
 
 /* Lists when the "lists" option is 0: about sqrt(rows), within these. */
 #define FUNNEL_MAX_LISTS	32768
@@ -111,6 +115,10 @@ typedef struct FunnelMetaPageData
 	/* measured by the build (funnelcost.c); 0: not measured */
 	float		exactFetchFraction; /* rows an exact top-10 scan fetches */
 	float		exactListFraction;	/* indexed rows in the lists it opens */
+	/* calibrated by the build (funnelcalibrate.c); 0: not calibrated */
+	int32		calibratedProbes;	/* lists an approximate top-10 scan opens */
+	int32		calibratedShortlist;	/* rows it reranks */
+	float		calibratedRecall;	/* the recall@10 they gave on the sample */
 } FunnelMetaPageData;
 
 /*
@@ -181,7 +189,9 @@ typedef struct FunnelPageOpaqueData
 /*
  * One indexed row.  The code of the prefix follows the fixed part; its
  * reconstruction x^ satisfies ||prefix - x^|| <= err, which is what keeps
- * the scan's bound a bound for quantised codes.
+ * the scan's bound a bound for quantised codes.  After the prefix code come
+ * the sign bits of the first residual segments' dims (FunnelSignSegments):
+ * with signScale they estimate the residual's dot product with a query.
  */
 typedef struct FunnelEntry
 {
@@ -191,10 +201,13 @@ typedef struct FunnelEntry
 	float		err;			/* upper bound of the prefix's code error */
 	float		norm;			/* norm of the whole (stored) vector */
 	float		rnorm[FUNNEL_NSEG]; /* norms of the residual segments */
+	float		signScale;		/* ||r||^2 / sum |r_i| of the signed dims r */
 	uint8		code[FLEXIBLE_ARRAY_MEMBER];
 } FunnelEntry;
 
 #define FUNNEL_ENTRY_HEADER offsetof(FunnelEntry, code)
+/* The most entries a data page holds (each has at least a byte of code). */
+#define FUNNEL_MAX_PAGE_ENTRIES (FUNNEL_PAGE_SPACE / ((int) FUNNEL_ENTRY_HEADER + 1))
 StaticAssertDecl(offsetof(FunnelEntry, heapPtr) == 0,
 				 "an entry begins with its heap pointer, as the NULL list's do");
 
@@ -214,6 +227,11 @@ typedef struct FunnelQuery
 	int			precision;		/* of the index's codes */
 	double		prefixSum;		/* sum of the prefix dims (binary codes) */
 	float	   *bitTable;		/* binary codes: per-byte sums of q dims */
+	int			codeBytes;		/* of the prefix code: the sign bits follow */
+	int			signSegments;	/* residual segments also kept as sign bits */
+	int			signDims;		/* how many of its dims this query's size has */
+	float	   *signQuery;		/* the query's dims there (unit if cosine) */
+	double		signSum;		/* and their sum */
 } FunnelQuery;
 
 /* funnel.c: handler, options, settings */
@@ -229,6 +247,8 @@ extern void FunnelGetOptions(Relation index, int *coarseDims, int *precision,
 
 /* funnelcode.c: codes, bounds and estimates */
 extern int	FunnelCodeBytes(int coarseDims, int precision);
+extern int	FunnelSignSegments(int coarseDims, int precision);
+extern int	FunnelSignBytes(int coarseDims, int precision);
 extern void FunnelSegmentBounds(int coarseDims, int dim, int bounds[FUNNEL_NSEG + 1]);
 extern double FunnelSquaredDistance(const float *a, const float *b, int n);
 extern void FunnelEncode(FunnelEntry *entry, const float *x, int dim,
@@ -240,7 +260,8 @@ extern void FunnelEncodeDatum(FunnelEntry *entry, Datum value, ItemPointer tid,
 extern void FunnelQueryInit(FunnelQuery *q, const float *x, int dim,
 							int coarseDims, int precision, FunnelMetric metric);
 extern double FunnelBound(const FunnelQuery *q, const FunnelEntry *entry);
-extern double FunnelEstimate(const FunnelQuery *q, const FunnelEntry *entry);
+extern void FunnelEstimateEntries(const FunnelQuery *q, const char *entries, int n,
+								  int entrySize, float *est);
 extern double FunnelListBound(const FunnelQuery *q, const FunnelList *list);
 extern double FunnelListCloseness(const FunnelQuery *q, const FunnelList *list);
 extern void FunnelListAddMember(FunnelList *list, const FunnelEntry *entry,

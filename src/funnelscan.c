@@ -1,39 +1,39 @@
 /*
  * funnelscan.c: ordered scans of a funnel index.
  *
- * The first amgettuple call reads the list directory and bounds each list's
- * distance to the query from its centroid and radius.  Lists are opened in
- * that order, and only while the next list's bound does not exceed the best
- * pending entry's: each opened entry gets the lower bound of its distance
- * (from a few dozen bytes instead of the whole vector), raised to its
- * list's bound, into a min-heap; so entries leave the heap in nondecreasing
- * bound order, unopened lists included.  From there:
+ * The first amgettuple call reads the list directory.  Then:
  *
- * - exact mode (mrl.funnel_exact): entries come out in increasing bound
- *   order with xs_recheckorderby set, as GiST's KNN does.  The executor
- *   recomputes each row's true distance and holds rows in its reorder queue
- *   until no later bound can beat them, so the output equals a sequential
- *   scan's.
- * - approximate mode: entries are keyed by an estimate of their distance
- *   (FunnelEstimate) instead of the bound, and reranked here on their full
- *   vectors, fetched with the scan's snapshot, mrl.funnel_shortlist at a
- *   time: each batch is returned in true distance order, then the next
- *   begins.  A row leaves a batch early when no pending estimate, lowered
- *   by twice the largest overshoot the reranked rows showed, could beat
- *   it.  When a batch ends with rows that are not safe yet, relaxed order
- *   (mrl.funnel_order) returns them all and begins the next batch, so a
- *   row of a later batch may come out of order, as in pgvector's
- *   relaxed_order; strict order (the default) returns the nearest one,
- *   keeps the others until they are safe or the next batch ends, and skips
- *   any row found nearer than one already returned: the output is always
- *   sorted.  Batches follow one another while the executor asks for rows,
- *   so WHERE filters that reject rows never starve a LIMIT.  Only the
- *   mrl.funnel_probes lists with the nearest centroids (default a quarter,
- *   at least 32) are opened by bound as above; the next nearest is opened
- *   when no candidate is pending.  List bounds use each list's radius,
- *   which one outlying member makes wide: past a few hundred thousand rows
- *   they rule out too few lists, and the cap keeps the cost per query from
- *   growing with the table, as in any IVF index.
+ * - exact mode (mrl.funnel_exact): each list's distance to the query is
+ *   bounded from its centroid and radius; lists are opened in that order,
+ *   and only while the next list's bound does not exceed the best pending
+ *   entry's: each opened entry gets the lower bound of its distance (from a
+ *   few dozen bytes instead of the whole vector), raised to its list's
+ *   bound, into a min-heap, so entries leave the heap in nondecreasing bound
+ *   order, unopened lists included.  They come out with xs_recheckorderby
+ *   set, as GiST's KNN does: the executor recomputes each row's true
+ *   distance and holds rows in its reorder queue until no later bound can
+ *   beat them, so the output equals a sequential scan's.
+ * - approximate mode: the scan works in rounds r = 0, 1, ... that each aim
+ *   at the first 10 * 2^r rows.  Round 0 opens the mrl.funnel_probes lists
+ *   with the nearest centroids and reranks, on the full vectors fetched with
+ *   the scan's snapshot, the mrl.funnel_shortlist entries of those lists
+ *   with the smallest *estimate* of their distance (FunnelEstimate); each
+ *   further round opens more lists (probes times (10 * 2^r / 10)^0.4) and
+ *   reranks twice as many entries in all, the next best by estimate of
+ *   every list opened so far.  After round r the rows up to the (10 * 2^r)th
+ *   smallest distance reranked so far are returned, in distance order;
+ *   when the executor asks for more (a larger LIMIT, or a WHERE clause
+ *   that rejects rows), the next round follows, until every list is open
+ *   and every entry reranked.  So a filter never starves a LIMIT, and the
+ *   work grows with the rows it asks for.  A round may rerank a row nearer
+ *   than one already returned (an earlier round missed it): strict order
+ *   (mrl.funnel_order, the default) skips it, so the output is always
+ *   sorted; relaxed order returns it, out of order.
+ *
+ * Entries are estimated a page at a time, in a tight loop; those below the
+ * round's running threshold (the shortlist-th best estimate so far) are
+ * kept apart, the others stored for later rounds, so the common LIMIT 10
+ * reranks its shortlist without sorting the rest.
  *
  * When every list is done, the rows with a NULL vector follow, with a NULL
  * distance, which sorts after every number as in a sequential scan.
@@ -54,18 +54,25 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-/* An entry waiting in the scan: its bound (or exact distance) and row. */
+/* An entry waiting in an exact scan: its bound, or a reranked row's distance. */
 typedef struct FunnelCandidate
 {
 	double		key;
 	ItemPointerData tid;
 } FunnelCandidate;
 
+/* An entry waiting in an approximate scan: its estimated distance. */
+typedef struct FunnelEstimated
+{
+	float		est;
+	ItemPointerData tid;
+} FunnelEstimated;
+
 /* A list of the index, as a scan orders and opens it. */
 typedef struct FunnelListRef
 {
-	double		bound;			/* no member is nearer than this */
-	double		closeness;		/* centroid distance, for probes */
+	double		bound;			/* exact mode: no member is nearer than this */
+	double		closeness;		/* approximate mode: centroid distance */
 	BlockNumber head;
 	int			listNo;
 } FunnelListRef;
@@ -77,6 +84,14 @@ typedef struct CandidateHeap
 	int64		n;
 	int64		cap;
 } CandidateHeap;
+
+/* A growable array of estimated entries. */
+typedef struct EstimatedArray
+{
+	FunnelEstimated *items;
+	int64		n;
+	int64		cap;
+} EstimatedArray;
 
 typedef struct FunnelScanOpaqueData
 {
@@ -93,17 +108,26 @@ typedef struct FunnelScanOpaqueData
 	FunnelListRef *lists;
 	int			nlists;
 	int			nextList;
-	int			probes;			/* approximate mode: lists to open, 0 = all */
 
-	/* entries by bound (approximate mode: by estimate), reranked rows by distance */
+	/* exact mode and scans without a query: entries by bound */
 	CandidateHeap pending;
-	CandidateHeap reranked;
-	int			shortlist;		/* batch size, fixed at rescan */
-	int			budget;			/* reranks left in the current batch */
-	int64		nreranked;		/* rows reranked by this scan */
-	double		overshoot;		/* largest estimate - true distance seen */
+
+	/* approximate mode: rounds */
+	int			probes;			/* lists round 0 opens */
+	int			shortlist;		/* entries round 0 reranks */
+	int			round;			/* rounds done */
+	EstimatedArray front;		/* this round's best estimates, below thr */
+	float		thr;
+	EstimatedArray back;		/* entries of opened lists not reranked */
+	int64		ntaken;			/* entries taken to rerank, by all rounds */
+	CandidateHeap reranked;		/* reranked rows not returned yet, by distance */
+	double	   *dists;			/* distances of every row reranked */
+	int64		ndists;
+	int64		distsCap;
+	double		frontier;		/* rows up to this distance may be returned */
+	bool		exhausted;		/* every list opened and entry reranked */
 	bool		strictOrder;	/* mrl.funnel_order = strict, fixed at rescan */
-	double		lastReturned;	/* distance of the row returned last */
+	double		lastReturned;	/* largest distance returned so far */
 	FmgrInfo   *distance;		/* the opclass distance, for reranking */
 	MemoryContext rerankCtx;	/* detoasted rows, reset after each */
 	AttrNumber	heapAttno;
@@ -120,8 +144,10 @@ typedef struct FunnelScanOpaqueData
 
 typedef FunnelScanOpaqueData *FunnelScanOpaque;
 
-/* reranked rows before estimates are trusted to stop a batch early */
-#define FUNNEL_CALIBRATION_ROWS 16
+/* the rows round 0 aims at; round r aims at FUNNEL_ROUND_K << r */
+#define FUNNEL_ROUND_K			10
+/* lists round r opens: probes * 2^(r * FUNNEL_PROBE_GROWTH) */
+#define FUNNEL_PROBE_GROWTH		0.4
 
 /* ---------- a binary min-heap of candidates ---------- */
 
@@ -180,6 +206,66 @@ HeapPop(CandidateHeap *h)
 	return top;
 }
 
+/* ---------- arrays of estimated entries ---------- */
+
+/* Room for n more entries in a (in ctx). */
+static void
+EstimatedReserve(EstimatedArray *a, int64 n, MemoryContext ctx)
+{
+	if (a->n + n <= a->cap)
+		return;
+	a->cap = Max(Max(1024, a->cap * 2), a->n + n);
+	a->items = a->items ?
+		repalloc_huge(a->items, sizeof(FunnelEstimated) * a->cap) :
+		MemoryContextAllocHuge(ctx, sizeof(FunnelEstimated) * a->cap);
+}
+
+/*
+ * Reorder a[0..n) so that a[0..k) hold k smallest estimates (0 < k < n),
+ * in no particular order: quickselect with median-of-three pivots.
+ */
+static void
+SelectSmallest(FunnelEstimated *a, int64 n, int64 k)
+{
+	int64		lo = 0,
+				hi = n - 1;
+
+	while (hi > lo)
+	{
+		int64		mid = lo + (hi - lo) / 2,
+					i = lo,
+					j = hi;
+		float		x = a[lo].est,
+					y = a[mid].est,
+					z = a[hi].est;
+		float		pivot = x < y ? (y < z ? y : Max(x, z)) : (x < z ? x : Max(y, z));
+
+		/* Hoare partition: a[lo..j] <= pivot <= a[i..hi] */
+		while (i <= j)
+		{
+			FunnelEstimated t;
+
+			while (a[i].est < pivot)
+				i++;
+			while (a[j].est > pivot)
+				j--;
+			if (i > j)
+				break;
+			t = a[i];
+			a[i] = a[j];
+			a[j] = t;
+			i++;
+			j--;
+		}
+		if (k - 1 <= j)
+			hi = j;
+		else if (k - 1 >= i)
+			lo = i;
+		else
+			break;
+	}
+}
+
 /* ---------- scan ---------- */
 
 /* ambeginscan */
@@ -216,9 +302,14 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->loaded = false;
 	memset(&so->pending, 0, sizeof(CandidateHeap));
 	memset(&so->reranked, 0, sizeof(CandidateHeap));
-	so->budget = 0;
-	so->nreranked = 0;
-	so->overshoot = 0;
+	memset(&so->front, 0, sizeof(EstimatedArray));
+	memset(&so->back, 0, sizeof(EstimatedArray));
+	so->round = 0;
+	so->ntaken = 0;
+	so->dists = NULL;
+	so->ndists = so->distsCap = 0;
+	so->frontier = -get_float8_infinity();
+	so->exhausted = false;
 	so->strictOrder = funnel_order == FUNNEL_ORDER_STRICT;
 	so->lastReturned = -get_float8_infinity();
 	so->lists = NULL;
@@ -234,9 +325,7 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	/* approximate reranking reads the column itself: plain columns only */
 	so->exact = funnel_exact || so->heapAttno == 0;
 	so->shortlist = funnel_shortlist;
-	so->probes = 0;
-	if (so->ordered && !so->exact)
-		so->probes = funnel_probes > 0 ? funnel_probes : Max(32, (int) so->meta.nlists / 4);
+	so->probes = funnel_probes > 0 ? funnel_probes : Max(32, (int) so->meta.nlists / 4);
 	if (so->ordered)
 	{
 		MVector    *v;
@@ -268,16 +357,15 @@ CompareLists(const void *a, const void *b, void *arg)
 }
 
 /*
- * Bound every non-empty list and sort them in opening order; note where
- * the NULL list begins.
+ * Every non-empty list in opening order: by bound in exact mode, by
+ * centroid distance in approximate mode; note where the NULL list begins.
  */
 static void
 LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 {
 	MemoryContext old = MemoryContextSwitchTo(so->queryCtx);
 	FunnelList *dir = FunnelReadDirectory(scan->indexRelation, &so->meta);
-	bool		by_closeness = true,
-				by_bound = false;
+	bool		by_closeness = so->ordered && !so->exact;
 
 	so->lists = palloc(sizeof(FunnelListRef) * so->meta.nlists);
 	for (uint32 i = 0; i < so->meta.nlists; i++)
@@ -287,18 +375,14 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 
 		if (list->head == InvalidBlockNumber)
 			continue;
-		l->bound = so->ordered ? FunnelListBound(&so->q, list) : 0;
-		l->closeness = so->probes > 0 ? FunnelListCloseness(&so->q, list) : 0;
+		l->bound = so->ordered && so->exact ? FunnelListBound(&so->q, list) : 0;
+		l->closeness = by_closeness ? FunnelListCloseness(&so->q, list) : 0;
 		l->head = list->head;
 		l->listNo = i;
 		so->nlists++;
 	}
 	so->nullNext = FunnelDirList(dir, FunnelNullList(&so->meta), so->meta.listSize)->head;
-	/* with probes, the nearest lists first, and those opened by bound */
-	if (so->probes > 0)
-		qsort_arg(so->lists, so->nlists, sizeof(FunnelListRef), CompareLists, &by_closeness);
-	qsort_arg(so->lists, so->probes > 0 ? Min(so->probes, so->nlists) : so->nlists,
-			  sizeof(FunnelListRef), CompareLists, &by_bound);
+	qsort_arg(so->lists, so->nlists, sizeof(FunnelListRef), CompareLists, &by_closeness);
 	pfree(dir);
 	MemoryContextSwitchTo(old);
 	so->loaded = true;
@@ -319,9 +403,65 @@ InChain(Page page, int listNo, uint32 prevSeq)
 		opaque->listNo == listNo && (prevSeq == 0 || opaque->seq < prevSeq);
 }
 
-/* Push every entry of a list (its page chain) with its bound. */
+/*
+ * Exact mode, or no query: push a page's entries with their bounds (raised
+ * to the list's), or key 0.
+ */
 static void
-OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
+PushBounded(FunnelScanOpaque so, Page page, int n, double listBound)
+{
+	for (int i = 0; i < n; i++)
+	{
+		FunnelEntry *e = FunnelPageGetEntry(page, i, so->meta.entrySize);
+		FunnelCandidate c;
+
+		c.tid = e->heapPtr;
+		c.key = so->ordered ? Max(FunnelBound(&so->q, e), listBound) : 0;
+		HeapPush(&so->pending, c, so->queryCtx);
+	}
+}
+
+/*
+ * Approximate mode: estimate a page's entries, keeping those below the
+ * running threshold in front (and, when it holds twice the round's share,
+ * the better half of it, the rest going back) and the others in back.
+ */
+static void
+AddEstimated(FunnelScanOpaque so, Page page, int n, int64 need)
+{
+	float		est[FUNNEL_MAX_PAGE_ENTRIES];
+
+	FunnelEstimateEntries(&so->q, PageGetContents(page), n, so->meta.entrySize, est);
+	EstimatedReserve(&so->back, n, so->queryCtx);
+	EstimatedReserve(&so->front, n, so->queryCtx);
+	for (int i = 0; i < n; i++)
+	{
+		EstimatedArray *a = est[i] < so->thr ? &so->front : &so->back;
+
+		a->items[a->n].est = est[i];
+		a->items[a->n].tid = FunnelPageGetEntry(page, i, so->meta.entrySize)->heapPtr;
+		a->n++;
+	}
+	if (so->front.n >= 2 * need)
+	{
+		SelectSmallest(so->front.items, so->front.n, need);
+		EstimatedReserve(&so->back, so->front.n - need, so->queryCtx);
+		memcpy(so->back.items + so->back.n, so->front.items + need,
+			   sizeof(FunnelEstimated) * (so->front.n - need));
+		so->back.n += so->front.n - need;
+		so->front.n = need;
+		so->thr = so->front.items[0].est;
+		for (int64 i = 1; i < need; i++)
+			so->thr = Max(so->thr, so->front.items[i].est);
+	}
+}
+
+/*
+ * Read every entry of a list (its page chain): pushed with its bound in
+ * exact mode, estimated into the round's arrays in approximate mode.
+ */
+static void
+OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list, int64 need)
 {
 	Relation	index = scan->indexRelation;
 	BlockNumber blkno = list->head;
@@ -343,20 +483,10 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 			break;
 		}
 		n = FunnelPageGetOpaque(page)->nentries;
-		for (int i = 0; i < n; i++)
-		{
-			FunnelEntry *e = FunnelPageGetEntry(page, i, so->meta.entrySize);
-			FunnelCandidate c;
-
-			c.tid = e->heapPtr;
-			if (!so->ordered)
-				c.key = 0;
-			else if (so->exact)
-				c.key = Max(FunnelBound(&so->q, e), list->bound);
-			else
-				c.key = FunnelEstimate(&so->q, e);
-			HeapPush(&so->pending, c, so->queryCtx);
-		}
+		if (so->ordered && !so->exact)
+			AddEstimated(so, page, n, need);
+		else
+			PushBounded(so, page, n, list->bound);
 		opened += n;
 		prevSeq = FunnelPageGetOpaque(page)->seq;
 		blkno = FunnelPageGetOpaque(page)->next;
@@ -366,38 +496,33 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list)
 }
 
 /*
- * The smallest pending key, after opening every list (of the first probes,
- * with probes) whose bound could hold a smaller one; +infinity when no
- * candidate is left.
+ * Exact mode: the smallest pending key, after opening every list whose
+ * bound could hold a smaller one; +infinity when no candidate is left.
  */
 static double
 NextBound(IndexScanDesc scan, FunnelScanOpaque so)
 {
 	while (so->nextList < so->nlists &&
-		   (so->pending.n == 0 ||
-			((so->probes == 0 || so->nextList < so->probes) &&
-			 so->lists[so->nextList].bound <= so->pending.items[0].key)))
-		OpenList(scan, so, &so->lists[so->nextList++]);
+		   (so->pending.n == 0 || so->lists[so->nextList].bound <= so->pending.items[0].key))
+		OpenList(scan, so, &so->lists[so->nextList++], 0);
 	return so->pending.n > 0 ? so->pending.items[0].key : get_float8_infinity();
 }
 
 /*
- * Approximate mode: fetch the next candidate's row and queue it by its true
+ * Approximate mode: fetch a candidate's row and queue it by its true
  * distance (NaN, a zero vector under cosine, sorts last).  Invisible rows
  * are dropped.  The fetch follows a HOT chain and overwrites the TID it is
  * given with the member it found; the executor must get the chain's root,
  * the TID the index holds, so the fetch gets a copy.
  */
 static void
-RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
+Rerank(IndexScanDesc scan, FunnelScanOpaque so, ItemPointer tid)
 {
-	FunnelCandidate c = HeapPop(&so->pending);
-	ItemPointerData member = c.tid;
+	ItemPointerData member = *tid;
 	bool		call_again = false,
 				all_dead = false,
 				isnull;
 	Datum		value;
-	double		d;
 	MemoryContext old;
 
 	CHECK_FOR_INTERRUPTS();
@@ -415,43 +540,117 @@ RerankNext(IndexScanDesc scan, FunnelScanOpaque so)
 		value = slot_getattr(so->slot, so->heapAttno, &isnull);
 		if (!isnull)
 		{
-			d = DatumGetFloat8(FunctionCall2Coll(so->distance,
-												 scan->indexRelation->rd_indcollation[0],
-												 value, so->query));
-			if (!isnan(d) && !isinf(c.key))
-				so->overshoot = Max(so->overshoot, c.key - d);
+			FunnelCandidate c;
+			double		d = DatumGetFloat8(FunctionCall2Coll(so->distance,
+															 scan->indexRelation->rd_indcollation[0],
+															 value, so->query));
+
 			c.key = isnan(d) ? get_float8_infinity() : d;
+			c.tid = *tid;
 			HeapPush(&so->reranked, c, so->queryCtx);
+			if (so->ndists == so->distsCap)
+			{
+				so->distsCap = Max(256, so->distsCap * 2);
+				so->dists = so->dists ?
+					repalloc_huge(so->dists, sizeof(double) * so->distsCap) :
+					MemoryContextAllocHuge(so->queryCtx, sizeof(double) * so->distsCap);
+			}
+			so->dists[so->ndists++] = c.key;
 		}
 		ExecClearTuple(so->slot);
 	}
 	MemoryContextSwitchTo(old);
 	/* a detoasted 3072-dim row is 12 kB: do not let them pile up */
 	MemoryContextReset(so->rerankCtx);
-	so->budget--;
-	so->nreranked++;
+}
+
+/* qsort order of estimated entries by heap TID, so reranks walk the heap in order */
+static int
+CompareByTid(const void *a, const void *b)
+{
+	return ItemPointerCompare((ItemPointer) &((const FunnelEstimated *) a)->tid,
+							  (ItemPointer) &((const FunnelEstimated *) b)->tid);
+}
+
+/* qsort order of doubles */
+static int
+CompareDoubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
 }
 
 /*
- * Approximate mode: the smallest true distance a row not reranked yet is
- * likely to have.  Pending estimates are trusted to within twice the
- * largest overshoot seen so far, once enough rows calibrate it (once alone
- * lost recall with binary codes); lists still to open within the probes
- * count with their bounds.
+ * Approximate mode, round r: open the lists it adds, rerank the next best
+ * entries by estimate among all opened lists, and raise the frontier to
+ * the (10 * 2^r)th smallest distance reranked (every row, when nothing is
+ * left to open or rerank).
  */
-static double
-LikelyFloor(FunnelScanOpaque so)
+static void
+NextRound(IndexScanDesc scan, FunnelScanOpaque so)
 {
-	double		least = -get_float8_infinity();
+	int			r = so->round++;
+	double		growth = pow(2.0, r * FUNNEL_PROBE_GROWTH);
+	int			probes = (int) Min((double) so->nlists, ceil(so->probes * growth));
+	int64		target = (int64) Min((double) PG_INT64_MAX / 4, ldexp(so->shortlist, Min(r, 62)));
+	int64		need = Max(1, target - so->ntaken);
+	int64		aim = (int64) Min((double) PG_INT64_MAX / 4, ldexp(FUNNEL_ROUND_K, Min(r, 62)));
 
-	if (so->nreranked >= FUNNEL_CALIBRATION_ROWS)
+	/* the best of the entries earlier rounds left start this round's front */
+	so->front.n = 0;
+	so->thr = get_float4_infinity();
+	if (so->back.n > need)
 	{
-		least = so->pending.n > 0 ?
-			so->pending.items[0].key - 2 * so->overshoot : get_float8_infinity();
-		if (so->nextList < Min(so->probes, so->nlists))
-			least = Min(least, so->lists[so->nextList].bound);
+		SelectSmallest(so->back.items, so->back.n, need);
+		EstimatedReserve(&so->front, need, so->queryCtx);
+		memcpy(so->front.items, so->back.items, sizeof(FunnelEstimated) * need);
+		memmove(so->back.items, so->back.items + need,
+				sizeof(FunnelEstimated) * (so->back.n - need));
+		so->front.n = need;
+		so->back.n -= need;
+		so->thr = so->front.items[0].est;
+		for (int64 i = 1; i < need; i++)
+			so->thr = Max(so->thr, so->front.items[i].est);
 	}
-	return least;
+	else
+	{
+		FunnelEstimated *t = so->front.items;
+		int64		cap = so->front.cap;
+
+		/* all of back moves to front: swap the arrays */
+		so->front = so->back;
+		so->back.items = t;
+		so->back.cap = cap;
+		so->back.n = 0;
+	}
+	while (so->nextList < probes)
+		OpenList(scan, so, &so->lists[so->nextList++], need);
+	if (so->front.n > need)
+	{
+		SelectSmallest(so->front.items, so->front.n, need);
+		EstimatedReserve(&so->back, so->front.n - need, so->queryCtx);
+		memcpy(so->back.items + so->back.n, so->front.items + need,
+			   sizeof(FunnelEstimated) * (so->front.n - need));
+		so->back.n += so->front.n - need;
+		so->front.n = need;
+	}
+
+	qsort(so->front.items, so->front.n, sizeof(FunnelEstimated), CompareByTid);
+	for (int64 i = 0; i < so->front.n; i++)
+		Rerank(scan, so, &so->front.items[i].tid);
+	so->ntaken += so->front.n;
+	so->front.n = 0;
+
+	so->exhausted = so->nextList >= so->nlists && so->back.n == 0;
+	if (so->exhausted)
+		so->frontier = get_float8_infinity();
+	else if (so->ndists > 0)
+	{
+		qsort(so->dists, so->ndists, sizeof(double), CompareDoubles);
+		so->frontier = Max(so->frontier, so->dists[Min(aim, so->ndists) - 1]);
+	}
 }
 
 /*
@@ -517,11 +716,36 @@ ReturnCandidate(IndexScanDesc scan, FunnelCandidate c, bool ordered, bool rechec
 	return true;
 }
 
+/*
+ * Approximate mode: the nearest reranked row within the frontier, after
+ * as many rounds as that takes; rows no nearer than one returned already
+ * are skipped in strict order.  False when every row has been returned.
+ */
+static bool
+NextApproximate(IndexScanDesc scan, FunnelScanOpaque so, FunnelCandidate *c)
+{
+	for (;;)
+	{
+		if (so->reranked.n > 0 && so->reranked.items[0].key <= so->frontier)
+		{
+			*c = HeapPop(&so->reranked);
+			if (so->strictOrder && c->key < so->lastReturned)
+				continue;
+			so->lastReturned = Max(so->lastReturned, c->key);
+			return true;
+		}
+		if (so->exhausted)
+			return false;
+		NextRound(scan, so);
+	}
+}
+
 /* amgettuple: the next row, lazily. */
 bool
 funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 {
 	FunnelScanOpaque so = (FunnelScanOpaque) scan->opaque;
+	FunnelCandidate c;
 
 	if (!so->loaded)
 	{
@@ -547,35 +771,9 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 			return ReturnNull(scan, so);
 		return ReturnCandidate(scan, HeapPop(&so->pending), so->ordered, so->ordered);
 	}
-
-	for (;;)
-	{
-		(void) NextBound(scan, so);	/* opens the lists the batch may need */
-		if (so->reranked.n > 0 &&
-			(so->reranked.items[0].key <= LikelyFloor(so) || so->pending.n == 0 ||
-			 so->budget <= 0))
-		{
-			FunnelCandidate c = HeapPop(&so->reranked);
-
-			/*
-			 * A batch that ends leaves rows that pending ones might beat.
-			 * Relaxed order returns them all; strict order returns one and
-			 * reranks another batch before the next, and skips a row found
-			 * nearer than one already returned.
-			 */
-			if (so->budget <= 0 && so->strictOrder)
-				so->budget = so->shortlist;
-			if (so->strictOrder && c.key < so->lastReturned)
-				continue;
-			so->lastReturned = c.key;
-			return ReturnCandidate(scan, c, true, false);
-		}
-		if (so->pending.n == 0)
-			return ReturnNull(scan, so);
-		if (so->reranked.n == 0 && so->budget <= 0)
-			so->budget = so->shortlist;
-		RerankNext(scan, so);
-	}
+	if (NextApproximate(scan, so, &c))
+		return ReturnCandidate(scan, c, true, false);
+	return ReturnNull(scan, so);
 }
 
 /* amendscan */

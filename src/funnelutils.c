@@ -58,7 +58,8 @@ FunnelInitMeta(FunnelMetaPageData *meta, int coarseDims, int precision, int nlis
 	meta->coarseDims = coarseDims;
 	meta->precision = precision;
 	meta->entrySize = TYPEALIGN(sizeof(float),
-								FUNNEL_ENTRY_HEADER + FunnelCodeBytes(coarseDims, precision));
+								FUNNEL_ENTRY_HEADER + FunnelCodeBytes(coarseDims, precision) +
+								FunnelSignBytes(coarseDims, precision));
 	meta->entriesPerPage = FUNNEL_PAGE_SPACE / meta->entrySize;
 	meta->nlists = nlists;
 	meta->listSize = TYPEALIGN(sizeof(float),
