@@ -42,3 +42,27 @@ CREATE FUNCTION jaccard_distance(mrl_bit, mrl_bit) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'mrl_jaccard_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OPERATOR <~> (LEFTARG = mrl_bit, RIGHTARG = mrl_bit, PROCEDURE = hamming_distance, COMMUTATOR = '<~>');
 CREATE OPERATOR <%> (LEFTARG = mrl_bit, RIGHTARG = mrl_bit, PROCEDURE = jaccard_distance, COMMUTATOR = '<%>');
+
+-- Remote encoders (sql/install/32_remote.sql): a remote model's row names its
+-- server, and NULL stands for the shapes its API does not report.
+ALTER TABLE mrl_models ALTER COLUMN vocab DROP NOT NULL, ALTER COLUMN layers DROP NOT NULL,
+	ALTER COLUMN max_tokens DROP NOT NULL, ALTER COLUMN size_bytes DROP NOT NULL,
+	ADD COLUMN server text, ADD COLUMN sends_dimensions boolean NOT NULL DEFAULT false;
+CREATE OR REPLACE VIEW mrl_model_info AS
+	SELECT 'mrl-default'::text AS name, b.arch, b.dims, b.vocab, b.layers, b.max_tokens,
+		b.path, b.size_bytes, NULL::regrole AS owner, true AS public, '{}'::regrole[] AS usable_by,
+		NULL::text AS server, false AS sends_dimensions
+	FROM mrl_builtin_model_info() b
+	UNION ALL
+	SELECT name, arch, dims, vocab, layers, max_tokens, path, size_bytes, owner, public, usable_by,
+		server, sends_dimensions
+	FROM mrl_models;
+CREATE FUNCTION mrl_http_validator(text[], oid) RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
+CREATE FOREIGN DATA WRAPPER mrl_http VALIDATOR mrl_http_validator;
+COMMENT ON FOREIGN DATA WRAPPER mrl_http IS
+	'embedding API endpoints for mrl_embed: servers take url and limits, user mappings an api_key';
+CREATE FUNCTION mrl_register_model(name text, model text, server text) RETURNS void
+	AS 'MODULE_PATHNAME', 'mrl_register_remote_model' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION mrl_register_model(text, text, text) IS
+	'register openai:<model> or ollama:<model> served by an mrl_http server (needs USAGE on the server)';

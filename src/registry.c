@@ -18,6 +18,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
@@ -169,27 +170,33 @@ MrlCheckModelName(const char *name)
 }
 
 /*
- * Look a registered model up for use by the current user: its path, after
- * checking that the user may use it (owner, superuser, a granted role, or
- * granted to public).
+ * Look a registered model up for use by the current user, after checking
+ * that the user may use it (owner, superuser, a granted role, or granted to
+ * public).
  */
-char *
-MrlModelPath(FunctionCallInfo fcinfo, const char *name)
+void
+MrlLookupModel(FunctionCallInfo fcinfo, const char *name, MrlModelEntry *entry)
 {
 	char	   *sql;
 	Oid			types[2] = {TEXTOID, REGROLEOID};
 	Datum		values[2] = {CStringGetTextDatum(name), ObjectIdGetDatum(GetUserId())};
 	bool		isnull;
-	char	   *path;
 	bool		allowed;
+	HeapTuple	row;
+	TupleDesc	desc;
 	MemoryContext caller = CurrentMemoryContext;
 
+	memset(entry, 0, sizeof(*entry));
 	if (strcmp(name, BUILTIN_MODEL_NAME) == 0)
-		return BuiltinModelPath();
+	{
+		entry->path = BuiltinModelPath();
+		return;
+	}
 
 	SPI_connect();
 	sql = psprintf("SELECT path, owner = $2 OR public OR $2 = ANY(usable_by) "
-				   "OR EXISTS (SELECT 1 FROM unnest(usable_by) r WHERE pg_catalog.pg_has_role($2, r, 'USAGE')) "
+				   "OR EXISTS (SELECT 1 FROM unnest(usable_by) r WHERE pg_catalog.pg_has_role($2, r, 'USAGE')), "
+				   "server, owner, dims, sends_dimensions "
 				   "FROM %s WHERE name = $1", RegistryTable(fcinfo));
 	if (RegistryExecute(sql, 2, types, values, true) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the model registry");
@@ -198,17 +205,22 @@ MrlModelPath(FunctionCallInfo fcinfo, const char *name)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("model \"%s\" is not registered", name),
 				 errhint("Register it with mrl_register_model(name, path); see the view mrl_model_info.")));
-	path = MemoryContextStrdup(caller,
-							   TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
-																 SPI_tuptable->tupdesc, 1, &isnull)));
-	allowed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	entry->path = MemoryContextStrdup(caller, TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull)));
+	allowed = DatumGetBool(SPI_getbinval(row, desc, 2, &isnull));
+	values[0] = SPI_getbinval(row, desc, 3, &isnull);
+	if (!isnull)
+		entry->server = MemoryContextStrdup(caller, TextDatumGetCString(values[0]));
+	entry->owner = DatumGetObjectId(SPI_getbinval(row, desc, 4, &isnull));
+	entry->dims = DatumGetInt32(SPI_getbinval(row, desc, 5, &isnull));
+	entry->sends_dimensions = DatumGetBool(SPI_getbinval(row, desc, 6, &isnull));
 	SPI_finish();
 	if (!allowed && !superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for model \"%s\"", name),
 				 errhint("The model's owner can allow it with mrl_grant_model().")));
-	return path;
 }
 
 /* ---------- the registry functions ---------- */
@@ -253,30 +265,25 @@ MrlCheckModelNameFree(FunctionCallInfo fcinfo, const char *name)
 }
 
 /*
- * Add a model to the registry, owned by the current user, after loading it
- * to validate it and record its shape.  Callers check the right to read path;
- * owns_files is true only for a directory mrl_train has just written.
+ * Insert a registry row owned by the current user: the columns' names and
+ * nargs values, the model's name first.  Errors if the name is taken.
  */
-void
-MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path, bool owns_files)
+static void
+InsertModel(FunctionCallInfo fcinfo, const char *columns, int nargs, Oid *types, Datum *values)
 {
-	char	   *sql;
-	Oid			types[10] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID,
-	REGROLEOID, BOOLOID};
-	Datum		values[10];
+	StringInfoData sql;
+	char	   *name = TextDatumGetCString(values[0]);
 
-	MrlCheckModelName(name);
-	values[0] = CStringGetTextDatum(name);
-	values[1] = CStringGetTextDatum(path);
-	DescribeModel(path, values + 2);
-	values[8] = ObjectIdGetDatum(GetUserId());
-	values[9] = BoolGetDatum(owns_files);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO %s (%s, owner) VALUES (", RegistryTable(fcinfo), columns);
+	for (int i = 1; i <= nargs + 1; i++)
+		appendStringInfo(&sql, i == 1 ? "$%d" : ", $%d", i);
+	appendStringInfoString(&sql, ") ON CONFLICT (name) DO NOTHING");
+	types[nargs] = REGROLEOID;
+	values[nargs] = ObjectIdGetDatum(GetUserId());
 
 	SPI_connect();
-	sql = psprintf("INSERT INTO %s (name, path, arch, dims, vocab, layers, max_tokens, size_bytes, owner, owns_files) "
-				   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING",
-				   RegistryTable(fcinfo));
-	if (ExecuteAsOwner(sql, 10, types, values) != SPI_OK_INSERT)
+	if (ExecuteAsOwner(sql.data, nargs + 1, types, values) != SPI_OK_INSERT)
 		elog(ERROR, "could not write the model registry");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -284,6 +291,44 @@ MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path, bo
 				 errmsg("model \"%s\" is already registered", name),
 				 errhint("Unregister it first with mrl_unregister_model('%s').", name)));
 	SPI_finish();
+}
+
+/*
+ * Add a model to the registry, owned by the current user, after loading it
+ * to validate it and record its shape.  Callers check the right to read path;
+ * owns_files is true only for a directory mrl_train has just written.
+ */
+void
+MrlRegisterModel(FunctionCallInfo fcinfo, const char *name, const char *path, bool owns_files)
+{
+	Oid			types[10] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID,
+	BOOLOID};
+	Datum		values[10];
+
+	MrlCheckModelName(name);
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(path);
+	DescribeModel(path, values + 2);
+	values[8] = BoolGetDatum(owns_files);
+	InsertModel(fcinfo, "name, path, arch, dims, vocab, layers, max_tokens, size_bytes, owns_files",
+				9, types, values);
+}
+
+/*
+ * Add a remote model (remote.c): its API as arch, its width, its server;
+ * vocab, layers, max_tokens and size_bytes are not known, so NULL.
+ */
+void
+MrlRegisterRemoteModel(FunctionCallInfo fcinfo, const char *name, const char *spec,
+					   const char *arch, int dims, const char *server, bool sends_dimensions)
+{
+	Oid			types[7] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, BOOLOID};
+	Datum		values[7] = {CStringGetTextDatum(name), CStringGetTextDatum(spec),
+		CStringGetTextDatum(arch), Int32GetDatum(dims), CStringGetTextDatum(server),
+	BoolGetDatum(sends_dimensions)};
+
+	MrlCheckModelName(name);
+	InsertModel(fcinfo, "name, path, arch, dims, server, sends_dimensions", 6, types, values);
 }
 
 /* mrl_register_model(name, path): superusers and pg_read_server_files only. */

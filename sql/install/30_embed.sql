@@ -7,17 +7,23 @@ CREATE TABLE mrl_models (
 	path text NOT NULL,
 	arch text NOT NULL,
 	dims integer NOT NULL,
-	vocab integer NOT NULL,
-	layers integer NOT NULL,
-	max_tokens integer NOT NULL,
-	size_bytes bigint NOT NULL,
+	-- NULL for a remote model, whose API does not report them
+	vocab integer,
+	layers integer,
+	max_tokens integer,
+	size_bytes bigint,
 	owner regrole NOT NULL,
 	usable_by regrole[] NOT NULL DEFAULT '{}',
 	public boolean NOT NULL DEFAULT false,
 	registered_at timestamptz NOT NULL DEFAULT now(),
 	-- true only for a model mrl_train wrote: its row owns the directory and
 	-- unregistering it removes the files; a path registered by hand never is
-	owns_files boolean NOT NULL DEFAULT false
+	owns_files boolean NOT NULL DEFAULT false,
+	-- a remote model's mrl_http server (sql/install/32_remote.sql), path
+	-- being "openai:<model>" or "ollama:<model>"; NULL for a local model
+	server text,
+	-- true when the remote model takes dims => server-side ("dimensions")
+	sends_dimensions boolean NOT NULL DEFAULT false
 );
 -- two rows never own the same directory
 CREATE UNIQUE INDEX mrl_models_owned_path ON mrl_models (path) WHERE owns_files;
@@ -43,10 +49,12 @@ CREATE FUNCTION mrl_builtin_model_info(OUT path text, OUT arch text, OUT dims in
 
 CREATE VIEW mrl_model_info AS
 	SELECT 'mrl-default'::text AS name, b.arch, b.dims, b.vocab, b.layers, b.max_tokens,
-		b.path, b.size_bytes, NULL::regrole AS owner, true AS public, '{}'::regrole[] AS usable_by
+		b.path, b.size_bytes, NULL::regrole AS owner, true AS public, '{}'::regrole[] AS usable_by,
+		NULL::text AS server, false AS sends_dimensions
 	FROM mrl_builtin_model_info() b
 	UNION ALL
-	SELECT name, arch, dims, vocab, layers, max_tokens, path, size_bytes, owner, public, usable_by
+	SELECT name, arch, dims, vocab, layers, max_tokens, path, size_bytes, owner, public, usable_by,
+		server, sends_dimensions
 	FROM mrl_models;
 GRANT SELECT ON mrl_model_info TO PUBLIC;
 
