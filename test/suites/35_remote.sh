@@ -202,8 +202,16 @@ out=$(q alice "SELECT mrl_register_model('oll', 'ollama:mrl-32', server => 'olla
 	"SELECT mrl_embed('hello 1', 'oll', dims => 8) = '$(ref mrl-32 'hello ' 8)'" \
 	"SELECT count(*) FILTER (WHERE mrl_dims(e) = 32), bool_and(e = '$(ref mrl-32 'text ')') FILTER (WHERE i = 1) FROM unnest(mrl_embed(array(SELECT 'text ' || g FROM generate_series(1, 100) g), 'oll')) WITH ORDINALITY u(e, i)")
 check "Ollama's /api/embed: registration, one text, dims server-side, 100 texts in batches of 64, no key" \
-	"$(echo $out)|$(fake_log "(set(e['path'] for e in log), [e['n'] for e in log][-2:], log[3]['dimensions'], set(e['auth'] for e in log))")" \
-	"t t 100|t|({'/api/embed'}, [64, 36], 8, {None})"
+	"$(echo $out)|$(fake_log "(set(e['path'] for e in log), sorted(e['n'] for e in log[-2:]), log[3]['dimensions'], set(e['auth'] for e in log))")" \
+	"t t 100|t|({'/api/embed'}, [36, 64], 8, {None})"
+
+q "$su" "CREATE DATABASE latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null
+arm
+check "a LATIN1 database's text reaches the API as UTF-8" \
+	"$(PGCLIENTENCODING=UTF8 PGDATABASE=latin1 q "$su" "SET client_min_messages = warning" "CREATE EXTENSION mrl" \
+		"CREATE SERVER oai FOREIGN DATA WRAPPER mrl_http OPTIONS (url '$api_url/v1')" \
+		"SELECT mrl_register_model('oai', 'openai:mrl-64', server => 'oai')" \
+		"SELECT mrl_embed('café 1', 'oai') = '$(ref mrl-64 'café ')'" | tail -1)|$(fake_log "log[-1]['first']")" "t|café 1"
 
 # ---------- the footprint: libcurl is opened by the first remote request only ----------
 
