@@ -63,6 +63,6 @@ CREATE FOREIGN DATA WRAPPER mrl_http VALIDATOR mrl_http_validator;
 COMMENT ON FOREIGN DATA WRAPPER mrl_http IS
 	'embedding API endpoints for mrl_embed: servers take url and limits, user mappings an api_key';
 CREATE FUNCTION mrl_register_model(name text, model text, server text) RETURNS void
-	AS 'MODULE_PATHNAME', 'mrl_register_remote_model' LANGUAGE C STRICT VOLATILE;
+	AS 'MODULE_PATHNAME', 'mrl_register_remote_model' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION mrl_register_model(text, text, text) IS
 	'register openai:<model> or ollama:<model> served by an mrl_http server (needs USAGE on the server)';

@@ -672,16 +672,24 @@ PG_FUNCTION_INFO_V1(mrl_register_remote_model);
 Datum
 mrl_register_remote_model(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *spec = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char	   *server = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	MrlModelEntry entry = {spec, server, GetUserId()};
+	char	   *name;
+	char	   *spec;
+	char	   *server;
+	MrlModelEntry entry = {0};
 	MrlRemoteModel *m;
 	mrl_api		api;
 	const char *model;
 	int			dims,
 				half;
 
+	/* not STRICT: a NULL server must not pass for a no-op */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("name, model and server must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	spec = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	server = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	MrlCheckModelName(name);
 	if (mrl_api_parse_spec(spec, &api, &model) != 0)
 		ereport(ERROR,
@@ -691,6 +699,9 @@ mrl_register_remote_model(PG_FUNCTION_ARGS)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_SERVER, server);
 	MrlCheckModelNameFree(fcinfo, name);
 
+	entry.path = spec;
+	entry.server = server;
+	entry.owner = GetUserId();
 	m = MrlRemoteModelOpen(name, &entry);
 	dims = Probe(m, 0, false);
 	half = dims > PROBE_DIMS ? PROBE_DIMS : dims / 2;

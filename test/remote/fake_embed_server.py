@@ -5,15 +5,17 @@ encoder's tests and benchmark (Python's standard library only).
 It answers OpenAI's POST .../embeddings and Ollama's POST /api/embed with
 deterministic vectors, records every request, and injects faults on request.
 
-  fake_embed_server.py serve PORTFILE       listen on 127.0.0.1 (a free port, written to PORTFILE)
+  fake_embed_server.py serve PORTFILE [LATENCY]
+                                            listen on 127.0.0.1 (a free port, written to PORTFILE),
+                                            answering after LATENCY seconds (default 0)
   fake_embed_server.py control URL JSON     POST JSON to URL/_control; prints the answer (JSON)
   fake_embed_server.py expected MODEL PREFIX COUNT [DIMS] [--local]
                                             "i<TAB>[vector]" for the texts PREFIX1..PREFIXCOUNT
 
 Models are named KIND-N, N being the width: "mrl-N" takes "dimensions" (the
 prefix, re-normalised, as OpenAI's text-embedding-3 does), "fixed-N" refuses
-it with a 400, "ignore-N" ignores it.  A vector is N Gaussian values seeded by
-the SHA-256 of the text, normalised to unit length, rounded to float32.
+it with a 400, "ignore-N" ignores it.  A vector is the SHAKE-256 of the text read as N
+int16 values, normalised to unit length, rounded to float32.
 
 /_control takes {"reset": true} (forget faults and the log), {"latency": S}
 (every answer waits S seconds) and {"faults": [F, ...]}, queued in order.  The
@@ -37,12 +39,13 @@ with path, model, n (inputs), first (input), max_input_bytes, dimensions, encodi
 auth (the Authorization header), fault, peer (the client's port: one per
 connection), start and end (time.monotonic()).
 """
+import array
 import base64
 import functools
 import hashlib
 import json
 import math
-import random
+import os
 import struct
 import sys
 import threading
@@ -64,12 +67,10 @@ def width(model):
 
 @functools.lru_cache(maxsize=100000)
 def cached_vector(text, n, dims):
-    rng = random.Random(hashlib.sha256(text.encode()).digest())
-    v = [rng.gauss(0.0, 1.0) for _ in range(n)]
-    if dims:
-        v = v[:dims]
-    norm = math.sqrt(sum(x * x for x in v))
-    return tuple(f32(x / norm) for x in v)
+    raw = hashlib.shake_256(text.encode()).digest(2 * n)
+    v = struct.unpack("<%dh" % n, raw)[:dims or n]
+    norm = math.sqrt(math.fsum(x * x for x in v)) or 1.0
+    return tuple(array.array("f", [x / norm for x in v]).tolist())
 
 
 def vector(text, n, dims=None):
@@ -250,12 +251,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_raw(200, text.replace("Infinity", "1e999").encode())
 
 
-def serve(portfile):
+def serve(portfile, latency=0.0):
+    STATE.latency = latency
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     with open(portfile + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
-    import os
     os.rename(portfile + ".tmp", portfile)
     server.serve_forever()
 
@@ -280,7 +281,7 @@ def expected(model, prefix, count, dims=None, local=False):
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(sys.argv[2])
+        serve(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.0)
     elif sys.argv[1] == "control":
         control(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "expected":

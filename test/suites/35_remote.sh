@@ -108,6 +108,8 @@ check "registering on a server takes USAGE on it (42501)" \
 	"$(q alice "SELECT mrl_register_model('oai', 'openai:mrl-64', server => 'oai')")" 42501
 check "a spec other than openai:<model> or ollama:<model> is refused (22023)" \
 	"$(q "$su" "SELECT mrl_register_model('x', 'cohere:embed', server => 'oai')")" 22023
+check "a NULL argument is an error, not a silent no-op (22004)" \
+	"$(q "$su" "SELECT mrl_register_model('x', 'openai:mrl-64', server => NULL)")" 22004
 check "a server of another wrapper is refused (42809)" \
 	"$(q "$su" "CREATE FOREIGN DATA WRAPPER other_fdw" "CREATE SERVER other FOREIGN DATA WRAPPER other_fdw" \
 		"SELECT mrl_register_model('x', 'openai:mrl-64', server => 'other')")" 42809
@@ -188,6 +190,9 @@ arm
 check "dims => 16 on one that refuses them: full vectors cut and re-normalised here (numpy-free reference)" \
 	"$(q alice "SELECT count(*) FILTER (WHERE mrl_l2_distance(b.e, x.v) < 1e-6 AND mrl_dims(b.e) = 16) FROM ($(batch oai_fixed 200 16)) b JOIN exp16local x USING (i)")|$(fake_log "set(e['dimensions'] for e in log)")" \
 	"200|{None}"
+arm
+check "dims => 48, 32, 16: base64 of 192, 128 and 64 bytes (no padding, =, ==) read exactly" \
+	"$(q alice "SELECT mrl_embed('hello 1', 'oai', dims => 48) = '$(ref mrl-64 'hello ' 48)', mrl_embed('hello 1', 'oai', dims => 32) = '$(ref mrl-64 'hello ' 32)', mrl_embed('hello 1', 'oai', dims => 16) = '$(ref mrl-64 'hello ' 16)'")" "t|t|t"
 check "dims out of range and layers are refused (22023)" \
 	"$(q alice "SELECT mrl_embed('a', 'oai', dims => 65)"; q alice "SELECT mrl_embed('a', 'oai', dims => 0)"; q alice "SELECT mrl_embed('a', 'oai', layers => 1)")" \
 	"22023
@@ -234,7 +239,8 @@ check "run again, every row gets the API's vector, over one kept-alive connectio
 	"$(q alice "UPDATE docs SET emb = mrl_embed(body, 'oai') WHERE id <= 40" \
 		"SELECT count(*) FROM docs JOIN exp64 x ON x.i = docs.id WHERE emb = x.v")|$(fake_log "(len(log), len(set(e['peer'] for e in log)))")" \
 	"40|(40, 1)"
-batched_update="UPDATE docs d SET emb = e.emb FROM (SELECT unnest(array_agg(id ORDER BY id)) AS id, unnest(mrl_embed(array_agg(body ORDER BY id), 'oai')) AS emb FROM docs) e WHERE d.id = e.id"
+# README's batched UPDATE, one text[] call per 50 rows
+batched_update="UPDATE docs d SET emb = e.emb FROM (SELECT unnest(array_agg(id)) AS id, unnest(mrl_embed(array_agg(body), model => 'oai')) AS emb FROM docs GROUP BY (id - 1) / 50) e WHERE d.id = e.id"
 q "$su" "ALTER SERVER oai OPTIONS (SET batch_size '10', ADD max_retries '1')" "UPDATE docs SET emb = NULL" >/dev/null
 arm '{"kind": "status", "status": 503, "after": 3, "times": 100}'
 check "the batched UPDATE (text[] form) whose batches fail from the 4th on is rolled back whole, after retries" \
