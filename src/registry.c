@@ -184,6 +184,7 @@ MrlLookupModel(FunctionCallInfo fcinfo, const char *name, MrlModelEntry *entry)
 	bool		allowed;
 	HeapTuple	row;
 	TupleDesc	desc;
+	Datum		server;
 	MemoryContext caller = CurrentMemoryContext;
 
 	memset(entry, 0, sizeof(*entry));
@@ -209,9 +210,9 @@ MrlLookupModel(FunctionCallInfo fcinfo, const char *name, MrlModelEntry *entry)
 	desc = SPI_tuptable->tupdesc;
 	entry->path = MemoryContextStrdup(caller, TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull)));
 	allowed = DatumGetBool(SPI_getbinval(row, desc, 2, &isnull));
-	values[0] = SPI_getbinval(row, desc, 3, &isnull);
+	server = SPI_getbinval(row, desc, 3, &isnull);
 	if (!isnull)
-		entry->server = MemoryContextStrdup(caller, TextDatumGetCString(values[0]));
+		entry->server = MemoryContextStrdup(caller, TextDatumGetCString(server));
 	entry->owner = DatumGetObjectId(SPI_getbinval(row, desc, 4, &isnull));
 	entry->dims = DatumGetInt32(SPI_getbinval(row, desc, 5, &isnull));
 	entry->sends_dimensions = DatumGetBool(SPI_getbinval(row, desc, 6, &isnull));

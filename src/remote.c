@@ -71,26 +71,60 @@ struct MrlRemoteModel
 
 /* ---------- the options of mrl_http servers and user mappings ---------- */
 
-/* An option: the catalog it belongs to and the check of its value. */
+/*
+ * An option: the catalog it belongs to, and either the range of an integer
+ * (unit GUC_UNIT_MS for a duration) or a check of its value.
+ */
 typedef struct HttpOption
 {
 	const char *name;
 	Oid			catalog;
+	int			min;
+	int			max;
+	int			unit;
 	void		(*check) (DefElem *def);
 } HttpOption;
 
-/* An integer option's value (a duration in ms when unit is GUC_UNIT_MS), in [min, max]. */
-static int
-IntOption(DefElem *def, int min, int max, int unit)
+static void CheckServerUrl(DefElem *def);
+static void CheckProxy(DefElem *def);
+static void CheckEncodingFormat(DefElem *def);
+static void CheckApiKey(DefElem *def);
+
+static const HttpOption http_options[] = {
+	{"url", ForeignServerRelationId, 0, 0, 0, CheckServerUrl},
+	{"batch_size", ForeignServerRelationId, 1, 100000, 0, NULL},
+	{"max_batch_tokens", ForeignServerRelationId, 0, INT_MAX, 0, NULL},
+	{"concurrency", ForeignServerRelationId, 1, 64, 0, NULL},
+	{"timeout", ForeignServerRelationId, 1, 24 * 3600 * 1000, GUC_UNIT_MS, NULL},
+	{"max_retries", ForeignServerRelationId, 0, 20, 0, NULL},
+	{"encoding_format", ForeignServerRelationId, 0, 0, 0, CheckEncodingFormat},
+	{"proxy", ForeignServerRelationId, 0, 0, 0, CheckProxy},
+	{"api_key", UserMappingRelationId, 0, 0, 0, CheckApiKey},
+};
+
+/* The option of this name in this catalog, or NULL. */
+static const HttpOption *
+FindOption(const char *name, Oid catalog)
 {
+	for (int i = 0; i < (int) lengthof(http_options); i++)
+		if (http_options[i].catalog == catalog && strcmp(name, http_options[i].name) == 0)
+			return &http_options[i];
+	return NULL;
+}
+
+/* An integer option's value, or an error if outside its range. */
+static int
+IntOption(DefElem *def)
+{
+	const HttpOption *o = FindOption(def->defname, ForeignServerRelationId);
 	int			value;
 	const char *hint = NULL;
 
-	if (!parse_int(defGetString(def), &value, unit, &hint) || value < min || value > max)
+	if (!parse_int(defGetString(def), &value, o->unit, &hint) || value < o->min || value > o->max)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be %s between %d and %d, not \"%s\"", def->defname,
-						unit ? "a duration in milliseconds" : "an integer", min, max,
+						o->unit ? "a duration in milliseconds" : "an integer", o->min, o->max,
 						defGetString(def)),
 				 hint ? errhint("%s", hint) : 0));
 	return value;
@@ -143,36 +177,6 @@ CheckProxy(DefElem *def)
 }
 
 static void
-CheckBatchSize(DefElem *def)
-{
-	(void) IntOption(def, 1, 100000, 0);
-}
-
-static void
-CheckMaxBatchTokens(DefElem *def)
-{
-	(void) IntOption(def, 0, INT_MAX, 0);
-}
-
-static void
-CheckConcurrency(DefElem *def)
-{
-	(void) IntOption(def, 1, 64, 0);
-}
-
-static void
-CheckTimeout(DefElem *def)
-{
-	(void) IntOption(def, 1, 24 * 3600 * 1000, GUC_UNIT_MS);
-}
-
-static void
-CheckMaxRetries(DefElem *def)
-{
-	(void) IntOption(def, 0, 20, 0);
-}
-
-static void
 CheckEncodingFormat(DefElem *def)
 {
 	const char *v = defGetString(def);
@@ -199,18 +203,6 @@ CheckApiKey(DefElem *def)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("api_key must be printable ASCII without spaces")));
 }
-
-static const HttpOption http_options[] = {
-	{"url", ForeignServerRelationId, CheckServerUrl},
-	{"batch_size", ForeignServerRelationId, CheckBatchSize},
-	{"max_batch_tokens", ForeignServerRelationId, CheckMaxBatchTokens},
-	{"concurrency", ForeignServerRelationId, CheckConcurrency},
-	{"timeout", ForeignServerRelationId, CheckTimeout},
-	{"max_retries", ForeignServerRelationId, CheckMaxRetries},
-	{"encoding_format", ForeignServerRelationId, CheckEncodingFormat},
-	{"proxy", ForeignServerRelationId, CheckProxy},
-	{"api_key", UserMappingRelationId, CheckApiKey},
-};
 
 /* Error for an option that does not belong where it was given. */
 static void
@@ -251,14 +243,14 @@ mrl_http_validator(PG_FUNCTION_ARGS)
 	foreach(lc, options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
-		int			i;
+		const HttpOption *o = FindOption(def->defname, catalog);
 
-		for (i = 0; i < (int) lengthof(http_options); i++)
-			if (http_options[i].catalog == catalog && strcmp(def->defname, http_options[i].name) == 0)
-				break;
-		if (i == (int) lengthof(http_options))
+		if (o == NULL)
 			RejectOption(def, catalog);
-		http_options[i].check(def);
+		else if (o->check != NULL)
+			o->check(def);
+		else
+			(void) IntOption(def);
 		has_url |= strcmp(def->defname, "url") == 0;
 	}
 	if (catalog == ForeignServerRelationId && !has_url)
@@ -340,15 +332,15 @@ ApplyServerOptions(MrlRemoteModel *m, List *options)
 		if (strcmp(def->defname, "url") == 0)
 			url = pstrdup(defGetString(def));
 		else if (strcmp(def->defname, "batch_size") == 0)
-			m->batch_size = IntOption(def, 1, 100000, 0);
+			m->batch_size = IntOption(def);
 		else if (strcmp(def->defname, "max_batch_tokens") == 0)
-			m->max_batch_tokens = IntOption(def, 0, INT_MAX, 0);
+			m->max_batch_tokens = IntOption(def);
 		else if (strcmp(def->defname, "concurrency") == 0)
-			m->concurrency = IntOption(def, 1, 64, 0);
+			m->concurrency = IntOption(def);
 		else if (strcmp(def->defname, "timeout") == 0)
-			m->timeout_ms = IntOption(def, 1, 24 * 3600 * 1000, GUC_UNIT_MS);
+			m->timeout_ms = IntOption(def);
 		else if (strcmp(def->defname, "max_retries") == 0)
-			m->max_retries = IntOption(def, 0, 20, 0);
+			m->max_retries = IntOption(def);
 		else if (strcmp(def->defname, "encoding_format") == 0)
 			m->base64 = strcmp(defGetString(def), "base64") == 0;
 		else if (strcmp(def->defname, "proxy") == 0)
@@ -437,14 +429,14 @@ TransportError(const MrlRemoteModel *m, const mrl_http_result *res)
 					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 					 errmsg("could not connect to server \"%s\" for model \"%s\": %s",
 							m->server, m->name, res->reason),
-					 errdetail("%d attempts.", res->attempts)));
+					 errdetail("Attempts: %d.", res->attempts)));
 			break;
 		case MRL_HTTP_LOST:
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("connection to server \"%s\" lost during a request for model \"%s\": %s",
 							m->server, m->name, res->reason),
-					 errdetail("%d attempts.", res->attempts)));
+					 errdetail("Attempts: %d.", res->attempts)));
 			break;
 		case MRL_HTTP_TIMED_OUT:
 			ereport(ERROR,
@@ -484,7 +476,7 @@ StatusError(const MrlRemoteModel *m, const mrl_http_result *res)
 			 res->retry_after_ms > MRL_HTTP_MAX_RETRY_AFTER_MS ?
 			 errdetail("It asked to retry after %ld s, more than the %d s waited at most.",
 					   res->retry_after_ms / 1000, MRL_HTTP_MAX_RETRY_AFTER_MS / 1000) :
-			 res->attempts > 1 ? errdetail("%d attempts.", res->attempts) : 0));
+			 res->attempts > 1 ? errdetail("Attempts: %d.", res->attempts) : 0));
 }
 
 /* Read a finished request into run->out, or raise its error. */

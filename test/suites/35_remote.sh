@@ -261,6 +261,10 @@ arm '{"kind": "status", "status": 500, "times": 2}'
 elapsed_ms q alice "$one"
 check "500 twice, no Retry-After: retried with backoff (0.5 s, 1 s, with jitter)" \
 	"$out|$([ "$ms" -ge 1000 ] && echo waited)|$(fake_log "len(log)")" "t|waited|3"
+arm "{\"kind\": \"status\", \"status\": 503, \"retry_after\": \"$(date -u -d '+3 sec' '+%a, %d %b %Y %H:%M:%S GMT')\"}"
+elapsed_ms q alice "$one"
+check "Retry-After as an HTTP date three seconds ahead: waited for" \
+	"$out|$([ "$ms" -ge 1500 ] && echo waited)|$(fake_log "len(log)")" "t|waited|2"
 arm '{"kind": "status", "status": 429, "retry_after_ms": 300, "retry_after": 30}'
 elapsed_ms q alice "$one"
 check "Retry-After-Ms is preferred to Retry-After" "$out|$([ "$ms" -lt 5000 ] && echo quick)" "t|quick"
@@ -268,7 +272,7 @@ q "$su" "ALTER SERVER oai OPTIONS (ADD max_retries '2')" >/dev/null
 arm '{"kind": "status", "status": 429, "retry_after": 0, "times": 10, "message": "Rate limit reached for requests"}'
 check "429 past max_retries: 38000 with the API's message, after 3 attempts" \
 	"$(msg alice "$one")|$(fake_log "len(log)")" \
-	'ERROR:  server "oai" answered HTTP 429 for model "oai": Rate limit reached for requests DETAIL:  3 attempts. |3'
+	'ERROR:  server "oai" answered HTTP 429 for model "oai": Rate limit reached for requests DETAIL:  Attempts: 3. |3'
 q "$su" "ALTER SERVER oai OPTIONS (DROP max_retries)" >/dev/null
 arm '{"kind": "status", "status": 429, "retry_after": 3600}'
 elapsed_ms msg alice "$one"
