@@ -14,8 +14,8 @@ deterministic vectors, records every request, and injects faults on request.
 
 Models are named KIND-N, N being the width: "mrl-N" takes "dimensions" (the
 prefix, re-normalised, as OpenAI's text-embedding-3 does), "fixed-N" refuses
-it with a 400, "ignore-N" ignores it.  A vector is the SHAKE-256 of the text read as N
-int16 values, normalised to unit length, rounded to float32.
+it with a 400, "ignore-N" ignores it.  A vector is the SHAKE-256 of the text
+read as N int16 values, normalised to unit length, rounded to float32.
 
 /_control takes {"reset": true} (forget faults and the log), {"latency": S}
 (every answer waits S seconds) and {"faults": [F, ...]}, queued in order.  The
@@ -35,9 +35,9 @@ F.times requests (default 1), only to requests for F.model if given.  F.kind:
   redirect   a 307 to F.location
   close      close the connection without an answer
 /_control answers {"log": [...], "max_concurrent": K}: one entry per request
-with path, model, n (inputs), first (input), max_input_bytes, dimensions, encoding_format,
+with path, model, n (inputs), first (input), dimensions, encoding_format,
 auth (the Authorization header), fault, peer (the client's port: one per
-connection), start and end (time.monotonic()).
+connection).
 """
 import array
 import base64
@@ -157,11 +157,9 @@ class Handler(BaseHTTPRequestHandler):
         fault = STATE.take_fault(model)
         entry = {"path": self.path, "model": model, "n": len(inputs or []),
                  "first": inputs[0] if inputs else None,
-                 "max_input_bytes": max((len(t.encode()) for t in inputs or []), default=0),
                  "dimensions": req.get("dimensions"), "encoding_format": req.get("encoding_format"),
                  "auth": self.headers.get("Authorization"), "fault": fault and fault["kind"],
-                 "peer": self.client_address[1],
-                 "start": time.monotonic()}
+                 "peer": self.client_address[1]}
         with STATE.lock:
             STATE.log.append(entry)
             STATE.active += 1
@@ -173,7 +171,6 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
-            entry["end"] = time.monotonic()
             with STATE.lock:
                 STATE.active -= 1
 
