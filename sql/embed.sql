@@ -20,6 +20,18 @@ SELECT mrl_dims(mrl_embed('the quick brown fox', 'tiny-bert')) AS dims,
 SELECT mrl_dims(mrl_embed('the quick brown fox', 'tiny-bert', dims => 16)) AS dims,
 	mrl_cosine_distance(mrl_embed('the quick brown fox', 'tiny-bert', dims => 16),
 		mrl_truncate(mrl_embed('the quick brown fox', 'tiny-bert'), 16, true), 16) < 1e-6 AS same_as_truncating;
+-- the built-in model's vectors are unit length (its Normalize module), and so
+-- are its dims => prefixes: norms by float8 arithmetic over the elements
+SELECT dims, bool_and(abs(sqrt((SELECT sum(x::float8 * x) FROM unnest(mrl_embed(t, dims => dims)::real[]) x)) - 1) < 1e-6) AS unit
+FROM (VALUES ('how many clients can connect'), ('sorting uses work_mem'), ('x')) t(t),
+	(VALUES (16), (64), (256)) d(dims) GROUP BY dims ORDER BY dims;
+-- ... so Euclidean distance, inner product and cosine rank documents alike
+WITH d(id, e) AS (SELECT i, mrl_embed(b) FROM unnest(ARRAY['maximum number of concurrent connections',
+		'memory used by sorts', 'write a log line for slow statements', 'the server port', 'autovacuum workers']) WITH ORDINALITY u(b, i)),
+	q(e) AS (SELECT mrl_embed('how many clients can connect at once'))
+SELECT array_agg(id ORDER BY d.e <-> q.e) = array_agg(id ORDER BY d.e <=> q.e) AS l2_as_cosine,
+	array_agg(id ORDER BY d.e <#> q.e) = array_agg(id ORDER BY d.e <=> q.e) AS ip_as_cosine
+FROM d, q;
 -- layers => 1 runs only the first layer: a different vector
 SELECT mrl_embed('the quick brown fox', 'tiny-bert', layers => 1)
 	<> mrl_embed('the quick brown fox', 'tiny-bert') AS first_layer_differs;

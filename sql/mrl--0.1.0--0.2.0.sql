@@ -3,10 +3,88 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION mrl UPDATE TO '0.2.0'" to load this file. \quit
 
--- Only the registry row that mrl_train created owns (and may remove) its
--- directory; rows registered before 0.2.0 own nothing.
-ALTER TABLE mrl_models ADD COLUMN owns_files boolean NOT NULL DEFAULT false;
-CREATE UNIQUE INDEX mrl_models_owned_path ON mrl_models (path) WHERE owns_files;
+-- Models are database objects (sql/install/30_embed.sql): mrl_train and
+-- mrl_register_model(..., store => true) keep a model's files in
+-- mrl_model_data; the registry keeps roles by name.  Models registered
+-- before 0.2.0 stay file-backed (path), trained ones included.
+DROP VIEW mrl_model_info;
+CREATE FUNCTION mrl_role_names(regrole[]) RETURNS text[] LANGUAGE sql AS
+	$$SELECT coalesce(array_agg(pg_catalog.pg_get_userbyid(r) ORDER BY o), '{}')
+	  FROM unnest($1) WITH ORDINALITY AS u(r, o)$$;
+ALTER TABLE mrl_models
+	ALTER COLUMN path DROP NOT NULL,
+	ALTER COLUMN owner TYPE text USING pg_catalog.pg_get_userbyid(owner)::text,
+	ALTER COLUMN usable_by DROP DEFAULT,
+	ALTER COLUMN usable_by TYPE text[] USING mrl_role_names(usable_by),
+	ALTER COLUMN usable_by SET DEFAULT '{}',
+	ADD COLUMN sha256 text CONSTRAINT mrl_models_sha256_hex CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+	ADD CONSTRAINT mrl_models_path_or_stored CHECK ((path IS NULL) <> (sha256 IS NULL));
+DROP FUNCTION mrl_role_names(regrole[]);
+-- Remote encoders (their functions are at the end): a remote model's row
+-- names its server, and NULL stands for the shapes its API does not report.
+ALTER TABLE mrl_models ALTER COLUMN vocab DROP NOT NULL, ALTER COLUMN layers DROP NOT NULL,
+	ALTER COLUMN max_tokens DROP NOT NULL, ALTER COLUMN size_bytes DROP NOT NULL,
+	ADD COLUMN server text, ADD COLUMN sends_dimensions boolean NOT NULL DEFAULT false;
+
+CREATE TABLE mrl_model_data (
+	model text NOT NULL REFERENCES mrl_models (name) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+	file text NOT NULL,
+	chunk integer NOT NULL CHECK (chunk >= 0),
+	data bytea NOT NULL,
+	PRIMARY KEY (model, file, chunk)
+);
+ALTER TABLE mrl_model_data ALTER COLUMN data SET STORAGE EXTERNAL;
+SELECT pg_catalog.pg_extension_config_dump('mrl_model_data', '');
+REVOKE ALL ON mrl_model_data FROM PUBLIC;
+
+CREATE FUNCTION mrl_models_restore_roles() RETURNS trigger
+	AS 'MODULE_PATHNAME' LANGUAGE C;
+CREATE TRIGGER mrl_models_restore_roles BEFORE INSERT ON mrl_models
+	FOR EACH ROW EXECUTE FUNCTION mrl_models_restore_roles();
+
+CREATE FUNCTION mrl_watch_drops() RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION mrl_watch_drops_trigger() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+	-- the extension is relocatable: find its schema now
+	EXECUTE pg_catalog.format('SELECT %I.mrl_watch_drops()',
+		(SELECT n.nspname FROM pg_catalog.pg_extension e
+		 JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'mrl'));
+EXCEPTION WHEN undefined_file OR undefined_function THEN
+	RAISE WARNING 'mrl: % (the files of the extension in this database are left in place)', SQLERRM;
+END $$;
+CREATE EVENT TRIGGER mrl_watch_drops ON ddl_command_start
+	WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
+	EXECUTE FUNCTION mrl_watch_drops_trigger();
+
+DROP FUNCTION mrl_register_model(text, text);
+CREATE FUNCTION mrl_register_model(name text, path text, store boolean DEFAULT false) RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION mrl_register_model(text, text, boolean) IS
+	'register a GGUF file or a Hugging Face / sentence-transformers directory as a named model, by path or (store => true) copied into the database (superusers and pg_read_server_files members)';
+
+CREATE VIEW mrl_model_info AS
+	SELECT 'mrl-default'::text AS name, b.arch, b.dims, b.vocab, b.layers, b.max_tokens,
+		b.path, b.size_bytes, NULL::text AS owner, true AS public, '{}'::text[] AS usable_by,
+		false AS stored, NULL::text AS server, false AS sends_dimensions
+	FROM mrl_builtin_model_info() b
+	UNION ALL
+	SELECT name, arch, dims, vocab, layers, max_tokens, path, size_bytes, owner, public, usable_by,
+		sha256 IS NOT NULL, server, sends_dimensions
+	FROM mrl_models;
+GRANT SELECT ON mrl_model_info TO PUBLIC;
+
+DROP FUNCTION mrl_train(text, text, integer[], text, integer, integer, double precision, real[], bigint);
+CREATE FUNCTION mrl_train(name text, pairs text,
+	dims integer[] DEFAULT '{32,64,128,256}', base text DEFAULT 'mrl-default',
+	epochs integer DEFAULT 1, batch_size integer DEFAULT 256,
+	learning_rate double precision DEFAULT 0.05, dim_weights real[] DEFAULT NULL,
+	seed bigint DEFAULT 42,
+	OUT model text, OUT steps bigint, OUT pairs_used bigint,
+	OUT first_loss double precision, OUT last_loss double precision, OUT sha256 text)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION mrl_train(text, text, integer[], text, integer, integer, double precision, real[], bigint) IS
+	'train a static Matryoshka model on (anchor, positive[, hard negative]) text pairs from a query, and store it in the database under a name';
 
 -- pgvector's function names on mvector, and its bit distances (sql/install/15_pgvector_names.sql).
 CREATE FUNCTION l2_distance(mvector, mvector) RETURNS double precision
@@ -43,20 +121,50 @@ CREATE FUNCTION jaccard_distance(mrl_bit, mrl_bit) RETURNS double precision
 CREATE OPERATOR <~> (LEFTARG = mrl_bit, RIGHTARG = mrl_bit, PROCEDURE = hamming_distance, COMMUTATOR = '<~>');
 CREATE OPERATOR <%> (LEFTARG = mrl_bit, RIGHTARG = mrl_bit, PROCEDURE = jaccard_distance, COMMUTATOR = '<%>');
 
--- Remote encoders (sql/install/32_remote.sql): a remote model's row names its
--- server, and NULL stands for the shapes its API does not report.
-ALTER TABLE mrl_models ALTER COLUMN vocab DROP NOT NULL, ALTER COLUMN layers DROP NOT NULL,
-	ALTER COLUMN max_tokens DROP NOT NULL, ALTER COLUMN size_bytes DROP NOT NULL,
-	ADD COLUMN server text, ADD COLUMN sends_dimensions boolean NOT NULL DEFAULT false;
-CREATE OR REPLACE VIEW mrl_model_info AS
-	SELECT 'mrl-default'::text AS name, b.arch, b.dims, b.vocab, b.layers, b.max_tokens,
-		b.path, b.size_bytes, NULL::regrole AS owner, true AS public, '{}'::regrole[] AS usable_by,
-		NULL::text AS server, false AS sends_dimensions
-	FROM mrl_builtin_model_info() b
-	UNION ALL
-	SELECT name, arch, dims, vocab, layers, max_tokens, path, size_bytes, owner, public, usable_by,
-		server, sends_dimensions
-	FROM mrl_models;
+-- mrl_truncate's third parameter is renamed from "normalize", a keyword that
+-- named notation had to quote, to renormalize.  CREATE OR REPLACE cannot
+-- rename a parameter, and DROP FUNCTION would fail on (or, with CASCADE,
+-- drop) the views and expression indexes that call it, so the name is
+-- changed in the catalog, as contrib's upgrade scripts change signatures
+-- "the hard way".  Stored calls keep working: they refer to the function by
+-- OID and to the argument by position.
+UPDATE pg_catalog.pg_proc SET proargnames = '{"","",renormalize}'
+	WHERE oid = 'mrl_truncate(mvector, integer, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION mrl_truncate(mvector, integer, boolean) IS
+	'the first d dimensions, re-normalised to unit length when renormalize is true';
+
+-- The mrl_progress view (sql/install/47_progress.sql).
+CREATE FUNCTION mrl_progress_info(OUT pid integer, OUT datid oid, OUT command text,
+	OUT phase text, OUT done bigint, OUT total bigint, OUT loss double precision)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE VIEW mrl_progress AS
+	SELECT p.pid, p.datid, d.datname, p.command, p.phase, p.done, p.total, p.loss
+	FROM mrl_progress_info() p LEFT JOIN pg_catalog.pg_database d ON d.oid = p.datid;
+COMMENT ON VIEW mrl_progress IS
+	'one row per backend running mrl_train or mrl_evaluate: phase, work done and total, latest training loss';
+GRANT SELECT ON mrl_progress TO PUBLIC;
+
+-- Classification and clustering at every prefix size (sql/install/47_downstream.sql).
+CREATE FUNCTION mrl_evaluate_classification(labelled regclass, model text DEFAULT NULL,
+	dims integer[] DEFAULT '{16,32,64,128,256}', baselines text[] DEFAULT '{}',
+	folds integer DEFAULT NULL, neighbors integer DEFAULT 10, seed integer DEFAULT 42)
+	RETURNS TABLE(dims integer, method text, knn_accuracy float8, knn_macro_f1 float8,
+		linear_accuracy float8, linear_macro_f1 float8)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION mrl_evaluate_classification(regclass, text, integer[], text[], integer, integer, integer) IS
+	'kNN and logistic-regression accuracy and macro-F1 of a model at each prefix size (method prefix), cross-validated, with an optional pca baseline';
+
+CREATE FUNCTION mrl_evaluate_clustering(labelled regclass, model text DEFAULT NULL,
+	dims integer[] DEFAULT '{16,32,64,128,256}', baselines text[] DEFAULT '{}',
+	restarts integer DEFAULT 10, seed integer DEFAULT 42)
+	RETURNS TABLE(dims integer, method text, nmi float8, ari float8)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION mrl_evaluate_clustering(regclass, text, integer[], text[], integer, integer) IS
+	'NMI and ARI of k-means (one cluster per label) against the labels at each prefix size (method prefix), with an optional pca baseline';
+
+-- Remote encoders (sql/install/32_remote.sql); their registry columns are
+-- added with the other registry changes above.
 CREATE FUNCTION mrl_http_validator(text[], oid) RETURNS void
 	AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
 CREATE FOREIGN DATA WRAPPER mrl_http VALIDATOR mrl_http_validator;

@@ -2,7 +2,7 @@
 
 SELECT mrl_truncate('[3,4,12]', 2);
 SELECT mrl_truncate('[3,4,12]', 2, true);
-SELECT mrl_truncate('[3,4,12]', 2, "normalize" => true);
+SELECT mrl_truncate('[3,4,12]', 2, renormalize => true);
 SELECT mrl_truncate('[3,4,12]', 3, false);
 SELECT mrl_truncate('[0,0,5]', 2, true);
 SELECT '[3,4,12]'::mvector # 1, '[3,4,12]'::mvector # 3;

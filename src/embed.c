@@ -43,20 +43,29 @@ typedef struct ResolvedModel
 
 /* ---------- which model ---------- */
 
+/* The encoder of a local model, file-backed or stored, as MrlFindModel found it. */
+static mrl_encoder *
+LoadLocalModel(const MrlModelRef *ref)
+{
+	if (ref->sha256 != NULL)
+		return MrlLoadStoredModel(ref->name, ref->sha256, ref->bytes);
+	return MrlLoadModel(ref->path);
+}
+
 /* The encoder of a local model the current user may use, by name (NULL: the default). */
 mrl_encoder *
 MrlModelForUse(FunctionCallInfo fcinfo, const char *name)
 {
-	MrlModelEntry entry;
+	MrlModelRef ref;
 
 	name = name ? name : mrl_default_model;
-	MrlLookupModel(fcinfo, name, &entry);
-	if (entry.server != NULL)
+	MrlFindModel(name, &ref);
+	if (ref.server != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("model \"%s\" is served by a remote API", name),
-				 errdetail("mrl_train and mrl_evaluate run local models only.")));
-	return MrlLoadModel(entry.path);
+				 errdetail("mrl_train and the mrl_evaluate functions run local models only.")));
+	return LoadLocalModel(&ref);
 }
 
 /* Resolve the model argument once per call site and query. */
@@ -65,7 +74,7 @@ ResolveModel(FunctionCallInfo fcinfo, int argno)
 {
 	ResolvedModel *r = (ResolvedModel *) fcinfo->flinfo->fn_extra;
 	const char *name;
-	MrlModelEntry entry;
+	MrlModelRef ref;
 	mrl_encoder *enc = NULL;
 	MrlRemoteModel *remote = NULL;
 
@@ -76,16 +85,16 @@ ResolveModel(FunctionCallInfo fcinfo, int argno)
 
 	if (r != NULL && strcmp(r->name, name) == 0)
 		return r;
-	MrlLookupModel(fcinfo, name, &entry);
-	if (entry.server != NULL)
+	MrlFindModel(name, &ref);
+	if (ref.server != NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
-		remote = MrlRemoteModelOpen(name, &entry);
+		remote = MrlRemoteModelOpen(name, &ref);
 		MemoryContextSwitchTo(old);
 	}
 	else
-		enc = MrlLoadModel(entry.path);
+		enc = LoadLocalModel(&ref);
 	if (r == NULL)
 		r = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ResolvedModel));
 	strlcpy(r->name, name, sizeof(r->name));

@@ -29,25 +29,14 @@
 #include "embed.h"
 #include "encoder.h"
 #include "evaluate.h"
+#include "evaluate_sql.h"
 #include "mvector.h"
+#include "progress.h"
 
 #define EVAL_TOPK 100			/* ranked list length: Recall@100 */
 #define EVAL_FETCH_ROWS 256		/* rows per cursor fetch (and embedding batch) */
 #define EVAL_SCORE_FLOATS (32 * 1024 * 1024)	/* score matrix budget per query batch */
-
-/*
- * The ids of a queries or docs table in the text form that judgements match
- * on, numbered 0.. in id order (the order the table was read in), and
- * sorted by text for lookups.
- */
-typedef struct IdIndex
-{
-	char	   *relname;		/* quoted, schema-qualified if needed */
-	int			n;
-	int			capacity;
-	char	  **id;				/* [n] by number */
-	int		   *sorted;			/* [n] numbers in strcmp order of their ids */
-} IdIndex;
+#define EVAL_HINT "mrl_evaluate reads queries(id, body), docs(id, body) and qrels(query_id, doc_id, relevance)."
 
 /*
  * Judgements with a known document, sorted by query id (text) then
@@ -76,16 +65,16 @@ typedef struct Judgements
 /* ---------- the column contract ---------- */
 
 /* A relation's name as SQL would write it (quoted, qualified if needed). */
-static char *
-RelName(Oid relid)
+char *
+MrlRelName(Oid relid)
 {
 	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
 }
 
-/* Error unless rel has column col of one of the listed types. */
-static void
-CheckColumn(Oid relid, const char *col, const Oid *types, int ntypes,
-			const char *what)
+/* Error unless rel has column col of one of the listed types (what names them). */
+void
+MrlCheckColumn(Oid relid, const char *col, const Oid *types, int ntypes,
+			   const char *what, const char *hint)
 {
 	AttrNumber	att = get_attnum(relid, col);
 	Oid			type;
@@ -93,8 +82,8 @@ CheckColumn(Oid relid, const char *col, const Oid *types, int ntypes,
 	if (att == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("relation %s has no column \"%s\"", RelName(relid), col),
-				 errhint("mrl_evaluate reads queries(id, body), docs(id, body) and qrels(query_id, doc_id, relevance).")));
+				 errmsg("relation %s has no column \"%s\"", MrlRelName(relid), col),
+				 errhint("%s", hint)));
 	type = get_atttype(relid, att);
 	for (int i = 0; i < ntypes; i++)
 		if (type == types[i])
@@ -102,28 +91,28 @@ CheckColumn(Oid relid, const char *col, const Oid *types, int ntypes,
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("column \"%s\" of relation %s must be %s, not %s",
-					col, RelName(relid), what, format_type_be(type))));
+					col, MrlRelName(relid), what, format_type_be(type))));
 }
 
-static const Oid key_types[] = {INT2OID, INT4OID, INT8OID, TEXTOID, VARCHAROID, BPCHAROID};
-static const Oid text_types[] = {TEXTOID, VARCHAROID, BPCHAROID};
-static const Oid int_types[] = {INT2OID, INT4OID, INT8OID};
+const Oid	MrlKeyTypes[6] = {INT2OID, INT4OID, INT8OID, TEXTOID, VARCHAROID, BPCHAROID};
+const Oid	MrlTextTypes[3] = {TEXTOID, VARCHAROID, BPCHAROID};
+const Oid	MrlIntTypes[3] = {INT2OID, INT4OID, INT8OID};
 
 /* Check the columns of a queries or docs table: id and body. */
 static void
 CheckTextTable(Oid relid)
 {
-	CheckColumn(relid, "id", key_types, lengthof(key_types), "an integer or text type");
-	CheckColumn(relid, "body", text_types, lengthof(text_types), "text");
+	MrlCheckColumn(relid, "id", MrlKeyTypes, lengthof(MrlKeyTypes), "an integer or text type", EVAL_HINT);
+	MrlCheckColumn(relid, "body", MrlTextTypes, lengthof(MrlTextTypes), "text", EVAL_HINT);
 }
 
 /* Check the columns of a qrels table: query_id, doc_id and relevance. */
 static void
 CheckQrels(Oid relid)
 {
-	CheckColumn(relid, "query_id", key_types, lengthof(key_types), "an integer or text type");
-	CheckColumn(relid, "doc_id", key_types, lengthof(key_types), "an integer or text type");
-	CheckColumn(relid, "relevance", int_types, lengthof(int_types), "an integer type");
+	MrlCheckColumn(relid, "query_id", MrlKeyTypes, lengthof(MrlKeyTypes), "an integer or text type", EVAL_HINT);
+	MrlCheckColumn(relid, "doc_id", MrlKeyTypes, lengthof(MrlKeyTypes), "an integer or text type", EVAL_HINT);
+	MrlCheckColumn(relid, "relevance", MrlIntTypes, lengthof(MrlIntTypes), "an integer type", EVAL_HINT);
 }
 
 /* ---------- ids ---------- */
@@ -136,8 +125,8 @@ Resize(void *p, Size size)
 }
 
 /* Twice the capacity of an array of at least `need` elements, within limits. */
-static int
-GrowCapacity(int capacity, int need, const char *relname)
+int
+MrlGrowCapacity(int capacity, int need, const char *relname)
 {
 	if (need > INT_MAX / 2)
 		ereport(ERROR,
@@ -159,7 +148,7 @@ IdIndexAdd(IdIndex *idx, char *id)
 				 errmsg("column \"id\" of relation %s must be unique and not null", idx->relname)));
 	if (idx->n == idx->capacity)
 	{
-		idx->capacity = GrowCapacity(idx->capacity, idx->n + 1, idx->relname);
+		idx->capacity = MrlGrowCapacity(idx->capacity, idx->n + 1, idx->relname);
 		idx->id = Resize(idx->id, sizeof(char *) * idx->capacity);
 	}
 	idx->id[idx->n] = id;
@@ -217,8 +206,8 @@ IdIndexLookup(const IdIndex *idx, const char *id)
 }
 
 /* Column c of an SPI result row as a C string in the current context, or NULL. */
-static char *
-SpiText(uint64 row, int c)
+char *
+MrlSpiText(uint64 row, int c)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, c, &isnull);
@@ -244,30 +233,26 @@ OpenCursor(const char *sql, const char *relname)
 }
 
 /*
- * Which rows of a text table to embed: a row's index among them, or -1.
- * Called in ReadTextTable's mcxt with the row's number and id.
- */
-typedef int (*KeepRow) (void *arg, int n, const char *id);
-
-/*
- * Read a queries or docs table once, in id order, through a cursor: number
- * every row in ids, and embed the bodies of the rows keep() selects (all
- * rows if keep is NULL) with the model (named model, NULL the default) into
+ * Read a table of texts once, in id order, through a cursor: number every
+ * row in ids, and embed the bodies of the rows keep() selects (all rows if
+ * keep is NULL) with the model (named model, NULL the default) into
  * (*vecs)[index], dim floats each, growing *vecs (allocated in mcxt) as
- * needed.  Only one batch of texts is held.
+ * needed.  extra (or NULL) is SQL for more columns, which keep() reads
+ * from the fetched row.  Only one batch of texts is held.
  */
-static void
-ReadTextTable(IdIndex *ids, KeepRow keep, void *keep_arg, const char *model,
-			  mrl_encoder *enc, const mrl_embed_options *opts, int dim,
-			  MemoryContext mcxt, float **vecs)
+void
+MrlReadTextTable(IdIndex *ids, const char *extra, KeepRow keep, void *keep_arg,
+				 const char *model, mrl_encoder *enc, const mrl_embed_options *opts,
+				 int dim, MemoryContext mcxt, float **vecs)
 {
-	char	   *sql = psprintf("SELECT id::text, coalesce(body::text, '') FROM %s ORDER BY id",
-						   ids->relname);
+	char	   *sql = psprintf("SELECT id::text, coalesce(body::text, '')%s%s FROM %s ORDER BY id",
+						   extra ? ", " : "", extra ? extra : "", ids->relname);
 	Portal		portal = OpenCursor(sql, ids->relname);
 	const char *texts[EVAL_FETCH_ROWS];
 	size_t		lens[EVAL_FETCH_ROWS];
 	int			index[EVAL_FETCH_ROWS];
 	int			capacity = 0;
+	int64		embedded = 0;
 	float	   *batch = palloc(sizeof(float) * (size_t) EVAL_FETCH_ROWS * dim);
 	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "mrl_evaluate batch",
 													ALLOCSET_DEFAULT_SIZES);
@@ -290,14 +275,14 @@ ReadTextTable(IdIndex *ids, KeepRow keep, void *keep_arg, const char *model,
 			text	   *body;
 
 			old = MemoryContextSwitchTo(mcxt);
-			n = IdIndexAdd(ids, SpiText(i, 1));
-			k = keep ? keep(keep_arg, n, ids->id[n]) : n;
+			n = IdIndexAdd(ids, MrlSpiText(i, 1));
+			k = keep ? keep(keep_arg, n, ids->id[n], i) : n;
 			MemoryContextSwitchTo(old);
 			if (k < 0)
 				continue;
 			if (k >= capacity)
 			{
-				capacity = GrowCapacity(capacity, k + 1, ids->relname);
+				capacity = MrlGrowCapacity(capacity, k + 1, ids->relname);
 				*vecs = *vecs ? repalloc_huge(*vecs, sizeof(float) * (size_t) capacity * dim)
 					: MemoryContextAllocHuge(mcxt, sizeof(float) * (size_t) capacity * dim);
 			}
@@ -312,6 +297,7 @@ ReadTextTable(IdIndex *ids, KeepRow keep, void *keep_arg, const char *model,
 		MVectorCheckModelOutput(batch, (size_t) m * dim, model);
 		for (int i = 0; i < m; i++)
 			memcpy(*vecs + (size_t) index[i] * dim, batch + (size_t) i * dim, sizeof(float) * dim);
+		MrlProgressDone(embedded += m);
 		SPI_freetuptable(SPI_tuptable);
 		MemoryContextReset(batch_cxt);
 	}
@@ -329,7 +315,7 @@ JudgementsAdd(Judgements *J, char *query_id, int doc, float grade)
 {
 	if (J->n == J->capacity)
 	{
-		J->capacity = GrowCapacity(J->capacity, J->n + 1, J->relname);
+		J->capacity = MrlGrowCapacity(J->capacity, J->n + 1, J->relname);
 		J->query_id = Resize(J->query_id, sizeof(char *) * J->capacity);
 		J->doc = Resize(J->doc, sizeof(int32) * J->capacity);
 		J->grade = Resize(J->grade, sizeof(float) * J->capacity);
@@ -394,6 +380,7 @@ ReadJudgements(Judgements *J, const IdIndex *docs, MemoryContext mcxt)
 							   "WHERE relevance IS NOT NULL", J->relname);
 	Portal		portal = OpenCursor(sql, J->relname);
 	MemoryContext old;
+	int64		read = 0;
 
 	for (;;)
 	{
@@ -404,8 +391,8 @@ ReadJudgements(Judgements *J, const IdIndex *docs, MemoryContext mcxt)
 		old = MemoryContextSwitchTo(mcxt);
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
-			char	   *query_id = SpiText(i, 1);
-			char	   *doc_id = SpiText(i, 2);
+			char	   *query_id = MrlSpiText(i, 1);
+			char	   *doc_id = MrlSpiText(i, 2);
 			bool		isnull;
 			float		grade = DatumGetFloat4(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
 			int			doc = doc_id ? IdIndexLookup(docs, doc_id) : -1;
@@ -423,6 +410,7 @@ ReadJudgements(Judgements *J, const IdIndex *docs, MemoryContext mcxt)
 			JudgementsAdd(J, query_id, doc, grade);
 		}
 		MemoryContextSwitchTo(old);
+		MrlProgressDone(read += SPI_processed);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
@@ -437,7 +425,7 @@ ReadJudgements(Judgements *J, const IdIndex *docs, MemoryContext mcxt)
  * queries, or -1.  Called in the judgements' memory context.
  */
 static int
-MatchQuery(void *arg, int n, const char *id)
+MatchQuery(void *arg, int n, const char *id, uint64 row)
 {
 	Judgements *J = (Judgements *) arg;
 	int			lo = 0,
@@ -461,7 +449,7 @@ MatchQuery(void *arg, int n, const char *id)
 	J->relevant_unclaimed -= relevant;
 	if (J->n_scored == J->scored_capacity)
 	{
-		J->scored_capacity = GrowCapacity(J->scored_capacity, J->n_scored + 1, J->relname);
+		J->scored_capacity = MrlGrowCapacity(J->scored_capacity, J->n_scored + 1, J->relname);
 		J->query_of = Resize(J->query_of, sizeof(int) * J->scored_capacity);
 		J->first = Resize(J->first, sizeof(int) * J->scored_capacity);
 		J->count = Resize(J->count, sizeof(int) * J->scored_capacity);
@@ -600,7 +588,7 @@ ScoreFulltext(const Judgements *J, const IdIndex *queries, const IdIndex *docs)
 		elog(ERROR, "could not run the full-text baseline");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		char	   *id = SpiText(i, 1);
+		char	   *id = MrlSpiText(i, 1);
 		int			q = id ? IdIndexLookup(queries, id) : -1;
 		int			j = q >= 0 ? scored_of[q] : -1;
 		bool		isnull;
@@ -633,8 +621,8 @@ ScoreFulltext(const Judgements *J, const IdIndex *queries, const IdIndex *docs)
 /* ---------- arguments and output ---------- */
 
 /* The requested prefix sizes: a non-empty list of 1..full_dim. */
-static int *
-ParseDims(ArrayType *arr, int full_dim, int *n)
+int *
+MrlParseDims(ArrayType *arr, int full_dim, int *n)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -666,38 +654,45 @@ ParseDims(ArrayType *arr, int full_dim, int *n)
 	return dims;
 }
 
-/* Which baselines were asked for: 'pca' and/or 'fulltext'. */
-static void
-ParseBaselines(ArrayType *arr, bool *pca, bool *fulltext)
+/*
+ * Which of the baselines names[0..n_names) arr asks for (asked[i]); any
+ * other name is an error with hint.
+ */
+void
+MrlParseBaselines(ArrayType *arr, const char *const *names, int n_names, bool *asked,
+				  const char *hint)
 {
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 
-	*pca = *fulltext = false;
+	memset(asked, 0, sizeof(bool) * n_names);
 	if (arr == NULL)
 		return;
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{
 		char	   *b = nulls[i] ? "" : TextDatumGetCString(elems[i]);
+		int			j = 0;
 
-		if (strcmp(b, "pca") == 0)
-			*pca = true;
-		else if (strcmp(b, "fulltext") == 0)
-			*fulltext = true;
-		else
+		while (j < n_names && strcmp(b, names[j]) != 0)
+			j++;
+		if (j == n_names)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown baseline \"%s\"", b),
-					 errhint("The baselines are \"pca\" and \"fulltext\"; for a non-Matryoshka model, pass its name as model.")));
+					 errhint("%s", hint)));
+		asked[j] = true;
 	}
 }
 
-/* Emit one result row: the mean of sum over the scored queries. */
+/*
+ * Emit one result row: the mean of sum over the scored queries; count it in
+ * *rows_done for the progress view.
+ */
 static void
 EmitRow(ReturnSetInfo *rsinfo, int dims, const char *method,
-		mrl_ir_metrics sum, int n_scored)
+		mrl_ir_metrics sum, int n_scored, int64 *rows_done)
 {
 	Datum		values[6];
 	bool		nulls[6] = {0};
@@ -710,6 +705,45 @@ EmitRow(ReturnSetInfo *rsinfo, int dims, const char *method,
 	values[4] = Float8GetDatum(sum.recall100 / n_scored);
 	values[5] = Float8GetDatum(sum.mrr10 / n_scored);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	MrlProgressDone(++*rows_done);
+}
+
+/*
+ * Fit a PCA of k components on the rows of X [n][dim] that use[] marks
+ * (all if use is NULL); rows names them in errors.  Free it with
+ * mrl_pca_free.
+ */
+void
+MrlFitPca(const float *X, int n, int dim, const bool *use, int k, const char *rows,
+		  mrl_pca *pca)
+{
+	mrl_pca_acc *acc;
+	void	   *acc_mem;
+	float	   *scratch;
+	char		err[256];
+
+	if (dim > MRL_PCA_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the pca baseline takes models of at most %d dimensions, not %d",
+						MRL_PCA_MAX_DIM, dim)));
+	/* the accumulator and scratch in palloc'd memory: counted as the query's */
+	acc_mem = MemoryContextAllocHuge(CurrentMemoryContext, mrl_pca_acc_size(dim));
+	acc = mrl_pca_acc_init(acc_mem, dim, err, sizeof(err));
+	for (int i = 0; acc != NULL && i < n; i++)
+		if (use == NULL || use[i])
+			mrl_pca_acc_add(acc, X + (size_t) i * dim, 1);
+	if (acc != NULL && mrl_pca_acc_rows(acc) < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the pca baseline needs at least 2 %s", rows)));
+	scratch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) dim * dim);
+	if (acc == NULL || mrl_pca_acc_fit(acc, k, scratch, pca, err, sizeof(err)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("could not fit PCA: %s", err)));
+	pfree(scratch);
+	pfree(acc_mem);
 }
 
 /* Fit PCA on the docs and project docs and queries on the top k components. */
@@ -718,29 +752,8 @@ ProjectPca(const float *D, int n_docs, const float *Q, int n_q, int dim, int k,
 		   float *Dp, float *Qp)
 {
 	mrl_pca		pca;
-	mrl_pca_acc *acc;
-	char		err[256];
 
-	if (n_docs < 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the pca baseline needs at least 2 documents")));
-	if (dim > MRL_PCA_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the pca baseline takes models of at most %d dimensions, not %d",
-						MRL_PCA_MAX_DIM, dim)));
-	/* the accumulator and scratch in palloc'd memory: counted as the query's */
-	acc = mrl_pca_acc_init(MemoryContextAllocHuge(CurrentMemoryContext, mrl_pca_acc_size(dim)),
-						   dim, err, sizeof(err));
-	if (acc != NULL)
-		mrl_pca_acc_add(acc, D, n_docs);
-	if (acc == NULL ||
-		mrl_pca_acc_fit(acc, k, MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) dim * dim),
-						&pca, err, sizeof(err)) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("could not fit PCA: %s", err)));
+	MrlFitPca(D, n_docs, dim, NULL, k, "documents", &pca);
 	mrl_pca_apply(&pca, D, n_docs, Dp);
 	mrl_pca_apply(&pca, Q, n_q, Qp);
 	mrl_pca_free(&pca);
@@ -769,11 +782,12 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 				n_dims,
 			   *dims,
 				max_d = 0;
-	bool		pca,
-				fulltext;
+	static const char *const baseline_names[] = {"pca", "fulltext"};
+	bool		asked[lengthof(baseline_names)];
 	float	   *D,
 			   *Q;
 	MemoryContext work;
+	int64		rows_done = 0;
 
 	for (int i = 0; i < 3; i++)
 		if (PG_ARGISNULL(i))
@@ -784,12 +798,14 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("dims must not be NULL")));
-	ParseBaselines(PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5), &pca, &fulltext);
+	MrlParseBaselines(PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5), baseline_names,
+					  lengthof(baseline_names), asked,
+					  "The baselines are \"pca\" and \"fulltext\"; for a non-Matryoshka model, pass its name as model.");
 	model = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	enc = MrlModelForUse(fcinfo, model);
 	MrlEmbedOptionsInit(&opts);
 	full_dim = MrlOutputDim(enc, &opts);
-	dims = ParseDims(PG_GETARG_ARRAYTYPE_P(4), full_dim, &n_dims);
+	dims = MrlParseDims(PG_GETARG_ARRAYTYPE_P(4), full_dim, &n_dims);
 	for (int i = 0; i < n_dims; i++)
 		max_d = Max(max_d, dims[i]);
 	CheckTextTable(queries_rel);
@@ -798,14 +814,18 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	work = AllocSetContextCreate(CurrentMemoryContext, "mrl_evaluate", ALLOCSET_DEFAULT_SIZES);
-	queries.relname = RelName(queries_rel);
-	docs.relname = RelName(docs_rel);
-	J.relname = RelName(qrels_rel);
+	queries.relname = MrlRelName(queries_rel);
+	docs.relname = MrlRelName(docs_rel);
+	J.relname = MrlRelName(qrels_rel);
 	SPI_connect();
+	MrlProgressStart(MRL_PROGRESS_EVALUATE);
 	/* docs, then the judgements of known docs, then the judged queries */
-	ReadTextTable(&docs, NULL, NULL, model, enc, &opts, full_dim, work, &D);
+	MrlProgressSetPhase(MRL_PHASE_EMBEDDING_DOCUMENTS, -1);
+	MrlReadTextTable(&docs, NULL, NULL, NULL, model, enc, &opts, full_dim, work, &D);
+	MrlProgressSetPhase(MRL_PHASE_READING_JUDGEMENTS, -1);
 	ReadJudgements(&J, &docs, work);
-	ReadTextTable(&queries, MatchQuery, &J, model, enc, &opts, full_dim, work, &Q);
+	MrlProgressSetPhase(MRL_PHASE_EMBEDDING_QUERIES, -1);
+	MrlReadTextTable(&queries, NULL, MatchQuery, &J, model, enc, &opts, full_dim, work, &Q);
 	if (J.n_scored == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -814,10 +834,11 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 						   queries.relname, docs.relname)));
 	NoticeUnmatched(&J, &queries, &docs);
 
+	MrlProgressSetPhase(MRL_PHASE_SCORING, n_dims * (asked[0] ? 2 : 1) + (asked[1] ? 1 : 0));
 	for (int i = 0; i < n_dims; i++)
 		EmitRow(rsinfo, dims[i], "prefix",
-				ScorePrefix(&J, Q, D, docs.n, full_dim, dims[i]), J.n_scored);
-	if (pca)
+				ScorePrefix(&J, Q, D, docs.n, full_dim, dims[i]), J.n_scored, &rows_done);
+	if (asked[0])				/* pca */
 	{
 		float	   *Dp = MemoryContextAllocHuge(work, sizeof(float) * (size_t) docs.n * max_d);
 		float	   *Qp = MemoryContextAllocHuge(work, sizeof(float) * (size_t) J.n_scored * max_d);
@@ -825,11 +846,12 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 		ProjectPca(D, docs.n, Q, J.n_scored, full_dim, max_d, Dp, Qp);
 		for (int i = 0; i < n_dims; i++)
 			EmitRow(rsinfo, dims[i], "pca",
-					ScorePrefix(&J, Qp, Dp, docs.n, max_d, dims[i]), J.n_scored);
+					ScorePrefix(&J, Qp, Dp, docs.n, max_d, dims[i]), J.n_scored, &rows_done);
 	}
-	if (fulltext)
-		EmitRow(rsinfo, 0, "fulltext", ScoreFulltext(&J, &queries, &docs), J.n_scored);
+	if (asked[1])				/* fulltext */
+		EmitRow(rsinfo, 0, "fulltext", ScoreFulltext(&J, &queries, &docs), J.n_scored, &rows_done);
 	SPI_finish();
+	MrlProgressEnd();
 	MemoryContextDelete(work);
 	return (Datum) 0;
 }

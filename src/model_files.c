@@ -1,26 +1,38 @@
 /*
- * model_files.c: the directories of trained models, created and removed in
- * step with the transactions that register and unregister them.
+ * model_files.c: the extension's files under $PGDATA/mrl_models/DBOID/, a
+ * cache derived from the database: built atomically, removed in step with
+ * the transactions that make them useless, swept when nothing needs them.
  *
- * mrl_train writes a model into $PGDATA/mrl_models/DBOID/NAME-XID-N, XID
- * being the (sub)transaction that registers it.  Unregistering it leaves a
- * marker file NAME-XID-N.unregistered-XID2 beside it, XID2 being the
- * (sub)transaction that deleted the row.  Files cannot be rolled back, so
- * each directory a transaction creates or dooms is remembered with the
- * subtransaction that did it: an abort of that subtransaction removes a
- * created directory (or a doomed one's marker), its commit hands both to the
- * parent, and the commit of the whole transaction keeps the created ones and
- * removes the doomed ones with their markers.  PREPARE TRANSACTION is refused
- * while any is pending: a prepared transaction outlives the session that
- * would have to finish the file work.
+ * One directory per database, so that no database ever removes another's
+ * files:
+ *   HASH/          a stored model's files (HASH/model, one file or a
+ *                  directory) written out of mrl_model_data, and the
+ *                  float32 conversions of its weights (model_store.c);
+ *                  HASH is the first 16 hex digits of its SHA-256, short
+ *                  because pg_basebackup refuses paths over 99 bytes;
+ *   converted/     the float32 conversions of file-backed models' weights;
+ *   .build-PID-N/  a directory being written, flock()ed by its writer;
+ *   .trash-PID-N/  a directory being removed.
+ * A directory is written under .build-*, fsynced and renamed into place,
+ * so a HASH directory is always complete; when two backends build the
+ * same one, the second rename fails and that copy is dropped.  Removal
+ * renames first, so two sessions never remove the same directory.
  *
- * A crash skips those steps, and the names tell what the steps were:
- * MrlSweepModelDirs (run by the next mrl_train or mrl_unregister_model of the
- * database) removes a directory whose XID never committed, and a directory
- * whose marker's XID2 committed; a marker whose XID2 never committed goes.
- * Nothing is inferred from a missing registry row, so a dump being restored
- * or a hand-edited registry never costs a model its files.  Removals take a
- * file lock, so two sessions never remove the same directory at once.
+ * Nothing here is precious (the models are in the database), so nothing
+ * needs the WAL and a hot standby, which may not write tables, builds its
+ * own copies.  A build that a transaction makes for a model it stores is
+ * put in place when the transaction commits and removed if it aborts;
+ * unregistering a stored model, dropping the extension or dropping a
+ * database remove their directories when the transaction commits.  What a
+ * crash interrupts, MrlSweepFiles finishes: builds whose writer is gone,
+ * HASH directories no registration refers to, directories of dropped
+ * databases.  PREPARE TRANSACTION is refused while any such work is
+ * pending: a prepared transaction outlives the session that would do it.
+ *
+ * DROP EXTENSION runs in sessions that may never have loaded mrl.so: the
+ * extension's event trigger calls mrl_watch_drops() at the start of any
+ * command that can drop it, which loads mrl.so and with it the
+ * object_access_hook that sees the extension (or a database) go.
  */
 #include "postgres.h"
 
@@ -28,192 +40,241 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
+#include "nodes/pg_list.h"
 #include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-#include "utils/xid8.h"
+#include "utils/syscache.h"
 
 #include "model_files.h"
+#include "registry.h"
 
-/* Suffix of the marker of an unregistered model's directory, before XID2. */
-#define UNREGISTERED_TAG ".unregistered-"
+#define BUILD_PREFIX ".build-"
+#define TRASH_PREFIX ".trash-"
 
-/* A directory whose fate depends on how a (sub)transaction ends. */
-typedef struct PendingDir
+/* File work that waits for the end of a (sub)transaction. */
+typedef struct PendingWork
 {
-	struct PendingDir *next;
-	SubTransactionId subid;		/* the subtransaction that made it pending */
-	char	   *marker;			/* NULL: created by it; else: unregistered */
-	char		path[FLEXIBLE_ARRAY_MEMBER];
-} PendingDir;
+	struct PendingWork *next;
+	SubTransactionId subid;		/* the subtransaction that asked for it */
+	MrlBuild   *build;			/* a build: in place at commit, gone at abort */
+	char	   *remove;			/* else a directory to remove at commit */
+} PendingWork;
 
-static PendingDir *pending_dirs = NULL;
+static PendingWork *pending_head = NULL;
+static PendingWork *pending_tail = NULL;
+static object_access_hook_type prev_object_access_hook = NULL;
 
 /* ---------- names ---------- */
 
-/* $PGDATA/mrl_models/DBOID: where mrl_train writes this database's models. */
+/* $PGDATA/mrl_models/DBOID */
 static char *
-DatabaseModelsDir(void)
+DatabaseDir(Oid dboid)
 {
-	return psprintf("%s/mrl_models/%u", DataDir, MyDatabaseId);
+	return psprintf("%s/mrl_models/%u", DataDir, dboid);
 }
 
-/* Is path a directory mrl_train writes in this database (see MrlNewModelDir)? */
-bool
-MrlIsOwnModelDir(const char *path)
-{
-	char	   *root = DatabaseModelsDir();
-	size_t		len = strlen(root);
-
-	return strncmp(path, root, len) == 0 && path[len] == '/' &&
-		path[len + 1] != '\0' && strchr(path + len + 1, '/') == NULL;
-}
-
-/* Read the transaction id that starts at digits and ends at end; false if none. */
+/* The name of a stored model's directory (MrlStoredDir)? */
 static bool
-ParseXid(const char *digits, const char *end, FullTransactionId *xid)
+IsStoredDirName(const char *name)
 {
-	char	   *stop;
-
-	if (digits == end || strspn(digits, "0123456789") < (size_t) (end - digits))
-		return false;
-	*xid = FullTransactionIdFromU64(strtou64(digits, &stop, 10));
-	return stop == end;
+	return strlen(name) == MRL_STORED_DIR_CHARS &&
+		strspn(name, "0123456789abcdef") == MRL_STORED_DIR_CHARS;
 }
 
 /*
- * The transaction that created a directory named NAME-XID-N, read from the
- * right (names may hold '-'); false if the name has another form.
+ * Create dir and, first, the two directories above it up to $PGDATA (mode
+ * 0700).  Another session may remove an empty mrl_models/ between the two
+ * steps (MrlSweepFiles), so a vanished parent is made again.
  */
-static bool
-CreatorOf(const char *entry, FullTransactionId *creator)
+static void
+EnsureDir(const char *dir)
 {
-	const char *n = strrchr(entry, '-');
-	const char *xid;
+	char	   *parent = pstrdup(dir);
+	char	   *grandparent;
 
-	if (n == NULL || n[1] == '\0' || strspn(n + 1, "0123456789") != strlen(n + 1))
-		return false;
-	for (xid = n; xid > entry && xid[-1] != '-'; xid--)
-		;
-	return xid > entry && ParseXid(xid, n, creator);
+	*strrchr(parent, '/') = '\0';
+	grandparent = pstrdup(parent);
+	*strrchr(grandparent, '/') = '\0';
+	for (int attempt = 0; attempt < 3; attempt++)
+	{
+		if (strcmp(grandparent, DataDir) != 0)
+			(void) mkdir(grandparent, S_IRWXU);
+		(void) mkdir(parent, S_IRWXU);
+		if (mkdir(dir, S_IRWXU) == 0 || errno == EEXIST)
+			return;
+		if (errno != ENOENT)
+			break;
+	}
+	ereport(ERROR,
+			(errcode_for_file_access(),
+			 errmsg("could not create directory \"%s\": %m", dir)));
+}
+
+/* This database's directory, created if need be. */
+static char *
+CurrentDatabaseDir(void)
+{
+	char	   *dir = DatabaseDir(MyDatabaseId);
+
+	EnsureDir(psprintf("%s/converted", dir));
+	return dir;
+}
+
+/* Where the weights of file-backed models are converted to float32. */
+char *
+MrlConvertedDir(void)
+{
+	return psprintf("%s/converted", CurrentDatabaseDir());
 }
 
 /*
- * If entry is a marker DIR.unregistered-XID2: the length of DIR and the
- * transaction XID2 that unregistered it.
+ * The directory of the stored model whose contents hash to sha256 (may not
+ * exist), named by the hash's first MRL_STORED_DIR_CHARS hex digits.
  */
-static bool
-UnregistererOf(const char *entry, size_t *dirlen, FullTransactionId *unregisterer)
+char *
+MrlStoredDir(const char *sha256)
 {
-	const char *tag = NULL;
-	const char *p;
-
-	for (p = strstr(entry, UNREGISTERED_TAG); p != NULL; p = strstr(p + 1, UNREGISTERED_TAG))
-		tag = p;
-	if (tag == NULL || tag == entry)
-		return false;
-	*dirlen = tag - entry;
-	p = tag + strlen(UNREGISTERED_TAG);
-	return ParseXid(p, p + strlen(p), unregisterer);
+	return psprintf("%s/%.*s", DatabaseDir(MyDatabaseId), MRL_STORED_DIR_CHARS, sha256);
 }
 
 /* ---------- removal ---------- */
 
 /*
- * Take the lock that serialises removals under $PGDATA/mrl_models (a file
- * lock, released by close or by the process's end); -1 if there is no such
- * directory, so nothing to remove.
- */
-static int
-LockModelFiles(void)
-{
-	char		path[MAXPGPATH];
-	int			fd;
-
-	snprintf(path, sizeof(path), "%s/mrl_models/.lock", DataDir);
-	fd = BasicOpenFile(path, O_RDWR | O_CREAT | PG_BINARY);
-	if (fd >= 0)
-		while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
-			;
-	return fd;
-}
-
-/*
- * Remove a model directory (remove_dir) and then its marker, or only the
- * marker; a marker stays while its directory could not be removed, so the
- * next sweep tries again.  What another session removed already is skipped.
- * Runs in commit and abort callbacks: never errors.
+ * Remove a directory: rename it to a fresh .trash-PID-N beside it, which
+ * only one session can do, then remove that.  Never errors (commit
+ * callbacks use it); a directory that is already gone is fine.
  */
 static void
-RemoveModelFiles(const char *dir, const char *marker, bool remove_dir)
+Discard(const char *path)
 {
-	int			fd = LockModelFiles();
-	struct stat st;
-	bool		dir_gone = true;
+	static uint32 trash_counter = 0;
+	char	   *parent = pstrdup(path);
+	char	   *trash;
 
-	if (remove_dir && stat(dir, &st) == 0)
-		dir_gone = rmtree(dir, true);
-	if (marker != NULL && dir_gone && unlink(marker) != 0 && errno != ENOENT)
-		ereport(WARNING,
-				(errcode_for_file_access(),
-				 errmsg("could not remove file \"%s\": %m", marker)));
-	if (fd >= 0)
-		close(fd);
-}
-
-/* ---------- pending work ---------- */
-
-/* Remember dir as created (marker NULL) or unregistered by the current subtransaction. */
-static void
-AddPending(const char *dir, const char *marker)
-{
-	size_t		dirlen = strlen(dir) + 1;
-	PendingDir *p = MemoryContextAlloc(TopMemoryContext, offsetof(PendingDir, path) + dirlen +
-									   (marker ? strlen(marker) + 1 : 0));
-
-	p->subid = GetCurrentSubTransactionId();
-	memcpy(p->path, dir, dirlen);
-	p->marker = marker ? strcpy(p->path + dirlen, marker) : NULL;
-	p->next = pending_dirs;
-	pending_dirs = p;
-}
-
-/* Create dir (mode 0700) unless it exists. */
-static void
-MakeDirectory(const char *dir)
-{
-	if (mkdir(dir, S_IRWXU) != 0 && errno != EEXIST)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create directory \"%s\": %m", dir)));
-}
-
-/*
- * A fresh path $PGDATA/mrl_models/DBOID/NAME-XID-N for a new model of this
- * database (not created: the writer does that), removed again unless the
- * current (sub)transaction commits.
- */
-char *
-MrlNewModelDir(const char *name)
-{
-	char	   *root = DatabaseModelsDir();
-	uint64		xid = U64FromFullTransactionId(GetCurrentFullTransactionId());
-	struct stat st;
-	char	   *dir;
-
-	MakeDirectory(psprintf("%s/mrl_models", DataDir));
-	MakeDirectory(root);
-	for (int n = 0;; n++)
+	*strrchr(parent, '/') = '\0';
+	for (int attempt = 0; attempt < 100; attempt++)
 	{
-		dir = psprintf("%s/%s-" UINT64_FORMAT "-%d", root, name, xid, n);
-		if (stat(dir, &st) != 0)
+		trash = psprintf("%s/" TRASH_PREFIX "%d-%u", parent, MyProcPid, trash_counter++);
+		if (rename(path, trash) == 0)
+		{
+			if (!rmtree(trash, true))
+				ereport(WARNING,
+						(errmsg("could not remove all of \"%s\"", trash),
+						 errdetail("The next mrl_train, mrl_unregister_model or model build in this database tries again.")));
+			return;
+		}
+		if (errno != EEXIST && errno != ENOTEMPTY)
 			break;
 	}
-	AddPending(dir, NULL);
-	return dir;
+	if (errno != ENOENT)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not rename \"%s\" for removal: %m", path)));
+}
+
+/* Remove $PGDATA/mrl_models if nothing is left in it. */
+static void
+RemoveEmptyRoot(void)
+{
+	(void) rmdir(psprintf("%s/mrl_models", DataDir));
+}
+
+/* ---------- builds ---------- */
+
+/* Append work for the end of the current subtransaction. */
+static PendingWork *
+AddPending(MrlBuild *build, const char *remove)
+{
+	PendingWork *w = MemoryContextAllocZero(TopMemoryContext, sizeof(PendingWork));
+
+	w->subid = GetCurrentSubTransactionId();
+	w->build = build;
+	w->remove = remove ? MemoryContextStrdup(TopMemoryContext, remove) : NULL;
+	if (pending_tail)
+		pending_tail->next = w;
+	else
+		pending_head = w;
+	pending_tail = w;
+	return w;
+}
+
+/* Take w out of the pending list and free it (not its build). */
+static void
+ForgetPending(PendingWork *w)
+{
+	PendingWork **link = &pending_head;
+	PendingWork *prev = NULL;
+
+	while (*link != w)
+	{
+		prev = *link;
+		link = &(*link)->next;
+	}
+	*link = w->next;
+	if (pending_tail == w)
+		pending_tail = prev;
+	if (w->remove)
+		pfree(w->remove);
+	pfree(w);
+}
+
+/* Release a build's lock and memory. */
+static void
+EndBuild(MrlBuild *b)
+{
+	if (b->lock_fd >= 0)
+		close(b->lock_fd);
+	pfree(b);
+}
+
+/*
+ * Start writing a directory: $PGDATA/mrl_models/DBOID/.build-PID-N, locked
+ * (flock) while this backend writes it, so that sweeps leave it alone; it
+ * is removed if the current subtransaction aborts before it is put in
+ * place.
+ */
+MrlBuild *
+MrlBeginBuild(void)
+{
+	static uint32 build_counter = 0;
+	char	   *root = CurrentDatabaseDir();
+	MrlBuild   *b = MemoryContextAllocZero(TopMemoryContext, sizeof(MrlBuild));
+
+	for (;;)
+	{
+		snprintf(b->path, sizeof(b->path), "%s/" BUILD_PREFIX "%d-%u", root, MyProcPid,
+				 build_counter++);
+		if (mkdir(b->path, S_IRWXU) == 0)
+			break;
+		if (errno != EEXIST)
+		{
+			pfree(b);
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not create directory \"%s\": %m", b->path)));
+		}
+	}
+	b->lock_fd = BasicOpenFile(b->path, O_RDONLY | PG_BINARY);
+	if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0)
+	{
+		int			save_errno = errno;
+
+		rmtree(b->path, true);
+		EndBuild(b);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not lock directory \"%s\": %m", b->path)));
+	}
+	b->pending = AddPending(b, NULL);
+	return b;
 }
 
 /* fsync a directory tree, files first, so that it survives an OS crash. */
@@ -242,159 +303,241 @@ SyncTree(const char *path)
 }
 
 /*
- * Make a written model durable, with the directory entries that lead to it,
- * before its registration commits.  A failure is an ERROR, not a PANIC: the
- * transaction aborts and removes the files.
- */
-void
-MrlSyncModelDir(const char *dir)
-{
-	SyncTree(dir);
-	fsync_fname_ext(DatabaseModelsDir(), true, false, ERROR);
-	fsync_fname_ext(psprintf("%s/mrl_models", DataDir), true, false, ERROR);
-}
-
-/*
- * Remove dir when the current (sub)transaction and all its parents commit.
- * Its marker is on disk before that commit, so a crash right after it still
- * leaves the removal to the next sweep.
- */
-void
-MrlRemoveAtCommit(const char *dir)
-{
-	char	   *marker = psprintf("%s" UNREGISTERED_TAG UINT64_FORMAT, dir,
-								  U64FromFullTransactionId(GetCurrentFullTransactionId()));
-	int			fd;
-
-	AddPending(dir, marker);
-	fd = OpenTransientFile(marker, O_CREAT | O_WRONLY | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", marker)));
-	CloseTransientFile(fd);
-	fsync_fname_ext(marker, false, false, ERROR);
-	fsync_fname_ext(DatabaseModelsDir(), true, false, ERROR);
-}
-
-/*
- * Settle the pending directories of subtransaction subid (all of them when
- * subid is invalid): on abort remove the created ones and the unregistered
- * ones' markers, on commit remove the unregistered ones with their markers.
+ * Rename a synced build to its place, this database's HASH/; if that is
+ * already there (another backend built it), drop the build.  Never errors.
  */
 static void
-SettlePending(bool committed, SubTransactionId subid)
+InstallBuild(MrlBuild *b, const char *sha256)
 {
-	PendingDir **link = &pending_dirs;
-	PendingDir *p;
+	char	   *target = MrlStoredDir(sha256);
 
-	while ((p = *link) != NULL)
+	if (rename(b->path, target) == 0)
+		(void) fsync_fname_ext(DatabaseDir(MyDatabaseId), true, true, WARNING);
+	else
+		Discard(b->path);
+	EndBuild(b);
+}
+
+/*
+ * Put a build in place now, as the directory of the stored model whose
+ * contents hash to sha256: a copy written for use, not tied to the
+ * transaction.
+ */
+void
+MrlInstallBuild(MrlBuild *b, const char *sha256)
+{
+	SyncTree(b->path);
+	ForgetPending(b->pending);
+	InstallBuild(b, sha256);
+}
+
+/*
+ * Put a build in place when the current (sub)transaction and its parents
+ * commit (it is synced now, so that an error is still an ERROR); an abort
+ * removes it.
+ */
+void
+MrlInstallBuildAtCommit(MrlBuild *b, const char *sha256)
+{
+	SyncTree(b->path);
+	strlcpy(b->sha256, sha256, sizeof(b->sha256));
+}
+
+/* Remove this database's directory of a stored model once the transaction commits. */
+void
+MrlRemoveStoredAtCommit(const char *sha256)
+{
+	AddPending(NULL, MrlStoredDir(sha256));
+}
+
+/* ---------- transaction ends ---------- */
+
+/* Do (commit) or undo (abort) one piece of pending work; never errors. */
+static void
+SettleOne(PendingWork *w, bool committed)
+{
+	if (w->build)
 	{
-		if (subid != InvalidSubTransactionId && p->subid != subid)
+		if (committed && w->build->sha256[0])
+			InstallBuild(w->build, w->build->sha256);
+		else
 		{
-			link = &p->next;
-			continue;
+			Discard(w->build->path);
+			EndBuild(w->build);
 		}
-		if (p->marker == NULL && !committed)
-			RemoveModelFiles(p->path, NULL, true);
-		else if (p->marker != NULL)
-			RemoveModelFiles(p->path, p->marker, committed);
-		*link = p->next;
-		pfree(p);
+	}
+	else if (committed)
+	{
+		Discard(w->remove);
+		RemoveEmptyRoot();
 	}
 }
 
-/* Subtransaction end: an abort settles its directories, a commit hands them up. */
+/* Settle the work of subtransaction subid, or all of it (InvalidSubTransactionId). */
+static void
+SettlePending(bool committed, SubTransactionId subid)
+{
+	PendingWork *w = pending_head;
+
+	while (w != NULL)
+	{
+		PendingWork *next = w->next;
+
+		if (subid == InvalidSubTransactionId || w->subid == subid)
+		{
+			SettleOne(w, committed);
+			ForgetPending(w);
+		}
+		w = next;
+	}
+}
+
+/* Subtransaction end: an abort settles its work, a commit hands it up. */
 static void
 SubTransactionEnd(SubXactEvent event, SubTransactionId mySubid,
 				  SubTransactionId parentSubid, void *arg)
 {
-	PendingDir *p;
-
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 		SettlePending(false, mySubid);
 	else if (event == SUBXACT_EVENT_COMMIT_SUB)
-		for (p = pending_dirs; p != NULL; p = p->next)
-			if (p->subid == mySubid)
-				p->subid = parentSubid;
+		for (PendingWork *w = pending_head; w != NULL; w = w->next)
+			if (w->subid == mySubid)
+				w->subid = parentSubid;
 }
 
 /* Transaction end: file work happens at commit or abort, never at PREPARE. */
 static void
 TransactionEnd(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_PRE_PREPARE && pending_dirs != NULL)
+	if (event == XACT_EVENT_PRE_PREPARE && pending_head != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot PREPARE a transaction that has trained or unregistered a model"),
-				 errdetail("A model's files are written or removed when its transaction commits or aborts, by the session that ran it.")));
-	if (event == XACT_EVENT_COMMIT)
+				 errmsg("cannot PREPARE a transaction that has trained, stored or unregistered a model or dropped the extension mrl"),
+				 errdetail("The model files under the data directory are written or removed when the transaction commits or aborts, by the session that ran it.")));
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
 		SettlePending(true, InvalidSubTransactionId);
-	else if (event == XACT_EVENT_ABORT)
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		SettlePending(false, InvalidSubTransactionId);
 }
 
-/* Register the transaction hooks; called from _PG_init. */
+/* ---------- drops ---------- */
+
+/*
+ * The extension being dropped takes this database's directory with it, and
+ * a database being dropped its own, when the transaction commits.
+ */
+static void
+WatchDrops(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+	if (access != OAT_DROP)
+		return;
+	if (classId == ExtensionRelationId && objectId == get_extension_oid("mrl", true))
+		AddPending(NULL, DatabaseDir(MyDatabaseId));
+	else if (classId == DatabaseRelationId)
+		AddPending(NULL, DatabaseDir(objectId));
+}
+
+/*
+ * mrl_watch_drops(): called by the extension's event trigger when a command
+ * that may drop the extension starts; loading mrl.so for it installed
+ * WatchDrops, which does the work.
+ */
+PG_FUNCTION_INFO_V1(mrl_watch_drops);
+Datum
+mrl_watch_drops(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_VOID();
+}
+
+/* Register the transaction callbacks and the drop hook; called from _PG_init. */
 void
 MrlModelFilesInit(void)
 {
 	RegisterXactCallback(TransactionEnd, NULL);
 	RegisterSubXactCallback(SubTransactionEnd, NULL);
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = WatchDrops;
 }
 
-/* ---------- leftovers of crashes ---------- */
+/* ---------- leftovers ---------- */
 
-/*
- * "committed", "aborted" (crashed included) or "in progress"; NULL when the
- * transaction is too old to tell.  An id at or past the next one to assign
- * was lost in a crash before any WAL recorded it (a running or committed
- * transaction's id is always behind), so it counts as aborted.
- */
-static const char *
-XactStatus(FullTransactionId xid)
+/* true if nobody holds the lock of the build directory at path (its writer is gone). */
+static bool
+BuildAbandoned(const char *path)
 {
-	LOCAL_FCINFO(fcinfo, 1);
-	Datum		status;
+	int			fd = BasicOpenFile(path, O_RDONLY | PG_BINARY);
+	bool		abandoned;
 
-	if (!FullTransactionIdPrecedes(xid, ReadNextFullTransactionId()))
-		return "aborted";
-	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = FullTransactionIdGetDatum(xid);
-	fcinfo->args[0].isnull = false;
-	status = pg_xact_status(fcinfo);
-	return fcinfo->isnull ? NULL : text_to_cstring(DatumGetTextPP(status));
+	if (fd < 0)
+		return false;
+	abandoned = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return abandoned;
 }
 
-/*
- * Finish what crashes interrupted in this database's model directory: remove
- * the directories whose creating transaction never committed, the
- * directories whose unregistering transaction committed (then their
- * markers), and the markers of unregistrations that never committed.  Work
- * of transactions still running, or too old to tell, is left alone.
- */
-void
-MrlSweepModelDirs(void)
+/* Directories of dropped databases, and what removals left, in $PGDATA/mrl_models. */
+static void
+SweepDroppedDatabases(void)
 {
-	char	   *root = DatabaseModelsDir();
+	char	   *root = psprintf("%s/mrl_models", DataDir);
 	DIR		   *dir = AllocateDir(root);
 	struct dirent *de;
 
 	while (dir != NULL && (de = ReadDir(dir, root)) != NULL)
 	{
-		FullTransactionId xid;
-		size_t		dirlen;
-		const char *status;
-		char	   *path = psprintf("%s/%s", root, de->d_name);
+		bool		dropped = false;
 
-		if (UnregistererOf(de->d_name, &dirlen, &xid))
+		if (strspn(de->d_name, "0123456789") == strlen(de->d_name) && de->d_name[0] != '\0')
+			dropped = !SearchSysCacheExists1(DATABASEOID,
+											 ObjectIdGetDatum(strtoul(de->d_name, NULL, 10)));
+		if (dropped || strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)) == 0)
+			Discard(psprintf("%s/%s", root, de->d_name));
+	}
+	if (dir != NULL)
+		FreeDir(dir);
+}
+
+/*
+ * Finish what crashes and unseen drops left: in this database's directory,
+ * builds whose writer is gone, stored models' directories that no
+ * registration refers to (a crash after an unregistration committed, a
+ * model another transaction stored and rolled back), removals cut short;
+ * and the directories of dropped databases.  A directory in use by another
+ * backend may go too: its mappings stay valid, and it is built again when
+ * needed.
+ */
+void
+MrlSweepFiles(void)
+{
+	char	   *root = DatabaseDir(MyDatabaseId);
+	List	   *referenced = MrlStoredHashes();
+	DIR		   *dir;
+	struct dirent *de;
+
+	SweepDroppedDatabases();
+	dir = AllocateDir(root);
+	while (dir != NULL && (de = ReadDir(dir, root)) != NULL)
+	{
+		char	   *path = psprintf("%s/%s", root, de->d_name);
+		bool		unused = false;
+
+		if (IsStoredDirName(de->d_name))
 		{
-			if ((status = XactStatus(xid)) != NULL && strcmp(status, "in progress") != 0)
-				RemoveModelFiles(psprintf("%s/%.*s", root, (int) dirlen, de->d_name), path,
-								 strcmp(status, "committed") == 0);
+			ListCell   *lc;
+
+			unused = true;
+			foreach(lc, referenced)
+				if (strncmp((char *) lfirst(lc), de->d_name, MRL_STORED_DIR_CHARS) == 0)
+				unused = false;
 		}
-		else if (CreatorOf(de->d_name, &xid) &&
-				 (status = XactStatus(xid)) != NULL && strcmp(status, "aborted") == 0)
-			RemoveModelFiles(path, NULL, true);
+		else if (strncmp(de->d_name, BUILD_PREFIX, strlen(BUILD_PREFIX)) == 0)
+			unused = BuildAbandoned(path);
+		else if (strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)) == 0)
+			unused = true;
+		if (unused)
+			Discard(path);
 		pfree(path);
 	}
 	if (dir != NULL)

@@ -356,14 +356,21 @@ ApplyServerOptions(MrlRemoteModel *m, List *options)
 
 /*
  * Everything a request to a model's endpoint needs.  entry->owner's user
- * mapping gives the key; the owner must still have USAGE on the server.
+ * mapping gives the key; the owner must still exist (the registry keeps it
+ * by name: InvalidOid would stand for PUBLIC's mapping) and have USAGE on
+ * the server.
  */
 MrlRemoteModel *
-MrlRemoteModelOpen(const char *name, const MrlModelEntry *entry)
+MrlRemoteModelOpen(const char *name, const MrlModelRef *entry)
 {
 	MrlRemoteModel *m = palloc0(sizeof(MrlRemoteModel));
 	ForeignServer *srv = HttpServer(entry->server, name);
 
+	if (!OidIsValid(entry->owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the owner role of model \"%s\" does not exist", name),
+				 errhint("A superuser can unregister the model for its owner to register it again.")));
 	if (pg_foreign_server_aclcheck(srv->serverid, entry->owner, ACL_USAGE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -667,7 +674,7 @@ mrl_register_remote_model(PG_FUNCTION_ARGS)
 	char	   *name;
 	char	   *spec;
 	char	   *server;
-	MrlModelEntry entry = {0};
+	MrlModelRef entry = {0};
 	MrlRemoteModel *m;
 	mrl_api		api;
 	const char *model;
@@ -689,7 +696,7 @@ mrl_register_remote_model(PG_FUNCTION_ARGS)
 				 errmsg("a remote model is \"openai:<model>\" or \"ollama:<model>\", not \"%s\"", spec)));
 	if (pg_foreign_server_aclcheck(HttpServer(server, NULL)->serverid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_SERVER, server);
-	MrlCheckModelNameFree(fcinfo, name);
+	MrlCheckModelNameFree(name);
 
 	entry.path = spec;
 	entry.server = server;
@@ -697,7 +704,7 @@ mrl_register_remote_model(PG_FUNCTION_ARGS)
 	m = MrlRemoteModelOpen(name, &entry);
 	dims = Probe(m, 0, false);
 	half = dims > PROBE_DIMS ? PROBE_DIMS : dims / 2;
-	MrlRegisterRemoteModel(fcinfo, name, spec, mrl_api_name(api), dims, server,
+	MrlRegisterRemoteModel(name, spec, mrl_api_name(api), dims, server,
 						   half >= 1 && Probe(m, half, true) == half);
 	PG_RETURN_VOID();
 }

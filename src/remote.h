@@ -11,7 +11,7 @@
 typedef struct MrlRemoteModel MrlRemoteModel;
 
 /* A registered remote model's endpoint, key and limits, for the current statement. */
-extern MrlRemoteModel *MrlRemoteModelOpen(const char *name, const MrlModelEntry *entry);
+extern MrlRemoteModel *MrlRemoteModelOpen(const char *name, const MrlModelRef *entry);
 
 /* The width mrl_embed returns for its dims and layers arguments. */
 extern int	MrlRemoteOutputDim(const MrlRemoteModel *m, FunctionCallInfo fcinfo,

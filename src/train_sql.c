@@ -5,9 +5,9 @@
  * Reads (anchor, positive[, hard negative]) texts with a query, tokenizes
  * them with the base model's tokenizer, trains with the encoder core's
  * trainer (MatryoshkaLoss over in-batch-negatives ranking loss), writes the
- * result as a sentence-transformers StaticEmbedding directory under
- * $PGDATA/mrl_models (model_files.c ties it to the transaction) and
- * registers it as a model owned by the caller.
+ * result as a sentence-transformers StaticEmbedding directory into this
+ * database's cache (model_files.c), and stores it in the database under
+ * its name, owned by the caller (registry.c, model_store.c).
  */
 #include "postgres.h"
 
@@ -24,6 +24,7 @@
 
 #include "embed.h"
 #include "model_files.h"
+#include "progress.h"
 #include "registry.h"
 #include "static_model.h"
 #include "train.h"
@@ -38,12 +39,16 @@ typedef struct TrainProgress
 	long		last_reported;
 } TrainProgress;
 
-/* Report about ten times per run, as NOTICEs (they never longjmp). */
+/*
+ * Report every step to the mrl_progress view, and about ten times per run as
+ * NOTICEs (neither ever longjmps).
+ */
 static void
 ReportProgress(void *arg, long step, long total, double loss)
 {
 	TrainProgress *p = (TrainProgress *) arg;
 
+	MrlProgressTrainStep(step, total, loss);
 	if (step == total || step - p->last_reported >= p->every)
 	{
 		ereport(NOTICE,
@@ -52,7 +57,10 @@ ReportProgress(void *arg, long step, long total, double loss)
 	}
 }
 
-/* Training may write files on the server: superusers and pg_write_server_files. */
+/*
+ * Training writes files on the server (the model, before it is stored):
+ * superusers and pg_write_server_files members.
+ */
 static void
 CheckCanWriteServerFiles(void)
 {
@@ -140,6 +148,7 @@ ReadPairs(const char *query, mrl_encoder *enc, mrl_train_set *set)
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(batch_cxt);
+		MrlProgressDone(set->data.n_pairs);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
@@ -150,6 +159,20 @@ ReadPairs(const char *query, mrl_encoder *enc, mrl_train_set *set)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("mrl_train needs at least 2 usable pairs, the query gave %d",
 						set->data.n_pairs)));
+}
+
+/*
+ * Fewer pairs than one batch make each epoch a single gradient step, which
+ * at the default batch size barely moves the model: say so.
+ */
+static void
+WarnIfOneBatch(int n_pairs, int batch_size)
+{
+	if (n_pairs < batch_size)
+		ereport(WARNING,
+				(errmsg("mrl_train: %d pairs are fewer than one batch of %d, so each epoch is a single gradient step",
+						n_pairs, batch_size),
+				 errhint("Pass a smaller batch_size, or more epochs.")));
 }
 
 /* Fill the Matryoshka sizes (ascending, within the width) and their weights. */
@@ -209,7 +232,9 @@ mrl_train(PG_FUNCTION_ARGS)
 	mrl_train_stats stats = {0};
 	TrainProgress progress = {0};
 	char		err[512];
-	char	   *dir;
+	MrlBuild   *build;
+	char	   *model_dir;
+	char	   *sha256;
 	int			rc;
 	TupleDesc	tupdesc;
 	Datum		values[6];
@@ -227,8 +252,8 @@ mrl_train(PG_FUNCTION_ARGS)
 	base = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	CheckCanWriteServerFiles();
 	MrlCheckModelName(name);
-	MrlCheckModelNameFree(fcinfo, name);
-	MrlSweepModelDirs();
+	MrlCheckModelNameFree(name);
+	MrlSweepFiles();
 
 	/* the base model (or, from scratch, the built-in model's tokenizer) */
 	enc = MrlModelForUse(fcinfo, base);
@@ -267,9 +292,13 @@ mrl_train(PG_FUNCTION_ARGS)
 	free_set->arg = set;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, free_set);
 	SPI_connect();
+	MrlProgressStart(MRL_PROGRESS_TRAIN);
+	MrlProgressSetPhase(MRL_PHASE_READING_PAIRS, -1);
 	ReadPairs(query, enc, set);
+	WarnIfOneBatch(set->data.n_pairs, params.batch_size);
 	progress.every = Max(1, ((long) set->data.n_pairs / params.batch_size + 1) * params.epochs / 10);
 
+	MrlProgressSetPhase(MRL_PHASE_TRAINING, -1);
 	rc = mrl_train_static(E, vocab, &set->data, &params, &stats, err, sizeof(err));
 	if (rc == MRL_TRAIN_CANCELLED)
 	{
@@ -283,19 +312,21 @@ mrl_train(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	/* removed again if this (sub)transaction does not commit */
-	dir = MrlNewModelDir(name);
-	if (mrl_static_model_write(dir, E, vocab, width, tokenizer, err, sizeof(err)) != 0)
+	MrlProgressSetPhase(MRL_PHASE_WRITING_MODEL, -1);
+	build = MrlBeginBuild();
+	model_dir = psprintf("%s/model", build->path);
+	if (mrl_static_model_write(model_dir, E, vocab, width, tokenizer, err, sizeof(err)) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not write the trained model: %s", err)));
-	MrlSyncModelDir(dir);
-	MrlRegisterModel(fcinfo, name, dir, true);
+	sha256 = MrlRegisterStoredModel(name, model_dir, build);
+	MrlProgressEnd();
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = Int64GetDatum(stats.steps_done);
 	values[2] = Int64GetDatum(set->data.n_pairs);
 	values[3] = Float8GetDatum(stats.first_loss);
 	values[4] = Float8GetDatum(stats.last_loss);
-	values[5] = CStringGetTextDatum(dir);
+	values[5] = CStringGetTextDatum(sha256);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

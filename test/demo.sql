@@ -56,7 +56,7 @@ RESET enable_indexscan;
 RESET mrl.funnel_exact;
 
 \echo '== 6. Truncate: a 64-dim copy, re-normalised, for a smaller column or another system'
-SELECT name, mrl_dims(mrl_truncate(emb, 64, true)) AS dims,
-	round(mrl_norm(mrl_truncate(emb, 64, true))::numeric, 4) AS norm,
-	substr((emb # 3)::text, 1, 50) AS first_3_values
-FROM docs ORDER BY id LIMIT 3;
+SELECT name, mrl_dims(copy) AS dims, round(mrl_norm(copy)::numeric, 4) AS norm,
+	(copy # 3)::text AS first_3_values_of_the_copy
+FROM (SELECT id, name, mrl_truncate(emb, 64, renormalize => true) AS copy FROM docs) c
+ORDER BY id LIMIT 3;

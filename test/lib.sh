@@ -124,6 +124,40 @@ check()
 	fi
 }
 
+# check_relay FILE: the "PASS what" / "FAIL what" lines of a reference
+# script's comparison as TAP; its other lines become comments.
+check_relay()
+{
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+			"PASS "*) ok "${line#PASS }" ;;
+			"FAIL "*) notok "${line#FAIL }" ;;
+			*) echo "# $line" ;;
+		esac
+	done <"$1"
+}
+
+# cancel_after APPNAME SECONDS: wait until the session of application
+# APPNAME runs a statement, let it run SECONDS more, then cancel it.
+cancel_after()
+{
+	psql -X -q -At -v ON_ERROR_STOP=1 >/dev/null <<SQL
+DO \$\$
+DECLARE
+	p int;
+BEGIN
+	WHILE p IS NULL LOOP
+		PERFORM pg_stat_clear_snapshot();
+		SELECT pid INTO p FROM pg_stat_activity WHERE application_name = '$1' AND state = 'active';
+		PERFORM pg_sleep(0.01);
+	END LOOP;
+	PERFORM pg_sleep($2);
+	PERFORM pg_cancel_backend(p);
+END \$\$;
+SQL
+}
+
 # tap_relay NAME COMMAND...: run a program that prints TAP (a C unit test)
 # and renumber its results into this script's sequence, as "NAME: what";
 # its other output becomes comments, and a non-zero exit one more failure.

@@ -58,8 +58,10 @@ extract_data()
 
 tokenize()
 {
+	# not npm ci: tokenizers 0.13.3 names optional packages for other
+	# platforms that were never published, which npm ci counts as missing
+	# from the lock file; npm install takes the locked versions all the same
 	[ -d "$ROOT/tools/node_modules/tokenizers" ] ||
-		npm ci --prefix "$ROOT/tools" --no-audit --no-fund >/dev/null 2>&1 ||
 		npm install --prefix "$ROOT/tools" --no-audit --no-fund --no-save >/dev/null
 	for s in train heldout; do
 		node "$ROOT/tools/data/tokenize_pairs.js" "$ROOT/model/0_StaticEmbedding/tokenizer.json" \
@@ -89,6 +91,12 @@ train()
 	    "name": "0",
 	    "path": "0_StaticEmbedding",
 	    "type": "sentence_transformers.models.StaticEmbedding"
+	  },
+	  {
+	    "idx": 1,
+	    "name": "1",
+	    "path": "1_Normalize",
+	    "type": "sentence_transformers.models.Normalize"
 	  }
 	]
 	EOF

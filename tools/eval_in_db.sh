@@ -3,23 +3,23 @@
 # Matryoshka model inside PostgreSQL with mrl_evaluate, on the held-out
 # split of `make model`, against its non-MRL twin (same data and seed,
 # trained for 256 dims only) and against PostgreSQL full-text search.
-# Writes doc/quality.tsv (every row), doc/quality.png (nDCG@10 vs dims) and
-# prints two markdown tables (nDCG@10, Recall@100).
+# Writes quality.tsv (every row) and quality.png (nDCG@10 vs dims) into
+# $OUT, default build/eval, and prints two markdown tables (nDCG@10,
+# Recall@100).  OUT=doc replaces the committed figures of doc/quality.md.
 #
 #   STRIDE=4 tools/eval_in_db.sh    # score every 4th distinct query only
 #
-# Defaults: build/model/pairs/heldout.tsv and build/model/twin-42.safetensors
-# (tools/build_model.sh, tools/eval_mrl_vs_pca.sh), else the shared build.
+# Defaults: build/model/pairs/heldout.tsv (`make model`) and
+# build/model/twin-42.safetensors (tools/eval_mrl_vs_pca.sh 42).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/test/lib.sh"
 B=${MRL_BUILD:-$ROOT/build/model}
-first_existing() { for f in "$@"; do [ -e "$f" ] && { echo "$f"; return; }; done; echo "$1"; }
-HELDOUT=${1:-$(first_existing "$B/pairs/heldout.tsv" /work/trainer-data/fullbuild/pairs/heldout.tsv)}
-TWIN=${2:-$(first_existing "$B/twin-42.safetensors" /work/wt-trainer/build/model/twin-42.safetensors)}
+HELDOUT=${1:-$B/pairs/heldout.tsv}
+TWIN=${2:-$B/twin-42.safetensors}
 STRIDE=${STRIDE:-1}
 DIMS='{16,32,64,128,256}'
-OUT=${OUT:-$ROOT/doc}
+OUT=${OUT:-$ROOT/build/eval}
 for f in "$HELDOUT" "$TWIN"; do [ -r "$f" ] || { echo "eval_in_db.sh: cannot read $f" >&2; exit 1; }; done
 command -v gnuplot >/dev/null ||
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 gnuplot-nox >/dev/null

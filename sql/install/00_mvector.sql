@@ -123,10 +123,12 @@ CREATE FUNCTION mrl_norm(mvector) RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mrl_normalize(mvector) RETURNS mvector
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION mrl_truncate(mvector, integer, "normalize" boolean DEFAULT false) RETURNS mvector
+-- renormalize, not normalize: NORMALIZE is a keyword, which named notation
+-- would have to quote ("normalize" => true)
+CREATE FUNCTION mrl_truncate(mvector, integer, renormalize boolean DEFAULT false) RETURNS mvector
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION mrl_truncate(mvector, integer, boolean) IS
-	'the first d dimensions, re-normalised to unit length when normalize is true';
+	'the first d dimensions, re-normalised to unit length when renormalize is true';
 
 -- v # d: the plain prefix, the same as mrl_truncate(v, d)
 CREATE FUNCTION mrl_prefix(mvector, integer) RETURNS mvector

@@ -43,6 +43,7 @@ mrl_blas_open(const char *blas_lib, const char *lapacke_lib, mrl_blas_fns *fns,
 
 	err[0] = '\0';
 	f.sgemm = bind(blas, blas_lib, "cblas_sgemm", err, errlen);
+	f.dgemm = bind(blas, blas_lib, "cblas_dgemm", err, errlen);
 	f.sgemv = bind(blas, blas_lib, "cblas_sgemv", err, errlen);
 	f.dsyrk = bind(blas, blas_lib, "cblas_dsyrk", err, errlen);
 	f.saxpy = bind(blas, blas_lib, "cblas_saxpy", err, errlen);

@@ -25,6 +25,7 @@
 typedef struct mrl_blas_fns
 {
 	__typeof__(cblas_sgemm) *sgemm;
+	__typeof__(cblas_dgemm) *dgemm;
 	__typeof__(cblas_sgemv) *sgemv;
 	__typeof__(cblas_dsyrk) *dsyrk;
 	__typeof__(cblas_saxpy) *saxpy;
@@ -46,6 +47,7 @@ extern int	mrl_blas_open(const char *blas_lib, const char *lapacke_lib,
 extern const mrl_blas_fns *mrl_blas_get(void);
 
 #define cblas_sgemm (mrl_blas_get()->sgemm)
+#define cblas_dgemm (mrl_blas_get()->dgemm)
 #define cblas_sgemv (mrl_blas_get()->sgemv)
 #define cblas_dsyrk (mrl_blas_get()->dsyrk)
 #define cblas_saxpy (mrl_blas_get()->saxpy)

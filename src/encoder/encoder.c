@@ -87,7 +87,14 @@ done:
 mrl_encoder *
 mrl_encoder_open(const char *path, const char *cache_dir, char *err, size_t errlen)
 {
-	mrl_load_options lo = {cache_dir};
+	mrl_load_options lo = {cache_dir, NULL, 0};
+
+	return mrl_encoder_open_with(path, &lo, err, errlen);
+}
+
+mrl_encoder *
+mrl_encoder_open_with(const char *path, const mrl_load_options *lo, char *err, size_t errlen)
+{
 	const char *blas_error = mrl_blas_load();
 	mrl_encoder *enc;
 
@@ -101,7 +108,7 @@ mrl_encoder_open(const char *path, const char *cache_dir, char *err, size_t errl
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (!(enc->model = mrl_model_load(path, &lo, err, errlen)) ||
+	if (!(enc->model = mrl_model_load(path, lo, err, errlen)) ||
 		!(enc->tok = load_tokenizer(enc->model, err, errlen)) ||
 		(enc->model->config.arch != MRL_ARCH_STATIC &&
 		 !(enc->bert = mrl_bert_ctx_create(&enc->model->config, &enc->model->weights,

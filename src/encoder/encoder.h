@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "bert.h"
+#include "model.h"
 #include "tokenizer.h"
 
 typedef struct mrl_encoder mrl_encoder;
@@ -31,6 +32,9 @@ typedef struct mrl_encoder_info
  */
 extern mrl_encoder *mrl_encoder_open(const char *path, const char *cache_dir,
 									 char *err, size_t errlen);
+/* The same with every load option (model.h), e.g. a content key for the cache. */
+extern mrl_encoder *mrl_encoder_open_with(const char *path, const mrl_load_options *lo,
+										  char *err, size_t errlen);
 extern void mrl_encoder_free(mrl_encoder *enc);
 extern void mrl_encoder_get_info(const mrl_encoder *enc, mrl_encoder_info *info);
 

@@ -82,6 +82,8 @@ struct mrl_model_private
 	const char *hf_prefix;		/* "", "bert." or "model." */
 	char	   *source_paths[64];	/* files the weights come from */
 	int			n_source_paths;
+	char	  **files_read;		/* every file the loader read */
+	int			n_files_read;
 	slot	   *slots;
 	int			n_slots;
 	mrl_bert_layer *layers;
@@ -148,9 +150,29 @@ add_source_path(mrl_model *m, const char *path)
 	return 0;
 }
 
+/* Remember that the loader read path (once); -1 when out of memory. */
+static int
+note_file_read(mrl_model *m, const char *path)
+{
+	mrl_model_private *p = m->priv;
+	char	  **grown;
+
+	for (int i = 0; i < p->n_files_read; i++)
+		if (strcmp(p->files_read[i], path) == 0)
+			return 0;
+	grown = realloc(p->files_read, sizeof(char *) * (p->n_files_read + 1));
+	if (grown == NULL)
+		return -1;
+	p->files_read = grown;
+	if ((grown[p->n_files_read] = strdup(path)) == NULL)
+		return -1;
+	p->n_files_read++;
+	return 0;
+}
+
 /* Parse a JSON file; NULL (err set) if missing or not an object. */
 static json_object *
-read_json(const char *dir, const char *name, int required, char *err, size_t errlen)
+read_json(mrl_model *m, const char *dir, const char *name, int required, char *err, size_t errlen)
 {
 	char	   *path = path_join(dir, name);
 	json_object *o = NULL;
@@ -171,6 +193,12 @@ read_json(const char *dir, const char *name, int required, char *err, size_t err
 		json_object_put(o);
 		o = NULL;
 		mrl_errf(err, errlen, "%s: not a JSON object", path);
+	}
+	else if (note_file_read(m, path) != 0)
+	{
+		json_object_put(o);
+		o = NULL;
+		mrl_errf(err, errlen, "out of memory");
 	}
 	free(path);
 	return o;
@@ -679,11 +707,16 @@ chunk_elems(const slot *s)
  * so any change gives a new file.
  */
 static uint64_t
-cache_key(mrl_model *m)
+cache_key(mrl_model *m, const char *content_key)
 {
 	mrl_model_private *p = m->priv;
-	uint64_t	h = mrl_cache_key_files(p->source_paths, p->n_source_paths);
+	uint64_t	h;
 	char		buf[256];
+
+	if (content_key)
+		h = mrl_cache_key_content(content_key);
+	else
+		h = mrl_cache_key_files(p->source_paths, p->n_source_paths);
 
 	for (int i = 0; i < p->n_slots; i++)
 	{
@@ -800,7 +833,7 @@ materialise(mrl_model *m, const mrl_load_options *opts, char *err, size_t errlen
 	m->converted_bytes = n_floats * sizeof(float);
 	if (n_floats > 0 && opts && opts->cache_dir)
 	{
-		key = cache_key(m);
+		key = cache_key(m, opts->content_key);
 		m->cache_path = mrl_cache_path(opts->cache_dir, key);
 		if (m->cache_path && mrl_cache_open(m->cache_path, key, n_floats, &p->cache_map) == 0)
 			m->cache_hit = 1;
@@ -983,7 +1016,7 @@ load_gguf(mrl_model *m, const char *path, char *err, size_t errlen)
 {
 	m->priv->kind = SRC_GGUF;
 	m->priv->gguf = mrl_gguf_open(path, err, errlen);
-	if (m->priv->gguf == NULL || add_source_path(m, path) ||
+	if (m->priv->gguf == NULL || add_source_path(m, path) || note_file_read(m, path) ||
 		gguf_config(m, err, errlen) || plan_transformer(m, err, errlen))
 		return -1;
 	return gguf_tokenizer(m, err, errlen);
@@ -1085,7 +1118,16 @@ st_modules(mrl_model *m, const char *dir, char *model_dir, size_t mdlen, int *is
 	*is_static = 0;
 	snprintf(model_dir, mdlen, "%s", dir);
 	if (path && access(path, R_OK) == 0)
+	{
 		mods = json_object_from_file(path);
+		if (note_file_read(m, path) != 0)
+		{
+			json_object_put(mods);
+			free(path);
+			mrl_errf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
 	else if (path)
 	{
 		free(path);
@@ -1119,7 +1161,7 @@ st_modules(mrl_model *m, const char *dir, char *model_dir, size_t mdlen, int *is
 		else if (strcmp(base, "Pooling") == 0)
 		{
 			snprintf(sub, sizeof(sub), "%s/%s", dir, mpath);
-			pool = read_json(sub, "config.json", 1, err, errlen);
+			pool = read_json(m, sub, "config.json", 1, err, errlen);
 			if (pool == NULL)
 				rc = -1;
 			else if (json_flag(pool, "pooling_mode_cls_token") +
@@ -1167,11 +1209,14 @@ open_weights(mrl_model *m, const char *dir, char *err, size_t errlen)
 	}
 	p->kind = SRC_SAFETENSORS;
 	p->st = path ? mrl_st_set_open(path, err, errlen) : NULL;
-	free(path);
-	if (p->st == NULL)
+	if (p->st == NULL || note_file_read(m, path) != 0)
+	{
+		free(path);
 		return -1;
+	}
+	free(path);
 	for (i = 0; i < p->st->n_files; i++)
-		if (add_source_path(m, p->st->paths[i]))
+		if (add_source_path(m, p->st->paths[i]) || note_file_read(m, p->st->paths[i]))
 			return -1;
 	return 0;
 }
@@ -1187,7 +1232,7 @@ json_tokenizer(mrl_model *m, const char *dir, char *err, size_t errlen)
 	}
 	m->tokenizer_path = path_join(dir, "tokenizer.json");
 	m->tok_source = MRL_TOK_JSON;
-	return m->tokenizer_path ? 0 : -1;
+	return m->tokenizer_path ? note_file_read(m, m->tokenizer_path) : -1;
 }
 
 /* A BertModel / NomicBertModel snapshot. */
@@ -1208,7 +1253,7 @@ load_hf_transformer(mrl_model *m, const char *dir, json_object *cfg, char *err, 
 		if (mrl_st_set_find(m->priv->st, probe, NULL))
 			m->priv->hf_prefix = prefixes[i];
 	}
-	sbert = read_json(dir, "sentence_bert_config.json", 0, err, errlen);
+	sbert = read_json(m, dir, "sentence_bert_config.json", 0, err, errlen);
 	if (sbert && json_int(sbert, "max_seq_length", 0, 1, INT_MAX, &m->config.n_ctx, err, errlen))
 	{
 		json_object_put(sbert);
@@ -1323,7 +1368,7 @@ load_dir(mrl_model *m, const char *dir, char *err, size_t errlen)
 
 	if (st_modules(m, dir, mdir, sizeof(mdir), &is_static, err, errlen))
 		return -1;
-	cfg = read_json(mdir, "config.json", 0, err, errlen);
+	cfg = read_json(m, mdir, "config.json", 0, err, errlen);
 	if (cfg == NULL && err[0])
 		return -1;
 	type = cfg ? json_str(cfg, "model_type") : NULL;
@@ -1371,7 +1416,7 @@ mrl_model_load(const char *path, const mrl_load_options *opts, char *err, size_t
 		rc = load_dir(m, path, err, errlen);
 	else
 		rc = load_gguf(m, path, err, errlen);
-	if (rc == 0)
+	if (rc == 0 && !(opts && opts->plan_only))
 		rc = materialise(m, opts, err, errlen);
 	if (rc != 0)
 	{
@@ -1379,6 +1424,23 @@ mrl_model_load(const char *path, const mrl_load_options *opts, char *err, size_t
 		return NULL;
 	}
 	return m;
+}
+
+int
+mrl_model_files(const char *path, char ***files, int *n, char *err, size_t errlen)
+{
+	mrl_load_options lo = {NULL, NULL, 1};
+	mrl_model  *m = mrl_model_load(path, &lo, err, errlen);
+
+	if (m == NULL)
+		return -1;
+	/* hand the list over to the caller */
+	*files = m->priv->files_read;
+	*n = m->priv->n_files_read;
+	m->priv->files_read = NULL;
+	m->priv->n_files_read = 0;
+	mrl_model_free(m);
+	return 0;
 }
 
 void
@@ -1396,6 +1458,9 @@ mrl_model_free(mrl_model *m)
 		mrl_st_set_close(p->st);
 		for (i = 0; i < p->n_source_paths; i++)
 			free(p->source_paths[i]);
+		for (i = 0; i < p->n_files_read; i++)
+			free(p->files_read[i]);
+		free(p->files_read);
 		free(p->slots);
 		free(p->layers);
 		mrl_unmap(&p->cache_map);

@@ -21,7 +21,8 @@
  * Tensors that need conversion (F16, BF16, quantised, model2vec
  * mapping/weights) are converted once into a cache file under
  * opts->cache_dir (named by a hash of the source files' paths, sizes and
- * mtimes; written under a temporary name and renamed atomically) which is
+ * mtimes, or of opts->content_key; written under a temporary name and
+ * renamed atomically) which is
  * then mapped read-only, so every process loading the same model shares
  * the same page-cache pages.  Without a cache_dir (or when it cannot be
  * written) they are converted into private memory.
@@ -37,6 +38,13 @@
 typedef struct mrl_load_options
 {
 	const char *cache_dir;		/* NULL: convert into private memory */
+	/*
+	 * What the files hold, when the caller knows (a content hash): the cache
+	 * file is then named after it instead of the files' paths and mtimes, so
+	 * a copy of the model moved elsewhere keeps its cache.  NULL: paths.
+	 */
+	const char *content_key;
+	int			plan_only;		/* read and check, convert nothing */
 } mrl_load_options;
 
 typedef enum mrl_tokenizer_source
@@ -72,6 +80,15 @@ typedef struct mrl_model
 /* Load a model; NULL with a message in err (never aborts). */
 extern mrl_model *mrl_model_load(const char *path, const mrl_load_options *opts,
 								 char *err, size_t errlen);
+
+/*
+ * The files a model at path is made of, as the loader reads them: path
+ * itself for a GGUF file; for a directory, its JSON files, weights (every
+ * shard) and tokenizer.json, and nothing else it may hold.  Nothing is
+ * converted.  *files gets n malloc'd absolute paths in a malloc'd array
+ * (free both); -1 with a message in err.
+ */
+extern int	mrl_model_files(const char *path, char ***files, int *n, char *err, size_t errlen);
 
 extern void mrl_model_free(mrl_model *m);
 

@@ -45,6 +45,15 @@ mrl_cache_key_files(char *const *paths, int n_paths)
 	return h;
 }
 
+uint64_t
+mrl_cache_key_content(const char *content_key)
+{
+	uint64_t	h = mrl_cache_hash(0xcbf29ce484222325ULL, CACHE_MAGIC, 8);
+
+	h = mrl_cache_hash(h, "content:", 8);
+	return mrl_cache_hash(h, content_key, strlen(content_key));
+}
+
 char *
 mrl_cache_path(const char *dir, uint64_t key)
 {

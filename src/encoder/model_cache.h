@@ -33,6 +33,9 @@ extern uint64_t mrl_cache_hash(uint64_t h, const void *data, size_t n);
  */
 extern uint64_t mrl_cache_key_files(char *const *paths, int n_paths);
 
+/* The same, from a caller's name for the files' contents (a content hash). */
+extern uint64_t mrl_cache_key_content(const char *content_key);
+
 /* The cache file's path for key in dir (malloc'd; NULL when out of memory). */
 extern char *mrl_cache_path(const char *dir, uint64_t key);
 

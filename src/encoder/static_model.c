@@ -250,7 +250,10 @@ mrl_static_model_write(const char *dir, const float *E, int vocab, int dim,
 	if (write_text(path,
 				   "[\n  {\n    \"idx\": 0,\n    \"name\": \"0\",\n"
 				   "    \"path\": \"0_StaticEmbedding\",\n"
-				   "    \"type\": \"sentence_transformers.models.StaticEmbedding\"\n  }\n]\n",
+				   "    \"type\": \"sentence_transformers.models.StaticEmbedding\"\n  },\n"
+				   "  {\n    \"idx\": 1,\n    \"name\": \"1\",\n"
+				   "    \"path\": \"1_Normalize\",\n"
+				   "    \"type\": \"sentence_transformers.models.Normalize\"\n  }\n]\n",
 				   err, errlen) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/config_sentence_transformers.json", dir);

@@ -66,7 +66,11 @@ extern int	mrl_static_matrix_write(const char *path, const float *E, int vocab, 
 extern float *mrl_static_matrix_read(const char *path, int *vocab, int *dim,
 									 char *err, size_t errlen);
 
-/* Write the directory dir (which must not exist yet); 0, or -1 with a message. */
+/*
+ * Write the directory dir (which must not exist yet): a sentence-transformers
+ * StaticEmbedding model whose embeddings are scaled to unit length (a
+ * Normalize module), as the built-in model's.  0, or -1 with a message.
+ */
 extern int	mrl_static_model_write(const char *dir, const float *E, int vocab, int dim,
 								   const char *tokenizer_json_path,
 								   char *err, size_t errlen);

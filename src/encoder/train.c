@@ -14,6 +14,7 @@
 
 #include "blas.h"
 #include "errors.h"
+#include "rng.h"
 #include "static_model.h"
 
 #include <math.h>
@@ -23,34 +24,6 @@
 
 #define NORM_EPS 1e-12f			/* as torch.nn.functional.normalize */
 #define LOSS_WINDOW 50			/* steps averaged into last_loss */
-
-/*
- * splitmix64: the trainer's own generator, so results depend only on the
- * seed (never on the C library's rand()).
- */
-static uint64_t
-rng_next(uint64_t *state)
-{
-	uint64_t	z = (*state += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform double in (0, 1): 53 random bits, never exactly 0. */
-static double
-rng_uniform(uint64_t *state)
-{
-	return ((rng_next(state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-/* Uniform integer in [0, n) by multiply-high (bias below 2^-32 for n < 2^32). */
-static uint64_t
-rng_below(uint64_t *state, uint64_t n)
-{
-	return (uint64_t) (((unsigned __int128) rng_next(state) * n) >> 64);
-}
 
 void
 mrl_static_init_random(float *E, int vocab, int dim, uint64_t seed)
@@ -266,17 +239,7 @@ mrl_train_plan(const mrl_train_data *d, int batch_size, int epochs,
 	bounds[0] = 0;
 	for (int e = 0; e < epochs; e++)
 	{
-		/* Fisher-Yates shuffle of 0..n-1 */
-		for (int i = 0; i < n; i++)
-			remaining[i] = i;
-		for (int i = n - 1; i > 0; i--)
-		{
-			int			j = (int) rng_below(&state, (uint64_t) i + 1);
-			int32_t		tmp = remaining[i];
-
-			remaining[i] = remaining[j];
-			remaining[j] = tmp;
-		}
+		rng_permutation(&state, remaining, n);
 		plan_epoch(d, batch_size, remaining, n, stamp, &batch_id, order, &pos,
 				   bounds, &nb);
 	}

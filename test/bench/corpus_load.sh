@@ -12,14 +12,19 @@ MRL_BUCKET_SQL="((hashint4(id) & 2147483647) % 100)"
 # embedded by the built-in model, and queries (id, body, emb) with the first
 # Q held-out queries.  The embedded documents are cached in DIR as a COPY
 # BINARY file per pool and model (emb-KEY-ROWS.copy), and a cached file of at
-# least N rows is loaded instead of embedding again.
+# least N rows is loaded instead of embedding again.  The key hashes what
+# the vectors' directions come from, the pool and the model's weights and
+# tokenizer (model/0_StaticEmbedding/), not its other files: a cached file is
+# scaled to unit length as it loads, which is what the model's Normalize
+# module does (up to float rounding), so files written before the model
+# normalised load as they are.
 corpus_load()
 {
 	local n=$1 q=$2 dir=$3 key f m rows=0 t0 secs p0 p1
 	N=$n CORPUS_DIR=$dir bash "$MRL_ROOT/test/bench/corpus.sh" || return 1
 	key=$({
 		md5sum <"$dir/pool.txt"
-		find "$MRL_ROOT/model" -type f | LC_ALL=C sort | xargs cat | md5sum
+		find "$MRL_ROOT/model/0_StaticEmbedding" -type f | LC_ALL=C sort | xargs cat | md5sum
 	} | md5sum | cut -c1-12)
 	for f in "$dir"/emb-"$key"-*.copy; do
 		[ -f "$f" ] || continue
@@ -32,7 +37,10 @@ corpus_load()
 	sql -c "CREATE TABLE docs (id int, body text, emb mvector(256), bucket int)" || return 1
 	if [ "$rows" != 0 ]; then
 		echo "# loading $n rows of $dir/emb-$key-$rows.copy"
-		sql -c "COPY docs FROM '$dir/emb-$key-$rows.copy' WITH (FORMAT binary) WHERE id <= $n" || return 1
+		sql -c "CREATE UNLOGGED TABLE cached (LIKE docs)" \
+			-c "COPY cached FROM '$dir/emb-$key-$rows.copy' WITH (FORMAT binary) WHERE id <= $n" \
+			-c "INSERT INTO docs SELECT id, body, mrl_normalize(emb), bucket FROM cached" \
+			-c "DROP TABLE cached" || return 1
 	else
 		sql -c "CREATE UNLOGGED TABLE corpus_text (id int, body text)" || return 1
 		sed 's/\\/\\\\/g' "$dir/docs.txt" | awk '{ print NR "\t" $0 }' |

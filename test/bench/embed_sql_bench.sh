@@ -51,7 +51,7 @@ rss=$(kb Rss)
 shared=$(kb Shared_Clean)
 priv=$(( $(kb Private_Dirty) + $(kb Private_Clean) ))
 anon=$(kb Anonymous)
-f32_kb=$(( $(stat -c %s "$PGDATA"/mrl_cache/*.f32 | head -1) / 1024 ))
+f32_kb=$(( $(stat -c %s "$PGDATA"/mrl_models/*/converted/*.f32 | head -1) / 1024 ))
 
 # throughput: 32 texts one call each vs one batched call, 3 runs each, median
 one=$( { echo '\timing on'; for r in 1; do echo "SELECT count(mrl_embed(t, 'bert-base')) FROM (SELECT '$text' || g AS t FROM generate_series(1, 32) g) s;"; done; } | psql -X -q -At | awk '/^Time:/ {print $2}' | sort -n | sed -n 1p)

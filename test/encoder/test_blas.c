@@ -34,6 +34,15 @@ main(void)
 	ok(c[0] == 58 && c[1] == 64 && c[2] == 139 && c[3] == 154,
 	   "sgemm: [1 2 3; 4 5 6] x [7 8; 9 10; 11 12] = [58 64; 139 154] (got %g %g %g %g)",
 	   c[0], c[1], c[2], c[3]);
+	{
+		double		ad[6] = {1, 2, 3, 4, 5, 6},
+					bd[6] = {7, 8, 9, 10, 11, 12},
+					cd[4] = {0};
+
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2, 2, 3, 1.0, ad, 3, bd, 2, 0.0, cd, 2);
+		ok(cd[0] == 58 && cd[1] == 64 && cd[2] == 139 && cd[3] == 154,
+		   "dgemm: the same product in double (got %g %g %g %g)", cd[0], cd[1], cd[2], cd[3]);
+	}
 	ok(cblas_sdot(3, x, 1, y, 1) == 3.0f, "sdot: 4 - 2 + 1 = 3");
 	cblas_saxpy(3, 2.0f, x, 1, y, 1);
 	ok(y[0] == 6 && y[1] == -3 && y[2] == 3, "saxpy: y + 2x = [6 -3 3]");

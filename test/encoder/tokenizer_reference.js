@@ -5,7 +5,7 @@
 // model/0_StaticEmbedding/tokenizer.json.  Each variant is a JSON merge patch
 // (RFC 7386) of that file; test_tokenizer.c applies the same patches, so the
 // variants are defined only here.
-// Run from the repository root after `npm ci --prefix tools`:
+// Run from the repository root after `npm install --prefix tools --no-save`:
 //   NODE_PATH=tools/node_modules node test/encoder/tokenizer_reference.js > test/encoder/tokenizer_expected.txt
 'use strict';
 const fs = require('fs');

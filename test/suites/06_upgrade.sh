@@ -47,6 +47,17 @@ for old in $released; do
 done
 [ -n "$released" ] || notok "no released version's install script (sql/mrl--X.sql) to update from"
 
+# 0.2.0 renamed mrl_truncate's third parameter in the catalog (the upgrade
+# script says why): a view calling the function at 0.1.0 survives the
+# update and still works, and the new name works unquoted.
+first=$(echo "$released" | head -n 1)
+out=$(sql -d mrl_updated -c "SET client_min_messages = warning" -c "DROP EXTENSION mrl CASCADE" \
+	-c "CREATE EXTENSION mrl VERSION '$first'" \
+	-c "CREATE VIEW unit_prefix AS SELECT mrl_truncate('[3,4,12]', 2, true) AS v" \
+	-c "ALTER EXTENSION mrl UPDATE" -c "SELECT v FROM unit_prefix" \
+	-c "SELECT mrl_truncate('[3,4,12]', 2, renormalize => true)" 2>&1 | tr '\n' ' ')
+check "a view calling mrl_truncate at $first survives the update; renormalize => works" "$out" "[0.6,0.8] [0.6,0.8] "
+
 # The comparison sees a member that one side lacks.
 sql -d mrl_updated -c "CREATE FUNCTION mrl_upgrade_probe() RETURNS int LANGUAGE sql AS 'SELECT 1'" \
 	-c "ALTER EXTENSION mrl ADD FUNCTION mrl_upgrade_probe()" >/dev/null

@@ -1,11 +1,12 @@
 #!/bin/bash
 # The run-time BLAS binding, the static Matryoshka trainer, the retrieval
-# evaluator and the shipped built-in model (src/encoder, model/): builds and
-# runs their C unit tests, which print TAP.
+# evaluator, the downstream classifiers and k-means, and the shipped built-in
+# model (src/encoder, model/): builds and runs their C unit tests, which print
+# TAP.
 set -u
 . "$(dirname "$0")/../lib.sh"
 status=0
-for t in test_blas test_train test_evaluate test_builtin_model; do
+for t in test_blas test_train test_evaluate test_downstream test_builtin_model; do
 	if ! make -s -C "$MRL_ROOT/src/encoder" "../../test/encoder/$t" >/dev/null; then
 		notok "build $t"
 		status=1

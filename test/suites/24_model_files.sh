@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# 24_model_files.sh: the files of trained models follow the transactions that
-# create and unregister them (savepoints and PL/pgSQL exception blocks are
-# in sql/train.sql):
-#  - PREPARE TRANSACTION is refused while a model's files are pending, and
-#    allowed for registry changes that touch no file;
-#  - a copied database's rows do not own the original's files;
-#  - another session's sweep keeps an uncommitted training's directory;
+# 24_model_files.sh: the files under $PGDATA/mrl_models/<database oid>/ are a
+# cache of the models stored in the database, in step with the transactions
+# (savepoints and PL/pgSQL exception blocks are in sql/train.sql):
+#  - PREPARE TRANSACTION is refused while file work is pending, and allowed
+#    for registry changes that touch no file;
+#  - a copied database builds its own copy and never removes the original's;
+#  - another session's sweep keeps an uncommitted training's build;
 #  - crashes (pg_ctl stop -m immediate) before mrl_train or
 #    mrl_unregister_model commits, and a removal missed after the commit:
-#    the next sweep leaves every row with its files and no directory
-#    without an owner;
-#  - sweeps never remove a directory only because no row refers to it.
+#    the next sweep leaves every stored model usable and no directory that
+#    nothing needs;
+#  - a copy removed by hand is written again from the table, also by four
+#    sessions at once, and a damaged table is refused by its hash.
 # Runs its own cluster (max_prepared_transactions, crashes).
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -34,14 +35,16 @@ CREATE TABLE pairs AS
 		'spare part number ' || i AS descr
 	FROM generate_series(1, 60) i;
 SQL
-# train NAME: a small model from scratch (8 dims), quick to write
-train() { echo "SET client_min_messages = warning; SELECT path FROM mrl_train('$1', \$\$SELECT code, descr FROM pairs\$\$, dims => '{8}', base => NULL, batch_size => 16);"; }
-# on_disk PATH: t if the directory exists
-on_disk() { sql -c "SELECT (pg_stat_file('$1', true)).modification IS NOT NULL"; }
+# train NAME [SEED]: a small model from scratch (8 dims), quick to write;
+# prints the name of its directory (the first 16 hex digits of its hash)
+train() { echo "SET client_min_messages = warning; SELECT left(sha256, 16) FROM mrl_train('$1', \$\$SELECT code, descr FROM pairs\$\$, dims => '{8}', base => NULL, batch_size => 16, seed => ${2:-42});"; }
+dbdir=$PGDATA/mrl_models/$(sql -c "SELECT oid FROM pg_database WHERE datname = current_database()")
+# entries: what the database's directory holds, one line
+entries() { ls -A "$dbdir" | sort | tr '\n' ' '; }
 
-# 1. PREPARE TRANSACTION after mrl_unregister_model of a trained model is
-# refused (the files would be left to whichever session commits next)
-path=$(sql -c "$(train m1)" | tail -1)
+# 1. PREPARE TRANSACTION after mrl_unregister_model of a stored model is
+# refused (the removal would be left to whichever session commits next)
+sha=$(sql -c "$(train m1 1)" | tail -1)
 out=$(try <<'SQL'
 BEGIN;
 SELECT mrl_unregister_model('m1');
@@ -50,10 +53,10 @@ SELECT count(*) FROM mrl_models WHERE name = 'm1';
 SELECT count(*) FROM pg_prepared_xacts;
 SQL
 )
-if [ "$out" = "0A000 1 0 " ] && [ "$(on_disk "$path")" = t ]; then
-	ok "PREPARE TRANSACTION after unregistering a trained model fails with 0A000; model and files kept"
+if [ "$out" = "0A000 1 0 " ] && [ -d "$dbdir/$sha" ]; then
+	ok "PREPARE TRANSACTION after unregistering a stored model fails with 0A000; model and files kept"
 else
-	notok "PREPARE after unregister: $out; on disk: $(on_disk "$path")"
+	notok "PREPARE after unregister: $out; on disk: $(entries)"
 fi
 try <<<"ROLLBACK PREPARED 'p1'" >/dev/null
 
@@ -66,67 +69,65 @@ COMMIT PREPARED 'p2';
 SELECT public FROM mrl_models WHERE name = 'm1';
 SQL
 )
-if [ "$out" = "t " ]; then
-	ok "a grant (no file work) can be prepared and committed"
-else
-	notok "prepared grant: $out"
-fi
+check "a grant (no file work) can be prepared and committed" "$out" "t "
 
-# 3. a copy of the database (CREATE DATABASE ... TEMPLATE) has the trained
-# model's row but does not own its files: unregistering it there keeps them
-path=$(sql -c "$(train m3)" | tail -1)
+# 3. a copy of the database (CREATE DATABASE ... TEMPLATE) writes its own
+# copy of the model's files when it first uses it, and unregistering the
+# model there removes that copy only
+sha=$(sql -c "$(train m3 3)" | tail -1)
 sql -d template1 -c "CREATE DATABASE copy_db TEMPLATE postgres" >/dev/null
-out=$(try -d copy_db <<<"SELECT owns_files FROM mrl_models WHERE name = 'm3'; SELECT mrl_unregister_model('m3')")
+copydir=$PGDATA/mrl_models/$(sql -c "SELECT oid FROM pg_database WHERE datname = 'copy_db'")
+out=$(try -d copy_db <<<"SELECT mrl_dims(mrl_embed('x', 'm3'))")
+built=$([ -d "$copydir/$sha/model" ] && echo built)
+out=$out$(try -d copy_db <<<"SELECT mrl_unregister_model('m3')")
 dims=$(try <<<"SELECT mrl_dims(mrl_embed('x', 'm3'))")
-if [ "$out" = "t " ] && [ "$(on_disk "$path")" = t ] && [ "$dims" = "8 " ]; then
-	ok "unregistering a trained model in a copied database keeps the original's files"
+if [ "$out" = "8 " ] && [ "$built" = built ] && [ ! -e "$copydir/$sha" ] && [ -d "$dbdir/$sha" ] &&
+	[ "$dims" = "8 " ]; then
+	ok "a copied database writes its own copy of a stored model; unregistering it there keeps the original's"
 else
-	notok "unregister in a copied database: $out; on disk $(on_disk "$path"); original embeds: $dims"
+	notok "copied database: $out; copy ${built:-not built}, then $(ls -A "$copydir" | tr '\n' ' '); original: $(entries) embeds: $dims"
 fi
 sql -c "DROP DATABASE copy_db"
 
-# 4. PREPARE TRANSACTION after mrl_train is refused, and the new directory goes
-dbdir=$PGDATA/mrl_models/$(sql -c "SELECT oid FROM pg_database WHERE datname = current_database()")
-dirs() { ls "$dbdir" | sort; }
-before=$(dirs)
+# 4. PREPARE TRANSACTION after mrl_train is refused, and its build goes
+before=$(entries)
 out=$(try <<SQL
 BEGIN;
-$(train m4)
+$(train m4 4)
 PREPARE TRANSACTION 'p4';
 SELECT count(*) FROM mrl_models WHERE name = 'm4';
 SQL
 )
-if [ "$(echo "$out" | cut -d' ' -f2-)" = "0A000 0 " ] && [ "$(dirs)" = "$before" ]; then
+if [ "$(echo "$out" | cut -d' ' -f2-)" = "0A000 0 " ] && [ "$(entries)" = "$before" ]; then
 	ok "PREPARE TRANSACTION after mrl_train fails with 0A000 and leaves no directory"
 else
-	notok "PREPARE after mrl_train: $out; directories before: $before; after: $(dirs)"
+	notok "PREPARE after mrl_train: $out; directories before: $before; after: $(entries)"
 fi
 try <<<"ROLLBACK PREPARED 'p4'" >/dev/null
 
-# 5. another session's sweep never removes the directory of a training that
-# has not committed yet: session A trains and, before committing, runs
-# session B's mrl_train (which sweeps)
-train m5b >"$MRL_TMP/m5b.sql"
+# 5. another session's sweep never removes the build of a training that has
+# not committed yet: session A trains and, before committing, runs session
+# B's mrl_train (which sweeps); A's model is in place after its commit
+train m5b 52 >"$MRL_TMP/m5b.sql"
 out=$(try <<SQL
 BEGIN;
-$(train m5a)
+$(train m5a 51)
 \! psql -X -q -At -f $MRL_TMP/m5b.sql >/dev/null
 COMMIT;
 SELECT count(*) FROM mrl_models WHERE name IN ('m5a', 'm5b');
-SELECT count(*) FROM mrl_models WHERE (pg_stat_file(path, true)).modification IS NULL;
 SQL
 )
-path=$(echo "$out" | cut -d' ' -f1)
-if [ "$(echo "$out" | cut -d' ' -f2-)" = "2 0 " ] && [ -d "$path" ]; then
-	ok "a sweep by another session keeps the directory of an uncommitted training"
+sha=$(echo "$out" | cut -d' ' -f1)
+if [ "$(echo "$out" | cut -d' ' -f2-)" = "2 " ] && [ -d "$dbdir/$sha/model" ]; then
+	ok "a sweep by another session keeps the build of an uncommitted training"
 else
-	notok "concurrent sweep: $out"
+	notok "concurrent sweep: $out; $(entries)"
 fi
 
-# 6. a crash between writing a trained model and committing: the directory is
+# 6. a crash between writing a trained model and committing: its build is
 # left, nothing refers to it, and the next mrl_train of the database removes
-# it; whether or not WAL recorded the transaction's id before the crash (a
-# CHECKPOINT in the transaction flushes it)
+# it (its writer's lock is gone); whether or not WAL recorded the
+# transaction before the crash (a CHECKPOINT in the transaction flushes it)
 crash="$MRL_TMP/crash.sh"
 if [ "$(id -u)" -eq 0 ]; then
 	echo "runuser -u $MRL_OWNER -- $PG_BINDIR/pg_ctl -D $PGDATA -m immediate -w stop" >"$crash"
@@ -135,85 +136,97 @@ else
 fi
 restart() { mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$MRL_TMP/server.log" -w start >/dev/null; }
 for flush in "" "CHECKPOINT;"; do
-	out=$(psql -X -q -At 2>/dev/null <<SQL
+	psql -X -q -At >/dev/null 2>&1 <<SQL
 BEGIN;
-$(train m6)
+$(train m6 6)
 $flush
 \! bash $crash >/dev/null
 SQL
-)
 	restart
-	path=$(echo "$out" | grep /mrl_models/ | tail -1)
-	left=$([ -n "$path" ] && [ -d "$path" ] && echo left)
+	left=$(ls -A "$dbdir" | grep -c '^\.build-')
 	registered=$(sql -c "SELECT count(*) FROM mrl_models WHERE name = 'm6'")
-	sql -c "$(train m6b)" -c "SELECT mrl_unregister_model('m6b')" >/dev/null
-	if [ "$left" = left ] && [ "$registered" = 0 ] && [ ! -e "$path" ]; then
-		ok "a directory written by a transaction that crashed is removed by the next mrl_train (${flush:-no flush})"
+	sql -c "$(train m6b 61)" -c "SELECT mrl_unregister_model('m6b')" >/dev/null
+	if [ "$left" = 1 ] && [ "$registered" = 0 ] && ! ls -A "$dbdir" | grep -q '^\.'; then
+		ok "the build of a training that crashed is removed by the next mrl_train (${flush:-no flush})"
 	else
-		notok "crash during mrl_train (${flush:-no flush}): path '$path' (${left:-not left}), registered $registered, after next train: $(ls -d "$path" 2>&1)"
+		notok "crash during mrl_train (${flush:-no flush}): $left builds left, registered $registered, after next train: $(entries)"
 	fi
 done
 
-# 7. a crash after mrl_unregister_model, before its commit: row and files stay,
-# the model still works after the next sweep, and its marker is gone
+# 7. a crash after mrl_unregister_model, before its commit: the model and
+# its files stay, and it still works after the next sweep
 for flush in "" "CHECKPOINT;"; do
-	path=$(sql -c "$(train m6b)" | tail -1)
+	sha=$(sql -c "$(train m7 7)" | tail -1)
 	psql -X -q -At >/dev/null 2>&1 <<SQL
 BEGIN;
-SELECT mrl_unregister_model('m6b');
+SELECT mrl_unregister_model('m7');
 $flush
 \! bash $crash >/dev/null
 SQL
 	restart
-	marker=$(ls "$path".unregistered-* 2>/dev/null)
-	sql -c "$(train m7)" >/dev/null
-	dims=$(try <<<"SELECT mrl_dims(mrl_embed('x', 'm6b'))")
-	if [ -n "$marker" ] && [ "$dims" = "8 " ] && [ -d "$path" ] && [ ! -e "$marker" ]; then
+	sql -c "$(train m7b 71)" >/dev/null
+	dims=$(try <<<"SELECT mrl_dims(mrl_embed('x', 'm7'))")
+	if [ "$dims" = "8 " ] && [ -d "$dbdir/$sha/model" ]; then
 		ok "a crash before an unregistration commits keeps the model and its files (${flush:-no flush})"
 	else
-		notok "crash during mrl_unregister_model (${flush:-no flush}): marker '$marker', embeds '$dims', now $(ls -d "$path"* 2>&1)"
+		notok "crash during mrl_unregister_model (${flush:-no flush}): embeds '$dims', now $(entries)"
 	fi
-	[ -z "$flush" ] && sql -c "SELECT mrl_unregister_model('m6b')" -c "SELECT mrl_unregister_model('m7')" >/dev/null
+	sql -c "SELECT mrl_unregister_model('m7')" -c "SELECT mrl_unregister_model('m7b')" >/dev/null
 done
 
 # 8. the removal after a committed unregistration did not happen (here the
-# model's directory could not be written; a crash at that point leaves the
-# same state): its marker stays, and the next sweep removes both
-path=$(sql -c "SELECT path FROM mrl_models WHERE name = 'm7'")
-chmod a-w "$path"
-try <<<"SELECT mrl_unregister_model('m7')" >/dev/null
-chmod u+w "$path"
-left=$([ -d "$path" ] && ls "$path".unregistered-* >/dev/null 2>&1 && echo left)
-sql -c "$(train m8)" >/dev/null
-if [ "$left" = left ] && [ ! -e "$path" ] && [ -z "$(ls "$path".* 2>/dev/null)" ] &&
-	[ "$(sql -c "SELECT count(*) FROM mrl_models WHERE name = 'm7'")" = 0 ]; then
-	ok "a directory left after its unregistration committed is removed by the next sweep, with its marker"
+# database's directory could not be written; a crash at that point leaves
+# the same state): the next sweep removes the files nothing refers to
+sha=$(sql -c "$(train m8 8)" | tail -1)
+chmod a-w "$dbdir"
+try <<<"SELECT mrl_unregister_model('m8')" >/dev/null
+chmod u+w "$dbdir"
+left=$([ -d "$dbdir/$sha" ] && echo left)
+sql -c "$(train m8b 81)" >/dev/null
+if [ "$left" = left ] && [ ! -e "$dbdir/$sha" ] &&
+	[ "$(sql -c "SELECT count(*) FROM mrl_models WHERE name = 'm8'")" = 0 ]; then
+	ok "files left after their unregistration committed are removed by the next sweep"
 else
-	notok "leftover of a committed unregistration: ${left:-not left}; now $(ls -d "$path"* 2>&1)"
+	notok "leftover of a committed unregistration: ${left:-not left}; now $(entries)"
 fi
 
-# no registered trained model points at missing files, and no directory is
-# left that no row owns
-missing=$(sql -c "SELECT count(*) FROM mrl_models WHERE owns_files AND (pg_stat_file(path, true)).modification IS NULL")
-owned=$(sql -c "SELECT count(*) FROM mrl_models WHERE owns_files")
-if [ "$missing" = 0 ] && [ "$(ls "$dbdir" | wc -l)" = "$owned" ]; then
-	ok "after all this: every owned row has its files, every directory an owner ($owned)"
-else
-	notok "end state: $missing rows without files, $(ls "$dbdir" | wc -l) directories for $owned owned rows"
-fi
+# 9. the files are only a copy: removed by hand, they are written again from
+# the table, the same bytes (the hash is checked); a damaged table is
+# refused (XX001) and leaves nothing behind
+sha=$(sql -c "SELECT left(sha256, 16) FROM mrl_models WHERE name = 'm8b'")
+before=$(sql -c "SELECT mrl_embed('zqab part', 'm8b')")
+rm -rf "${dbdir:?}/$sha"
+after=$(sql -c "SELECT mrl_embed('zqab part', 'm8b')")
+check "a stored model's files removed by hand are written again from the table, same vector" \
+	"$([ -d "$dbdir/$sha/model" ] && echo "$after")" "$before"
+rm -rf "${dbdir:?}/$sha"
+sql -c "UPDATE mrl_model_data SET data = set_byte(data, 100, get_byte(data, 100) # 1)
+	WHERE model = 'm8b' AND file = 'modules.json'" >/dev/null
+out=$(try <<<"SELECT mrl_embed('zqab part', 'm8b')")
+check "a stored model whose rows were changed is refused by its hash, and leaves no files" \
+	"$out$([ -e "$dbdir/$sha" ] && echo ' left')$(ls -A "$dbdir" | grep '^\.')" "XX001 "
 
-# 9. a sweep never removes a directory only because no row refers to it (a
-# row deleted by hand, DROP EXTENSION before a restore): a dump restored
-# into the same database finds its files
-path=$(sql -c "SELECT path FROM mrl_models WHERE name = 'm8'")
-sql -c "CREATE TABLE saved AS SELECT * FROM mrl_models" -c "DELETE FROM mrl_models WHERE name = 'm8'" \
-	-c "DROP EXTENSION mrl" -c "CREATE EXTENSION mrl" -c "$(train m9)" \
-	-c "SELECT mrl_unregister_model('m9')" >/dev/null
-kept=$([ -d "$path" ] && echo kept)
-sql -c "INSERT INTO mrl_models SELECT * FROM saved WHERE name = 'm8'" >/dev/null
-dims=$(try <<<"SELECT mrl_dims(mrl_embed('x', 'm8'))")
-if [ "$kept" = kept ] && [ "$dims" = "8 " ]; then
-	ok "directories without a row are kept by sweeps (row deleted by hand, DROP EXTENSION), usable when the row is restored"
-else
-	notok "directory without a row: ${kept:-removed}; restored model embeds: $dims"
-fi
+# 10. backends writing the same copy at once: a copy of the built-in model
+# (21 MB) stored, its files removed, then four sessions embed with it
+# together; each writes its own build, the first rename wins, the others
+# drop theirs
+sql -c "SELECT mrl_register_model('builtin_copy', (SELECT path FROM mrl_model_info WHERE name = 'mrl-default'), store => true)" >/dev/null
+sha=$(sql -c "SELECT left(sha256, 16) FROM mrl_models WHERE name = 'builtin_copy'")
+expected=$(sql -c "SELECT mrl_embed('zqab part')")
+rm -rf "${dbdir:?}/$sha"
+pids=()
+for i in 1 2 3 4; do
+	sql -c "SELECT mrl_embed('zqab part', 'builtin_copy')" >"$MRL_TMP/together$i.out" 2>&1 &
+	pids+=($!)
+done
+wait "${pids[@]}"
+same=$(for i in 1 2 3 4; do [ "$(cat "$MRL_TMP/together$i.out")" = "$expected" ] && echo same; done | wc -l)
+check "four sessions writing one stored model's copy at once all embed as the original, leaving one copy" \
+	"$same|$([ -d "$dbdir/$sha/model" ] && echo copy)|$(ls -A "$dbdir" | grep '^\.')" "4|copy|"
+sql -c "SELECT mrl_unregister_model('builtin_copy')" >/dev/null
+
+# every stored model's files are in place or buildable, and nothing is left
+# that no model needs
+sql -c "SELECT mrl_unregister_model('m8b')" -c "SELECT mrl_dims(mrl_embed('x', name)) FROM mrl_models" >/dev/null
+expected=$( (echo converted; sql -c "SELECT DISTINCT left(sha256, 16) FROM mrl_models") | sort | tr '\n' ' ')
+check "after all this: the directory holds one copy per stored model and nothing else" "$(entries)" "$expected"

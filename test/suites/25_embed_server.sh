@@ -63,11 +63,12 @@ fi
 
 # 3. F16 weights are converted once into a cache file that backends map
 sql -c "SELECT mrl_dims(mrl_embed('x', 'tn16'))" >/dev/null
-cache=$(ls "$PGDATA"/mrl_cache/ 2>/dev/null | grep -v '\.tmp' | head -1)
+converted=mrl_models/$(sql -c "SELECT oid FROM pg_database WHERE datname = current_database()")/converted
+cache=$(ls "$PGDATA/$converted" 2>/dev/null | grep -v '\.tmp' | head -1)
 if [ -n "$cache" ]; then
-	ok "an F16 model leaves a float32 cache file in \$PGDATA/mrl_cache ($cache)"
+	ok "an F16 model leaves a float32 cache file in \$PGDATA/$converted ($cache)"
 else
-	notok "no cache file in $PGDATA/mrl_cache"
+	notok "no cache file in $PGDATA/$converted"
 fi
 pids=()
 for i in 1 2; do
@@ -77,7 +78,7 @@ done
 sleep 2
 mapped=0
 for pid in $(sql -c "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND pid <> pg_backend_pid()"); do
-	grep -q "mrl_cache/$cache" "/proc/$pid/maps" 2>/dev/null && mapped=$((mapped + 1))
+	grep -q "$converted/$cache" "/proc/$pid/maps" 2>/dev/null && mapped=$((mapped + 1))
 done
 wait "${pids[@]}"
 if [ "$mapped" -ge 2 ]; then

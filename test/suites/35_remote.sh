@@ -138,6 +138,18 @@ check "the request carried the owner's key, which bob cannot read" \
 q "$su" "REVOKE USAGE ON FOREIGN SERVER oai FROM alice" >/dev/null
 check "once the owner loses USAGE on the server, the model stops (42501)" "$(q bob "SELECT mrl_embed('hello 1', 'oai')")" 42501
 q "$su" "GRANT USAGE ON FOREIGN SERVER oai TO alice" >/dev/null
+# The registry keeps the owner by name: once that role is dropped, the model
+# must not fall back to the server's PUBLIC mapping (role InvalidOid).
+q "$su" "CREATE ROLE dave LOGIN" "GRANT USAGE ON FOREIGN SERVER oai TO dave" \
+	"CREATE USER MAPPING FOR dave SERVER oai OPTIONS (api_key 'sk-dave')" >/dev/null
+q dave "SELECT mrl_register_model('oai_dave', 'openai:mrl-64', server => 'oai')" \
+	"SELECT mrl_grant_model('oai_dave', 'bob')" >/dev/null
+q "$su" "GRANT USAGE ON FOREIGN SERVER oai TO PUBLIC" "DROP USER MAPPING FOR dave SERVER oai" \
+	"REVOKE USAGE ON FOREIGN SERVER oai FROM dave" "DROP ROLE dave" >/dev/null
+arm
+check "a model whose owner role was dropped stops (42704), sending nothing with the PUBLIC mapping's key" \
+	"$(q bob "SELECT mrl_embed('hello 1', 'oai_dave')")|$(fake_log "len(log)")" "42704|0"
+q "$su" "REVOKE USAGE ON FOREIGN SERVER oai FROM PUBLIC" "SELECT mrl_unregister_model('oai_dave')" >/dev/null
 
 # ---------- vectors ----------
 

@@ -5,7 +5,8 @@
 #    more than 10 s after two quick ones: the embedding completes;
 #  - another session asks for memory-context dumps
 #    (pg_log_backend_memory_contexts) all through an embedding, a training
-#    and an evaluation: they complete;
+#    and the evaluations (retrieval, classification, clustering): they
+#    complete;
 #  - statement_timeout and pg_cancel_backend still stop an embedding (57014).
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -40,6 +41,7 @@ CREATE TABLE pairs AS SELECT 'question ' || i AS q, 'answer number ' || i AS a F
 CREATE TABLE docs AS SELECT i AS id, 'document about topic ' || (i % 97) || ' number ' || i AS body FROM generate_series(1, 3000) i;
 CREATE TABLE queries AS SELECT i AS id, 'topic ' || i AS body FROM generate_series(1, 40) i;
 CREATE TABLE qrels AS SELECT q.id AS query_id, d.id AS doc_id, 1 AS relevance FROM queries q JOIN docs d ON d.id % 97 = q.id;
+CREATE TABLE labelled AS SELECT id, body, id % 7 AS label FROM docs;
 SQL
 
 # 1. the idle-stats timer: two quick statements (the second one's statistics
@@ -95,12 +97,14 @@ under_dumps()
 }
 MRL_TMP_DUMPS=$models/dumps.out
 
-# 2-4. harmless interrupts all through an embedding, a training, an evaluation
+# 2-6. harmless interrupts all through an embedding, a training, the evaluations
 under_dumps "mrl_embed for 3 s" "SELECT embed_for(3) > 0"
 under_dumps "mrl_train" "SELECT steps > 0 FROM mrl_train('dumped_train', 'SELECT q, a FROM pairs', epochs => 25, batch_size => 64)"
 under_dumps "mrl_evaluate" "SELECT count(*) > 0 FROM mrl_evaluate('queries', 'qrels', 'docs', 'tb', dims => '{8,16}', baselines => '{pca}')"
+under_dumps "mrl_evaluate_classification" "SELECT count(*) > 0 FROM mrl_evaluate_classification('labelled', 'tb', dims => '{8,16,32}', baselines => '{pca}')"
+under_dumps "mrl_evaluate_clustering" "SELECT count(*) > 0 FROM mrl_evaluate_clustering('labelled', 'tb', dims => '{8,16}', baselines => '{pca}', restarts => 2)"
 
-# 5. statement_timeout still cancels a long embedding with 57014
+# 7. statement_timeout still cancels a long embedding with 57014
 start=$(date +%s%N)
 out=$(psql -X -q -At -v VERBOSITY=sqlstate -c "SET statement_timeout = '1s'" -c "SELECT embed_for(30)" 2>&1 | tail -1)
 ms=$((($(date +%s%N) - start) / 1000000))
@@ -110,23 +114,10 @@ else
 	notok "statement_timeout on an embedding: '$out' after $ms ms"
 fi
 
-# 6. pg_cancel_backend from another session cancels it with 57014
+# 8. pg_cancel_backend from another session cancels it with 57014
 start=$(date +%s%N)
 PGAPPNAME=cancelled psql -X -q -At -v VERBOSITY=sqlstate -c "SELECT embed_for(30)" >"$MRL_TMP_DUMPS" 2>&1 &
-sql >/dev/null <<'SQL'
-DO $$
-DECLARE
-	p int;
-BEGIN
-	WHILE p IS NULL LOOP
-		PERFORM pg_stat_clear_snapshot();
-		SELECT pid INTO p FROM pg_stat_activity WHERE application_name = 'cancelled' AND state = 'active';
-		PERFORM pg_sleep(0.01);
-	END LOOP;
-	PERFORM pg_sleep(1);
-	PERFORM pg_cancel_backend(p);
-END $$;
-SQL
+cancel_after cancelled 1
 wait
 ms=$((($(date +%s%N) - start) / 1000000))
 out=$(tail -1 "$MRL_TMP_DUMPS")

@@ -47,13 +47,7 @@ fi
 
 /usr/bin/python3 test/evaluate/reference.py check "$work" >"$work/check.out" 2>&1 ||
 	{ notok "numpy comparison ran"; cat "$work/check.out"; exit 1; }
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) ok "${line#PASS }" ;;
-	"FAIL "*) notok "${line#FAIL }" ;;
-	*) echo "# $line" ;;
-	esac
-done <"$work/check.out"
+check_relay "$work/check.out"
 # cancellation: a statement timeout stops a long evaluation promptly
 sql -c "CREATE TABLE big AS SELECT CASE WHEN g = 1 THEN id ELSE id * 100 + g END AS id, body FROM docs, generate_series(1, 40) g" >/dev/null
 start=$(date +%s%N)

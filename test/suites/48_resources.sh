@@ -14,7 +14,10 @@
 #  - mrl_pca_fit: a dim x dim covariance and a block of rows, not the rows;
 #  - mrl_evaluate: the document vectors, the scores of a batch of queries and
 #    a batch of texts (bytes per document x documents), not the texts;
+#  - mrl_evaluate_classification and _clustering: the rows' vectors and
+#    labels and the copies their methods work on, not the texts;
 #  - mrl_train: the pairs' token ids, not their texts;
+#  - a stored model: a chunk of its files, storing it or writing it out;
 # and, with one backend's address space capped by prlimit, requests beyond
 # the cap fail with 53200.
 set -u
@@ -100,7 +103,7 @@ within "mrl_pca_fit over 50,000 x 512 (100 MB) holds a covariance, not the rows"
 # The eigendecomposition cannot be interrupted and takes minutes past a few
 # thousand dims (a quarter of an hour at 16,000): wider inputs are refused
 # before any memory is taken.
-out=$(psql -X -q -At -c "\\set VERBOSITY verbose" \
+out=$(psql -X -q -At -d "$db" -c "\\set VERBOSITY verbose" \
 	-c "SELECT mrl_pca_fit(v, 1) FROM (SELECT array_fill(1::real, ARRAY[16000])::mvector AS v FROM generate_series(1, 3)) s" 2>&1)
 case "$out" in
 *"ERROR:  54000: mrl_pca_fit takes vectors of at most 4096 dimensions, not 16000"*)
@@ -121,6 +124,18 @@ mb=$(peak_mb "$warm_evaluate" "SELECT * FROM mrl_evaluate('ev_queries', 'ev_qrel
 bound=$(((10000 * (2 * 256 * 4 + 256 * 4 + 64) + 256 * 5200) / 1048576 + 16))
 within "mrl_evaluate over 10,000 docs of 5 KB holds their vectors, not their texts" "$mb" "$bound"
 
+# ---- mrl_evaluate_classification and _clustering on the same 10,000 rows,
+# labelled: the vectors (doubled while the buffer grows), ids and labels,
+# copies of the prefixes, the classifiers' or k-means' rows and a batch of
+# 256 rows' kNN scores; not the texts
+sql -c "CREATE VIEW ev_labelled AS SELECT id, body, id % 10 AS label FROM ev_docs" >/dev/null
+mb=$(peak_mb "$warm_evaluate" "SELECT * FROM mrl_evaluate_classification('ev_labelled', dims => '{16}', folds => 2)")
+bound=$(((10000 * (2 * 256 * 4 + 4 * 16 * 4 + 16 * 8 + 10 * 8 + 128 + 256 * 4) + 256 * 5200) / 1048576 + 16))
+within "mrl_evaluate_classification over 10,000 rows of 5 KB holds their vectors, not their texts" "$mb" "$bound"
+mb=$(peak_mb "$warm_evaluate" "SELECT * FROM mrl_evaluate_clustering('ev_labelled', dims => '{256}', restarts => 1)")
+bound=$(((10000 * (2 * 256 * 4 + 256 * 4 + 32 + 128) + 256 * 5200) / 1048576 + 16))
+within "mrl_evaluate_clustering over 10,000 rows of 5 KB holds their vectors, not their texts" "$mb" "$bound"
+
 # ---- mrl_train: 50,000 pairs with 1 KB positives (50 MB of text) of a few
 # tokens each (a word over 100 characters is one [UNK]): the pairs' token
 # ids, the model's matrix (20,000 x 256 floats) twice, not the texts
@@ -131,6 +146,35 @@ mb=$(peak_mb "$warm_train" "SELECT * FROM mrl_train('big', \$\$SELECT a, p FROM 
 bound=$(((2 * 20000 * 256 * 4 + 50000 * 100) / 1048576 + 16))
 within "mrl_train over 50,000 pairs (50 MB of text) holds token ids, not texts" "$mb" "$bound"
 sql -c "SELECT mrl_unregister_model('warm')" -c "SELECT mrl_unregister_model('big')" >/dev/null
+
+# ---- a stored model of 52 MB (model2vec, a table of 1,600 x 8,192 floats):
+# storing it and writing it back out of the table (its copy removed) go a
+# 1 MiB chunk at a time, whatever the size of its files
+mkdir -p "$work/tiny" "$work/big" && /usr/bin/python3 test/encoder/make_tiny_models.py "$work/tiny" >/dev/null &&
+	cp "$work/tiny/tiny-static/config.json" "$work/tiny/tiny-static/tokenizer.json" "$work/big/" &&
+	/usr/bin/python3 - "$work/big/model.safetensors" <<'EOF' && chmod -R a+rX "$work/big" || notok "write a 52 MB model"
+import json, struct, sys
+import numpy as np
+rows, dims = 1600, 8192
+header = json.dumps({"embeddings": {"dtype": "F32", "shape": [rows, dims],
+                                    "data_offsets": [0, rows * dims * 4]}}).encode()
+header += b" " * (-len(header) % 8)
+rng = np.random.default_rng(1)
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<Q", len(header)) + header)
+    for _ in range(rows // 100):
+        f.write(rng.standard_normal((100, dims), dtype=np.float32).tobytes())
+EOF
+warm_embed="SELECT mrl_dims(mrl_embed('warm'))"
+mb=$(peak_mb "$warm_embed" "SELECT mrl_register_model('big_stored', '$work/big', store => true)")
+within "storing a 52 MB model streams it in 1 MiB chunks" "$mb" 16
+copy=$(sql -c "SELECT current_setting('data_directory') || '/mrl_models/' || d.oid || '/' || left(m.sha256, 16)
+	FROM pg_database d, mrl_models m WHERE d.datname = current_database() AND m.name = 'big_stored'")
+rm -rf "$copy"
+mb=$(peak_mb "$warm_embed" "SELECT mrl_dims(mrl_embed('warm', 'big_stored'))")
+[ -d "$copy/model" ] && within "writing a 52 MB stored model out of the table streams it in 1 MiB chunks" "$mb" 16 ||
+	notok "the stored model's copy was not written again: $(cat "$work/out")"
+sql -c "SELECT mrl_unregister_model('big_stored')" >/dev/null
 
 # ---- beyond the memory a backend may take: 53200, and the server lives on.
 # A second cluster, configured as this one, runs with its address space
@@ -146,6 +190,7 @@ base_kb=$(sql -c "$warm_evaluate" -c "SELECT kb('VmSize')" | tail -1)
 		-c "CREATE TABLE ev_queries AS SELECT g AS id, 'network ' || g AS body FROM generate_series(1, 200) g" \
 		-c "CREATE TABLE ev_qrels AS SELECT g AS query_id, g AS doc_id, 1 AS relevance FROM generate_series(1, 200) g" \
 		-c "CREATE TABLE ev_many AS SELECT g AS id, 'doc ' || g AS body FROM generate_series(1, 200000) g" \
+		-c "CREATE VIEW ev_many_labelled AS SELECT id, body, id % 10 AS label FROM ev_many" \
 		-c "CREATE TABLE pairs AS SELECT 'network file ' || g AS a, 'data ' || g AS p FROM generate_series(1, 100) g" \
 		>/dev/null || { notok "set up the capped cluster"; exit 1; }
 	refused() # WHAT STMT: ok when STMT fails with 53200
@@ -159,6 +204,8 @@ base_kb=$(sql -c "$warm_evaluate" -c "SELECT kb('VmSize')" | tail -1)
 	}
 	refused "mrl_evaluate over 200,000 docs (200 MB of vectors), 256 MB left" \
 		"SELECT * FROM mrl_evaluate('ev_queries', 'ev_qrels', 'ev_many', dims => '{256}')"
+	refused "mrl_evaluate_classification over 200,000 rows (200 MB of vectors), 256 MB left" \
+		"SELECT * FROM mrl_evaluate_classification('ev_many_labelled', dims => '{256}')"
 	refused "mrl_train of a model 16,000 wide (a 1.3 GB matrix), 256 MB left" \
 		"SELECT * FROM mrl_train('wide', \$\$SELECT a, p FROM pairs\$\$, dims => '{16000}', base => NULL)"
 	out=$(sql -c "SELECT count(*) FROM mrl_model_info WHERE name = 'wide'" -c "SELECT mrl_dims(mrl_embed('still here'))" 2>&1)

@@ -38,27 +38,32 @@ def clean(text, max_words=MAX_WORDS):
 
 
 # ---------------------------------------------------------------- WordNet
-def wordnet_pairs(root="/usr/share/wordnet"):
+def wordnet_synsets(root="/usr/share/wordnet"):
+    """(part of speech, fields before the gloss, gloss) of every synset."""
     for pos in ("noun", "verb", "adj", "adv"):
         with open(os.path.join(root, "data." + pos), encoding="latin-1") as f:
             for line in f:
                 if line.startswith("  "):       # licence header
                     continue
                 head, _, gloss = line.partition(" | ")
-                fields = head.split()
-                n_words = int(fields[3], 16)
-                words = [re.sub(r"\(.*\)$", "", w).replace("_", " ")
-                         for w in fields[4:4 + 2 * n_words:2]]
-                defn, *examples = gloss.strip().split('; "')
-                defn = defn.strip().rstrip(";")
-                group = "wn:%s:%s" % (pos, fields[0])
-                if not defn:
-                    continue
-                yield ", ".join(words), defn, "wordnet", group
-                for ex in examples:
-                    ex = ex.strip().rstrip(";").strip('"').strip()
-                    if len(ex.split()) >= 3:
-                        yield ex, defn, "wordnet", group
+                yield pos, head.split(), gloss
+
+
+def wordnet_pairs(root="/usr/share/wordnet"):
+    for pos, fields, gloss in wordnet_synsets(root):
+        n_words = int(fields[3], 16)
+        words = [re.sub(r"\(.*\)$", "", w).replace("_", " ")
+                 for w in fields[4:4 + 2 * n_words:2]]
+        defn, *examples = gloss.strip().split('; "')
+        defn = defn.strip().rstrip(";")
+        group = "wn:%s:%s" % (pos, fields[0])
+        if not defn:
+            continue
+        yield ", ".join(words), defn, "wordnet", group
+        for ex in examples:
+            ex = ex.strip().rstrip(";").strip('"').strip()
+            if len(ex.split()) >= 3:
+                yield ex, defn, "wordnet", group
 
 
 # ------------------------------------------------- Debian package metadata
