@@ -31,6 +31,9 @@ PG_CPPFLAGS += $(ENC_CPPFLAGS)
 # OpenBLAS and LAPACKE are opened at run time by the backends that need
 # them (src/encoder/blas.h), so they are not linked here.
 SHLIB_LINK += $(ENC_LIB) $(ENC_LIBS)
+# Remote encoders (src/remote_http.c) compile against libcurl's headers and
+# open the library at run time, as OpenBLAS, so it is not linked either.
+PG_CPPFLAGS += $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 
 # The built-in model is installed in share/extension/$(MODEL_DIR).
 MODEL_DIR = mrl_model

@@ -20,6 +20,11 @@ ALTER TABLE mrl_models
 	ADD COLUMN sha256 text CONSTRAINT mrl_models_sha256_hex CHECK (sha256 ~ '^[0-9a-f]{64}$'),
 	ADD CONSTRAINT mrl_models_path_or_stored CHECK ((path IS NULL) <> (sha256 IS NULL));
 DROP FUNCTION mrl_role_names(regrole[]);
+-- Remote encoders (their functions are at the end): a remote model's row
+-- names its server, and NULL stands for the shapes its API does not report.
+ALTER TABLE mrl_models ALTER COLUMN vocab DROP NOT NULL, ALTER COLUMN layers DROP NOT NULL,
+	ALTER COLUMN max_tokens DROP NOT NULL, ALTER COLUMN size_bytes DROP NOT NULL,
+	ADD COLUMN server text, ADD COLUMN sends_dimensions boolean NOT NULL DEFAULT false;
 
 CREATE TABLE mrl_model_data (
 	model text NOT NULL REFERENCES mrl_models (name) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
@@ -61,11 +66,11 @@ COMMENT ON FUNCTION mrl_register_model(text, text, boolean) IS
 CREATE VIEW mrl_model_info AS
 	SELECT 'mrl-default'::text AS name, b.arch, b.dims, b.vocab, b.layers, b.max_tokens,
 		b.path, b.size_bytes, NULL::text AS owner, true AS public, '{}'::text[] AS usable_by,
-		false AS stored
+		false AS stored, NULL::text AS server, false AS sends_dimensions
 	FROM mrl_builtin_model_info() b
 	UNION ALL
 	SELECT name, arch, dims, vocab, layers, max_tokens, path, size_bytes, owner, public, usable_by,
-		sha256 IS NOT NULL
+		sha256 IS NOT NULL, server, sends_dimensions
 	FROM mrl_models;
 GRANT SELECT ON mrl_model_info TO PUBLIC;
 
@@ -157,3 +162,15 @@ CREATE FUNCTION mrl_evaluate_clustering(labelled regclass, model text DEFAULT NU
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 COMMENT ON FUNCTION mrl_evaluate_clustering(regclass, text, integer[], text[], integer, integer) IS
 	'NMI and ARI of k-means (one cluster per label) against the labels at each prefix size (method prefix), with an optional pca baseline';
+
+-- Remote encoders (sql/install/32_remote.sql); their registry columns are
+-- added with the other registry changes above.
+CREATE FUNCTION mrl_http_validator(text[], oid) RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
+CREATE FOREIGN DATA WRAPPER mrl_http VALIDATOR mrl_http_validator;
+COMMENT ON FOREIGN DATA WRAPPER mrl_http IS
+	'embedding API endpoints for mrl_embed: servers take url and limits, user mappings an api_key';
+CREATE FUNCTION mrl_register_model(name text, model text, server text) RETURNS void
+	AS 'MODULE_PATHNAME', 'mrl_register_remote_model' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION mrl_register_model(text, text, text) IS
+	'register openai:<model> or ollama:<model> served by an mrl_http server (needs USAGE on the server)';

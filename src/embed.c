@@ -4,8 +4,9 @@
  *
  * The encoder itself is the plain C library in src/encoder/; this file
  * resolves the model argument (through the registry, registry.c, and the
- * models loaded in this backend, loaded_models.c), and turns library results
- * and errors into mvectors and ereports.
+ * models loaded in this backend, loaded_models.c, or for a remote model its
+ * endpoint, remote.c), and turns results and errors into mvectors and
+ * ereports.
  */
 #include "postgres.h"
 
@@ -22,6 +23,7 @@
 #include "encoder.h"
 #include "loaded_models.h"
 #include "registry.h"
+#include "remote.h"
 
 #define MAX_BATCH_TEXTS 64		/* texts per library call: interrupt granularity */
 
@@ -35,29 +37,46 @@ void		MrlEmbedDefineSettings(void);
 typedef struct ResolvedModel
 {
 	char		name[NAMEDATALEN + 1];
-	mrl_encoder *enc;
+	mrl_encoder *enc;			/* a local model, or NULL */
+	MrlRemoteModel *remote;		/* a remote one (remote.c), or NULL */
 } ResolvedModel;
 
 /* ---------- which model ---------- */
 
-/* The encoder of a model the current user may use, by name (NULL: the default). */
+/* The encoder of a local model, file-backed or stored, as MrlFindModel found it. */
+static mrl_encoder *
+LoadLocalModel(const MrlModelRef *ref)
+{
+	if (ref->sha256 != NULL)
+		return MrlLoadStoredModel(ref->name, ref->sha256, ref->bytes);
+	return MrlLoadModel(ref->path);
+}
+
+/* The encoder of a local model the current user may use, by name (NULL: the default). */
 mrl_encoder *
 MrlModelForUse(FunctionCallInfo fcinfo, const char *name)
 {
 	MrlModelRef ref;
 
-	MrlFindModel(name ? name : mrl_default_model, &ref);
-	if (ref.sha256 != NULL)
-		return MrlLoadStoredModel(ref.name, ref.sha256, ref.bytes);
-	return MrlLoadModel(ref.path);
+	name = name ? name : mrl_default_model;
+	MrlFindModel(name, &ref);
+	if (ref.server != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" is served by a remote API", name),
+				 errdetail("mrl_train and the mrl_evaluate functions run local models only.")));
+	return LoadLocalModel(&ref);
 }
 
 /* Resolve the model argument once per call site and query. */
-static mrl_encoder *
+static ResolvedModel *
 ResolveModel(FunctionCallInfo fcinfo, int argno)
 {
 	ResolvedModel *r = (ResolvedModel *) fcinfo->flinfo->fn_extra;
 	const char *name;
+	MrlModelRef ref;
+	mrl_encoder *enc = NULL;
+	MrlRemoteModel *remote = NULL;
 
 	if (PG_ARGISNULL(argno))
 		name = mrl_default_model;
@@ -65,13 +84,24 @@ ResolveModel(FunctionCallInfo fcinfo, int argno)
 		name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 
 	if (r != NULL && strcmp(r->name, name) == 0)
-		return r->enc;
+		return r;
+	MrlFindModel(name, &ref);
+	if (ref.server != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		remote = MrlRemoteModelOpen(name, &ref);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		enc = LoadLocalModel(&ref);
 	if (r == NULL)
 		r = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ResolvedModel));
 	strlcpy(r->name, name, sizeof(r->name));
-	r->enc = MrlModelForUse(fcinfo, name);
+	r->enc = enc;
+	r->remote = remote;
 	fcinfo->flinfo->fn_extra = r;
-	return r->enc;
+	return r;
 }
 
 /* ---------- embedding ---------- */
@@ -184,6 +214,34 @@ MrlOutputDim(mrl_encoder *enc, const mrl_embed_options *opts)
 	return dim;
 }
 
+/*
+ * Embed n texts with the model and options of this call's arguments (model,
+ * dims, layers): the vectors' width, the vectors in a palloc'd *out.
+ */
+static int
+EmbedWithArgs(FunctionCallInfo fcinfo, const char **texts, const size_t *lens, int n, float **out)
+{
+	ResolvedModel *r = ResolveModel(fcinfo, 1);
+	mrl_embed_options opts;
+	int			dim;
+
+	if (r->remote != NULL)
+	{
+		dim = MrlRemoteOutputDim(r->remote, fcinfo, 2, 3);
+		*out = palloc_extended(sizeof(float) * (size_t) Max(n, 1) * dim, MCXT_ALLOC_HUGE);
+		MrlRemoteEmbed(r->remote, texts, lens, n, dim, *out);
+	}
+	else
+	{
+		EmbedOptions(fcinfo, r->enc, 2, 3, &opts);
+		dim = MrlOutputDim(r->enc, &opts);
+		*out = palloc_extended(sizeof(float) * (size_t) Max(n, 1) * dim, MCXT_ALLOC_HUGE);
+		MrlEmbedTexts(r->enc, texts, lens, n, &opts, dim, *out);
+	}
+	MVectorCheckModelOutput(*out, (size_t) n * dim, r->name);
+	return dim;
+}
+
 /* mrl_embed(text, model, dims, layers) -> mvector */
 PG_FUNCTION_INFO_V1(mrl_embed);
 Datum
@@ -192,22 +250,18 @@ mrl_embed(PG_FUNCTION_ARGS)
 	text	   *t;
 	const char *texts[1];
 	size_t		lens[1];
-	mrl_embed_options opts;
-	mrl_encoder *enc;
+	float	   *out;
 	MVector    *result;
 	int			dim;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	t = PG_GETARG_TEXT_PP(0);
-	enc = ResolveModel(fcinfo, 1);
-	EmbedOptions(fcinfo, enc, 2, 3, &opts);
-	dim = MrlOutputDim(enc, &opts);
 	texts[0] = VARDATA_ANY(t);
 	lens[0] = VARSIZE_ANY_EXHDR(t);
+	dim = EmbedWithArgs(fcinfo, texts, lens, 1, &out);
 	result = InitMVector(dim);
-	MrlEmbedTexts(enc, texts, lens, 1, &opts, dim, result->x);
-	MVectorCheckModelOutput(result->x, dim, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	memcpy(result->x, out, sizeof(float) * dim);
 	PG_RETURN_MVECTOR_P(result);
 }
 
@@ -229,8 +283,6 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 	size_t	   *lens;
 	float	   *out;
 	Datum	   *results;
-	mrl_embed_options opts;
-	mrl_encoder *enc;
 	Oid			mvector_oid = get_fn_expr_rettype(fcinfo->flinfo);
 	int16		typlen;
 	bool		typbyval;
@@ -245,9 +297,6 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("mrl_embed takes a one-dimensional array of texts")));
-	enc = ResolveModel(fcinfo, 1);
-	EmbedOptions(fcinfo, enc, 2, 3, &opts);
-	dim = MrlOutputDim(enc, &opts);
 
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	texts = palloc(sizeof(char *) * Max(n, 1));
@@ -259,9 +308,7 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 		texts[m] = VARDATA_ANY(DatumGetPointer(elems[i]));
 		lens[m++] = VARSIZE_ANY_EXHDR(DatumGetPointer(elems[i]));
 	}
-	out = palloc(sizeof(float) * (size_t) Max(m, 1) * dim);
-	MrlEmbedTexts(enc, texts, lens, m, &opts, dim, out);
-	MVectorCheckModelOutput(out, (size_t) m * dim, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	dim = EmbedWithArgs(fcinfo, texts, lens, m, &out);
 
 	results = palloc(sizeof(Datum) * Max(n, 1));
 	m = 0;

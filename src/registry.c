@@ -241,7 +241,8 @@ MrlCheckModelName(const char *name)
 /*
  * Look a model up for use by the current user, after checking that the user
  * may use it (owner, superuser, a granted role, or granted to public): its
- * path, or for a stored model its hash and size (path NULL).
+ * path, or for a stored model its hash and size (path NULL), or for a remote
+ * model its server and what remote.c needs to call it.
  */
 void
 MrlFindModel(const char *name, MrlModelRef *ref)
@@ -266,7 +267,8 @@ MrlFindModel(const char *name, MrlModelRef *ref)
 	SPI_connect();
 	sql = psprintf("SELECT path, sha256, size_bytes, owner = $2 OR public OR $2 = ANY(usable_by) "
 				   "OR EXISTS (SELECT 1 FROM unnest(usable_by) AS u(r) JOIN pg_roles AS g ON g.rolname = u.r "
-				   "WHERE pg_has_role($3, g.oid, 'USAGE')) "
+				   "WHERE pg_has_role($3, g.oid, 'USAGE')), "
+				   "server, owner, dims, sends_dimensions "
 				   "FROM %s WHERE name = $1", MrlRegistryTable("mrl_models"));
 	if (MrlRegistryExecute(sql, 3, types, values, false) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the model registry");
@@ -284,6 +286,12 @@ MrlFindModel(const char *name, MrlModelRef *ref)
 		ref->sha256 = MemoryContextStrdup(caller, SPI_getvalue(tup, desc, 2));
 	ref->bytes = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
 	allowed = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+	if (SPI_getvalue(tup, desc, 5) != NULL)
+		ref->server = MemoryContextStrdup(caller, SPI_getvalue(tup, desc, 5));
+	/* a role dropped since: only a remote model needs its owner */
+	ref->owner = get_role_oid(SPI_getvalue(tup, desc, 6), true);
+	ref->dims = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
+	ref->sends_dimensions = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
 	SPI_finish();
 	if (!allowed && !superuser())
 		ereport(ERROR,
@@ -353,30 +361,38 @@ MrlCheckModelNameFree(const char *name)
 
 /*
  * Add a model to the registry, owned by the current user: file-backed at
- * path, or stored with hash sha256 (the other one NULL); described by
- * values (DescribeModel).
+ * path, or stored with hash sha256 (the other one NULL), described by
+ * values (DescribeModel); or remote (server set), described by its arch and
+ * dims only, as its API reports no more.
  */
 static void
-InsertRegistration(const char *name, const char *path, const char *sha256, const Datum *description)
+InsertRegistration(const char *name, const char *path, const char *sha256, const Datum *description,
+				   const char *server, bool sends_dimensions)
 {
-	Oid			types[10] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID,
-	TEXTOID, TEXTOID};
-	Datum		values[10];
-	char		nulls[11] = "          ";
+	Oid			types[12] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID,
+	TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+	Datum		values[12];
+	char		nulls[13] = "            ";
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = path ? CStringGetTextDatum(path) : (Datum) 0;
 	nulls[1] = path ? ' ' : 'n';
-	memcpy(values + 2, description, sizeof(Datum) * 6);
+	memcpy(values + 2, description, sizeof(Datum) * (server ? 2 : 6));
+	if (server)
+		memset(nulls + 4, 'n', 4);	/* vocab, layers, max_tokens, size_bytes */
 	values[8] = CStringGetTextDatum(CurrentUserName());
 	values[9] = sha256 ? CStringGetTextDatum(sha256) : (Datum) 0;
 	nulls[9] = sha256 ? ' ' : 'n';
+	values[10] = server ? CStringGetTextDatum(server) : (Datum) 0;
+	nulls[10] = server ? ' ' : 'n';
+	values[11] = BoolGetDatum(sends_dimensions);
 
 	SPI_connect();
-	if (RegistryExecute(psprintf("INSERT INTO %s (name, path, arch, dims, vocab, layers, max_tokens, size_bytes, owner, sha256) "
-								 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING",
+	if (RegistryExecute(psprintf("INSERT INTO %s (name, path, arch, dims, vocab, layers, max_tokens, size_bytes, owner, sha256, "
+								 "server, sends_dimensions) "
+								 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING",
 								 MrlRegistryTable("mrl_models")),
-						10, types, values, nulls, true, false, NULL) != SPI_OK_INSERT)
+						12, types, values, nulls, true, false, NULL) != SPI_OK_INSERT)
 		elog(ERROR, "could not write the model registry");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -405,9 +421,22 @@ MrlRegisterStoredModel(const char *name, const char *src, MrlBuild *build)
 	sha256 = MrlStoreModelFiles(name, src, strcmp(src, copy) == 0 ? NULL : copy, &bytes);
 	MrlCheckStoredModelAt(sha256, build->path, &info);
 	DescribeModel(&info, bytes, description);
-	InsertRegistration(name, NULL, sha256, description);
+	InsertRegistration(name, NULL, sha256, description, NULL, false);
 	MrlInstallBuildAtCommit(build, sha256);
 	return sha256;
+}
+
+/*
+ * Add a remote model (remote.c): its API as arch, its width, its server.
+ */
+void
+MrlRegisterRemoteModel(const char *name, const char *spec, const char *arch, int dims,
+					   const char *server, bool sends_dimensions)
+{
+	Datum		description[2] = {CStringGetTextDatum(arch), Int32GetDatum(dims)};
+
+	MrlCheckModelName(name);
+	InsertRegistration(name, spec, NULL, description, server, sends_dimensions);
 }
 
 /*
@@ -470,7 +499,7 @@ mrl_register_model(PG_FUNCTION_ARGS)
 
 		CheckNotInCache(path);
 		DescribeFileModel(path, description);
-		InsertRegistration(name, path, NULL, description);
+		InsertRegistration(name, path, NULL, description, NULL, false);
 	}
 	PG_RETURN_VOID();
 }

@@ -3,17 +3,19 @@
 -- Registered models.  Everyone may read it (paths are not secrets); it is
 -- changed only through the functions below, which check privileges.  A
 -- stored model (sha256 set) lives in mrl_model_data; a file-backed one
--- (path set) in the operator's files.  Roles are kept by name, so a dump
--- restores where they are missing (mrl_models_restore_roles).
+-- (path set) in the operator's files; a remote one (server set) behind an
+-- API.  Roles are kept by name, so a dump restores where they are missing
+-- (mrl_models_restore_roles).
 CREATE TABLE mrl_models (
 	name text PRIMARY KEY,
 	path text,
 	arch text NOT NULL,
 	dims integer NOT NULL,
-	vocab integer NOT NULL,
-	layers integer NOT NULL,
-	max_tokens integer NOT NULL,
-	size_bytes bigint NOT NULL,
+	-- NULL for a remote model, whose API does not report them
+	vocab integer,
+	layers integer,
+	max_tokens integer,
+	size_bytes bigint,
 	owner text NOT NULL,
 	usable_by text[] NOT NULL DEFAULT '{}',
 	public boolean NOT NULL DEFAULT false,
@@ -21,6 +23,11 @@ CREATE TABLE mrl_models (
 	-- of the manifest "<sha256 of the file>  <file>\n" of its files, in
 	-- byte order of their names (sha256sum's format)
 	sha256 text CONSTRAINT mrl_models_sha256_hex CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+	-- a remote model's mrl_http server (sql/install/32_remote.sql), path
+	-- being "openai:<model>" or "ollama:<model>"; NULL for a local model
+	server text,
+	-- true when the remote model takes dims => server-side ("dimensions")
+	sends_dimensions boolean NOT NULL DEFAULT false,
 	CONSTRAINT mrl_models_path_or_stored CHECK ((path IS NULL) <> (sha256 IS NULL))
 );
 SELECT pg_catalog.pg_extension_config_dump('mrl_models', '');
@@ -91,11 +98,11 @@ CREATE FUNCTION mrl_builtin_model_info(OUT path text, OUT arch text, OUT dims in
 CREATE VIEW mrl_model_info AS
 	SELECT 'mrl-default'::text AS name, b.arch, b.dims, b.vocab, b.layers, b.max_tokens,
 		b.path, b.size_bytes, NULL::text AS owner, true AS public, '{}'::text[] AS usable_by,
-		false AS stored
+		false AS stored, NULL::text AS server, false AS sends_dimensions
 	FROM mrl_builtin_model_info() b
 	UNION ALL
 	SELECT name, arch, dims, vocab, layers, max_tokens, path, size_bytes, owner, public, usable_by,
-		sha256 IS NOT NULL
+		sha256 IS NOT NULL, server, sends_dimensions
 	FROM mrl_models;
 GRANT SELECT ON mrl_model_info TO PUBLIC;
 
