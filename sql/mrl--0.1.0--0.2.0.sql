@@ -42,3 +42,9 @@ CREATE FUNCTION jaccard_distance(mrl_bit, mrl_bit) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'mrl_jaccard_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OPERATOR <~> (LEFTARG = mrl_bit, RIGHTARG = mrl_bit, PROCEDURE = hamming_distance, COMMUTATOR = '<~>');
 CREATE OPERATOR <%> (LEFTARG = mrl_bit, RIGHTARG = mrl_bit, PROCEDURE = jaccard_distance, COMMUTATOR = '<%>');
+
+-- A structural check of a funnel index (sql/install/20_funnel.sql).
+CREATE FUNCTION mrl_funnel_check(index regclass) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION mrl_funnel_check(regclass) IS
+	'structural check of a funnel index (chains, pages, one entry per heap row); returns its entries';
