@@ -7,8 +7,8 @@
  * pages, else on the head page, else on a new head page, taken from the
  * free space map when VACUUM freed one.
  *
- * Inserts into different lists run concurrently.  The metapage is only
- * read.  A list's directory page is locked exclusively only for short
+ * Inserts into different lists run concurrently.  The metapage and the
+ * centroids are read once per backend (the relcache keeps them).  A list's directory page is locked exclusively only for short
  * steps: to widen the list's statistics (a WAL record of its own, written
  * before the entry, so the statistics cover every entry a scan can see and
  * every entry WAL replay restores), to move the insert hint, and to chain a
@@ -28,10 +28,7 @@
  */
 #include "postgres.h"
 
-#include <float.h>
-
 #include "access/generic_xlog.h"
-#include "distance.h"
 #include "funnel.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
@@ -54,40 +51,40 @@ typedef struct FunnelInsertState
 } FunnelInsertState;
 
 /*
- * The list whose centroid is nearest to the prefix, read from the
- * directory pages in place, each under a share lock in turn (ties go to
- * the lowest list number, as FunnelNearestList's do).
+ * What inserts keep of an index between calls, in its relcache entry
+ * (rd_amcache): the metapage and a copy of the directory, whose centroids
+ * (all they read of it) only a build writes.  A rebuild gives the index a
+ * new relfilenode, whose relcache invalidation drops the copy.
  */
-static int
-NearestListOnPages(Relation index, const FunnelMetaPageData *meta, const float *prefix)
+typedef struct FunnelInsertCache
 {
-	int			best = 0;
-	float		bestDist = FLT_MAX;
+	FunnelMetaPageData meta;
+	char		dir[FLEXIBLE_ARRAY_MEMBER]; /* FunnelReadDirectory's records */
+} FunnelInsertCache;
 
-	for (BlockNumber d = 0; d < meta->dirPages; d++)
+/* The index's insert cache, read from its pages if it has none. */
+static FunnelInsertCache *
+GetInsertCache(Relation index)
+{
+	FunnelInsertCache *cache = (FunnelInsertCache *) index->rd_amcache;
+
+	if (cache == NULL)
 	{
-		Buffer		buf = ReadBuffer(index, meta->dirStart + d);
-		uint32		first = d * meta->listsPerPage;
-		uint32		n = Min(FunnelListsOnDirPage(meta, d), meta->nlists - Min(first, meta->nlists));
-		Page		page;
+		FunnelMetaPageData meta;
+		FunnelList *dir;
+		Size		dirSize;
 
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		for (uint32 i = 0; i < n; i++)
-		{
-			float		dist = mrl_kernels.l2sq(prefix,
-												FunnelPageGetList(page, i, meta->listSize)->centroid,
-												meta->coarseDims);
-
-			if (dist < bestDist)
-			{
-				bestDist = dist;
-				best = first + i;
-			}
-		}
-		UnlockReleaseBuffer(buf);
+		FunnelReadMeta(index, &meta);
+		dir = FunnelReadDirectory(index, &meta);
+		dirSize = (Size) FunnelDirRecords(&meta) * meta.listSize;
+		cache = MemoryContextAlloc(index->rd_indexcxt,
+								   offsetof(FunnelInsertCache, dir) + dirSize);
+		cache->meta = meta;
+		memcpy(cache->dir, dir, dirSize);
+		pfree(dir);
+		index->rd_amcache = cache;
 	}
-	return best;
+	return cache;
 }
 
 /*
@@ -272,7 +269,7 @@ funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 	old = MemoryContextSwitchTo(ctx);
 
 	is.index = index;
-	FunnelReadMeta(index, &is.meta);
+	is.meta = GetInsertCache(index)->meta;
 	if (isnull[0])
 	{
 		is.entry = ht_ctid;
@@ -285,7 +282,9 @@ funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 		is.prefix = palloc(sizeof(float) * is.meta.coarseDims);
 		FunnelEncodeDatum(is.entry, values[0], ht_ctid, &is.meta, FunnelGetMetric(index),
 						  is.prefix);
-		is.listNo = NearestListOnPages(index, &is.meta, is.prefix);
+		/* (again: a relcache invalidation may have dropped the cache meanwhile) */
+		is.listNo = FunnelNearestList((FunnelList *) GetInsertCache(index)->dir, &is.meta,
+									  is.prefix);
 	}
 	is.entrySize = FunnelEntrySizeOf(&is.meta, is.listNo);
 	is.capacity = FunnelCapacityOf(&is.meta, is.listNo);

@@ -101,6 +101,32 @@ check "after a crash, no WAL consistency failures in replay" \
 sql -c "VACUUM (INDEX_CLEANUP on) t"
 check_index "after crash recovery"
 
+# Inserts keep the metapage and centroids in the relcache: a rebuild in the
+# same session (other options and lists, then TRUNCATE, in and out of a
+# transaction block) must not leave them stale.
+sql <<SQL >/dev/null
+CREATE TABLE rb AS SELECT * FROM src WHERE id <= 2000;
+CREATE INDEX rb_idx ON rb USING funnel (emb) WITH (coarse_dims = 8, lists = 4);
+INSERT INTO rb SELECT * FROM src WHERE id BETWEEN 2001 AND 2500;
+ALTER INDEX rb_idx SET (coarse_dims = 24, precision = float4, lists = 40);
+REINDEX INDEX rb_idx;
+INSERT INTO rb SELECT * FROM src WHERE id BETWEEN 2501 AND 3000;
+BEGIN;
+ALTER INDEX rb_idx SET (coarse_dims = 16, lists = 7);
+REINDEX INDEX rb_idx;
+INSERT INTO rb SELECT * FROM src WHERE id BETWEEN 3001 AND 3500;
+COMMIT;
+SQL
+check "after REINDEXes with other options between inserts in one session the index holds every row" \
+	"$(sql -c "SELECT mrl_funnel_check('rb_idx'), count(*) FROM rb")" "3500|3500"
+check "after REINDEXes between inserts in one session exact mode equals a sequential scan" \
+	"$(sql -c "SELECT funnel_exact_mismatches('rb', '<->', 'queries', 10)")" 0
+sql -c "TRUNCATE rb" -c "INSERT INTO rb SELECT * FROM src WHERE id BETWEEN 3501 AND 5000"
+check "after TRUNCATE and inserts in one session the index holds every row" \
+	"$(sql -c "SELECT mrl_funnel_check('rb_idx'), count(*) FROM rb")" "1500|1500"
+check "after TRUNCATE and inserts in one session exact mode equals a sequential scan" \
+	"$(sql -c "SELECT funnel_exact_mismatches('rb', '<->', 'queries', 10)")" 0
+
 # Build progress, read from another connection while a build runs: a
 # function samples pg_stat_progress_create_index (a fresh snapshot each
 # time) until the build it saw has ended.
