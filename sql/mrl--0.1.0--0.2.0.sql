@@ -174,3 +174,9 @@ CREATE FUNCTION mrl_register_model(name text, model text, server text) RETURNS v
 	AS 'MODULE_PATHNAME', 'mrl_register_remote_model' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION mrl_register_model(text, text, text) IS
 	'register openai:<model> or ollama:<model> served by an mrl_http server (needs USAGE on the server)';
+
+-- A structural check of a funnel index (sql/install/20_funnel.sql).
+CREATE FUNCTION mrl_funnel_check(index regclass) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION mrl_funnel_check(regclass) IS
+	'structural check of a funnel index (chains, pages, one entry per heap row); returns its entries';

@@ -400,7 +400,7 @@ funnel_handler(PG_FUNCTION_ARGS)
 	am->amcostestimate = funnelcostestimate;
 	am->amoptions = funneloptions;
 	am->amproperty = NULL;
-	am->ambuildphasename = NULL;
+	am->ambuildphasename = funnelbuildphasename;
 	am->amvalidate = funnelvalidate;
 	am->amadjustmembers = NULL;
 	am->ambeginscan = funnelbeginscan;

@@ -319,6 +319,7 @@ extern float *FunnelKMeans(const float *sample, int64 n, int dims, int k);
 extern IndexBuildResult *funnelbuild(Relation heap, Relation index,
 									 IndexInfo *indexInfo);
 extern void funnelbuildempty(Relation index);
+extern char *funnelbuildphasename(int64 phase);
 
 /* funnelinsert.c */
 extern bool funnelinsert(Relation index, Datum *values, bool *isnull,

@@ -28,6 +28,12 @@
 
 #define KMEANS_SAMPLES_PER_LIST 32
 
+/* Build phases in pg_stat_progress_create_index (funnelbuildphasename). */
+#define FUNNEL_PHASE_SAMPLE		2
+#define FUNNEL_PHASE_KMEANS		3
+#define FUNNEL_PHASE_ASSIGN		4
+#define FUNNEL_PHASE_MEASURE	5
+
 /* Write the metapage and directory pages (at their fixed blocks). */
 static void
 WriteMetaAndDirectory(Relation index, const FunnelMetaPageData *meta,
@@ -91,6 +97,8 @@ typedef struct FunnelBuildState
 	int64		nsample;
 	int64		seen;
 	pg_prng_state prng;
+	int64		rows;			/* rows offered, NULL ones included */
+	int64		rowsTotal;		/* tuples_total of the phase */
 
 	/* pass 2: the directory and each list's page being filled */
 	FunnelList *dir;
@@ -98,6 +106,55 @@ typedef struct FunnelBuildState
 	double		indtuples;
 	FunnelPruneSample pruneSample;	/* rows to measure pruning on */
 } FunnelBuildState;
+
+/* Enter build phase phase, with total rows to go through (0: not counted). */
+static void
+ReportPhase(FunnelBuildState *bs, int phase, int64 total)
+{
+	const int	params[] = {PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_CREATEIDX_TUPLES_TOTAL,
+	PROGRESS_CREATEIDX_TUPLES_DONE};
+	const int64 values[] = {phase, total, 0};
+
+	bs->rowsTotal = total;
+	pgstat_progress_update_multi_param(lengthof(params), params, values);
+}
+
+/*
+ * Report done rows of the phase, raising its total if it was an estimate
+ * below them (the table's reltuples, or rows that arrived since the first
+ * pass of a concurrent build).
+ */
+static void
+ReportDone(FunnelBuildState *bs, int64 done)
+{
+	if (done > bs->rowsTotal)
+	{
+		bs->rowsTotal = done;
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, done);
+	}
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
+}
+
+/* ambuildphasename: the names of the phases above. */
+char *
+funnelbuildphasename(int64 phase)
+{
+	switch (phase)
+	{
+		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+			return "initializing";
+		case FUNNEL_PHASE_SAMPLE:
+			return "sampling rows";
+		case FUNNEL_PHASE_KMEANS:
+			return "performing k-means";
+		case FUNNEL_PHASE_ASSIGN:
+			return "assigning rows to lists";
+		case FUNNEL_PHASE_MEASURE:
+			return "measuring pruning";
+		default:
+			return NULL;
+	}
+}
 
 /* Pass 1 callback: keep a uniform sample of the coarse prefixes. */
 static void
@@ -110,6 +167,7 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	int64		slot;
 
 	CHECK_FOR_INTERRUPTS();
+	ReportDone(bs, ++bs->rows);
 	if (isnull[0])
 		return;
 	old = MemoryContextSwitchTo(bs->tmpCtx);
@@ -189,7 +247,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		FunnelPruneSampleAdd(&bs->pruneSample, values[0], bs->entry, ln);
 	}
 	bs->indtuples++;
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+	ReportDone(bs, (int64) bs->indtuples);
 }
 
 /* How many lists: the option, else about sqrt(rows); memory-capped. */
@@ -241,11 +299,13 @@ funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.sample = MemoryContextAllocHuge(CurrentMemoryContext,
 									   sizeof(float) * coarseDims * bs.sampleCap);
 	pg_prng_seed(&bs.prng, 0x46756E6E656CULL);
+	ReportPhase(&bs, FUNNEL_PHASE_SAMPLE, (int64) Max(heap->rd_rel->reltuples, 0));
 	table_index_build_scan(heap, index, indexInfo, true, true, SampleCallback, &bs, NULL);
 
 	lists = ChooseLists(lists, bs.seen);
 	FunnelInitMeta(&bs.meta, coarseDims, precision, lists);
 	bs.nsample = Min(bs.nsample, (int64) KMEANS_SAMPLES_PER_LIST * lists);
+	ReportPhase(&bs, FUNNEL_PHASE_KMEANS, 0);
 	centroids = bs.nsample > 0 ? FunnelKMeans(bs.sample, bs.nsample, coarseDims, lists) : NULL;
 	pfree(bs.sample);
 	bs.dir = NewDirectory(&bs.meta, centroids);
@@ -254,11 +314,13 @@ funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	/* pass 2 */
 	bs.pages = palloc0(sizeof(char *) * FunnelDirRecords(&bs.meta));
 	FunnelPruneSampleInit(&bs.pruneSample, &bs.meta);
+	ReportPhase(&bs, FUNNEL_PHASE_ASSIGN, bs.rows);
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
 									   BuildCallback, &bs, NULL);
 	for (int ln = 0; ln < (int) FunnelDirRecords(&bs.meta); ln++)
 		if (bs.pages[ln] && FunnelPageGetOpaque(bs.pages[ln])->nentries > 0)
 			FlushListPage(index, &bs, ln);
+	ReportPhase(&bs, FUNNEL_PHASE_MEASURE, 0);
 	FunnelMeasurePruning(index, &bs.pruneSample, &bs.meta, bs.dir, bs.metric,
 						 bs.indtuples);
 	MemoryContextDelete(bs.pruneSample.ctx);

@@ -2,13 +2,29 @@
  * funnelinsert.c: adding a row to a funnel index (aminsert).
  *
  * An entry goes into its nearest list (a NULL vector's heap pointer into
- * the NULL list): on the first page with room from
- * the list's insert hint (which VACUUM points at the first page it left
- * with room) toward older pages, else on the head page, else on a new head
- * page, taken from the free space map when VACUUM freed one.  Inserts
- * serialise on the metapage's exclusive lock (as VACUUM's directory updates
- * do), so a list's chain and hint change under one writer; each insert is
- * one generic WAL record that also widens the list's statistics.
+ * the NULL list): on the first page with room from the list's insert hint
+ * (which VACUUM points at the first page it left with room) toward older
+ * pages, else on the head page, else on a new head page, taken from the
+ * free space map when VACUUM freed one.
+ *
+ * Inserts into different lists run concurrently.  The metapage and the
+ * centroids are read once per backend (the relcache keeps them).  A list's directory page is locked exclusively only for short
+ * steps: to widen the list's statistics (a WAL record of its own, written
+ * before the entry, so the statistics cover every entry a scan can see and
+ * every entry WAL replay restores), to move the insert hint, and to chain a
+ * new head page, which is what serialises changes to a list's chain.  The
+ * entry itself is appended under the data page's lock alone.
+ *
+ * Lock order (VACUUM's follows it): at most one directory page, then data
+ * pages; a process holding a data page's lock never waits for a directory
+ * page, and holds one data page at a time, except when chaining a new head
+ * (the new page, taken from the free space map or by extending the
+ * relation, then the old head, shared).  VACUUM unlinks and frees pages
+ * only under the list's directory page lock, rechecking under their own
+ * locks that they are still empty, since an insert may have filled one
+ * meanwhile.  An insert that follows a hint or a next link into a page
+ * freed, or taken by another list, finds it by the page's flags and list
+ * and goes on to the head.
  */
 #include "postgres.h"
 
@@ -18,7 +34,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-/* What an insert works with: the entry and its list's directory page. */
+/* What an insert works with: the entry and its list's directory record. */
 typedef struct FunnelInsertState
 {
 	Relation	index;
@@ -28,42 +44,131 @@ typedef struct FunnelInsertState
 	int			listNo;
 	int			entrySize;		/* on the list's pages */
 	int			capacity;
-	Buffer		dirBuf;			/* exclusively locked */
-	int			slot;			/* the list's record on dirBuf */
+	BlockNumber dirBlkno;		/* the directory page of the list's record */
+	int			slot;			/* the record's place on it */
+	BlockNumber head;			/* the list's head and hint, as last read */
+	BlockNumber hint;
 } FunnelInsertState;
 
 /*
- * Append the entry to data page blkno if it has room, widening the list's
- * statistics and setting its hint in the same WAL record.  *next receives
- * the page's older neighbour, or nothing if the page is not the list's (a
- * hint left pointing at a page VACUUM freed, when a crash came between
- * freeing it and moving the hint).
+ * What inserts keep of an index between calls, in its relcache entry
+ * (rd_amcache): the metapage and a copy of the directory, whose centroids
+ * (all they read of it) only a build writes.  A rebuild gives the index a
+ * new relfilenode, whose relcache invalidation drops the copy.
+ */
+typedef struct FunnelInsertCache
+{
+	FunnelMetaPageData meta;
+	char		dir[FLEXIBLE_ARRAY_MEMBER]; /* FunnelReadDirectory's records */
+} FunnelInsertCache;
+
+/* The index's insert cache, read from its pages if it has none. */
+static FunnelInsertCache *
+GetInsertCache(Relation index)
+{
+	FunnelInsertCache *cache = (FunnelInsertCache *) index->rd_amcache;
+
+	if (cache == NULL)
+	{
+		FunnelMetaPageData meta;
+		FunnelList *dir;
+		Size		dirSize;
+
+		FunnelReadMeta(index, &meta);
+		dir = FunnelReadDirectory(index, &meta);
+		dirSize = (Size) FunnelDirRecords(&meta) * meta.listSize;
+		cache = MemoryContextAlloc(index->rd_indexcxt,
+								   offsetof(FunnelInsertCache, dir) + dirSize);
+		cache->meta = meta;
+		memcpy(cache->dir, dir, dirSize);
+		pfree(dir);
+		index->rd_amcache = cache;
+	}
+	return cache;
+}
+
+/*
+ * Lock the list's directory page (exclusively when it will change it) and
+ * refresh the head and hint; returns the buffer and sets *list to the
+ * record on the page.
+ */
+static Buffer
+LockListRecord(FunnelInsertState *is, int mode, FunnelList **list)
+{
+	Buffer		buf = ReadBuffer(is->index, is->dirBlkno);
+
+	LockBuffer(buf, mode);
+	*list = FunnelPageGetList(BufferGetPage(buf), is->slot, is->meta.listSize);
+	is->head = (*list)->head;
+	is->hint = (*list)->insertHint;
+	return buf;
+}
+
+/*
+ * Widen the list's statistics to cover the entry (the NULL list has none)
+ * and read its head and hint.
+ */
+static void
+WidenList(FunnelInsertState *is)
+{
+	FunnelList *list;
+	Buffer		buf = LockListRecord(is, is->prefix ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE,
+									 &list);
+
+	if (is->prefix)
+	{
+		GenericXLogState *state = GenericXLogStart(is->index);
+
+		list = FunnelPageGetList(GenericXLogRegisterBuffer(state, buf, 0), is->slot,
+								 is->meta.listSize);
+		FunnelListAddMember(list, is->entry, is->prefix, is->meta.coarseDims);
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
+}
+
+/* Point the list's hint at blkno, unless another insert or VACUUM moved it. */
+static void
+MoveHint(FunnelInsertState *is, BlockNumber from, BlockNumber blkno)
+{
+	FunnelList *list;
+	Buffer		buf = LockListRecord(is, BUFFER_LOCK_EXCLUSIVE, &list);
+
+	if (list->insertHint == from && from != blkno)
+	{
+		GenericXLogState *state = GenericXLogStart(is->index);
+
+		list = FunnelPageGetList(GenericXLogRegisterBuffer(state, buf, 0), is->slot,
+								 is->meta.listSize);
+		list->insertHint = blkno;
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Append the entry to data page blkno if it is the list's and has room.
+ * *next receives the page's older neighbour, or InvalidBlockNumber if the
+ * page is not (or no longer) the list's.
  */
 static bool
-AddToPage(FunnelInsertState *is, BlockNumber blkno, BlockNumber hint, BlockNumber *next)
+AddToPage(FunnelInsertState *is, BlockNumber blkno, BlockNumber *next)
 {
 	Buffer		buf = ReadBuffer(is->index, blkno);
-	GenericXLogState *state;
-	Page		page;
-	FunnelList *list;
+	FunnelPageOpaqueData *opaque;
 	bool		added = false;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	page = BufferGetPage(buf);
-	*next = FunnelPageGetOpaque(page)->next;
-	if (PageIsNew(page) || !(FunnelPageGetOpaque(page)->flags & FUNNEL_DATA) ||
-		FunnelPageGetOpaque(page)->listNo != is->listNo)
+	opaque = FunnelPageGetOpaque(BufferGetPage(buf));
+	*next = opaque->next;
+	if (PageIsNew(BufferGetPage(buf)) || !(opaque->flags & FUNNEL_DATA) ||
+		opaque->listNo != is->listNo)
 		*next = InvalidBlockNumber;
-	else if (FunnelPageGetOpaque(page)->nentries < is->capacity)
+	else if (opaque->nentries < is->capacity)
 	{
-		state = GenericXLogStart(is->index);
-		page = GenericXLogRegisterBuffer(state, buf, 0);
-		FunnelAppendEntry(page, is->entry, is->entrySize);
-		list = FunnelPageGetList(GenericXLogRegisterBuffer(state, is->dirBuf, 0),
-								 is->slot, is->meta.listSize);
-		if (is->prefix)
-			FunnelListAddMember(list, is->entry, is->prefix, is->meta.coarseDims);
-		list->insertHint = hint;
+		GenericXLogState *state = GenericXLogStart(is->index);
+
+		FunnelAppendEntry(GenericXLogRegisterBuffer(state, buf, 0), is->entry, is->entrySize);
 		GenericXLogFinish(state);
 		added = true;
 	}
@@ -71,18 +176,30 @@ AddToPage(FunnelInsertState *is, BlockNumber blkno, BlockNumber hint, BlockNumbe
 	return added;
 }
 
-/* Chain a new head page holding the entry before the list's head. */
-static void
-AddHeadPage(FunnelInsertState *is, FunnelList *list)
+/*
+ * Chain a new head page holding the entry before the list's head, if the
+ * head is still the one found full; false if another insert chained one
+ * first (is->head is then the new head).
+ */
+static bool
+AddHeadPage(FunnelInsertState *is, BlockNumber fullHead)
 {
-	Buffer		buf = FunnelGetPage(is->index);
+	FunnelList *list;
+	Buffer		dirBuf = LockListRecord(is, BUFFER_LOCK_EXCLUSIVE, &list);
+	Buffer		buf;
 	uint32		seq = 1;
 	GenericXLogState *state;
 	Page		page;
 
-	if (list->head != InvalidBlockNumber)
+	if (is->head != fullHead)
 	{
-		Buffer		head = ReadBuffer(is->index, list->head);
+		UnlockReleaseBuffer(dirBuf);
+		return false;
+	}
+	buf = FunnelGetPage(is->index);
+	if (is->head != InvalidBlockNumber)
+	{
+		Buffer		head = ReadBuffer(is->index, is->head);
 
 		LockBuffer(head, BUFFER_LOCK_SHARE);
 		seq = FunnelPageGetOpaque(BufferGetPage(head))->seq + 1;
@@ -90,16 +207,16 @@ AddHeadPage(FunnelInsertState *is, FunnelList *list)
 	}
 	state = GenericXLogStart(is->index);
 	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
-	FunnelInitDataPage(page, is->listNo, list->head, seq);
+	FunnelInitDataPage(page, is->listNo, is->head, seq);
 	FunnelAppendEntry(page, is->entry, is->entrySize);
-	list = FunnelPageGetList(GenericXLogRegisterBuffer(state, is->dirBuf, 0),
-							 is->slot, is->meta.listSize);
+	list = FunnelPageGetList(GenericXLogRegisterBuffer(state, dirBuf, 0), is->slot,
+							 is->meta.listSize);
 	list->head = BufferGetBlockNumber(buf);
 	list->insertHint = InvalidBlockNumber;
-	if (is->prefix)
-		FunnelListAddMember(list, is->entry, is->prefix, is->meta.coarseDims);
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
+	UnlockReleaseBuffer(dirBuf);
+	return true;
 }
 
 /*
@@ -109,21 +226,33 @@ AddHeadPage(FunnelInsertState *is, FunnelList *list)
 static void
 AddToList(FunnelInsertState *is)
 {
-	FunnelList *list = FunnelPageGetList(BufferGetPage(is->dirBuf), is->slot,
-										 is->meta.listSize);
-	BlockNumber blkno = list->insertHint,
+	BlockNumber hint = is->hint,
+				blkno = hint,
 				next;
 
 	while (blkno != InvalidBlockNumber)
 	{
-		if (AddToPage(is, blkno, blkno, &next))
+		if (AddToPage(is, blkno, &next))
+		{
+			if (blkno != hint)
+				MoveHint(is, hint, blkno);
 			return;
+		}
 		blkno = next;
 	}
-	if (list->head != InvalidBlockNumber &&
-		AddToPage(is, list->head, InvalidBlockNumber, &next))
-		return;
-	AddHeadPage(is, list);
+	for (;;)
+	{
+		BlockNumber head = is->head;
+
+		if (head != InvalidBlockNumber && AddToPage(is, head, &next))
+		{
+			if (hint != InvalidBlockNumber)
+				MoveHint(is, hint, InvalidBlockNumber);
+			return;
+		}
+		if (AddHeadPage(is, head))
+			return;
+	}
 }
 
 /* aminsert */
@@ -135,17 +264,12 @@ funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 	MemoryContext ctx,
 				old;
 	FunnelInsertState is;
-	FunnelList *dir;
-	Buffer		metaBuf;
 
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "funnel insert", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(ctx);
 
 	is.index = index;
-	metaBuf = ReadBuffer(index, FUNNEL_METAPAGE_BLKNO);
-	LockBuffer(metaBuf, BUFFER_LOCK_EXCLUSIVE);
-	is.meta = *FunnelPageGetMeta(BufferGetPage(metaBuf));
-	FunnelCheckMeta(index, &is.meta);
+	is.meta = GetInsertCache(index)->meta;
 	if (isnull[0])
 	{
 		is.entry = ht_ctid;
@@ -158,17 +282,16 @@ funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 		is.prefix = palloc(sizeof(float) * is.meta.coarseDims);
 		FunnelEncodeDatum(is.entry, values[0], ht_ctid, &is.meta, FunnelGetMetric(index),
 						  is.prefix);
-		dir = FunnelReadDirectory(index, &is.meta);
-		is.listNo = FunnelNearestList(dir, &is.meta, is.prefix);
+		/* (again: a relcache invalidation may have dropped the cache meanwhile) */
+		is.listNo = FunnelNearestList((FunnelList *) GetInsertCache(index)->dir, &is.meta,
+									  is.prefix);
 	}
 	is.entrySize = FunnelEntrySizeOf(&is.meta, is.listNo);
 	is.capacity = FunnelCapacityOf(&is.meta, is.listNo);
+	is.dirBlkno = is.meta.dirStart + is.listNo / is.meta.listsPerPage;
 	is.slot = is.listNo % is.meta.listsPerPage;
-	is.dirBuf = ReadBuffer(index, is.meta.dirStart + is.listNo / is.meta.listsPerPage);
-	LockBuffer(is.dirBuf, BUFFER_LOCK_EXCLUSIVE);
+	WidenList(&is);
 	AddToList(&is);
-	UnlockReleaseBuffer(is.dirBuf);
-	UnlockReleaseBuffer(metaBuf);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);

@@ -3,13 +3,16 @@
  *
  * Bulk delete compacts every data page in block order, dropping the entries
  * of dead rows.  Then each list that lost entries is tidied with the
- * metapage and its directory page locked as inserts lock them: the empty
- * pages at the old end of its chain are unlinked, marked free and recorded
- * in the free space map, from which any list takes its next new page (the
- * head stays, so a list keeps a page); and the insert hint is pointed at
- * the first page left with room, from which inserts walk toward older
- * pages.  A scan about to follow a link into a freed page learns from the
- * page's flags, list and sequence number that its chain ended there.
+ * list's directory page locked exclusively, as inserts lock it to change
+ * the chain (funnelinsert.c has the lock order): the empty pages at the
+ * old end of its chain are unlinked, marked free and recorded in the free
+ * space map, from which any list takes its next new page (the head stays,
+ * so a list keeps a page); and the insert hint is pointed at the first page
+ * left with room, from which inserts walk toward older pages.  Inserts
+ * append entries under a data page's lock alone, so a page is freed only if
+ * it is still empty under its own lock.  A scan about to follow a link into
+ * a freed page learns from the page's flags, list and sequence number that
+ * its chain ended there.
  */
 #include "postgres.h"
 
@@ -122,38 +125,52 @@ ReadChain(Relation index, BlockNumber head, FunnelChain *chain)
 
 /*
  * End the chain at page last and mark the n pages after it free, in one
- * WAL record; then record them in the free space map.
+ * WAL record; then record them in the free space map.  Does nothing and
+ * returns false if an insert has put an entry on one of them since the
+ * chain was read.
  */
-static void
+static bool
 FreeAfter(Relation index, BlockNumber last, const BlockNumber *freed, int n)
 {
 	GenericXLogState *state = GenericXLogStart(index);
 	Buffer		bufs[MAX_GENERIC_XLOG_PAGES];
+	bool		empty = true;
 	Page		page;
 
 	bufs[0] = ReadBuffer(index, last);
 	LockBuffer(bufs[0], BUFFER_LOCK_EXCLUSIVE);
-	page = GenericXLogRegisterBuffer(state, bufs[0], 0);
-	FunnelPageGetOpaque(page)->next = InvalidBlockNumber;
 	for (int i = 0; i < n; i++)
 	{
 		bufs[i + 1] = ReadBuffer(index, freed[i]);
 		LockBuffer(bufs[i + 1], BUFFER_LOCK_EXCLUSIVE);
-		page = GenericXLogRegisterBuffer(state, bufs[i + 1], GENERIC_XLOG_FULL_IMAGE);
-		FunnelInitPage(page, FUNNEL_FREE);
+		empty &= FunnelPageGetOpaque(BufferGetPage(bufs[i + 1]))->nentries == 0;
 	}
-	GenericXLogFinish(state);
+	if (empty)
+	{
+		page = GenericXLogRegisterBuffer(state, bufs[0], 0);
+		FunnelPageGetOpaque(page)->next = InvalidBlockNumber;
+		for (int i = 0; i < n; i++)
+		{
+			page = GenericXLogRegisterBuffer(state, bufs[i + 1], GENERIC_XLOG_FULL_IMAGE);
+			FunnelInitPage(page, FUNNEL_FREE);
+		}
+		GenericXLogFinish(state);
+	}
+	else
+		GenericXLogAbort(state);
 	for (int i = 0; i <= n; i++)
 		UnlockReleaseBuffer(bufs[i]);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n && empty; i++)
 		RecordFreeIndexPage(index, freed[i]);
+	return empty;
 }
 
 /*
  * Free the empty pages at the old end of the list's chain (a few per WAL
- * record, from the oldest, so the chain is whole after each) and point the
- * insert hint at the first page with room.  The caller holds the metapage
- * and the directory page exclusively.  Returns the pages freed.
+ * record, from the oldest, so the chain is whole after each; up to a page
+ * an insert has filled meanwhile) and point the insert hint at the first
+ * page with room.  The caller holds the directory page exclusively, so the
+ * chain's links cannot change.  Returns the pages freed.
  */
 static int
 TidyList(Relation index, const FunnelMetaPageData *meta, Buffer dirBuf, int slot,
@@ -163,16 +180,17 @@ TidyList(Relation index, const FunnelMetaPageData *meta, Buffer dirBuf, int slot
 	BlockNumber hint = InvalidBlockNumber;
 	FunnelChain chain;
 	int			keep,
+				start,
 				end;
 
 	ReadChain(index, list->head, &chain);
 	for (keep = chain.n; keep > 1 && chain.nentries[keep - 1] == 0; keep--)
 		;
-	for (end = chain.n; end > keep; end -= FREE_PER_RECORD)
+	for (end = chain.n; end > keep; end = start)
 	{
-		int			start = Max(keep, end - FREE_PER_RECORD);
-
-		FreeAfter(index, chain.blocks[start - 1], chain.blocks + start, end - start);
+		start = Max(keep, end - FREE_PER_RECORD);
+		if (!FreeAfter(index, chain.blocks[start - 1], chain.blocks + start, end - start))
+			break;
 	}
 	for (int i = 0; i < keep && hint == InvalidBlockNumber; i++)
 		if (chain.nentries[i] < FunnelCapacityOf(meta, listNo))
@@ -188,10 +206,10 @@ TidyList(Relation index, const FunnelMetaPageData *meta, Buffer dirBuf, int slot
 	}
 	pfree(chain.blocks);
 	pfree(chain.nentries);
-	return chain.n - keep;
+	return chain.n - end;
 }
 
-/* Tidy the lists marked in changed, locking as inserts do. */
+/* Tidy the lists marked in changed, each under its directory page's lock. */
 static int
 TidyLists(Relation index, const FunnelMetaPageData *meta, const bool *changed)
 {
@@ -204,19 +222,15 @@ TidyLists(Relation index, const FunnelMetaPageData *meta, const bool *changed)
 
 		for (uint32 i = 0; i < n; i++)
 		{
-			Buffer		metaBuf,
-						dirBuf;
+			Buffer		dirBuf;
 
 			if (!changed[first + i])
 				continue;
 			MrlVacuumDelayPoint();
-			metaBuf = ReadBuffer(index, FUNNEL_METAPAGE_BLKNO);
-			LockBuffer(metaBuf, BUFFER_LOCK_EXCLUSIVE);
 			dirBuf = ReadBuffer(index, meta->dirStart + d);
 			LockBuffer(dirBuf, BUFFER_LOCK_EXCLUSIVE);
 			freed += TidyList(index, meta, dirBuf, i, first + i);
 			UnlockReleaseBuffer(dirBuf);
-			UnlockReleaseBuffer(metaBuf);
 		}
 	}
 	return freed;

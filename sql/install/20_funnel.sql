@@ -32,3 +32,8 @@ CREATE FUNCTION mrl_funnel_bound(a mvector, q mvector, coarse_dims integer,
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION mrl_funnel_bound(mvector, mvector, integer, text, text) IS
 	'lower bound of the distance a funnel index uses for row a and query q (metric l2, ip or cosine)';
+
+CREATE FUNCTION mrl_funnel_check(index regclass) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION mrl_funnel_check(regclass) IS
+	'structural check of a funnel index (chains, pages, one entry per heap row); returns its entries';

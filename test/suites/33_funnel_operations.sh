@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# funnel index under real operations: four clients inserting at once (rows,
+# NULL rows, rolled-back batches) while a fifth deletes the oldest rows and
+# VACUUMs; afterwards, and after a crash and WAL replay, the index holds
+# exactly the table's rows (mrl_funnel_check, whole exact scans, exact top-k
+# against a sequential scan).  Build progress: pg_stat_progress_create_index
+# read from another connection while a build runs shows its phases.
+# Runs its own throwaway cluster (it crashes it on purpose), replaying every
+# generic WAL record under wal_consistency_checking.
+set -u
+. "$(dirname "$0")/../lib.sh"
+MRL_PORT=$((40000 + RANDOM % 20000)) mrl_cluster_start \
+	"wal_consistency_checking = 'generic'" "max_parallel_workers_per_gather = 0" || exit 1
+
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+# src: the rows clients insert, in batches of 4 ids handed out by a
+# sequence, so no two clients insert the same row and every id is known.
+# Two indexes: three lists (clients meet on the same lists and chain their
+# head pages at once) and 150 lists, whose directory records (156 bytes at
+# 32 dims) fill three directory pages.
+DIM=32
+sql <<SQL >/dev/null
+SET client_min_messages = warning;
+CREATE EXTENSION mrl;
+\i $MRL_ROOT/test/funnel/funnel_check.sql
+CREATE TABLE src AS SELECT * FROM funnel_test_vectors(120000, $DIM, 25, 1, 2);
+CREATE UNIQUE INDEX ON src (id);
+CREATE TABLE t AS SELECT * FROM src WHERE id <= 4000;
+CREATE INDEX t_hot ON t USING funnel (emb) WITH (coarse_dims = 8, lists = 3);
+CREATE INDEX t_many ON t USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 32, lists = 150);
+CREATE SEQUENCE batch START 1001;
+CREATE TABLE queries AS SELECT * FROM funnel_test_vectors(100, $DIM, 25, 1, 3, 200001);
+SQL
+check "mrl_funnel_check counts the entries of a fresh build" \
+	"$(sql -c "SELECT mrl_funnel_check('t_hot') || ',' || mrl_funnel_check('t_many')")" "4000,4000"
+
+# insert.sql: 4 rows a transaction, every 50th id a NULL vector, one
+# transaction in 10 rolled back (its entries stay until VACUUM).
+cat >"$MRL_TMP/insert.sql" <<'SQL'
+\set r random(1, 10)
+BEGIN;
+INSERT INTO t SELECT s.id, CASE WHEN s.id % 50 = 0 THEN NULL ELSE s.emb END
+FROM src s, (SELECT nextval('batch') * 4 AS lo) b WHERE s.id >= b.lo AND s.id < b.lo + 4;
+\if :r = 1
+ROLLBACK;
+\else
+COMMIT;
+\endif
+SQL
+# vacuum.sql: the oldest rows go (the old ends of the chains empty out, so
+# VACUUM frees pages that inserts may be filling), then VACUUM.
+cat >"$MRL_TMP/vacuum.sql" <<'SQL'
+DELETE FROM t WHERE id IN (SELECT id FROM t ORDER BY id LIMIT 300);
+VACUUM t;
+SQL
+chmod 644 "$MRL_TMP"/*.sql
+sql -c "CHECKPOINT"
+"$PG_BINDIR/pgbench" -n -T 10 -c 4 -j 4 -f "$MRL_TMP/insert.sql" >"$MRL_TMP/insert.out" 2>&1 &
+inserter=$!
+"$PG_BINDIR/pgbench" -n -T 10 -c 1 -f "$MRL_TMP/vacuum.sql" >"$MRL_TMP/vacuum.out" 2>&1
+rc_vacuum=$?
+wait $inserter
+rc_insert=$?
+for f in insert vacuum; do
+	grep -E 'number of transactions actually processed' "$MRL_TMP/$f.out" | sed "s/^/# $f: /"
+done
+check "4 inserting clients and a deleting, vacuuming one: no errors" \
+	"$rc_insert:$rc_vacuum:$(cat "$MRL_TMP/insert.out" "$MRL_TMP/vacuum.out" | grep -ci error)" "0:0:0"
+inserted=$(sql -c "SELECT count(*) FROM t WHERE id > 4000")
+check "the clients inserted rows and the deletes reached them ($inserted rows)" \
+	"$(sql -c "SELECT $inserted > 1000 AND min(id) > 4000 FROM t")" t
+
+# the index's whole exact scan, by id: each row once, NULL rows included
+scan_ids() {
+	sql -c "SET enable_seqscan = off" -c "SET mrl.funnel_exact = on" \
+		-c "SELECT count(*), count(DISTINCT id), md5(string_agg(id::text, ',' ORDER BY id))
+		    FROM (SELECT id FROM t ORDER BY emb $1 (SELECT emb FROM queries LIMIT 1)) s"
+}
+# every check of the index against the table, after $1 and a VACUUM that
+# cleans the indexes (a plain one may leave a few dead rows' entries)
+check_index() {
+	local when=$1 expected
+	expected=$(sql -c "SELECT count(*), count(*), md5(string_agg(id::text, ',' ORDER BY id)) FROM t")
+	for spec in 't_hot:<->' 't_many:<=>'; do
+		check "$when: mrl_funnel_check finds ${spec%%:*} sound, one entry per row" \
+			"$(sql -c "SELECT mrl_funnel_check('${spec%%:*}') = count(*) FROM t")" t
+		check "$when: a whole exact scan of ${spec%%:*} returns every row once" "$(scan_ids "${spec##*:}")" "$expected"
+		check "$when: exact mode of ${spec%%:*} equals a sequential scan (100 queries, k=10)" \
+			"$(sql -c "SELECT funnel_exact_mismatches('t', '${spec##*:}', 'queries', 10)")" 0
+	done
+}
+sql -c "VACUUM (INDEX_CLEANUP on) t"
+check_index "after concurrent inserts and VACUUM"
+
+# Crash: WAL replay of the concurrent inserts (checked page by page).
+mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null
+mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$MRL_TMP/server.log" -w start >/dev/null
+check "after a crash, no WAL consistency failures in replay" \
+	"$(sql -c "SELECT 1"):$(grep -c 'inconsistent page' "$MRL_TMP/server.log")" "1:0"
+sql -c "VACUUM (INDEX_CLEANUP on) t"
+check_index "after crash recovery"
+
+# Inserts keep the metapage and centroids in the relcache: a rebuild in the
+# same session (other options and lists, then TRUNCATE, in and out of a
+# transaction block) must not leave them stale.
+sql <<SQL >/dev/null
+CREATE TABLE rb AS SELECT * FROM src WHERE id <= 2000;
+CREATE INDEX rb_idx ON rb USING funnel (emb) WITH (coarse_dims = 8, lists = 4);
+INSERT INTO rb SELECT * FROM src WHERE id BETWEEN 2001 AND 2500;
+ALTER INDEX rb_idx SET (coarse_dims = 24, precision = float4, lists = 40);
+REINDEX INDEX rb_idx;
+INSERT INTO rb SELECT * FROM src WHERE id BETWEEN 2501 AND 3000;
+BEGIN;
+ALTER INDEX rb_idx SET (coarse_dims = 16, lists = 7);
+REINDEX INDEX rb_idx;
+INSERT INTO rb SELECT * FROM src WHERE id BETWEEN 3001 AND 3500;
+COMMIT;
+SQL
+check "after REINDEXes with other options between inserts in one session the index holds every row" \
+	"$(sql -c "SELECT mrl_funnel_check('rb_idx'), count(*) FROM rb")" "3500|3500"
+check "after REINDEXes between inserts in one session exact mode equals a sequential scan" \
+	"$(sql -c "SELECT funnel_exact_mismatches('rb', '<->', 'queries', 10)")" 0
+sql -c "TRUNCATE rb" -c "INSERT INTO rb SELECT * FROM src WHERE id BETWEEN 3501 AND 5000"
+check "after TRUNCATE and inserts in one session the index holds every row" \
+	"$(sql -c "SELECT mrl_funnel_check('rb_idx'), count(*) FROM rb")" "1500|1500"
+check "after TRUNCATE and inserts in one session exact mode equals a sequential scan" \
+	"$(sql -c "SELECT funnel_exact_mismatches('rb', '<->', 'queries', 10)")" 0
+
+# Build progress, read from another connection while a build runs: a
+# function samples pg_stat_progress_create_index (a fresh snapshot each
+# time) until the build it saw has ended.
+sql <<'SQL' >/dev/null
+CREATE TABLE progress (phase text, total bigint, done bigint);
+CREATE FUNCTION watch_build() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE seen bool := false; found bool; started timestamptz := clock_timestamp();
+BEGIN
+  LOOP
+    PERFORM pg_stat_clear_snapshot();
+    INSERT INTO progress SELECT phase, tuples_total, tuples_done
+      FROM pg_stat_progress_create_index WHERE relid = 't'::regclass;
+    GET DIAGNOSTICS found = ROW_COUNT;
+    EXIT WHEN (seen AND NOT found) OR clock_timestamp() - started > interval '120 s';
+    seen := seen OR found;
+    PERFORM pg_sleep(0.005);
+  END LOOP;
+END $$;
+SQL
+sql -c "SELECT watch_build()" &
+watcher=$!
+sleep 0.5
+sql -c "CREATE INDEX t_progress ON t USING funnel (emb) WITH (coarse_dims = $DIM, lists = 600)"
+wait $watcher
+sql -c "SELECT phase, count(*), max(total), max(done) FROM progress GROUP BY phase ORDER BY min(ctid)" | sed 's/^/# progress: /'
+check "build progress shows at least two of the funnel's phases" \
+	"$(sql -c "SELECT count(DISTINCT phase) >= 2 FROM progress
+	           WHERE phase IN ('building index: sampling rows', 'building index: performing k-means',
+	                           'building index: assigning rows to lists', 'building index: measuring pruning')")" t
+check "build progress counts rows: tuples_done <= tuples_total, and the table's rows are reached" \
+	"$(sql -c "SELECT bool_and(done <= total) AND coalesce(max(total) FILTER (WHERE phase LIKE '%assigning%'), n) = n
+	           FROM progress, (SELECT count(*) AS n FROM t) t GROUP BY n")" t
