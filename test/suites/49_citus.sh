@@ -37,6 +37,9 @@ w2=${citus_ports[1]}
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 # try: statements from stdin past errors: results and SQLSTATEs on one line
 try() { psql -X -q -At -v VERBOSITY=sqlstate "$@" 2>&1 | sed -e '/^$/d' -e 's/^ERROR: *//' | tr '\n' ' '; }
+# count_on_workers TEXT: statements the workers logged with TEXT (they get
+# mrl_embed('...'::text) for mrl_embed('...'))
+count_on_workers() { cat "$MRL_TMP"/worker*.log | grep -c "$1"; }
 
 # 3000 documents in a table of 8 shards (not co-located with the others
 # below) and the same rows in local tables of the coordinator
@@ -139,9 +142,9 @@ sql -c "UPDATE docs SET emb = NULL" -c "ALTER TABLE docs ADD COLUMN e16 mvector"
 	-c "UPDATE docs SET emb = mrl_embed_pinned(body, 'mrl-default', mrl_model_sha256('mrl-default')),
 		e16 = mrl_embed_pinned(body, 't1', mrl_model_sha256('t1'))" \
 	-c "UPDATE docs_local SET e16 = mrl_embed(body, 't1')" >/dev/null
-check "UPDATE docs SET emb = mrl_embed_pinned(...) on every shard: the coordinator's vectors, built-in and trained model, 3000 rows" \
+check "UPDATE docs SET emb = mrl_embed_pinned(...) on every shard: the coordinator's vectors, built-in and trained model, 3000 rows; mrl_model_sha256() computed on the coordinator" \
 	"$(sql -c "SELECT count(*) FILTER (WHERE d.emb::text = l.emb::text), count(*) FILTER (WHERE d.e16::text = l.e16::text)
-		FROM docs_local l JOIN (SELECT * FROM docs) d USING (id)")" "3000|3000"
+		FROM docs_local l JOIN (SELECT * FROM docs) d USING (id)") $(count_on_workers "mrl_embed_pinned") $(count_on_workers "mrl_model_sha256")" "3000|3000 8 0"
 check "mrl_embed_pinned refuses another hash (22023) and a model registered by path (55000)" \
 	"$(try <<<"SELECT mrl_embed_pinned('x', 't1', '$builtin')")$(sql -c "SET client_min_messages = warning" \
 		-c "SELECT mrl_register_model('by_path', (SELECT path FROM mrl_model_info WHERE name = 'mrl-default'))" >/dev/null
@@ -154,8 +157,6 @@ check "mrl_distribute_models unregisters on the workers what the coordinator unr
 	"by_path copied|by_path t1"
 
 # 5. mrl_embed('query') in ORDER BY: per shard as is, once as (SELECT ...)
-# (the workers get mrl_embed('...'::text))
-count_on_workers() { cat "$MRL_TMP"/worker*.log | grep -c "$1"; }
 sql -c "SELECT id FROM docs ORDER BY emb <=> mrl_embed('inline query form') LIMIT 3" \
 	-c "SELECT id FROM docs ORDER BY emb <=> (SELECT mrl_embed('subquery query form')) LIMIT 3" >/dev/null
 check "mrl_embed('q') in ORDER BY is sent to all 8 shards; (SELECT mrl_embed('q')) to none (computed once)" \
