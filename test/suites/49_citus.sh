@@ -131,6 +131,13 @@ check "mrl_distribute_models copies a model trained on the coordinator to the wo
 check "... and a worker embeds with it as the coordinator does" \
 	"$(sql -p "$w2" -c "SELECT mrl_embed('zqab part', 't1')")" "$(sql -c "SELECT mrl_embed('zqab part', 't1')")"
 
+# mrl.default_model on the shards: a plain SET is not seen there (their
+# vectors have the built-in model's 256 dims), a propagated SET LOCAL is
+dims_on_shards() { sql -c "SET citus.propagate_set_commands = 'local'" -c "BEGIN" -c "$1" \
+	-c "SELECT string_agg(DISTINCT mrl_dims(mrl_embed(body))::text, ',') FROM docs" -c "COMMIT"; }
+check "mrl.default_model reaches the shards by SET LOCAL (propagated), not by a plain SET" \
+	"$(dims_on_shards "SET mrl.default_model = 't1'")|$(dims_on_shards "SET LOCAL mrl.default_model = 't1'")" "256|16"
+
 # 4. UPDATE ... SET emb = mrl_embed(body) is refused by Citus (a STABLE
 # function with a column); the pinned form runs on the shards
 refused=$(try <<<"UPDATE docs SET emb = mrl_embed(body)")
