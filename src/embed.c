@@ -37,6 +37,7 @@ void		MrlEmbedDefineSettings(void);
 typedef struct ResolvedModel
 {
 	char		name[NAMEDATALEN + 1];
+	char		pin[65];		/* mrl_embed_pinned's checked sha256 */
 	mrl_encoder *enc;			/* a local model, or NULL */
 	MrlRemoteModel *remote;		/* a remote one (remote.c), or NULL */
 } ResolvedModel;
@@ -262,6 +263,78 @@ mrl_embed(PG_FUNCTION_ARGS)
 	dim = EmbedWithArgs(fcinfo, texts, lens, 1, &out);
 	result = InitMVector(dim);
 	memcpy(result->x, out, sizeof(float) * dim);
+	PG_RETURN_MVECTOR_P(result);
+}
+
+/*
+ * The local encoder of model (argument 1) if its content hash is sha256
+ * (argument 2), else an error; checked once per call site and query.
+ */
+static ResolvedModel *
+ResolvePinnedModel(FunctionCallInfo fcinfo)
+{
+	ResolvedModel *r = (ResolvedModel *) fcinfo->flinfo->fn_extra;
+	char	   *name;
+	char	   *pin;
+	const char *sha256;
+	MrlModelRef ref;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("mrl_embed_pinned needs a model and its sha256")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	pin = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (r != NULL && strcmp(r->name, name) == 0 && strcmp(r->pin, pin) == 0)
+		return r;
+	MrlFindModel(name, &ref);
+	sha256 = MrlModelContentHash(&ref);
+	if (sha256 == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model \"%s\" is registered by path: its contents are not fixed", name),
+				 errhint("Register a copy with mrl_register_model(name, path, store => true) to pin it.")));
+	if (strcmp(sha256, pin) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model \"%s\" has sha256 %s, not %s", name, sha256, pin),
+				 errhint("The pinned model was replaced; embed again with mrl_model_sha256(name).")));
+	if (r == NULL)
+		r = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ResolvedModel));
+	strlcpy(r->name, name, sizeof(r->name));
+	strlcpy(r->pin, pin, sizeof(r->pin));
+	r->enc = MrlModelForUse(fcinfo, name);
+	fcinfo->flinfo->fn_extra = r;
+	return r;
+}
+
+/*
+ * mrl_embed_pinned(text, model, sha256, dims, layers) -> mvector: the
+ * IMMUTABLE form, for the model whose contents have that hash (an error
+ * otherwise), so that the result depends on its arguments only.
+ */
+PG_FUNCTION_INFO_V1(mrl_embed_pinned);
+Datum
+mrl_embed_pinned(PG_FUNCTION_ARGS)
+{
+	ResolvedModel *r = ResolvePinnedModel(fcinfo);
+	text	   *t;
+	const char *texts[1];
+	size_t		lens[1];
+	mrl_embed_options opts;
+	MVector    *result;
+	int			dim;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	t = PG_GETARG_TEXT_PP(0);
+	texts[0] = VARDATA_ANY(t);
+	lens[0] = VARSIZE_ANY_EXHDR(t);
+	EmbedOptions(fcinfo, r->enc, 3, 4, &opts);
+	dim = MrlOutputDim(r->enc, &opts);
+	result = InitMVector(dim);
+	MrlEmbedTexts(r->enc, texts, lens, 1, &opts, dim, result->x);
+	MVectorCheckModelOutput(result->x, dim, r->name);
 	PG_RETURN_MVECTOR_P(result);
 }
 

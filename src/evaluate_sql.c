@@ -556,7 +556,9 @@ ScorePrefix(const Judgements *J, const float *Q, const float *D, int n_docs,
  * plainto_tsquery would AND), ties by id order; only matching docs are
  * ranked.  Lexemes are quoted for tsquery input ('' and \ escaped).  This
  * reads the tables a second time: rows are matched back by id, and ids the
- * first read did not see (a view may change) are skipped.
+ * first read did not see (a view may change) are skipped.  Queries come in
+ * id order, so that the sum does not depend on the order the rows come in
+ * (a distributed table's shards answer in any order).
  */
 static mrl_ir_metrics
 ScoreFulltext(const Judgements *J, const IdIndex *queries, const IdIndex *docs)
@@ -578,11 +580,11 @@ ScoreFulltext(const Judgements *J, const IdIndex *queries, const IdIndex *docs)
 	}
 	args[0] = PointerGetDatum(construct_array(qid, J->n_scored, TEXTOID, -1, false, TYPALIGN_INT));
 	sql = psprintf("WITH d AS MATERIALIZED (SELECT id AS key, id::text AS id, pg_catalog.to_tsvector('pg_catalog.english', coalesce(body::text, '')) AS tsv FROM %s), "
-				   "q AS (SELECT id::text AS id, (SELECT pg_catalog.string_agg('''' || replace(replace(l, chr(92), chr(92) || chr(92)), '''', '''''') || '''', ' | ') "
+				   "q AS (SELECT id AS key, id::text AS id, (SELECT pg_catalog.string_agg('''' || replace(replace(l, chr(92), chr(92) || chr(92)), '''', '''''') || '''', ' | ') "
 				   "FROM pg_catalog.unnest(pg_catalog.tsvector_to_array(pg_catalog.to_tsvector('pg_catalog.english', coalesce(body::text, '')))) l)::pg_catalog.tsquery AS tsq "
 				   "FROM %s WHERE id::text = ANY($1)) "
 				   "SELECT q.id, ARRAY(SELECT d.id FROM d WHERE d.tsv @@ q.tsq "
-				   "ORDER BY pg_catalog.ts_rank_cd(d.tsv, q.tsq) DESC, d.key LIMIT %d) FROM q",
+				   "ORDER BY pg_catalog.ts_rank_cd(d.tsv, q.tsq) DESC, d.key LIMIT %d) FROM q ORDER BY q.key",
 				   docs->relname, queries->relname, EVAL_TOPK);
 	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not run the full-text baseline");

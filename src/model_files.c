@@ -65,6 +65,7 @@ typedef struct PendingWork
 	SubTransactionId subid;		/* the subtransaction that asked for it */
 	MrlBuild   *build;			/* a build: in place at commit, gone at abort */
 	char	   *remove;			/* else a directory to remove at commit */
+	bool		left_at_prepare;	/* a removal PREPARE may leave undone */
 } PendingWork;
 
 static PendingWork *pending_head = NULL;
@@ -405,16 +406,36 @@ SubTransactionEnd(SubXactEvent event, SubTransactionId mySubid,
 				w->subid = parentSubid;
 }
 
+/*
+ * Before PREPARE TRANSACTION: file work must happen in this session, so it
+ * is refused, but for the removal of a dropped extension's directory, left
+ * in place (Citus prepares every worker's DROP EXTENSION): the extension
+ * created again sweeps it, as after a drop that could not remove it.
+ */
+static void
+BeforePrepare(void)
+{
+	for (PendingWork *w = pending_head; w != NULL; w = w->next)
+		if (!w->left_at_prepare)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot PREPARE a transaction that has trained, stored or unregistered a model"),
+					 errdetail("The model files under the data directory are written or removed when the transaction commits or aborts, by the session that ran it.")));
+	while (pending_head != NULL)
+	{
+		ereport(LOG,
+				(errmsg("mrl: a prepared DROP EXTENSION leaves \"%s\" in place", pending_head->remove)));
+		ForgetPending(pending_head);
+	}
+}
+
 /* Transaction end: file work happens at commit or abort, never at PREPARE. */
 static void
 TransactionEnd(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_PRE_PREPARE && pending_head != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot PREPARE a transaction that has trained, stored or unregistered a model or dropped the extension mrl"),
-				 errdetail("The model files under the data directory are written or removed when the transaction commits or aborts, by the session that ran it.")));
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+	if (event == XACT_EVENT_PRE_PREPARE)
+		BeforePrepare();
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
 		SettlePending(true, InvalidSubTransactionId);
 	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		SettlePending(false, InvalidSubTransactionId);
@@ -434,7 +455,7 @@ WatchDrops(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *
 	if (access != OAT_DROP)
 		return;
 	if (classId == ExtensionRelationId && objectId == get_extension_oid("mrl", true))
-		AddPending(NULL, DatabaseDir(MyDatabaseId));
+		AddPending(NULL, DatabaseDir(MyDatabaseId))->left_at_prepare = true;
 	else if (classId == DatabaseRelationId)
 		AddPending(NULL, DatabaseDir(objectId));
 }

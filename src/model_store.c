@@ -241,7 +241,10 @@ ModelFileNames(const char *src)
 	return names;
 }
 
-/* Store one file as rows (name, 0..), hashing it into file_ctx; its size. */
+/*
+ * Store one file as rows (name, 0..), hashing it into file_ctx; its size.
+ * A NULL insert_sql only hashes.
+ */
 static int64
 StoreOneFile(const char *insert_sql, Datum model, const char *src, const char *name,
 			 int copy_fd, const char *copy_to, pg_cryptohash_ctx *file_ctx, bytea *buf)
@@ -282,7 +285,8 @@ StoreOneFile(const char *insert_sql, Datum model, const char *src, const char *n
 		}
 		SET_VARSIZE(buf, VARHDRSZ + got);
 		values[2] = Int32GetDatum(chunk);
-		if (MrlRegistryExecute(insert_sql, 4, types, values, true) != SPI_OK_INSERT)
+		if (insert_sql != NULL &&
+			MrlRegistryExecute(insert_sql, 4, types, values, true) != SPI_OK_INSERT)
 			elog(ERROR, "could not store a chunk of model file \"%s\"", path);
 		HashBytes(file_ctx, VARDATA(buf), got);
 		if (copy_fd >= 0)
@@ -298,6 +302,8 @@ StoreOneFile(const char *insert_sql, Datum model, const char *src, const char *n
  * mrl_model_data (its registration must follow in the same transaction:
  * the foreign key is checked at commit), and copy them to copy_to unless
  * that is NULL.  Returns the model's SHA-256 (hex) and its size in *bytes.
+ * A NULL name stores nothing: the hash the model would be stored under
+ * (how the built-in model is pinned by mrl_embed_pinned).
  */
 char *
 MrlStoreModelFiles(const char *name, const char *src, const char *copy_to, int64 *bytes)
@@ -305,15 +311,16 @@ MrlStoreModelFiles(const char *name, const char *src, const char *copy_to, int64
 	List	   *names = ModelFileNames(src);
 	pg_cryptohash_ctx *manifest = NewSha256();
 	bytea	   *buf = palloc(VARHDRSZ + STORE_CHUNK);
-	Datum		model = CStringGetTextDatum(name);
-	char	   *insert_sql;
+	Datum		model = name ? CStringGetTextDatum(name) : (Datum) 0;
+	char	   *insert_sql = NULL;
 	char	   *sha256 = palloc(2 * PG_SHA256_DIGEST_LENGTH + 1);
 	ListCell   *lc;
 
 	*bytes = 0;
 	SPI_connect();
-	insert_sql = psprintf("INSERT INTO %s (model, file, chunk, data) VALUES ($1, $2, $3, $4)",
-						  MrlRegistryTable("mrl_model_data"));
+	if (name != NULL)
+		insert_sql = psprintf("INSERT INTO %s (model, file, chunk, data) VALUES ($1, $2, $3, $4)",
+							  MrlRegistryTable("mrl_model_data"));
 	foreach(lc, names)
 	{
 		const char *file = lfirst(lc);

@@ -38,6 +38,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "loaded_models.h"
 #include "model_files.h"
@@ -298,6 +299,45 @@ MrlFindModel(const char *name, MrlModelRef *ref)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for model \"%s\"", name),
 				 errhint("The model's owner can allow it with mrl_grant_model().")));
+}
+
+/*
+ * The content hash of a model MrlFindModel found: a stored model's, or for
+ * the built-in model the hash its files would be stored under (computed
+ * once per backend); NULL for a file-backed model, whose files may change.
+ */
+const char *
+MrlModelContentHash(const MrlModelRef *ref)
+{
+	static char *builtin_sha256 = NULL;
+
+	if (ref->sha256 != NULL)
+		return ref->sha256;
+	if (ref->name != NULL)
+		return NULL;
+	if (builtin_sha256 == NULL)
+	{
+		int64		bytes;
+
+		builtin_sha256 = MemoryContextStrdup(TopMemoryContext,
+											 MrlStoreModelFiles(NULL, ref->path, NULL, &bytes));
+	}
+	return builtin_sha256;
+}
+
+/* mrl_model_sha256(name) -> text: MrlModelContentHash of a usable model. */
+PG_FUNCTION_INFO_V1(mrl_model_sha256);
+Datum
+mrl_model_sha256(PG_FUNCTION_ARGS)
+{
+	MrlModelRef ref;
+	const char *sha256;
+
+	MrlFindModel(text_to_cstring(PG_GETARG_TEXT_PP(0)), &ref);
+	sha256 = MrlModelContentHash(&ref);
+	if (sha256 == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(sha256));
 }
 
 /* ---------- the registry functions ---------- */

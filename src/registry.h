@@ -35,6 +35,7 @@ extern int	MrlRegistryExecute(const char *sql, int nargs, Oid *types, Datum *val
 extern Portal MrlRegistryCursor(const char *sql, int nargs, Oid *types, Datum *values);
 extern List *MrlStoredHashes(void);
 extern void MrlFindModel(const char *name, MrlModelRef *ref);
+extern const char *MrlModelContentHash(const MrlModelRef *ref);
 extern void MrlCheckModelName(const char *name);
 extern void MrlCheckModelNameFree(const char *name);
 extern char *MrlRegisterStoredModel(const char *name, const char *src, MrlBuild *build);

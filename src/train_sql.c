@@ -11,6 +11,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -21,6 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 
 #include "embed.h"
 #include "model_files.h"
@@ -98,6 +101,40 @@ CheckPairColumns(TupleDesc desc)
 }
 
 /*
+ * The pairs query with its columns checked, sorted by its texts (bytewise):
+ * the training set, shuffled by the seed, must not depend on the order the
+ * rows come in, which a distributed table's shards do not fix.
+ */
+static SPIPlanPtr
+PrepareSortedPairs(const char *query)
+{
+	SPIPlanPtr	plan = SPI_prepare(query, 0, NULL);
+	CachedPlanSource *source;
+	int			ncols;
+	int			len = strlen(query);
+
+	if (plan == NULL || !SPI_is_cursor_plan(plan) ||
+		((CachedPlanSource *) linitial(SPI_plan_get_plan_sources(plan)))->commandTag != CMDTAG_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the pairs query must be a SELECT")));
+	source = linitial(SPI_plan_get_plan_sources(plan));
+	CheckPairColumns(source->resultDesc);
+	ncols = source->resultDesc->natts;
+	SPI_freeplan(plan);
+	/* as a subquery: without the statement's final semicolons */
+	while (len > 0 && (query[len - 1] == ';' || isspace((unsigned char) query[len - 1])))
+		len--;
+	plan = SPI_prepare(psprintf("SELECT * FROM (%.*s\n) AS pairs (a, p%s) "
+								"ORDER BY a COLLATE \"C\", p COLLATE \"C\"%s",
+								len, query, ncols == 3 ? ", h" : "",
+								ncols == 3 ? ", h COLLATE \"C\"" : ""), 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not sort the pairs query: %s", SPI_result_code_string(SPI_result));
+	return plan;
+}
+
+/*
  * Run the pairs query (as the caller) into a training set: 2 or 3 text
  * columns; the set drops rows whose texts have no tokens or are the same.
  * Rows with a NULL anchor or positive are skipped too.  The rows come
@@ -106,19 +143,14 @@ CheckPairColumns(TupleDesc desc)
 static void
 ReadPairs(const char *query, mrl_encoder *enc, mrl_train_set *set)
 {
-	SPIPlanPtr	plan = SPI_prepare(query, 0, NULL);
+	SPIPlanPtr	plan = PrepareSortedPairs(query);
 	Portal		portal;
 	MemoryContext batch_cxt,
 				old;
 	int			ncols;
 	char		err[512];
 
-	if (plan == NULL || !SPI_is_cursor_plan(plan))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the pairs query must be a SELECT")));
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	CheckPairColumns(portal->tupDesc);
 	ncols = portal->tupDesc->natts;
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "mrl_train pairs",
 									  ALLOCSET_DEFAULT_SIZES);
