@@ -96,6 +96,7 @@ typedef struct FunnelBuildState
 	char	  **pages;
 	double		indtuples;
 	FunnelPruneSample pruneSample;	/* rows to measure pruning on */
+	FunnelCalibration *calibration; /* queries sampled in pass 1 */
 } FunnelBuildState;
 
 /* Pass 1 callback: keep a uniform sample of the coarse prefixes. */
@@ -115,6 +116,7 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	v = DatumGetMVector(values[0]);
 	if (v->dim >= bs->meta.coarseDims)
 	{
+		FunnelCalibrationOffer(bs->calibration, tid, v);
 		bs->seen++;
 		slot = bs->nsample < bs->maxSample ? bs->nsample++ :
 			(int64) pg_prng_uint64_range(&bs->prng, 0, bs->seen - 1);
@@ -186,6 +188,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 							bs->prefix, bs->meta.coarseDims);
 		AddToListPage(index, bs, ln, bs->entry);
 		FunnelPruneSampleAdd(&bs->pruneSample, values[0], bs->entry, ln);
+		FunnelCalibrationAdd(bs->calibration, values[0], tid, bs->entry, ln);
 	}
 	bs->indtuples++;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
@@ -240,6 +243,7 @@ funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.sample = MemoryContextAllocHuge(CurrentMemoryContext,
 									   sizeof(float) * coarseDims * bs.sampleCap);
 	pg_prng_seed(&bs.prng, 0x46756E6E656CULL);
+	bs.calibration = FunnelCalibrationBegin(&bs.meta, bs.metric);
 	table_index_build_scan(heap, index, indexInfo, true, true, SampleCallback, &bs, NULL);
 
 	lists = ChooseLists(lists, bs.seen);
@@ -261,6 +265,8 @@ funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	FunnelMeasurePruning(index, &bs.pruneSample, &bs.meta, bs.dir, bs.metric,
 						 bs.indtuples);
 	MemoryContextDelete(bs.pruneSample.ctx);
+	FunnelCalibrate(index, bs.calibration, &bs.meta, bs.dir);
+	FunnelCalibrationEnd(bs.calibration);
 	WriteMetaAndDirectory(index, &bs.meta, bs.dir, false);
 	MemoryContextDelete(bs.tmpCtx);
 
