@@ -69,7 +69,9 @@ RESET mrl.funnel_shortlist;
 SELECT setseed(0.42);
 CREATE TABLE fo AS SELECT g id, array(SELECT (random() - 0.5)::real FROM generate_series(1, 32) WHERE g > 0)::mvector v
 FROM generate_series(1, 2000) g;
+SET client_min_messages = error;	-- (its warning: test/suites/30_funnel.sh)
 CREATE INDEX fo_v ON fo USING funnel (v) WITH (coarse_dims = 8);
+SET client_min_messages = warning;
 CREATE FUNCTION fo_sorted(k int) RETURNS TABLE (nrows bigint, sorted bool) LANGUAGE sql AS $$
   SELECT count(*), coalesce(bool_and(d >= prev), true)
   FROM (SELECT d, lag(d) OVER (ORDER BY n) AS prev

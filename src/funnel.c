@@ -28,7 +28,7 @@
 #include "utils/selfuncs.h"
 #include "utils/syscache.h"
 
-int			funnel_shortlist = 400;
+int			funnel_shortlist = 0;
 int			funnel_probes = 0;
 bool		funnel_exact = false;
 int			funnel_order = FUNNEL_ORDER_STRICT;
@@ -71,12 +71,13 @@ FunnelInit(void)
 							 &funnel_exact, false, PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("mrl.funnel_shortlist",
-							"Candidates reranked on full vectors per batch in approximate funnel scans.",
-							NULL, &funnel_shortlist, 400, 1, 1000000,
+							"Candidates an approximate funnel scan reranks on full vectors for its first 10 rows (0 = the index's calibrated value).",
+							"Later rounds, for more rows, rerank twice as many each.",
+							&funnel_shortlist, 0, 0, 1000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("mrl.funnel_probes",
-							"IVF lists an approximate funnel scan considers, nearest centroids first (0 = a quarter of the lists, at least 32).",
-							"More lists are opened when the candidates run out.",
+							"IVF lists an approximate funnel scan opens for its first 10 rows, nearest centroids first (0 = the index's calibrated value).",
+							"Later rounds, for more rows, open more.",
 							&funnel_probes, 0, 0, FUNNEL_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("mrl.funnel_order",
@@ -84,6 +85,40 @@ FunnelInit(void)
 							 "strict: a row found nearer than one already returned is skipped; relaxed: it is returned, out of order.",
 							 &funnel_order, FUNNEL_ORDER_STRICT, funnel_order_values,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+/*
+ * The probes and shortlist of an approximate scan that aims at its first
+ * `rows` rows (at least FUNNEL_ROUND_K): for FUNNEL_ROUND_K, the settings,
+ * or where they are 0 what the build calibrated, or for an index it could
+ * not calibrate (too few rows) a quarter of the lists (at least 32) and
+ * 400.  Each grows with the rows as the calibration found from the first
+ * FUNNEL_ROUND_K rows to the first FUNNEL_DEEP_K (a power of the rows,
+ * extrapolated beyond); where the build could not tell, as on the
+ * built-in model's vectors: the shortlist in proportion to the rows, the
+ * probes 2.5 times for 10 times the rows.
+ */
+void
+FunnelRoundSettings(const FunnelMetaPageData *meta, double rows, int *probes,
+					int64 *shortlist)
+{
+	double		basis = meta->calibratedProbes > 0 ? meta->calibratedProbes :
+		Max(32, (int) meta->nlists / 4);
+	double		probeGrowth = 2.5,
+				shortlistGrowth = 10,
+				decades = log10(Max(rows, FUNNEL_ROUND_K) / FUNNEL_ROUND_K);
+
+	if (meta->deepProbes > 0 && meta->calibratedProbes > 0)
+	{
+		probeGrowth = (double) meta->deepProbes / meta->calibratedProbes;
+		shortlistGrowth = (double) meta->deepShortlist / meta->calibratedShortlist;
+	}
+	if (funnel_probes > 0)
+		basis = funnel_probes;
+	*probes = (int) Min(ceil(basis * pow(probeGrowth, decades)), PG_INT32_MAX);
+	basis = funnel_shortlist > 0 ? funnel_shortlist :
+		meta->calibratedShortlist > 0 ? meta->calibratedShortlist : 400;
+	*shortlist = (int64) Min(ceil(basis * pow(shortlistGrowth, decades)), (double) PG_INT64_MAX / 4);
 }
 
 /* The precision code of a reloption value name, 0 if there is none. */

@@ -119,6 +119,8 @@ typedef struct FunnelMetaPageData
 	int32		calibratedProbes;	/* lists an approximate top-10 scan opens */
 	int32		calibratedShortlist;	/* rows it reranks */
 	float		calibratedRecall;	/* the recall@10 they gave on the sample */
+	int32		deepProbes;		/* the same for the top 100 */
+	int32		deepShortlist;
 } FunnelMetaPageData;
 
 /*
@@ -234,12 +236,24 @@ typedef struct FunnelQuery
 	double		signSum;		/* and their sum */
 } FunnelQuery;
 
+/*
+ * Approximate scans work in rounds: round r aims at the first
+ * FUNNEL_ROUND_K << r rows (funnelscan.c; the cost estimate prices the
+ * same).  The build calibrates the probes and shortlist a scan needs for
+ * the first FUNNEL_ROUND_K rows and for the first FUNNEL_DEEP_K
+ * (funnelcalibrate.c); FunnelRoundSettings goes from one to the other.
+ */
+#define FUNNEL_ROUND_K			10
+#define FUNNEL_DEEP_K			100
+
 /* funnel.c: handler, options, settings */
 extern int	funnel_shortlist;
 extern int	funnel_probes;
 extern bool funnel_exact;
 extern int	funnel_order;
 extern void FunnelInit(void);
+extern void FunnelRoundSettings(const FunnelMetaPageData *meta, double rows,
+								int *probes, int64 *shortlist);
 extern FunnelMetric FunnelGetMetric(Relation index);
 extern int	FunnelPrecisionByName(const char *name);
 extern void FunnelGetOptions(Relation index, int *coarseDims, int *precision,
@@ -311,6 +325,19 @@ extern void funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_c
 							   Cost *indexStartupCost, Cost *indexTotalCost,
 							   Selectivity *indexSelectivity, double *indexCorrelation,
 							   double *indexPages);
+
+/* funnelcalibrate.c: the build's calibration of approximate scans */
+typedef struct FunnelCalibration FunnelCalibration;
+struct MVector;
+extern FunnelCalibration *FunnelCalibrationBegin(const FunnelMetaPageData *meta,
+												 FunnelMetric metric);
+extern void FunnelCalibrationOffer(FunnelCalibration *cal, ItemPointer tid,
+								   const struct MVector *v);
+extern void FunnelCalibrationAdd(FunnelCalibration *cal, Datum value, ItemPointer tid,
+								 const FunnelEntry *entry, int listNo);
+extern void FunnelCalibrate(Relation index, FunnelCalibration *cal,
+							FunnelMetaPageData *meta, const FunnelList *dir);
+extern void FunnelCalibrationEnd(FunnelCalibration *cal);
 
 /* funnelkmeans.c */
 extern float *FunnelKMeans(const float *sample, int64 n, int dims, int k);

@@ -105,6 +105,7 @@ typedef struct FunnelBuildState
 	char	  **pages;
 	double		indtuples;
 	FunnelPruneSample pruneSample;	/* rows to measure pruning on */
+	FunnelCalibration *calibration; /* queries sampled in pass 1 */
 } FunnelBuildState;
 
 /* Enter build phase phase, with total rows to go through (0: not counted). */
@@ -174,6 +175,7 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	v = DatumGetMVector(values[0]);
 	if (v->dim >= bs->meta.coarseDims)
 	{
+		FunnelCalibrationOffer(bs->calibration, tid, v);
 		bs->seen++;
 		slot = bs->nsample < bs->maxSample ? bs->nsample++ :
 			(int64) pg_prng_uint64_range(&bs->prng, 0, bs->seen - 1);
@@ -245,6 +247,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 							bs->prefix, bs->meta.coarseDims);
 		AddToListPage(index, bs, ln, bs->entry);
 		FunnelPruneSampleAdd(&bs->pruneSample, values[0], bs->entry, ln);
+		FunnelCalibrationAdd(bs->calibration, values[0], tid, bs->entry, ln);
 	}
 	bs->indtuples++;
 	ReportDone(bs, (int64) bs->indtuples);
@@ -300,6 +303,7 @@ funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 									   sizeof(float) * coarseDims * bs.sampleCap);
 	pg_prng_seed(&bs.prng, 0x46756E6E656CULL);
 	ReportPhase(&bs, FUNNEL_PHASE_SAMPLE, (int64) Max(heap->rd_rel->reltuples, 0));
+	bs.calibration = FunnelCalibrationBegin(&bs.meta, bs.metric);
 	table_index_build_scan(heap, index, indexInfo, true, true, SampleCallback, &bs, NULL);
 
 	lists = ChooseLists(lists, bs.seen);
@@ -324,6 +328,8 @@ funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	FunnelMeasurePruning(index, &bs.pruneSample, &bs.meta, bs.dir, bs.metric,
 						 bs.indtuples);
 	MemoryContextDelete(bs.pruneSample.ctx);
+	FunnelCalibrate(index, bs.calibration, &bs.meta, bs.dir);
+	FunnelCalibrationEnd(bs.calibration);
 	WriteMetaAndDirectory(index, &bs.meta, bs.dir, false);
 	MemoryContextDelete(bs.tmpCtx);
 

@@ -203,51 +203,32 @@ FunnelMeasurePruning(Relation index, FunnelPruneSample *s,
 }
 
 /*
- * The metapage's pruning measure: *fetch and *open are the shares of rows
- * fetched and of the index read by an exact top-10 scan; 1 (all) when the
- * build did not measure them (then returns false).  Also the list count.
+ * The index's metapage, for the planner (which must not error): zeros, as
+ * for an index the build did not measure, unless it is of this version.
  */
-static bool
-ReadPruning(Oid indexOid, double *fetch, double *open, int *nlists)
+static void
+ReadMetaForPlanner(Oid indexOid, FunnelMetaPageData *meta)
 {
 	Relation	index = index_open(indexOid, NoLock);
-	FunnelMetaPageData meta;
-	bool		measured = false;
 
-	FunnelCopyMeta(index, &meta);
+	FunnelCopyMeta(index, meta);
 	index_close(index, NoLock);
-	*fetch = *open = 1;
-	*nlists = 1;
-	if (meta.magic == FUNNEL_MAGIC && meta.version == FUNNEL_VERSION)
-	{
-		if (meta.exactFetchFraction > 0)
-		{
-			measured = true;
-			*fetch = Min(1, meta.exactFetchFraction);
-			*open = Min(1, meta.exactListFraction);
-		}
-		*nlists = Max(1, (int) meta.nlists);
-	}
-	return measured;
+	if (meta->magic != FUNNEL_MAGIC || meta->version != FUNNEL_VERSION)
+		memset(meta, 0, sizeof(FunnelMetaPageData));
 }
 
 /*
- * What producing `rows` rows costs a scan that reads openShare of the index
- * and fetches `fetches` rows for its first k: reading its share of the
- * index (a bound per entry) and fetching rows from the heap (a distance
- * each), both growing with the rows asked for, up to the whole index and
- * every row.
+ * What a scan costs that reads openShare of the index (a bound or an
+ * estimate per entry) and fetches `fetches` rows from the heap (a distance
+ * each).
  */
 static Cost
-ScanWorkCost(PlannerInfo *root, IndexOptInfo *index, double openShare,
-			 double fetches, Cost distanceCost, double rows)
+ScanWorkCost(PlannerInfo *root, IndexOptInfo *index, double openShare, double fetches,
+			 Cost distanceCost)
 {
 	double		pages = Max(index->pages, 1);
 	double		tuples = Max(index->tuples, 1);
-	double		scale = Max(rows, FUNNEL_PRUNE_K) / FUNNEL_PRUNE_K;
 
-	openShare = Min(1, openShare * scale);
-	fetches = Min(tuples, fetches * scale);
 	return openShare * (pages * seq_page_cost +
 						tuples * (cpu_index_tuple_cost + cpu_operator_cost)) +
 		fetches * (cpu_tuple_cost + distanceCost) +
@@ -255,11 +236,47 @@ ScanWorkCost(PlannerInfo *root, IndexOptInfo *index, double openShare,
 }
 
 /*
+ * What the scan reads and fetches for its first `rows` rows: exact mode,
+ * the shares the build measured for the first k (all, if it did not),
+ * growing linearly with the rows; approximate mode, the probes and the
+ * shortlist its rounds use (FunnelRoundSettings).  Never more than the
+ * whole index and every row.
+ */
+static void
+ScanShares(const FunnelMetaPageData *meta, bool exact, double tuples, double rows,
+		   double *openShare, double *fetches)
+{
+	double		scale = Max(rows, FUNNEL_PRUNE_K) / FUNNEL_PRUNE_K;
+
+	if (!exact)
+	{
+		int			probes;
+		int64		shortlist;
+
+		FunnelRoundSettings(meta, rows, &probes, &shortlist);
+		*openShare = (double) probes / Max(1, meta->nlists);
+		*fetches = Max(shortlist, FUNNEL_PRUNE_K);
+	}
+	else if (meta->exactFetchFraction > 0)
+	{
+		*openShare = meta->exactListFraction * scale;
+		*fetches = Max(meta->exactFetchFraction * tuples, FUNNEL_PRUNE_K) * scale;
+	}
+	else
+	{
+		*openShare = 1;
+		*fetches = tuples;
+	}
+	*openShare = Min(1, *openShare);
+	*fetches = Min(tuples, *fetches);
+}
+
+/*
  * amcostestimate.  Startup is what the scan does for its first k (10) rows:
  * read the lists it opens and fetch the rows it must look at (exact mode:
- * the shares the build measured; approximate mode: at most its probes and
- * a shortlist).  Each further k rows cost as much again, up to reading the
- * whole index and fetching every row.
+ * the shares the build measured; approximate mode: its probes and its
+ * shortlist, as calibrated or set).  Further rows cost more, up to reading
+ * the whole index and fetching every row (ScanShares).
  *
  * The planner prices a LIMIT as startup plus the share limit / rows of the
  * run cost: linear in the rows needed, where the scan's work is not.  So,
@@ -279,15 +296,13 @@ funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	IndexOptInfo *index = path->indexinfo;
 	RelOptInfo *rel = index->rel;
 	double		tuples = Max(index->tuples, 1);
-	double		fetchShare,
-				openShare,
+	bool		exact = funnel_exact || index->indexkeys[0] == 0;
+	double		openShare,
 				fetches,
 				rowsKept,
 				needed;
-	int			nlists;
-	bool		measured;
+	FunnelMetaPageData meta;
 	QualCost	orderCost;
-	Cost		wholeCost;
 
 	*indexSelectivity = 1.0;
 	*indexCorrelation = 0;
@@ -298,22 +313,13 @@ funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		*indexTotalCost = get_float8_infinity();
 		return;
 	}
-	measured = ReadPruning(index->indexoid, &fetchShare, &openShare, &nlists);
-	fetches = Max(fetchShare * tuples, Min(FUNNEL_PRUNE_K, tuples));
-	if (!funnel_exact && index->indexkeys[0] != 0)
-	{
-		/* approximate mode: probes cap the lists, a shortlist the reranks */
-		int			probes = funnel_probes > 0 ? funnel_probes : Max(32, nlists / 4);
-
-		openShare = Min(measured ? openShare : 1, (double) probes / nlists);
-		fetches = Min(measured ? fetches : tuples, Max(funnel_shortlist, FUNNEL_PRUNE_K));
-	}
+	ReadMetaForPlanner(index->indexoid, &meta);
 	cost_qual_eval(&orderCost, path->indexorderbys, root);
 
-	*indexStartupCost = ScanWorkCost(root, index, openShare, fetches,
-									 orderCost.per_tuple, FUNNEL_PRUNE_K);
-	wholeCost = ScanWorkCost(root, index, 1, tuples, orderCost.per_tuple, tuples);
-	*indexTotalCost = Max(*indexStartupCost, wholeCost);
+	ScanShares(&meta, exact, tuples, FUNNEL_PRUNE_K, &openShare, &fetches);
+	*indexStartupCost = ScanWorkCost(root, index, openShare, fetches, orderCost.per_tuple);
+	*indexTotalCost = Max(*indexStartupCost,
+						  ScanWorkCost(root, index, 1, tuples, orderCost.per_tuple));
 
 	/* with a LIMIT: its share of the run cost is the work for the rows it needs */
 	rowsKept = clamp_row_est(rel->rows);
@@ -321,8 +327,11 @@ funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	{
 		needed = root->limit_tuples * Max(rel->tuples, 1) / rowsKept;
 		if (needed < tuples)
+		{
+			ScanShares(&meta, exact, tuples, needed, &openShare, &fetches);
 			*indexTotalCost = *indexStartupCost +
-				(ScanWorkCost(root, index, openShare, fetches, orderCost.per_tuple, needed) -
+				(ScanWorkCost(root, index, openShare, fetches, orderCost.per_tuple) -
 				 *indexStartupCost) * rowsKept / root->limit_tuples;
+		}
 	}
 }

@@ -18,8 +18,12 @@
 #   CORPUS=/var/tmp/mrl-corpus N=1000000 ...  # real text at scale: the first N
 #                               # sentences of test/bench/corpus.sh's corpus, embedded
 #                               # once and cached there (corpus_load.sh), Q held-out queries
-#   APPROX="400:0 1000:64" ...  # approximate settings, shortlist:probes (default:
-#                               # each of SHORTLISTS with probes 0, the default)
+#   APPROX="0:0 1000:64" ...    # approximate settings, shortlist:probes (0: the
+#                               # index's calibrated value; default: each of
+#                               # SHORTLISTS with probes 0; with FILTERS, the
+#                               # defaults also as the planner chooses)
+#   SHUFFLE=1 ...               # permute the dims of every vector (one fixed
+#                               # permutation): vectors that are not Matryoshka
 #   FILTERS="10 1" ...          # also with WHERE bucket < P, keeping P% of the rows
 #                               # (ground truth by a filtered sequential scan)
 #   EF_SEARCH="40 100 200" ...  # pgvector HNSW ef_search values (filtered rounds use
@@ -44,7 +48,7 @@ DIM=${DIM:-768}
 Q=${Q:-200}
 K=${K:-10}
 CONFIGS=${CONFIGS:-64:int8:0}
-SHORTLISTS=${SHORTLISTS:-50 100 200 400}
+SHORTLISTS=${SHORTLISTS:-0}
 ORDERS=${ORDERS:-strict relaxed}
 APPROX=${APPROX:-$(for s in $SHORTLISTS; do printf '%s:0 ' "$s"; done)}
 FILTERS=${FILTERS:-}
@@ -103,6 +107,13 @@ SQL
 	sql -c "INSERT INTO docs SELECT id, mrl_normalize(emb) FROM funnel_test_vectors($half, $DIM, $((N / 500 + 1)), 1, 2, 1)" &
 	sql -c "INSERT INTO docs SELECT id, mrl_normalize(emb) FROM funnel_test_vectors($((N - half)), $DIM, $((N / 500 + 1)), 1, 2, $((half + 1)))"
 	wait
+fi
+if [ "${SHUFFLE:-0}" = 1 ]; then
+	# dim i goes to the rank of md5(i) among the dims, for rows and queries alike
+	sql -c "CREATE FUNCTION shuffle_dims(v mvector) RETURNS mvector LANGUAGE sql IMMUTABLE AS
+	          \$\$ SELECT array_agg(x ORDER BY md5(i::text))::mvector FROM unnest(v::real[]) WITH ORDINALITY u(x, i) \$\$" \
+		-c "UPDATE docs SET emb = shuffle_dims(emb)" -c "UPDATE queries SET emb = shuffle_dims(emb)"
+	echo "# dims shuffled"
 fi
 if [ -n "$FILTERS" ] && [ -z "$(sql -c "SELECT 1 FROM pg_attribute WHERE attrelid = 'docs'::regclass AND attname = 'bucket'")" ]; then
 	sql -c "ALTER TABLE docs ADD COLUMN bucket int" -c "UPDATE docs SET bucket = $MRL_BUCKET_SQL"
@@ -199,7 +210,9 @@ for cfg in $CONFIGS; do
 	IFS=: read -r cd_ prec lists <<<"$cfg"
 	sql -c "DROP INDEX IF EXISTS docs_funnel"
 	t0=$(date +%s.%N)
-	sql -c "CREATE INDEX docs_funnel ON docs USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = $cd_, precision = $prec, lists = ${lists:-0})"
+	sql -c "SET client_min_messages = debug1" \
+		-c "CREATE INDEX docs_funnel ON docs USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = $cd_, precision = $prec, lists = ${lists:-0})" 2>&1 |
+		grep -E 'approximate scans need|WARNING' | sed 's/^/# /'
 	build=$(echo "$(date +%s.%N) - $t0" | bc)
 	size=$(sql -c "SELECT pg_size_pretty(pg_relation_size('docs_funnel'))")
 	echo "# funnel coarse_dims=$cd_ precision=$prec lists=${lists:-0}: build $(printf '%.1f' "$build") s, size $size"
@@ -209,9 +222,10 @@ for cfg in $CONFIGS; do
 		$([ "${EXACT:-1}" = 1 ] && printf ", ('%s exact', true, true, 100, 0, 'strict', 0), ('%s exact, planner''s choice', NULL, true, 100, 0, 'strict', 0)" "$name" "$name")
 		$(for a in $APPROX; do for o in $ORDERS; do
 			IFS=: read -r s p <<<"$a"
-			printf ", ('%s approx shortlist=%s%s %s', true, false, %s, %s, '%s', 0)" "$name" "$s" \
-				"$([ "${p:-0}" != 0 ] && echo " probes=$p")" "$o" "$s" "${p:-0}" "$o"
+			printf ", ('%s approx %s %s', true, false, %s, %s, '%s', 0)" "$name" \
+				"$([ "$s:${p:-0}" = 0:0 ] && echo defaults || echo "shortlist=$s probes=${p:-0}")" "$o" "$s" "${p:-0}" "$o"
 		done; done)
+		$([ -n "$FILTERS" ] && printf ", ('%s approx defaults, planner''s choice', NULL, false, 0, 0, 'strict', 0)" "$name")
 		$([ $hnsw = 1 ] && for e in $EF_SEARCH; do printf ", ('pgvector hnsw ef_search=%s', true, false, 0, 0, 'strict', %s)" "$e" "$e"; done)) m
 		WHERE $first = 1 OR m.column1 NOT IN ('seq scan (exact)') AND m.column1 NOT LIKE 'pgvector%'"
 	first=0

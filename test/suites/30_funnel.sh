@@ -64,6 +64,36 @@ for op in '<->' '<#>' '<=>'; do
 		"$(sql -c "SET enable_seqscan = off" -c "SELECT count(*) FROM (SELECT id FROM t WHERE id % 100 = 7 ORDER BY emb $op (SELECT emb FROM queries LIMIT 1) LIMIT 10) s")" 10
 done
 
+# The build calibrates the probes and shortlist of approximate scans on a
+# sample of rows (DEBUG1 shows them), and the settings' defaults (0) are
+# those values: the same answers as setting them, and not those of half the
+# shortlist and a quarter of the probes.
+cal=$(sql -c "SET client_min_messages = debug1" -c "REINDEX INDEX t_l2" 2>&1 |
+	grep -o 'need [0-9]* of [0-9]* lists and a shortlist of [0-9]*')
+read -r _ cal_probes _ _ _ _ _ _ _ cal_shortlist <<<"$cal"
+echo "# calibrated: $cal"
+answers() {
+	sql -c "SET enable_seqscan = off" -c "SET mrl.funnel_probes = $1" -c "SET mrl.funnel_shortlist = $2" \
+		-c "SELECT md5(string_agg((SELECT array_agg(id)::text FROM (SELECT id FROM t ORDER BY emb <-> q.emb LIMIT 10) s), ';' ORDER BY q.id)) FROM q300 q"
+}
+defaults=$(answers 0 0)
+check "the build calibrates probes and a shortlist (got '$cal')" "$([ "${cal_probes:-0}" -gt 0 ] && [ "${cal_shortlist:-0}" -gt 0 ] && echo yes)" yes
+check "the default settings are the calibrated ones" "$(answers "${cal_probes:-1}" "${cal_shortlist:-1}")" "$defaults"
+check "other settings give other answers" \
+	"$([ "$(answers $(((${cal_probes:-4} + 3) / 4)) $(((${cal_shortlist:-2} + 1) / 2)))" != "$defaults" ] && echo yes)" yes
+
+# The build warns when approximate scans must read more than half the lists
+# to find the nearest rows: on uniform random vectors (a 16-dim prefix
+# clusters nothing), not on Matryoshka-structured ones.
+warned() {
+	sql -c "CREATE TABLE w AS $1" -c "CREATE INDEX w_idx ON w USING funnel (emb) WITH (coarse_dims = 16)" \
+		-c "DROP TABLE w" 2>&1 | grep -c 'WARNING:  funnel index "w_idx" must read [0-9]* of its [0-9]* lists'
+}
+check "the build warns that random vectors need most lists" \
+	"$(warned "SELECT i AS id, (SELECT array_agg(funnel_noise(i * 1000 + j, 7)) FROM generate_series(1, 64) j)::mvector AS emb FROM generate_series(1, 5000) i")" 1
+check "the build does not warn on Matryoshka-structured vectors" \
+	"$(warned "SELECT * FROM funnel_test_vectors(5000, 64, 25, 1, 2)")" 0
+
 # The probe cap (about 55 lists here): few probes read fewer pages and may lose
 # some recall, all probes restore it, and a 1%-selective filter still fills
 # LIMIT 10 with one probe, by opening further lists as candidates run out.
