@@ -34,7 +34,8 @@ InitMHalfVec(int dim)
 
 /*
  * An mhalfvec of dim finite floats, each rounded to the nearest half; one
- * that rounds past the largest half is out of range.
+ * that rounds past the largest half is out of range.  (mrl_pgvector's casts
+ * to halfvec come here too, hence "half precision", not a type name.)
  */
 MHalfVec *
 MHalfVecFromFloats(const float *x, int dim)
@@ -46,7 +47,7 @@ MHalfVecFromFloats(const float *x, int dim)
 		if (unlikely(!MRL_HALF_IS_FINITE(v->x[i])))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("value %g is out of range for type mhalfvec", x[i])));
+					 errmsg("value %g is out of range for half precision", x[i])));
 	return v;
 }
 
