@@ -1,9 +1,7 @@
 /*
- * half.h: conversions between float4 and IEEE half precision
- * (binary16, mhalfvec's elements), with runtime CPU dispatch.
- *
- * mhalfvec's distances widen blocks of halves to floats with these and run
- * distance.h's float kernels on them.  No PostgreSQL dependencies.
+ * half.h: IEEE half precision (binary16, mhalfvec's elements): conversions
+ * from and to float4 and distance kernels, with runtime CPU dispatch.  No
+ * PostgreSQL dependencies.
  */
 #ifndef MRL_HALF_H
 #define MRL_HALF_H
@@ -17,6 +15,12 @@ typedef struct MrlHalfKernels
 	void		(*to_float) (const uint16_t *h, float *f, int n);
 	/* n floats to halves, to nearest with ties to even; beyond 65504 by half an ulp or more: infinity */
 	void		(*from_float) (const float *f, uint16_t *h, int n);
+	/* distances of n elements, as distance.h's float kernels */
+	float		(*l2sq) (const uint16_t *a, const uint16_t *b, int n);
+	float		(*dot) (const uint16_t *a, const uint16_t *b, int n);
+	float		(*l1) (const uint16_t *a, const uint16_t *b, int n);
+	void		(*dot_norms) (const uint16_t *a, const uint16_t *b, int n,
+							  float *dot, float *norma, float *normb);
 } MrlHalfKernels;
 
 /* The conversions in use, chosen by MrlHalfKernelsSelect(). */
@@ -24,7 +28,7 @@ extern MrlHalfKernels mrl_half_kernels;
 
 /*
  * Follow the float kernels' choice (distance.h's isa name): the portable
- * conversions with "scalar", F16C otherwise when the CPU has it.
+ * kernels with "scalar", F16C otherwise when the CPU has it.
  */
 extern void MrlHalfKernelsSelect(const char *isa);
 

@@ -48,51 +48,31 @@ Distance(MrlMetric metric, const float *a, const float *b, int n)
 	pg_unreachable();
 }
 
-/* halves widened per block, so any size needs only this much stack */
-#define HALF_BLOCK 256
-
-/*
- * The distance between the first n elements of two mhalfvecs: a block of
- * each at a time is widened to floats and goes through the float kernels.
- * Sums of halves' products cannot overflow or underflow a float (|x| <=
- * 65504, and nonzero products are at least 2^-48), so the blocks' sums are
- * simply added.
- */
+/* The distance between the first n elements of two mhalfvecs' halves. */
 static double
 HalfDistance(MrlMetric metric, const uint16 *a, const uint16 *b, int n)
 {
-	float		fa[HALF_BLOCK],
-				fb[HALF_BLOCK];
-	double		sum = 0,
-				dot = 0,
-				na = 0,
-				nb = 0;
+	float		dot,
+				na,
+				nb;
 
-	for (int i = 0; i < n; i += HALF_BLOCK)
+	switch (metric)
 	{
-		int			m = Min(HALF_BLOCK, n - i);
-
-		mrl_half_kernels.to_float(a + i, fa, m);
-		mrl_half_kernels.to_float(b + i, fb, m);
-		if (metric == METRIC_COSINE)
-		{
-			float		d,
-						x,
-						y;
-
-			mrl_kernels.dot_norms(fa, fb, m, &d, &x, &y);
-			dot += d;
-			na += x;
-			nb += y;
-		}
-		else
-			sum += Distance(metric == METRIC_L2 ? METRIC_L2_SQUARED : metric, fa, fb, m);
+		case METRIC_L2:
+			return sqrt(mrl_half_kernels.l2sq(a, b, n));
+		case METRIC_L2_SQUARED:
+			return mrl_half_kernels.l2sq(a, b, n);
+		case METRIC_NEG_IP:
+			return -mrl_half_kernels.dot(a, b, n);
+		case METRIC_IP:
+			return mrl_half_kernels.dot(a, b, n);
+		case METRIC_COSINE:
+			mrl_half_kernels.dot_norms(a, b, n, &dot, &na, &nb);
+			return MrlCosineFromSums(dot, na, nb);
+		case METRIC_L1:
+			return mrl_half_kernels.l1(a, b, n);
 	}
-	if (metric == METRIC_L2)
-		return sqrt(sum);
-	if (metric == METRIC_COSINE)
-		return MrlCosineFromSums(dot, na, nb);
-	return sum;
+	pg_unreachable();
 }
 
 /*
