@@ -180,6 +180,7 @@ SELECT '[0,0]'::mhalfvec <=> '[1,2]'::mhalfvec AS zero_cosine;
 -- truncation, norms and pgvector's names
 SELECT '[1,2,3,4]'::mhalfvec # 2, mrl_truncate('[3,4,5]'::mhalfvec, 2), mrl_truncate('[3,4,5]'::mhalfvec, 2, true),
 	mrl_truncate('[0,0,5]'::mhalfvec, 2, true);
+SELECT mrl_truncate('[3,4,5]'::mhalfvec, 2, renormalize => true) AS named;
 SELECT mrl_truncate('[1,2]'::mhalfvec, 3);
 SELECT '[1,2]'::mhalfvec # 0;
 SELECT subvector('[1,2,3,4,5]'::mhalfvec, 2, 3), subvector('[1,2,3,4,5]'::mhalfvec, -1, 3),

@@ -187,7 +187,9 @@ CREATE FUNCTION mrl_norm(mhalfvec) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'mhalfvec_norm' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mrl_normalize(mhalfvec) RETURNS mhalfvec
 	AS 'MODULE_PATHNAME', 'mhalfvec_normalize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION mrl_truncate(mhalfvec, integer, "normalize" boolean DEFAULT false) RETURNS mhalfvec
+-- renormalize, not normalize: NORMALIZE is a keyword, which named notation
+-- would have to quote ("normalize" => true)
+CREATE FUNCTION mrl_truncate(mhalfvec, integer, renormalize boolean DEFAULT false) RETURNS mhalfvec
 	AS 'MODULE_PATHNAME', 'mhalfvec_truncate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mrl_prefix(mhalfvec, integer) RETURNS mhalfvec
 	AS 'MODULE_PATHNAME', 'mhalfvec_truncate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
