@@ -71,10 +71,18 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
 
 $(shlib): $(ENC_LIB)
 
-install: install-model
+install: install-model install-pgvector-casts
 install-model:
 	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/$(MODEL_DIR)'
 	cp -R model/. '$(DESTDIR)$(datadir)/extension/$(MODEL_DIR)/'
+
+# mrl_pgvector, the casts to and from pgvector's types (CREATE EXTENSION
+# mrl_pgvector where pgvector is installed), has its own control file.
+install-pgvector-casts:
+	$(MAKE) -C mrl_pgvector install PG_CONFIG='$(PG_CONFIG)'
+uninstall: uninstall-pgvector-casts
+uninstall-pgvector-casts:
+	$(MAKE) -C mrl_pgvector uninstall PG_CONFIG='$(PG_CONFIG)'
 
 # PYTHON is the one PostgreSQL was configured with (Makefile.global):
 # Debian's, which has python3-numpy; a server built without Python leaves
@@ -87,7 +95,7 @@ regress-models:
 
 clean: encoder-clean
 
-.PHONY: test demo bench install-model regress-models model
+.PHONY: test demo bench install-model install-pgvector-casts uninstall-pgvector-casts regress-models model
 # The whole suite in a throwaway cluster; prints "N passed, M failed" last.
 test:
 	@bash test/run_suite.sh

@@ -96,7 +96,7 @@ SELECT mrl_cosine_distance(v, v, 3073) FROM t_toast LIMIT 1;
 DROP TABLE t_toast;
 
 -- the functions are immutable, strict and parallel safe
-SELECT proname, pronargs, provolatile, proisstrict, proparallel
+SELECT proname, pronargs, proargtypes[0]::regtype AS type, provolatile, proisstrict, proparallel
 FROM pg_proc WHERE proname LIKE 'mrl\_%distance' OR proname LIKE 'mrl\_%inner\_product'
-ORDER BY proname, pronargs;
+ORDER BY proname, pronargs, proargtypes[0]::regtype::text;
 SELECT mrl_l2_distance(NULL, '[1]'), '[1]'::mvector <=> NULL;

@@ -667,8 +667,7 @@ MrlCosineDistance(const float *a, const float *b, int n)
 				fnb;
 	double		dot,
 				na,
-				nb,
-				sim;
+				nb;
 
 	mrl_kernels.dot_norms(a, b, n, &fdot, &fna, &fnb);
 	if (FloatSumSafe(fna) && FloatSumSafe(fnb) && fabsf(fdot) <= FLT_MAX)
@@ -683,6 +682,15 @@ MrlCosineDistance(const float *a, const float *b, int n)
 		na = dot_double(a, a, n);
 		nb = dot_double(b, b, n);
 	}
+	return MrlCosineFromSums(dot, na, nb);
+}
+
+/* The cosine distance from a dot product and two squared norms. */
+double
+MrlCosineFromSums(double dot, double na, double nb)
+{
+	double		sim;
+
 	if (na == 0 || nb == 0)
 		return NAN;
 	sim = dot / sqrt(na * nb);

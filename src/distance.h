@@ -52,4 +52,7 @@ extern double MrlCosineDistance(const float *a, const float *b, int n);
 /* Euclidean norm of n floats, summed in double (never overflows). */
 extern double MrlNorm(const float *x, int n);
 
+/* 1 - dot / sqrt(na nb), clamped to [0, 2]; NaN when a squared norm is 0. */
+extern double MrlCosineFromSums(double dot, double na, double nb);
+
 #endif							/* MRL_DISTANCE_H */

@@ -294,6 +294,7 @@ extern uint32 FunnelListsOnDirPage(const FunnelMetaPageData *meta, BlockNumber d
 extern FunnelList *FunnelReadDirectory(Relation index, const FunnelMetaPageData *meta);
 extern int	FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta,
 							  const float *prefix);
+extern const float *FunnelDatumFloats(Datum value, int *dim);
 extern int	FunnelEntrySizeOf(const FunnelMetaPageData *meta, int listNo);
 extern int	FunnelCapacityOf(const FunnelMetaPageData *meta, int listNo);
 extern Buffer FunnelNewBuffer(Relation index);

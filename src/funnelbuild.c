@@ -164,7 +164,8 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 {
 	FunnelBuildState *bs = (FunnelBuildState *) state;
 	MemoryContext old;
-	MVector    *v;
+	const float *x;
+	int			dim;
 	int64		slot;
 
 	CHECK_FOR_INTERRUPTS();
@@ -172,8 +173,8 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (isnull[0])
 		return;
 	old = MemoryContextSwitchTo(bs->tmpCtx);
-	v = DatumGetMVector(values[0]);
-	if (v->dim >= bs->meta.coarseDims)
+	x = FunnelDatumFloats(values[0], &dim);
+	if (dim >= bs->meta.coarseDims)
 	{
 		FunnelCalibrationOffer(bs->calibration, tid, v);
 		bs->seen++;
@@ -187,7 +188,7 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 				bs->sample = repalloc_huge(bs->sample,
 										   sizeof(float) * bs->meta.coarseDims * bs->sampleCap);
 			}
-			FunnelEncode(bs->entry, v->x, v->dim, bs->meta.coarseDims,
+			FunnelEncode(bs->entry, x, dim, bs->meta.coarseDims,
 						 bs->meta.precision, bs->metric, bs->prefix);
 			memcpy(bs->sample + slot * bs->meta.coarseDims, bs->prefix,
 				   sizeof(float) * bs->meta.coarseDims);

@@ -566,15 +566,16 @@ void
 FunnelEncodeDatum(FunnelEntry *entry, Datum value, ItemPointer tid,
 			const FunnelMetaPageData *meta, FunnelMetric metric, float *prefix)
 {
-	MVector    *v = DatumGetMVector(value);
+	int			dim;
+	const float *x = FunnelDatumFloats(value, &dim);
 
-	if (v->dim < meta->coarseDims)
+	if (dim < meta->coarseDims)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("mvector has %d dimensions, fewer than the funnel index's coarse_dims (%d)",
-						v->dim, meta->coarseDims),
+						dim, meta->coarseDims),
 				 errhint("Index a column whose vectors have at least coarse_dims dimensions, or lower coarse_dims.")));
-	FunnelEncode(entry, v->x, v->dim, meta->coarseDims, meta->precision, metric, prefix);
+	FunnelEncode(entry, x, dim, meta->coarseDims, meta->precision, metric, prefix);
 	entry->heapPtr = *tid;
 }
 

@@ -109,6 +109,8 @@ MeasureOneQuery(FunnelPruneSample *s, int qi, const FunnelMetaPageData *meta,
 				Oid collation, double rows, double *fetched, double *opened)
 {
 	MVector    *qv = s->rows[qi];
+	int			qdim;
+	const float *qx = FunnelDatumFloats(PointerGetDatum(qv), &qdim);
 	FunnelQuery q;
 	double	   *sorted = palloc(sizeof(double) * s->n);
 	double	   *listBound = palloc(sizeof(double) * meta->nlists);
@@ -119,7 +121,7 @@ MeasureOneQuery(FunnelPruneSample *s, int qi, const FunnelMetaPageData *meta,
 				openCount = 0,
 				allCount = 0;
 
-	FunnelQueryInit(&q, qv->x, qv->dim, meta->coarseDims, meta->precision, metric);
+	FunnelQueryInit(&q, qx, qdim, meta->coarseDims, meta->precision, metric);
 	/* a column without a typmod may mix sizes: compare rows of the query's */
 	for (int j = 0; j < s->n; j++)
 		if (j != qi && s->rows[j]->dim == qv->dim)

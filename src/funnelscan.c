@@ -327,12 +327,13 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 
 	if (so->ordered)
 	{
-		MVector    *v;
+		const float *x;
+		int			dim;
 
 		old = MemoryContextSwitchTo(so->queryCtx);
-		v = (MVector *) PG_DETOAST_DATUM_COPY(scan->orderByData[0].sk_argument);
-		so->query = PointerGetDatum(v);
-		FunnelQueryInit(&so->q, v->x, v->dim, so->meta.coarseDims,
+		so->query = PointerGetDatum(PG_DETOAST_DATUM_COPY(scan->orderByData[0].sk_argument));
+		x = FunnelDatumFloats(so->query, &dim);
+		FunnelQueryInit(&so->q, x, dim, so->meta.coarseDims,
 						so->meta.precision, FunnelGetMetric(scan->indexRelation));
 		MemoryContextSwitchTo(old);
 	}

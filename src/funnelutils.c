@@ -1,6 +1,7 @@
 /*
  * funnelutils.c: funnel index pages: page setup, the metapage, the list
- * directory, new pages and whole-page writes (generic WAL).
+ * directory, new pages and whole-page writes (generic WAL); the floats of
+ * an indexed value.
  */
 #include "postgres.h"
 
@@ -9,6 +10,7 @@
 #include "access/generic_xlog.h"
 #include "distance.h"
 #include "funnel.h"
+#include "mhalfvec.h"
 #include "storage/bufmgr.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
@@ -243,4 +245,25 @@ FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta, const f
 		}
 	}
 	return best;
+}
+
+/*
+ * The elements of an indexed value (an mvector or an mhalfvec) as floats,
+ * and their count in *dim: an mvector's in place once detoasted, an
+ * mhalfvec's widened into a new array.  The two types share their header,
+ * and their lengths (4 or 2 bytes per element) tell them apart, so the
+ * build, insert and scan code need not know which type an opclass indexes.
+ */
+const float *
+FunnelDatumFloats(Datum value, int *dim)
+{
+	MVector    *v = DatumGetMVector(value);
+
+	*dim = v->dim;
+	if (VARSIZE(v) == MVECTOR_SIZE(v->dim))
+		return v->x;
+	if (VARSIZE(v) == MHALFVEC_SIZE(v->dim))
+		return MHalfVecFloats((MHalfVec *) v);
+	elog(ERROR, "funnel index value of %u bytes is neither an mvector nor an mhalfvec of %d dimensions",
+		 VARSIZE(v), v->dim);
 }

@@ -6,6 +6,7 @@
 #include "blas.h"
 #include "distance.h"
 #include "funnel.h"
+#include "half.h"
 #include "loaded_models.h"
 #include "model_files.h"
 #include "fmgr.h"
@@ -37,6 +38,7 @@ check_simd(char **newval, void **extra, GucSource source)
 	return ok;
 }
 
+/* Also called when the setting is defined, so the kernels are chosen at load. */
 static void
 assign_simd(const char *newval, void *extra)
 {
@@ -44,6 +46,7 @@ assign_simd(const char *newval, void *extra)
 		MrlKernelsInit();
 	else
 		MrlKernelsSelect(newval);
+	MrlHalfKernelsSelect(mrl_kernels.isa);
 }
 
 PG_FUNCTION_INFO_V1(mrl_simd_kernels);

@@ -1,6 +1,7 @@
 /*
  * mvector.c: the mvector type: I/O, typmod, casts, comparison, arithmetic,
- * aggregates and Matryoshka truncation.
+ * aggregates and Matryoshka truncation; the checks and parsers it shares
+ * with mhalfvec.
  */
 #include "postgres.h"
 
@@ -20,37 +21,40 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
-/* Reject NaN and infinities: they make every distance meaningless. */
-static inline void
-CheckElement(float value)
+/*
+ * Reject NaN and infinities in a value of type typname (mvector,
+ * mhalfvec): they make every distance meaningless.
+ */
+void
+MrlCheckElement(float value, const char *typname)
 {
 	if (isnan(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("NaN not allowed in mvector")));
+				 errmsg("NaN not allowed in %s", typname)));
 	if (isinf(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("infinite value not allowed in mvector")));
+				 errmsg("infinite value not allowed in %s", typname)));
 }
 
-/* Check a dimension count against the type's limits. */
-static inline void
-CheckDim(int dim)
+/* Check a dimension count against the types' limits. */
+void
+MrlCheckDim(int dim, const char *typname)
 {
 	if (dim < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("mvector must have at least 1 dimension")));
+				 errmsg("%s must have at least 1 dimension", typname)));
 	if (dim > MVECTOR_MAX_DIM)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("mvector cannot have more than %d dimensions", MVECTOR_MAX_DIM)));
+				 errmsg("%s cannot have more than %d dimensions", typname, MVECTOR_MAX_DIM)));
 }
 
 /* Check a dimension count against a column's typmod (-1: any). */
-static inline void
-CheckExpectedDim(int32 typmod, int dim)
+void
+MrlCheckExpectedDim(int32 typmod, int dim)
 {
 	if (typmod != -1 && typmod != dim)
 		ereport(ERROR,
@@ -68,7 +72,7 @@ InitMVector(int dim)
 	Size		size;
 	MVector    *v;
 
-	CheckDim(dim);
+	MrlCheckDim(dim, "mvector");
 	size = MVECTOR_SIZE(dim);
 	v = (MVector *) palloc0(size);
 	SET_VARSIZE(v, size);
@@ -90,7 +94,7 @@ MVectorFinish(MVector *v)
 		{
 			if (isinf(v->x[i]))
 				float_overflow_error();
-			CheckElement(v->x[i]);
+			MrlCheckElement(v->x[i], "mvector");
 		}
 	return v;
 }
@@ -124,14 +128,15 @@ MVectorCheckDims(const MVector *a, const MVector *b)
 }
 
 /*
- * Fetch a value for reading its first `prefix` elements only.  An inline,
- * uncompressed value is used in place; a TOASTed or compressed one is
- * sliced, so only the chunks holding the prefix are read.  The header's dim
- * still says the full count, returned in *fulldim; prefix must be checked
- * against it before any element is read.
+ * Fetch a value of elemSize-byte elements (an mvector, 4; an mhalfvec, 2:
+ * their headers are alike) for reading its first `prefix` elements only.
+ * An inline, uncompressed value is used in place; a TOASTed or compressed
+ * one is sliced, so only the chunks holding the prefix are read.  The
+ * header's dim still says the full count, returned in *fulldim; prefix
+ * must be checked against it before any element is read.
  */
-MVector *
-MVectorGetPrefix(Datum d, int prefix, int *fulldim)
+void *
+MrlGetPrefix(Datum d, int prefix, int elemSize, int *fulldim)
 {
 	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
 	MVector    *v;
@@ -142,13 +147,13 @@ MVectorGetPrefix(Datum d, int prefix, int *fulldim)
 	{
 		if (prefix < 1 || prefix > MVECTOR_MAX_DIM)
 			prefix = MVECTOR_MAX_DIM;	/* let the caller report it */
-		v = (MVector *) PG_DETOAST_DATUM_SLICE(d, 0,
-											   MVECTOR_SIZE(prefix) - VARHDRSZ);
+		v = (MVector *) PG_DETOAST_DATUM_SLICE(d, 0, MVECTOR_HEADER_SIZE - VARHDRSZ +
+											   (Size) elemSize * prefix);
 	}
 	*fulldim = v->dim;
 	if (prefix >= 1 && prefix <= v->dim &&
-		VARSIZE(v) < MVECTOR_SIZE(prefix))
-		elog(ERROR, "mvector value is truncated");
+		VARSIZE(v) < MVECTOR_HEADER_SIZE + (Size) elemSize * prefix)
+		elog(ERROR, "vector value is truncated");
 	return v;
 }
 
@@ -203,32 +208,33 @@ MVectorIsSpace(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
 }
 
-/* Parse the text form "[1,2.5,-3e-2]". */
-PG_FUNCTION_INFO_V1(mvector_in);
-Datum
-mvector_in(PG_FUNCTION_ARGS)
+/*
+ * Parse the text form "[1,2.5,-3e-2]" of a value of type typname into x
+ * (room for MVECTOR_MAX_DIM floats); returns the dimension count.  Each
+ * element is read as a float4; `limit` is the smallest magnitude the type
+ * cannot hold (infinity for mvector, 65520 for mhalfvec, where floats round
+ * past the largest half).
+ */
+int
+MrlParseVector(const char *lit, const char *typname, float limit, float *x)
 {
-	char	   *lit = PG_GETARG_CSTRING(0);
-	int32		typmod = PG_GETARG_INT32(2);
-	float	   *x = palloc(sizeof(float) * MVECTOR_MAX_DIM);
-	char	   *pt = lit;
+	const char *pt = lit;
 	int			dim = 0;
-	MVector    *result;
 
 	while (MVectorIsSpace(*pt))
 		pt++;
 	if (*pt != '[')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type mvector: \"%s\"", lit),
-				 errdetail("mvector contents must start with \"[\".")));
+				 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit),
+				 errdetail("%s contents must start with \"[\".", typname)));
 	pt++;
 	while (MVectorIsSpace(*pt))
 		pt++;
 	if (*pt == ']')
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("mvector must have at least 1 dimension")));
+				 errmsg("%s must have at least 1 dimension", typname)));
 
 	for (;;)
 	{
@@ -238,40 +244,40 @@ mvector_in(PG_FUNCTION_ARGS)
 		if (dim == MVECTOR_MAX_DIM)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("mvector cannot have more than %d dimensions", MVECTOR_MAX_DIM)));
+					 errmsg("%s cannot have more than %d dimensions", typname, MVECTOR_MAX_DIM)));
 		while (MVectorIsSpace(*pt))
 			pt++;
 		if (*pt == '\0' || *pt == ',' || *pt == ']')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid input syntax for type mvector: \"%s\"", lit)));
+					 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit)));
 		errno = 0;
 		/* strtof, like float4in, avoids double rounding through double */
 		val = strtof(pt, &end);
 		if (end == pt)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid input syntax for type mvector: \"%s\"", lit)));
+					 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit)));
 		if (end - pt != DecimalLength(pt))
 		{
 			/* NaN and infinity spellings are refused as such, hex as syntax */
 			if (errno != ERANGE)
-				CheckElement(val);
+				MrlCheckElement(val, typname);
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid input syntax for type mvector: \"%s\"", lit),
+					 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit),
 					 errdetail("Elements are decimal numbers.")));
 		}
 		/*
 		 * Overflow is an error; underflow reads as 0 (or a denormal), as in
 		 * pgvector, so data that loads into one loads into the other.
 		 */
-		if (errno == ERANGE && isinf(val))
+		if ((errno == ERANGE && isinf(val)) || (isfinite(val) && fabsf(val) >= limit))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("\"%.*s\" is out of range for type mvector",
-							(int) (end - pt), pt)));
-		CheckElement(val);
+					 errmsg("\"%.*s\" is out of range for type %s",
+							(int) (end - pt), pt, typname)));
+		MrlCheckElement(val, typname);
 		x[dim++] = val;
 		pt = end;
 		while (MVectorIsSpace(*pt))
@@ -286,21 +292,51 @@ mvector_in(PG_FUNCTION_ARGS)
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid input syntax for type mvector: \"%s\"", lit)));
+					 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit)));
 	}
 	while (MVectorIsSpace(*pt))
 		pt++;
 	if (*pt != '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type mvector: \"%s\"", lit),
+				 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit),
 				 errdetail("Junk after closing right bracket.")));
+	return dim;
+}
 
-	CheckExpectedDim(typmod, dim);
+/* Parse the text form "[1,2.5,-3e-2]". */
+PG_FUNCTION_INFO_V1(mvector_in);
+Datum
+mvector_in(PG_FUNCTION_ARGS)
+{
+	float	   *x = palloc(sizeof(float) * MVECTOR_MAX_DIM);
+	int			dim = MrlParseVector(PG_GETARG_CSTRING(0), "mvector", INFINITY, x);
+	MVector    *result;
+
+	MrlCheckExpectedDim(PG_GETARG_INT32(2), dim);
 	result = InitMVector(dim);
 	memcpy(result->x, x, sizeof(float) * dim);
 	pfree(x);
 	PG_RETURN_MVECTOR_P(result);
+}
+
+/* The text form of dim floats: the shortest text that reads back to each. */
+char *
+MrlFormatVector(const float *x, int dim)
+{
+	char	   *buf = palloc(FLOAT_SHORTEST_DECIMAL_LEN * dim + 3);
+	char	   *p = buf;
+
+	*p++ = '[';
+	for (int i = 0; i < dim; i++)
+	{
+		if (i > 0)
+			*p++ = ',';
+		p += float_to_shortest_decimal_bufn(x[i], p);
+	}
+	*p++ = ']';
+	*p = '\0';
+	return buf;
 }
 
 /* Print the shortest text that reads back to the same floats. */
@@ -309,27 +345,14 @@ Datum
 mvector_out(PG_FUNCTION_ARGS)
 {
 	MVector    *v = PG_GETARG_MVECTOR_P(0);
-	char	   *buf = palloc(FLOAT_SHORTEST_DECIMAL_LEN * v->dim + 3);
-	char	   *p = buf;
 
-	*p++ = '[';
-	for (int i = 0; i < v->dim; i++)
-	{
-		if (i > 0)
-			*p++ = ',';
-		p += float_to_shortest_decimal_bufn(v->x[i], p);
-	}
-	*p++ = ']';
-	*p = '\0';
-	PG_RETURN_CSTRING(buf);
+	PG_RETURN_CSTRING(MrlFormatVector(v->x, v->dim));
 }
 
-/* mvector(n): one integer in 1..MVECTOR_MAX_DIM. */
-PG_FUNCTION_INFO_V1(mvector_typmod_in);
-Datum
-mvector_typmod_in(PG_FUNCTION_ARGS)
+/* typname(n), the typmod of mvector and mhalfvec: one integer in 1..MVECTOR_MAX_DIM. */
+int32
+MrlTypmodIn(ArrayType *ta, const char *typname)
 {
-	ArrayType  *ta = PG_GETARG_ARRAYTYPE_P(0);
 	int32	   *tl;
 	int			n;
 
@@ -338,19 +361,52 @@ mvector_typmod_in(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid type modifier"),
-				 errdetail("mvector takes one type modifier, the number of dimensions.")));
+				 errdetail("%s takes one type modifier, the number of dimensions.", typname)));
 	if (tl[0] < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type mvector must be at least 1")));
+				 errmsg("dimensions for type %s must be at least 1", typname)));
 	if (tl[0] > MVECTOR_MAX_DIM)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type mvector cannot exceed %d", MVECTOR_MAX_DIM)));
-	PG_RETURN_INT32(tl[0]);
+				 errmsg("dimensions for type %s cannot exceed %d", typname, MVECTOR_MAX_DIM)));
+	return tl[0];
+}
+
+/* mvector(n) */
+PG_FUNCTION_INFO_V1(mvector_typmod_in);
+Datum
+mvector_typmod_in(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(MrlTypmodIn(PG_GETARG_ARRAYTYPE_P(0), "mvector"));
 }
 
 /* ---------- binary I/O (COPY BINARY, drivers) ---------- */
+
+/*
+ * Read the binary header shared by mvector and mhalfvec (int16 dim, int16
+ * unused) and check it, and that elemSize bytes per element follow;
+ * returns dim.
+ */
+int
+MrlRecvHeader(StringInfo buf, int32 typmod, int elemSize, const char *typname)
+{
+	int16		dim = (int16) pq_getmsgint(buf, sizeof(int16));
+	int16		unused = (int16) pq_getmsgint(buf, sizeof(int16));
+
+	MrlCheckDim(dim, typname);
+	MrlCheckExpectedDim(typmod, dim);
+	if (unused != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("expected unused to be 0, not %d", unused)));
+	if (buf->len - buf->cursor != elemSize * dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("%s binary data has %d bytes for %d dimensions",
+						typname, buf->len - buf->cursor, dim)));
+	return dim;
+}
 
 /* Read int16 dim, int16 unused, then dim float4s; validate everything. */
 PG_FUNCTION_INFO_V1(mvector_recv);
@@ -358,27 +414,14 @@ Datum
 mvector_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int32		typmod = PG_GETARG_INT32(2);
-	int16		dim = (int16) pq_getmsgint(buf, sizeof(int16));
-	int16		unused = (int16) pq_getmsgint(buf, sizeof(int16));
+	int			dim = MrlRecvHeader(buf, PG_GETARG_INT32(2), sizeof(float), "mvector");
 	MVector    *result;
 
-	CheckDim(dim);
-	CheckExpectedDim(typmod, dim);
-	if (unused != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("expected unused to be 0, not %d", unused)));
-	if (buf->len - buf->cursor != (int) sizeof(float) * dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("mvector binary data has %d bytes for %d dimensions",
-						buf->len - buf->cursor, dim)));
 	result = InitMVector(dim);
 	for (int i = 0; i < dim; i++)
 	{
 		result->x[i] = pq_getmsgfloat4(buf);
-		CheckElement(result->x[i]);
+		MrlCheckElement(result->x[i], "mvector");
 	}
 	PG_RETURN_MVECTOR_P(result);
 }
@@ -408,7 +451,7 @@ mvector(PG_FUNCTION_ARGS)
 {
 	MVector    *v = PG_GETARG_MVECTOR_P(0);
 
-	CheckExpectedDim(PG_GETARG_INT32(1), v->dim);
+	MrlCheckExpectedDim(PG_GETARG_INT32(1), v->dim);
 	PG_RETURN_MVECTOR_P(v);
 }
 
@@ -425,13 +468,16 @@ MrlArrayHeader(Datum d)
 	return (ArrayType *) PG_DETOAST_DATUM_SLICE(d, 0, ARR_OVERHEAD_NONULLS(MAXDIM) - VARHDRSZ);
 }
 
-/* real[], double precision[], integer[] or numeric[] -> mvector. */
-PG_FUNCTION_INFO_V1(array_to_mvector);
-Datum
-array_to_mvector(PG_FUNCTION_ARGS)
+/*
+ * The elements of a real[], double precision[], integer[] or numeric[]
+ * array as floats, for a value of type typname (typmod: its column's) whose
+ * elements must stay below `limit` in magnitude (see MrlParseVector); the
+ * count in *dim.
+ */
+float *
+MrlArrayToFloats(Datum arrayDatum, int32 typmod, const char *typname, float limit, int *dim)
 {
-	ArrayType  *array = MrlArrayHeader(PG_GETARG_DATUM(0));
-	int32		typmod = PG_GETARG_INT32(1);
+	ArrayType  *array = MrlArrayHeader(arrayDatum);
 	Oid			elemtype;
 	int16		typlen;
 	bool		typbyval;
@@ -439,17 +485,17 @@ array_to_mvector(PG_FUNCTION_ARGS)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
-	MVector    *result;
+	float	   *x;
 
 	if (ARR_NDIM(array) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("array must be 1-D")));
 	n = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
-	CheckDim(n);
-	CheckExpectedDim(typmod, n);
+	MrlCheckDim(n, typname);
+	MrlCheckExpectedDim(typmod, n);
 
-	array = PG_GETARG_ARRAYTYPE_P(0);
+	array = DatumGetArrayTypeP(arrayDatum);
 	if (ARR_HASNULL(array) && array_contains_nulls(array))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -459,7 +505,7 @@ array_to_mvector(PG_FUNCTION_ARGS)
 	deconstruct_array(array, elemtype, typlen, typbyval, typalign,
 					  &elems, &nulls, &n);
 
-	result = InitMVector(n);
+	x = palloc(sizeof(float) * n);
 	for (int i = 0; i < n; i++)
 	{
 		double		val;
@@ -486,20 +532,35 @@ array_to_mvector(PG_FUNCTION_ARGS)
 								format_type_be(elemtype))));
 		}
 		if (isnan(val) || isinf(val))
-			CheckElement((float) val);
+			MrlCheckElement((float) val, typname);
 
 		/*
 		 * Overflow is an error.  Underflow follows pgvector: a double rounds
 		 * to 0 as a C cast does, a numeric is refused (pgvector reads it
 		 * through float4in, which refuses it too).
 		 */
-		if (isinf((float) val) ||
+		if (isinf((float) val) || fabsf((float) val) >= limit ||
 			(elemtype == NUMERICOID && val != 0 && (float) val == 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("value %g is out of range for type mvector", val)));
-		result->x[i] = (float) val;
+					 errmsg("value %g is out of range for type %s", val, typname)));
+		x[i] = (float) val;
 	}
+	*dim = n;
+	return x;
+}
+
+/* real[], double precision[], integer[] or numeric[] -> mvector. */
+PG_FUNCTION_INFO_V1(array_to_mvector);
+Datum
+array_to_mvector(PG_FUNCTION_ARGS)
+{
+	int			dim;
+	float	   *x = MrlArrayToFloats(PG_GETARG_DATUM(0), PG_GETARG_INT32(1), "mvector",
+									 INFINITY, &dim);
+	MVector    *result = InitMVector(dim);
+
+	memcpy(result->x, x, sizeof(float) * dim);
 	PG_RETURN_MVECTOR_P(result);
 }
 
@@ -619,29 +680,38 @@ mvector_concat(PG_FUNCTION_ARGS)
 
 /* ---------- norms and Matryoshka truncation ---------- */
 
+/* Scale n floats to unit length in place; a zero vector stays zero. */
+void
+MrlNormalizeFloats(float *x, int n)
+{
+	double		norm = MrlNorm(x, n);
+
+	if (norm > 0)
+		for (int i = 0; i < n; i++)
+			x[i] = (float) (x[i] / norm);
+}
+
 /* Copy the first n elements, scaled to unit length if asked (zero stays zero). */
 static MVector *
 PrefixCopy(const MVector *v, int n, bool normalize)
 {
 	MVector    *r = InitMVector(n);
-	double		norm = normalize ? MrlNorm(v->x, n) : 0;
 
-	if (norm > 0)
-		for (int i = 0; i < n; i++)
-			r->x[i] = (float) (v->x[i] / norm);
-	else
-		memcpy(r->x, v->x, sizeof(float) * n);
+	memcpy(r->x, v->x, sizeof(float) * n);
+	if (normalize)
+		MrlNormalizeFloats(r->x, n);
 	return r;
 }
 
-/* Error unless 1 <= d <= dim. */
-static void
-CheckPrefix(int d, int dim)
+/* Error unless 1 <= d <= dim, for a value of type typname. */
+void
+MrlCheckPrefix(int d, int dim, const char *typname)
 {
 	if (d < 1 || d > dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("prefix of %d dimensions is out of range for an mvector of %d dimensions", d, dim),
+				 errmsg("prefix of %d dimensions is out of range for an %s of %d dimensions",
+						d, typname, dim),
 				 errhint("Use a prefix between 1 and %d.", dim)));
 }
 
@@ -655,40 +725,52 @@ mrl_truncate(PG_FUNCTION_ARGS)
 	int			dim;
 	MVector    *v = MVectorGetPrefix(PG_GETARG_DATUM(0), d, &dim);
 
-	CheckPrefix(d, dim);
+	MrlCheckPrefix(d, dim, "mvector");
 	PG_RETURN_MVECTOR_P(PrefixCopy(v, d, normalize));
 }
 
 /*
- * subvector(v, start, count): count dimensions from the 1-based start, as
- * pgvector's: like substring, a start before 1 shortens the result, a count
- * past the end stops at the end; an empty result is an error.
+ * subvector(v, start, count) of a value d of elemSize-byte elements: count
+ * dimensions from the 1-based start, as pgvector's: like substring, a start
+ * before 1 shortens the result, a count past the end stops at the end; an
+ * empty result is an error.  Returns the value, read up to the last element
+ * asked for, with the 0-based first element and the count to copy.
  */
-PG_FUNCTION_INFO_V1(mvector_subvector);
-Datum
-mvector_subvector(PG_FUNCTION_ARGS)
+void *
+MrlSubvector(Datum d, int32 start, int32 count, int elemSize, const char *typname,
+			 int *first, int *n)
 {
-	int32		start = PG_GETARG_INT32(1);
-	int32		count = PG_GETARG_INT32(2);
 	int64		end = (int64) start + count;	/* one past the last, 1-based */
 	int			dim;
-	MVector    *v;
-	MVector    *r;
+	void	   *v;
 
 	if (count < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("mvector must have at least 1 dimension")));
-	/* only the elements up to the last one asked for are read */
-	v = MVectorGetPrefix(PG_GETARG_DATUM(0), (int) Min(end - 1, MVECTOR_MAX_DIM), &dim);
+				 errmsg("%s must have at least 1 dimension", typname)));
+	v = MrlGetPrefix(d, (int) Min(end - 1, MVECTOR_MAX_DIM), elemSize, &dim);
 	end = Min(end, dim + 1);
 	if (start > dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("mvector must have at least 1 dimension")));
+				 errmsg("%s must have at least 1 dimension", typname)));
 	start = Max(start, 1);
-	r = InitMVector((int) (end - start));
-	memcpy(r->x, v->x + start - 1, sizeof(float) * r->dim);
+	*first = start - 1;
+	*n = (int) (end - start);
+	return v;
+}
+
+PG_FUNCTION_INFO_V1(mvector_subvector);
+Datum
+mvector_subvector(PG_FUNCTION_ARGS)
+{
+	int			first,
+				n;
+	MVector    *v = MrlSubvector(PG_GETARG_DATUM(0), PG_GETARG_INT32(1), PG_GETARG_INT32(2),
+								 sizeof(float), "mvector", &first, &n);
+	MVector    *r = InitMVector(n);
+
+	memcpy(r->x, v->x + first, sizeof(float) * n);
 	PG_RETURN_MVECTOR_P(r);
 }
 

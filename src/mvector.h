@@ -36,8 +36,34 @@ typedef struct MVector
 extern MVector *InitMVector(int dim);
 extern MVector *MVectorFinish(MVector *v);
 extern void MVectorCheckModelOutput(const float *x, size_t n, const char *model);
-extern MVector *MVectorGetPrefix(Datum d, int prefix, int *fulldim);
 extern struct ArrayType *MrlArrayHeader(Datum d);
 extern void MVectorCheckDims(const MVector *a, const MVector *b);
+
+/*
+ * What mvector and mhalfvec share (their headers are alike): checks that
+ * name the type, parsers of the text, binary and array forms into floats,
+ * and the prefix fetch (elemSize 4 or 2).
+ */
+extern void MrlCheckElement(float value, const char *typname);
+extern void MrlCheckDim(int dim, const char *typname);
+extern void MrlCheckExpectedDim(int32 typmod, int dim);
+extern int	MrlParseVector(const char *lit, const char *typname, float limit, float *x);
+extern int32 MrlTypmodIn(struct ArrayType *ta, const char *typname);
+extern int	MrlRecvHeader(struct StringInfoData *buf, int32 typmod, int elemSize,
+						  const char *typname);
+extern float *MrlArrayToFloats(Datum arrayDatum, int32 typmod, const char *typname,
+							   float limit, int *dim);
+extern void *MrlGetPrefix(Datum d, int prefix, int elemSize, int *fulldim);
+extern void MrlCheckPrefix(int d, int dim, const char *typname);
+extern void *MrlSubvector(Datum d, int32 start, int32 count, int elemSize,
+						  const char *typname, int *first, int *n);
+extern char *MrlFormatVector(const float *x, int dim);
+extern void MrlNormalizeFloats(float *x, int n);
+
+static inline MVector *
+MVectorGetPrefix(Datum d, int prefix, int *fulldim)
+{
+	return (MVector *) MrlGetPrefix(d, prefix, sizeof(float), fulldim);
+}
 
 #endif							/* MVECTOR_H */

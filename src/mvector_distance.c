@@ -1,6 +1,7 @@
 /*
  * mvector_distance.c: SQL distance functions over all dimensions (the
- * operators) and over a Matryoshka prefix (the 3-argument functions).
+ * operators) and over a Matryoshka prefix (the 3-argument functions), of
+ * mvector and of mhalfvec.
  *
  * The prefix forms read only the first d elements of each argument: an
  * out-of-line value is fetched with a slice, so a 64-dim prefix of a
@@ -11,7 +12,8 @@
 #include <math.h>
 
 #include "distance.h"
-#include "mvector.h"
+#include "half.h"
+#include "mhalfvec.h"
 
 /* Which distance a SQL function computes. */
 typedef enum MrlMetric
@@ -46,15 +48,56 @@ Distance(MrlMetric metric, const float *a, const float *b, int n)
 	pg_unreachable();
 }
 
-/* A full-dimension distance: both arguments must have the same dims. */
-static Datum
-FullDistance(FunctionCallInfo fcinfo, MrlMetric metric)
+/* The distance between the first n elements of two mhalfvecs' halves. */
+static double
+HalfDistance(MrlMetric metric, const uint16 *a, const uint16 *b, int n)
 {
-	MVector    *a = PG_GETARG_MVECTOR_P(0);
-	MVector    *b = PG_GETARG_MVECTOR_P(1);
+	float		dot,
+				na,
+				nb;
 
-	MVectorCheckDims(a, b);
-	PG_RETURN_FLOAT8(Distance(metric, a->x, b->x, a->dim));
+	switch (metric)
+	{
+		case METRIC_L2:
+			return sqrt(mrl_half_kernels.l2sq(a, b, n));
+		case METRIC_L2_SQUARED:
+			return mrl_half_kernels.l2sq(a, b, n);
+		case METRIC_NEG_IP:
+			return -mrl_half_kernels.dot(a, b, n);
+		case METRIC_IP:
+			return mrl_half_kernels.dot(a, b, n);
+		case METRIC_COSINE:
+			mrl_half_kernels.dot_norms(a, b, n, &dot, &na, &nb);
+			return MrlCosineFromSums(dot, na, nb);
+		case METRIC_L1:
+			return mrl_half_kernels.l1(a, b, n);
+	}
+	pg_unreachable();
+}
+
+/*
+ * A full-dimension distance: both arguments must have the same dims.  half:
+ * the arguments are mhalfvecs.
+ */
+static Datum
+FullDistance(FunctionCallInfo fcinfo, MrlMetric metric, bool half)
+{
+	if (half)
+	{
+		MHalfVec   *a = PG_GETARG_MHALFVEC_P(0);
+		MHalfVec   *b = PG_GETARG_MHALFVEC_P(1);
+
+		MHalfVecCheckDims(a, b);
+		PG_RETURN_FLOAT8(HalfDistance(metric, a->x, b->x, a->dim));
+	}
+	else
+	{
+		MVector    *a = PG_GETARG_MVECTOR_P(0);
+		MVector    *b = PG_GETARG_MVECTOR_P(1);
+
+		MVectorCheckDims(a, b);
+		PG_RETURN_FLOAT8(Distance(metric, a->x, b->x, a->dim));
+	}
 }
 
 /*
@@ -63,32 +106,42 @@ FullDistance(FunctionCallInfo fcinfo, MrlMetric metric)
  * stored 768-dim vector with a 256-dim query is exactly the point.
  */
 static Datum
-PrefixDistance(FunctionCallInfo fcinfo, MrlMetric metric)
+PrefixDistance(FunctionCallInfo fcinfo, MrlMetric metric, bool half)
 {
 	int32		d = PG_GETARG_INT32(2);
+	int			elemSize = half ? sizeof(uint16) : sizeof(float);
 	int			dima,
 				dimb;
-	MVector    *a = MVectorGetPrefix(PG_GETARG_DATUM(0), d, &dima);
-	MVector    *b = MVectorGetPrefix(PG_GETARG_DATUM(1), d, &dimb);
+	void	   *a = MrlGetPrefix(PG_GETARG_DATUM(0), d, elemSize, &dima);
+	void	   *b = MrlGetPrefix(PG_GETARG_DATUM(1), d, elemSize, &dimb);
 
 	if (d < 1 || d > Min(dima, dimb))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("prefix of %d dimensions is out of range for mvectors of %d and %d dimensions",
-						d, dima, dimb),
+				 errmsg("prefix of %d dimensions is out of range for %ss of %d and %d dimensions",
+						d, half ? "mhalfvec" : "mvector", dima, dimb),
 				 errhint("Use a prefix between 1 and %d.", Min(dima, dimb))));
-	PG_RETURN_FLOAT8(Distance(metric, a->x, b->x, d));
+	if (half)
+		PG_RETURN_FLOAT8(HalfDistance(metric, ((MHalfVec *) a)->x, ((MHalfVec *) b)->x, d));
+	PG_RETURN_FLOAT8(Distance(metric, ((MVector *) a)->x, ((MVector *) b)->x, d));
 }
 
-#define MRL_DISTANCE_FUNCS(full, prefix, metric) \
+#define MRL_DISTANCE_FUNCS(full, prefix, metric, half) \
 PG_FUNCTION_INFO_V1(full); \
-Datum full(PG_FUNCTION_ARGS) { return FullDistance(fcinfo, metric); } \
+Datum full(PG_FUNCTION_ARGS) { return FullDistance(fcinfo, metric, half); } \
 PG_FUNCTION_INFO_V1(prefix); \
-Datum prefix(PG_FUNCTION_ARGS) { return PrefixDistance(fcinfo, metric); }
+Datum prefix(PG_FUNCTION_ARGS) { return PrefixDistance(fcinfo, metric, half); }
 
-MRL_DISTANCE_FUNCS(mvector_l2_distance, mvector_l2_distance_prefix, METRIC_L2)
-MRL_DISTANCE_FUNCS(mvector_l2_squared_distance, mvector_l2_squared_distance_prefix, METRIC_L2_SQUARED)
-MRL_DISTANCE_FUNCS(mvector_negative_inner_product, mvector_negative_inner_product_prefix, METRIC_NEG_IP)
-MRL_DISTANCE_FUNCS(mvector_inner_product, mvector_inner_product_prefix, METRIC_IP)
-MRL_DISTANCE_FUNCS(mvector_cosine_distance, mvector_cosine_distance_prefix, METRIC_COSINE)
-MRL_DISTANCE_FUNCS(mvector_l1_distance, mvector_l1_distance_prefix, METRIC_L1)
+MRL_DISTANCE_FUNCS(mvector_l2_distance, mvector_l2_distance_prefix, METRIC_L2, false)
+MRL_DISTANCE_FUNCS(mvector_l2_squared_distance, mvector_l2_squared_distance_prefix, METRIC_L2_SQUARED, false)
+MRL_DISTANCE_FUNCS(mvector_negative_inner_product, mvector_negative_inner_product_prefix, METRIC_NEG_IP, false)
+MRL_DISTANCE_FUNCS(mvector_inner_product, mvector_inner_product_prefix, METRIC_IP, false)
+MRL_DISTANCE_FUNCS(mvector_cosine_distance, mvector_cosine_distance_prefix, METRIC_COSINE, false)
+MRL_DISTANCE_FUNCS(mvector_l1_distance, mvector_l1_distance_prefix, METRIC_L1, false)
+
+MRL_DISTANCE_FUNCS(mhalfvec_l2_distance, mhalfvec_l2_distance_prefix, METRIC_L2, true)
+MRL_DISTANCE_FUNCS(mhalfvec_l2_squared_distance, mhalfvec_l2_squared_distance_prefix, METRIC_L2_SQUARED, true)
+MRL_DISTANCE_FUNCS(mhalfvec_negative_inner_product, mhalfvec_negative_inner_product_prefix, METRIC_NEG_IP, true)
+MRL_DISTANCE_FUNCS(mhalfvec_inner_product, mhalfvec_inner_product_prefix, METRIC_IP, true)
+MRL_DISTANCE_FUNCS(mhalfvec_cosine_distance, mhalfvec_cosine_distance_prefix, METRIC_COSINE, true)
+MRL_DISTANCE_FUNCS(mhalfvec_l1_distance, mhalfvec_l1_distance_prefix, METRIC_L1, true)

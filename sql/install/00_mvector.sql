@@ -18,6 +18,9 @@ CREATE FUNCTION mvector_send(mvector) RETURNS bytea
 
 -- STORAGE main keeps vectors up to ~2,000 dims inline in the heap tuple
 -- (see README, "Storage"): a scan reads them without a TOAST lookup.
+-- PREFERRED: an untyped literal where mvector and mhalfvec (or pgvector's
+-- types) would both fit reads as mvector, so mrl_l2_distance('[1,2]',
+-- '[3,4]') stays unambiguous.
 CREATE TYPE mvector (
 	INPUT = mvector_in,
 	OUTPUT = mvector_out,
@@ -26,7 +29,8 @@ CREATE TYPE mvector (
 	SEND = mvector_send,
 	INTERNALLENGTH = VARIABLE,
 	ALIGNMENT = int4,
-	STORAGE = main
+	STORAGE = main,
+	PREFERRED = true
 );
 COMMENT ON TYPE mvector IS 'Matryoshka embedding: a vector of float4 whose prefixes are embeddings too';
 

@@ -15,6 +15,7 @@ N=${1:-100000}
 D=${2:-768}
 Q=${Q:-9}
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/timing.sh"
 cd "$MRL_ROOT"
 mrl_ensure_deps
 mrl_build_install
@@ -48,16 +49,6 @@ if [ $have_pgvector = 1 ]; then
 		-c "CREATE TABLE queries_vector AS SELECT id, emb::text::vector($D) AS emb FROM queries_mvector"
 	pgv=$(sql -c "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
 fi
-
-# median_of SQL...: median time of the statements (the first is a warm-up)
-median_of()
-{
-	{
-		echo "\\timing on"
-		printf '%s\n' "$@"
-	} | psql -X -q -At | grep '^Time:' | tail -n +2 | awk '{print $2}' | sort -n |
-		awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
-}
 
 # median_ms TABLE ORDER_EXPR TYPE: median over Q queries (plus one warm-up)
 median_ms()
