@@ -333,7 +333,7 @@ struct MVector;
 extern FunnelCalibration *FunnelCalibrationBegin(const FunnelMetaPageData *meta,
 												 FunnelMetric metric);
 extern void FunnelCalibrationOffer(FunnelCalibration *cal, ItemPointer tid,
-								   const struct MVector *v);
+								   const float *x, int dim);
 extern void FunnelCalibrationAdd(FunnelCalibration *cal, Datum value, ItemPointer tid,
 								 const FunnelEntry *entry, int listNo);
 extern void FunnelCalibrate(Relation index, FunnelCalibration *cal,

@@ -176,7 +176,7 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	x = FunnelDatumFloats(values[0], &dim);
 	if (dim >= bs->meta.coarseDims)
 	{
-		FunnelCalibrationOffer(bs->calibration, tid, v);
+		FunnelCalibrationOffer(bs->calibration, tid, x, dim);
 		bs->seen++;
 		slot = bs->nsample < bs->maxSample ? bs->nsample++ :
 			(int64) pg_prng_uint64_range(&bs->prng, 0, bs->seen - 1);
@@ -248,7 +248,11 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 							bs->prefix, bs->meta.coarseDims);
 		AddToListPage(index, bs, ln, bs->entry);
 		FunnelPruneSampleAdd(&bs->pruneSample, values[0], bs->entry, ln);
+		/* per-row memory (a detoasted or widened copy) goes with tmpCtx */
+		old = MemoryContextSwitchTo(bs->tmpCtx);
 		FunnelCalibrationAdd(bs->calibration, values[0], tid, bs->entry, ln);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(bs->tmpCtx);
 	}
 	bs->indtuples++;
 	ReportDone(bs, (int64) bs->indtuples);

@@ -61,7 +61,8 @@
 typedef struct CalibrationQuery
 {
 	ItemPointerData tid;		/* its own row, never its own neighbour */
-	MVector    *vector;
+	float	   *x;				/* its elements */
+	int			dim;
 	int			nnear;
 	float		nearDist[FUNNEL_CALIBRATION_NEAR];	/* ascending */
 	int			nearSlot[FUNNEL_CALIBRATION_NEAR];
@@ -102,10 +103,10 @@ FunnelCalibrationBegin(const FunnelMetaPageData *meta, FunnelMetric metric)
  * maintenance_work_mem.
  */
 void
-FunnelCalibrationOffer(FunnelCalibration *cal, ItemPointer tid, const MVector *v)
+FunnelCalibrationOffer(FunnelCalibration *cal, ItemPointer tid, const float *x, int dim)
 {
 	int			cap = (int) Min(FUNNEL_CALIBRATION_QUERIES,
-								(Size) maintenance_work_mem * 1024 / 8 / VARSIZE(v));
+								(Size) maintenance_work_mem * 1024 / 8 / (sizeof(float) * dim + 16));
 	int64		slot;
 	CalibrationQuery *q;
 
@@ -115,10 +116,11 @@ FunnelCalibrationOffer(FunnelCalibration *cal, ItemPointer tid, const MVector *v
 	if (slot >= cap)
 		return;
 	q = &cal->queries[slot];
-	if (q->vector)
-		pfree(q->vector);
-	q->vector = MemoryContextAlloc(cal->ctx, VARSIZE(v));
-	memcpy(q->vector, v, VARSIZE(v));
+	if (q->x)
+		pfree(q->x);
+	q->x = MemoryContextAlloc(cal->ctx, sizeof(float) * dim);
+	memcpy(q->x, x, sizeof(float) * dim);
+	q->dim = dim;
 	q->tid = *tid;
 }
 
@@ -174,8 +176,9 @@ void
 FunnelCalibrationAdd(FunnelCalibration *cal, Datum value, ItemPointer tid,
 					 const FunnelEntry *entry, int listNo)
 {
-	MVector    *v = DatumGetMVector(value);
-	double		xnorm = cal->metric == FUNNEL_COSINE ? MrlNorm(v->x, v->dim) : 0;
+	int			dim;
+	const float *x = FunnelDatumFloats(value, &dim);
+	double		xnorm = cal->metric == FUNNEL_COSINE ? MrlNorm(x, dim) : 0;
 
 	/* the first slots of a uniform sample are a uniform sample too */
 	if (!cal->trimmed)
@@ -190,15 +193,13 @@ FunnelCalibrationAdd(FunnelCalibration *cal, Datum value, ItemPointer tid,
 		CalibrationQuery *q = &cal->queries[i];
 		float		d;
 
-		if (q->vector->dim != v->dim || ItemPointerEquals(&q->tid, tid))
+		if (q->dim != dim || ItemPointerEquals(&q->tid, tid))
 			continue;
-		d = RankingDistance(cal->metric, q->vector->x, v->x, v->dim, xnorm);
+		d = RankingDistance(cal->metric, q->x, x, dim, xnorm);
 		if (!isnan(d) && (q->nnear < FUNNEL_CALIBRATION_NEAR ||
 						  d < q->nearDist[FUNNEL_CALIBRATION_NEAR - 1]))
 			KeepNear(cal, q, d, entry, listNo);
 	}
-	if ((Pointer) v != DatumGetPointer(value))
-		pfree(v);
 }
 
 /* What the analysis knows of one sampled query. */
@@ -287,7 +288,7 @@ InitAnalysis(QueryAnalysis *qa, CalibrationQuery *q, const FunnelMetaPageData *m
 	memset(qa, 0, sizeof(QueryAnalysis));
 	qa->query = q;
 	qa->nnear = q->nnear;
-	FunnelQueryInit(&qa->fq, q->vector->x, q->vector->dim, meta->coarseDims,
+	FunnelQueryInit(&qa->fq, q->x, q->dim, meta->coarseDims,
 					meta->precision, metric);
 	qa->bucketOfList = palloc(sizeof(int) * meta->nlists);
 	for (uint32 l = 0; l < meta->nlists; l++)
