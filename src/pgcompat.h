@@ -33,4 +33,26 @@
 #define MrlVacuumDelayPoint() vacuum_delay_point()
 #endif
 
+/*
+ * A role's USAGE of a foreign server: 16 folded the per-kind ACL checks
+ * into object_aclcheck.
+ */
+#if PG_VERSION_NUM >= 160000
+#define MrlForeignServerAclCheck(server, role, mode) \
+	object_aclcheck(ForeignServerRelationId, (server), (role), (mode))
+#else
+#define MrlForeignServerAclCheck(server, role, mode) \
+	pg_foreign_server_aclcheck((server), (role), (mode))
+#endif
+
+/*
+ * The i-th (from 1) backend of this transaction's activity snapshot:
+ * renamed in 17 and in 16.2, when the old name's meaning was fixed.
+ */
+#if PG_VERSION_NUM >= 160002
+#define MrlLocalBackendStatus(i) pgstat_get_local_beentry_by_index(i)
+#else
+#define MrlLocalBackendStatus(i) pgstat_fetch_stat_local_beentry(i)
+#endif
+
 #endif							/* MRL_PGCOMPAT_H */

@@ -29,6 +29,7 @@
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 
+#include "pgcompat.h"
 #include "progress.h"
 
 /* Our command code: "mrl" in ASCII, far from PostgreSQL's small enum values. */
@@ -158,7 +159,7 @@ mrl_progress_info(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	for (int i = 1; i <= n; i++)
 	{
-		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		LocalPgBackendStatus *local = MrlLocalBackendStatus(i);
 		PgBackendStatus *be = local ? &local->backendStatus : NULL;
 		const int64 *param;
 		Datum		values[7];

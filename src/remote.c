@@ -35,6 +35,7 @@
 #include "utils/syscache.h"
 
 #include "mvector.h"
+#include "pgcompat.h"
 #include "registry.h"
 #include "remote.h"
 #include "remote_api.h"
@@ -371,7 +372,7 @@ MrlRemoteModelOpen(const char *name, const MrlModelRef *entry)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("the owner role of model \"%s\" does not exist", name),
 				 errhint("A superuser can unregister the model for its owner to register it again.")));
-	if (pg_foreign_server_aclcheck(srv->serverid, entry->owner, ACL_USAGE) != ACLCHECK_OK)
+	if (MrlForeignServerAclCheck(srv->serverid, entry->owner, ACL_USAGE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("the owner of model \"%s\" may not use server \"%s\"", name, entry->server),
@@ -694,7 +695,7 @@ mrl_register_remote_model(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a remote model is \"openai:<model>\" or \"ollama:<model>\", not \"%s\"", spec)));
-	if (pg_foreign_server_aclcheck(HttpServer(server, NULL)->serverid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+	if (MrlForeignServerAclCheck(HttpServer(server, NULL)->serverid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_SERVER, server);
 	MrlCheckModelNameFree(name);
 
