@@ -147,6 +147,12 @@ mrl_funnel_check(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a funnel index", RelationGetRelationName(index))));
+	if (index->rd_rel->relkind != RELKIND_INDEX)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a partitioned index, which has no pages",
+						RelationGetRelationName(index)),
+				 errhint("Check the index of each partition.")));
 	FunnelReadMeta(index, &meta);
 	nblocks = RelationGetNumberOfBlocks(index);
 	if (meta.dirStart + meta.dirPages > nblocks)

@@ -8,12 +8,13 @@
  * free space map when VACUUM freed one.
  *
  * Inserts into different lists run concurrently.  The metapage and the
- * centroids are read once per backend (the relcache keeps them).  A list's directory page is locked exclusively only for short
- * steps: to widen the list's statistics (a WAL record of its own, written
- * before the entry, so the statistics cover every entry a scan can see and
- * every entry WAL replay restores), to move the insert hint, and to chain a
- * new head page, which is what serialises changes to a list's chain.  The
- * entry itself is appended under the data page's lock alone.
+ * centroids are read once per backend (the relcache keeps them).  A list's
+ * directory page is locked exclusively only for short steps: to widen the
+ * list's statistics (a WAL record of its own, written before the entry, so
+ * the statistics cover every entry a scan can see and every entry WAL
+ * replay restores), to move the insert hint, and to chain a new head page,
+ * which is what serialises changes to a list's chain.  The entry itself is
+ * appended under the data page's lock alone.
  *
  * Lock order (VACUUM's follows it): at most one directory page, then data
  * pages; a process holding a data page's lock never waits for a directory

@@ -127,6 +127,16 @@ check "after TRUNCATE and inserts in one session the index holds every row" \
 check "after TRUNCATE and inserts in one session exact mode equals a sequential scan" \
 	"$(sql -c "SELECT funnel_exact_mismatches('rb', '<->', 'queries', 10)")" 0
 
+# mrl_funnel_check refuses what is not a funnel index with a funnel's pages.
+check_error() { sql -c "\\set VERBOSITY sqlstate" -c "SELECT mrl_funnel_check('$1')" 2>&1 | tr -d '\n'; }
+sql -c "CREATE TABLE pt (id int, emb mvector(8)) PARTITION BY RANGE (id)" \
+	-c "CREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100)" \
+	-c "CREATE INDEX pt_funnel ON pt USING funnel (emb) WITH (coarse_dims = 4)" \
+	-c "CREATE INDEX pt_btree ON pt1 (id)"
+check "mrl_funnel_check refuses a table, a btree and a partitioned funnel index (42809), checks a partition's" \
+	"$(check_error pt) $(check_error pt_btree) $(check_error pt_funnel) $(sql -c "SELECT mrl_funnel_check('pt1_emb_idx')")" \
+	"ERROR:  42809 ERROR:  42809 ERROR:  42809 0"
+
 # Build progress, read from another connection while a build runs: a
 # function samples pg_stat_progress_create_index (a fresh snapshot each
 # time) until the build it saw has ended.
