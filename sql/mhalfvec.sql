@@ -226,7 +226,8 @@ SELECT opcname, amvalidate(c.oid) FROM pg_opclass c JOIN pg_am a ON a.oid = opcm
 WHERE amname = 'funnel' AND opcintype = 'mhalfvec'::regtype ORDER BY opcname;
 -- an mvector query meets the mhalfvec index through the implicit cast
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT id FROM half_idx ORDER BY h <=> (SELECT f FROM half_idx WHERE id = 1) LIMIT 5;
+\i test/funnel/funnel_plan.sql
+SELECT pg_temp.funnel_plan($$SELECT id FROM half_idx ORDER BY h <=> (SELECT f FROM half_idx WHERE id = 1) LIMIT 5$$);
 RESET enable_seqscan;
 CREATE FUNCTION half_top(col text, op text, q int, mode text) RETURNS int[] LANGUAGE plpgsql AS $$
 DECLARE r int[];
