@@ -93,10 +93,13 @@ FunnelInit(void)
  * or where they are 0 what the build calibrated, or for an index it could
  * not calibrate (too few rows) a quarter of the lists (at least 32) and
  * 400.  Each grows with the rows as the calibration found from the first
- * FUNNEL_ROUND_K rows to the first FUNNEL_DEEP_K (a power of the rows,
- * extrapolated beyond); where the build could not tell, as on the
- * built-in model's vectors: the shortlist in proportion to the rows, the
- * probes 2.5 times for 10 times the rows.
+ * FUNNEL_ROUND_K rows to the first FUNNEL_DEEP_K (a power of the rows);
+ * past those, the probes as before and the shortlist faster, halfway (in
+ * the exponent) to growing in proportion to the rows: on 250,000 real
+ * sentences, the calibrated power alone left recall@10 at 0.94 under a
+ * filter keeping 1% of rows (which reads 1,000 rows), the half-way growth
+ * gives 0.98.  Where the build could not tell: the shortlist in
+ * proportion to the rows, the probes 2.5 times for 10 times the rows.
  */
 void
 FunnelRoundSettings(const FunnelMetaPageData *meta, double rows, int *probes,
@@ -106,7 +109,9 @@ FunnelRoundSettings(const FunnelMetaPageData *meta, double rows, int *probes,
 		Max(32, (int) meta->nlists / 4);
 	double		probeGrowth = 2.5,
 				shortlistGrowth = 10,
-				decades = log10(Max(rows, FUNNEL_ROUND_K) / FUNNEL_ROUND_K);
+				decades = log10(Max(rows, FUNNEL_ROUND_K) / FUNNEL_ROUND_K),
+				calibrated = log10((double) FUNNEL_DEEP_K / FUNNEL_ROUND_K),
+				grown;
 
 	if (meta->deepProbes > 0 && meta->calibratedProbes > 0)
 	{
@@ -118,7 +123,9 @@ FunnelRoundSettings(const FunnelMetaPageData *meta, double rows, int *probes,
 	*probes = (int) Min(ceil(basis * pow(probeGrowth, decades)), PG_INT32_MAX);
 	basis = funnel_shortlist > 0 ? funnel_shortlist :
 		meta->calibratedShortlist > 0 ? meta->calibratedShortlist : 400;
-	*shortlist = (int64) Min(ceil(basis * pow(shortlistGrowth, decades)), (double) PG_INT64_MAX / 4);
+	grown = basis * pow(shortlistGrowth, Min(decades, calibrated)) *
+		pow(sqrt(10 * shortlistGrowth), Max(0, decades - calibrated));
+	*shortlist = (int64) Min(ceil(grown), (double) PG_INT64_MAX / 4);
 }
 
 /* The precision code of a reloption value name, 0 if there is none. */
