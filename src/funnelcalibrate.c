@@ -36,13 +36,14 @@
 #include "utils/rel.h"
 
 /*
- * Sampled queries: as many as keep the rows x queries compared in pass 2
- * within FUNNEL_CALIBRATION_PAIRS, between 200 and 500 (fewer only when the
- * table has fewer rows).
+ * Sampled queries: as many as keep the multiply-adds of pass 2's
+ * comparisons (rows x queries x dims) within FUNNEL_CALIBRATION_WORK (50
+ * million rows x queries at 256 dims), between 200 and 500 (fewer only when
+ * the table has fewer rows).
  */
 #define FUNNEL_CALIBRATION_QUERIES	500
 #define FUNNEL_CALIBRATION_MIN_QUERIES	200
-#define FUNNEL_CALIBRATION_PAIRS	50000000.0
+#define FUNNEL_CALIBRATION_WORK		12.8e9
 /* neighbours kept per query: the deeper of the two depths calibrated */
 #define FUNNEL_CALIBRATION_NEAR		FUNNEL_DEEP_K
 /* probe counts tried */
@@ -184,7 +185,7 @@ FunnelCalibrationAdd(FunnelCalibration *cal, Datum value, ItemPointer tid,
 	{
 		cal->nqueries = Min(cal->nqueries,
 							Max(FUNNEL_CALIBRATION_MIN_QUERIES,
-								(int) (FUNNEL_CALIBRATION_PAIRS / Max(cal->seen, 1))));
+								(int) (FUNNEL_CALIBRATION_WORK / Max(cal->seen, 1) / v->dim)));
 		cal->trimmed = true;
 	}
 	for (int i = 0; i < cal->nqueries; i++)
