@@ -36,13 +36,14 @@
 #include "utils/rel.h"
 
 /*
- * Sampled queries: as many as keep the rows x queries compared in pass 2
- * within FUNNEL_CALIBRATION_PAIRS, between 200 and 500 (fewer only when the
- * table has fewer rows).
+ * Sampled queries: as many as keep the multiply-adds of pass 2's
+ * comparisons (rows x queries x dims) within FUNNEL_CALIBRATION_WORK (50
+ * million rows x queries at 256 dims), between 200 and 500 (fewer only when
+ * the table has fewer rows).
  */
 #define FUNNEL_CALIBRATION_QUERIES	500
 #define FUNNEL_CALIBRATION_MIN_QUERIES	200
-#define FUNNEL_CALIBRATION_PAIRS	50000000.0
+#define FUNNEL_CALIBRATION_WORK		12.8e9
 /* neighbours kept per query: the deeper of the two depths calibrated */
 #define FUNNEL_CALIBRATION_NEAR		FUNNEL_DEEP_K
 /* probe counts tried */
@@ -51,6 +52,8 @@
 #define FUNNEL_CALIBRATION_RECALL	0.965
 /* entries estimated for all queries together, at most (a sample of the pages beyond) */
 #define FUNNEL_CALIBRATION_ESTIMATES	20000000.0
+/* the build warns when a scan must rerank more than this many rows and 1% of them */
+#define FUNNEL_POOR_RANKING_ROWS	1000
 /* a rerank (heap fetch and full distance) costs as much as estimating this many entries */
 #define FUNNEL_RERANK_ENTRIES		100
 
@@ -185,7 +188,7 @@ FunnelCalibrationAdd(FunnelCalibration *cal, Datum value, ItemPointer tid,
 	{
 		cal->nqueries = Min(cal->nqueries,
 							Max(FUNNEL_CALIBRATION_MIN_QUERIES,
-								(int) (FUNNEL_CALIBRATION_PAIRS / Max(cal->seen, 1))));
+								(int) (FUNNEL_CALIBRATION_WORK / Max(cal->seen, 1) / v->dim)));
 		cal->trimmed = true;
 	}
 	for (int i = 0; i < cal->nqueries; i++)
@@ -506,7 +509,10 @@ FunnelCalibrate(Relation index, FunnelCalibration *cal, FunnelMetaPageData *meta
 				nbuckets,
 				nq = 0,
 				ndeep = 0;
-	double		deepRecall = 0;
+	double		deepRecall = 0,
+				rows = 0;
+	int64		estimateAlone;
+	float	   *ranks;
 
 	for (uint32 l = 0; l < meta->nlists; l++)
 		nonEmpty += FunnelDirList(dir, l, meta->listSize)->head != InvalidBlockNumber;
@@ -538,6 +544,13 @@ FunnelCalibrate(Relation index, FunnelCalibration *cal, FunnelMetaPageData *meta
 	meta->calibratedRecall = (float) ChoosePair(qas, nq, FUNNEL_ROUND_K, probes, nbuckets,
 												&meta->calibratedProbes,
 												&meta->calibratedShortlist);
+	/* how well the estimate ranks on its own: the shortlist with every list */
+	ranks = palloc(sizeof(float) * nq * FUNNEL_ROUND_K);
+	estimateAlone = ShortlistNeeded(qas, nq, FUNNEL_ROUND_K, nbuckets - 1,
+									(int) ceil(FUNNEL_CALIBRATION_RECALL * nq * FUNNEL_ROUND_K),
+									ranks);
+	for (uint32 l = 0; l < meta->nlists; l++)
+		rows += FunnelDirList(dir, l, meta->listSize)->count;
 	if (ndeep >= FUNNEL_CALIBRATION_MIN_QUERIES / 10)
 	{
 		deepRecall = ChoosePair(qas, ndeep, FUNNEL_DEEP_K, probes, nbuckets,
@@ -545,16 +558,25 @@ FunnelCalibrate(Relation index, FunnelCalibration *cal, FunnelMetaPageData *meta
 		meta->deepProbes = Max(meta->deepProbes, meta->calibratedProbes);
 		meta->deepShortlist = Max(meta->deepShortlist, meta->calibratedShortlist);
 	}
-	elog(DEBUG1, "funnel index \"%s\": approximate scans need %d of %d lists and a shortlist of %d for recall %.3f of the top %d, %d lists and a shortlist of %d for recall %.3f of the top %d (%d and %d sampled queries)",
+	elog(DEBUG1, "funnel index \"%s\": approximate scans need %d of %d lists and a shortlist of %d for recall %.3f of the top %d, %d lists and a shortlist of %d for recall %.3f of the top %d (%d and %d sampled queries); with every list, the estimates alone need a shortlist of %lld",
 		 RelationGetRelationName(index), meta->calibratedProbes, nonEmpty,
 		 meta->calibratedShortlist, meta->calibratedRecall, FUNNEL_ROUND_K,
-		 meta->deepProbes, meta->deepShortlist, deepRecall, FUNNEL_DEEP_K, nq, ndeep);
+		 meta->deepProbes, meta->deepShortlist, deepRecall, FUNNEL_DEEP_K, nq, ndeep,
+		 (long long) estimateAlone);
 	if (meta->calibratedProbes > nonEmpty / 2 && nonEmpty >= 8)
 		ereport(WARNING,
 				(errmsg("funnel index \"%s\" must read %d of its %d lists to find %g%% of the nearest rows",
 						RelationGetRelationName(index), meta->calibratedProbes, nonEmpty,
 						100 * FUNNEL_CALIBRATION_RECALL),
 				 errdetail("The lists, clustered on the first %d dimensions, do not keep near rows together, so an approximate scan reads most of the index.",
+						   meta->coarseDims),
+				 errhint("Index more leading dimensions (a larger coarse_dims) if the vectors are not Matryoshka embeddings.")));
+	if (meta->calibratedShortlist > Max(FUNNEL_POOR_RANKING_ROWS, rows / 100))
+		ereport(WARNING,
+				(errmsg("funnel index \"%s\" must rerank %d rows on their full vectors to find %g%% of the nearest rows",
+						RelationGetRelationName(index), meta->calibratedShortlist,
+						100 * FUNNEL_CALIBRATION_RECALL),
+				 errdetail("Estimates from the first %d dimensions rank these vectors poorly, so an approximate scan reads many rows from the table.",
 						   meta->coarseDims),
 				 errhint("Index more leading dimensions (a larger coarse_dims) if the vectors are not Matryoshka embeddings.")));
 	MemoryContextSwitchTo(old);

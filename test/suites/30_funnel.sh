@@ -84,15 +84,21 @@ check "other settings give other answers" \
 
 # The build warns when approximate scans must read more than half the lists
 # to find the nearest rows: on uniform random vectors (a 16-dim prefix
-# clusters nothing), not on Matryoshka-structured ones.
+# clusters nothing), not on Matryoshka-structured ones; and when they must
+# rerank more than 1% of the rows: here the 64 leading dims (the prefix and
+# its sign bits) are noise and the rest holds 25 clusters.
 warned() {
-	sql -c "CREATE TABLE w AS $1" -c "CREATE INDEX w_idx ON w USING funnel (emb) WITH (coarse_dims = 16)" \
-		-c "DROP TABLE w" 2>&1 | grep -c 'WARNING:  funnel index "w_idx" must read [0-9]* of its [0-9]* lists'
+	sql -c "CREATE TABLE w AS $2" -c "CREATE INDEX w_idx ON w USING funnel (emb) WITH (coarse_dims = 16)" \
+		-c "DROP TABLE w" 2>&1 | grep -c "WARNING:  funnel index \"w_idx\" must $1"
 }
 check "the build warns that random vectors need most lists" \
-	"$(warned "SELECT i AS id, (SELECT array_agg(funnel_noise(i * 1000 + j, 7)) FROM generate_series(1, 64) j)::mvector AS emb FROM generate_series(1, 5000) i")" 1
+	"$(warned 'read [0-9]* of its [0-9]* lists' "SELECT i AS id, (SELECT array_agg(funnel_noise(i * 1000 + j, 7)) FROM generate_series(1, 64) j)::mvector AS emb FROM generate_series(1, 5000) i")" 1
 check "the build does not warn on Matryoshka-structured vectors" \
-	"$(warned "SELECT * FROM funnel_test_vectors(5000, 64, 25, 1, 2)")" 0
+	"$(warned '' "SELECT * FROM funnel_test_vectors(5000, 64, 25, 1, 2)")" 0
+check "the build warns that estimates from noise dims need many reranks" \
+	"$(warned 'rerank [0-9]* rows' "SELECT i AS id, (SELECT array_agg(CASE WHEN j < 64 THEN funnel_noise(i * 1000 + j, 3)
+		ELSE funnel_noise((i % 25) * 1000 + j, 4) + 0.3 * funnel_noise(i * 1000 + j, 5) END ORDER BY j)
+		FROM generate_series(0, 255) j)::mvector AS emb FROM generate_series(1, 5000) i")" 1
 
 # The probe cap (about 55 lists here): few probes read fewer pages and may lose
 # some recall, all probes restore it, and a 1%-selective filter still fills
