@@ -36,6 +36,7 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -236,6 +237,59 @@ EndBuild(MrlBuild *b)
 }
 
 /*
+ * Create and lock (flock) a fresh build directory ROOT/.build-PID-N, its
+ * path in path.  Between the mkdir and the lock another session's sweep may
+ * take the directory for an abandoned one: a sweep renames it away while
+ * holding its lock (DiscardIfAbandoned), so once we hold the lock the path
+ * still being our directory proves it was not swept; else try a new name.
+ */
+static int
+NewLockedBuildDir(const char *root, char *path, size_t pathlen)
+{
+	static uint32 build_counter = 0;
+
+	for (;;)
+	{
+		int			fd;
+		struct stat by_fd,
+					by_path;
+
+		snprintf(path, pathlen, "%s/" BUILD_PREFIX "%d-%u", root, MyProcPid, build_counter++);
+		if (mkdir(path, S_IRWXU) != 0)
+		{
+			if (errno == EEXIST)
+				continue;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not create directory \"%s\": %m", path)));
+		}
+		fd = BasicOpenFile(path, O_RDONLY | PG_BINARY);
+		if (fd < 0)
+			continue;			/* swept before we opened it */
+		/* a sweep holds the lock only while it renames the directory away */
+		while (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		{
+			if (errno != EWOULDBLOCK && errno != EINTR)
+			{
+				int			save_errno = errno;
+
+				close(fd);
+				rmtree(path, true);
+				errno = save_errno;
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not lock directory \"%s\": %m", path)));
+			}
+			pg_usleep(1000L);
+		}
+		if (fstat(fd, &by_fd) == 0 && stat(path, &by_path) == 0 &&
+			by_fd.st_dev == by_path.st_dev && by_fd.st_ino == by_path.st_ino)
+			return fd;
+		close(fd);				/* swept: its trash is being removed */
+	}
+}
+
+/*
  * Start writing a directory: $PGDATA/mrl_models/DBOID/.build-PID-N, locked
  * (flock) while this backend writes it, so that sweeps leave it alone; it
  * is removed if the current subtransaction aborts before it is put in
@@ -244,36 +298,12 @@ EndBuild(MrlBuild *b)
 MrlBuild *
 MrlBeginBuild(void)
 {
-	static uint32 build_counter = 0;
-	char	   *root = CurrentDatabaseDir();
+	char		path[MAXPGPATH];
+	int			lock_fd = NewLockedBuildDir(CurrentDatabaseDir(), path, sizeof(path));
 	MrlBuild   *b = MemoryContextAllocZero(TopMemoryContext, sizeof(MrlBuild));
 
-	for (;;)
-	{
-		snprintf(b->path, sizeof(b->path), "%s/" BUILD_PREFIX "%d-%u", root, MyProcPid,
-				 build_counter++);
-		if (mkdir(b->path, S_IRWXU) == 0)
-			break;
-		if (errno != EEXIST)
-		{
-			pfree(b);
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not create directory \"%s\": %m", b->path)));
-		}
-	}
-	b->lock_fd = BasicOpenFile(b->path, O_RDONLY | PG_BINARY);
-	if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0)
-	{
-		int			save_errno = errno;
-
-		rmtree(b->path, true);
-		EndBuild(b);
-		errno = save_errno;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not lock directory \"%s\": %m", b->path)));
-	}
+	strlcpy(b->path, path, sizeof(b->path));
+	b->lock_fd = lock_fd;
 	b->pending = AddPending(b, NULL);
 	return b;
 }
@@ -484,18 +514,36 @@ MrlModelFilesInit(void)
 
 /* ---------- leftovers ---------- */
 
-/* true if nobody holds the lock of the build directory at path (its writer is gone). */
-static bool
-BuildAbandoned(const char *path)
+/*
+ * Remove the build directory at path if nobody holds its lock (its writer
+ * is gone), renaming it away while holding the lock ourselves, so that a
+ * writer that created it but has not locked it yet finds it gone once it
+ * does (NewLockedBuildDir) and starts another.
+ */
+static void
+DiscardIfAbandoned(const char *path)
 {
 	int			fd = BasicOpenFile(path, O_RDONLY | PG_BINARY);
-	bool		abandoned;
 
 	if (fd < 0)
-		return false;
-	abandoned = flock(fd, LOCK_EX | LOCK_NB) == 0;
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		Discard(path);
 	close(fd);
-	return abandoned;
+}
+
+/*
+ * true if the .trash-PID-N directory name belongs to a live backend other
+ * than this one, which is removing it right now: leave it to that backend.
+ * After a crash a new process may have the same PID; its trash then waits
+ * for a later sweep.
+ */
+static bool
+TrashOfLiveBackend(const char *name)
+{
+	int			pid = atoi(name + strlen(TRASH_PREFIX));
+
+	return pid > 0 && pid != MyProcPid && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 /* Directories of dropped databases, and what removals left, in $PGDATA/mrl_models. */
@@ -513,7 +561,8 @@ SweepDroppedDatabases(void)
 		if (strspn(de->d_name, "0123456789") == strlen(de->d_name) && de->d_name[0] != '\0')
 			dropped = !SearchSysCacheExists1(DATABASEOID,
 											 ObjectIdGetDatum(strtoul(de->d_name, NULL, 10)));
-		if (dropped || strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)) == 0)
+		if (dropped || (strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)) == 0 &&
+						!TrashOfLiveBackend(de->d_name)))
 			Discard(psprintf("%s/%s", root, de->d_name));
 	}
 	if (dir != NULL)
@@ -554,9 +603,9 @@ MrlSweepFiles(void)
 				unused = false;
 		}
 		else if (strncmp(de->d_name, BUILD_PREFIX, strlen(BUILD_PREFIX)) == 0)
-			unused = BuildAbandoned(path);
+			DiscardIfAbandoned(path);
 		else if (strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)) == 0)
-			unused = true;
+			unused = !TrashOfLiveBackend(de->d_name);
 		if (unused)
 			Discard(path);
 		pfree(path);
