@@ -14,10 +14,10 @@
  *   distance and holds rows in its reorder queue until no later bound can
  *   beat them, so the output equals a sequential scan's.
  * - exact mode where the build measured that bounds cannot prune (an exact
- *   top-10 scan would fetch FUNNEL_SWEEP_FETCH_FRACTION of the rows or
+ *   top-10 scan would fetch FUNNEL_SWEEP_FETCH_FRACTION, 5%, of the rows or
  *   more: the built-in model's vectors, random ones): a sweep.  Fetched in
  *   bound order, every row would cost a random heap access and a place in
- *   the executor's reorder queue (7.8 s against 46 ms for a sequential scan
+ *   the executor's reorder queue (7.8 s where a sequential scan takes 0.4 s
  *   on 250,000 real sentences).  Instead each pass reads every entry's heap
  *   pointer, fetches the rows in heap order, a chunk of work_mem at a time,
  *   and keeps the nearest (by distance, then TID) after those returned

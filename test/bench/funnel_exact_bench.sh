@@ -45,7 +45,9 @@ BEGIN
   PERFORM set_config('enable_indexscan', use_index::text, true);
   PERFORM set_config('enable_seqscan', (NOT use_index)::text, true);
   t0 := clock_timestamp();
-  SELECT array_agg(d) INTO dists FROM (SELECT emb <=> q AS d FROM docs ORDER BY emb <=> q LIMIT 10) s;
+  -- (EXECUTE: planned with these settings each time, never a cached plan)
+  EXECUTE 'SELECT array_agg(d) FROM (SELECT emb <=> $1 AS d FROM docs ORDER BY emb <=> $1 LIMIT 10) s'
+    INTO dists USING q;
   ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
 DO $$

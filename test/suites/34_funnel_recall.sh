@@ -67,4 +67,16 @@ plan() {
 		grep -o -m1 'Index Scan using docs_funnel\|Seq Scan on docs'
 }
 check "the planner uses the index without a filter" "$(plan "")" "Index Scan using docs_funnel"
+check "the planner uses the index when the filter keeps 50%" "$(plan "WHERE bucket < 50")" "Index Scan using docs_funnel"
 check "the planner scans the table when the filter keeps 1%" "$(plan "WHERE bucket < 1")" "Seq Scan on docs"
+# with a btree on the filter column, the kept rows are read through it
+# (bitmap) and sorted where the filter keeps few, the funnel where it keeps many
+sql -c "CREATE INDEX docs_bucket ON docs (bucket)" -c "ANALYZE docs"
+plan() {
+	sql -c "EXPLAIN (COSTS OFF) SELECT id FROM docs $1 ORDER BY emb <=> (SELECT emb FROM queries WHERE id = 1) LIMIT 10" |
+		grep -o -m1 'Index Scan using docs_funnel\|Seq Scan on docs\|Bitmap Heap Scan on docs\|Index Scan using docs_bucket'
+}
+check "with a btree on the filter column: the funnel when the filter keeps 50%" \
+	"$(plan "WHERE bucket < 50")" "Index Scan using docs_funnel"
+check "with a btree on the filter column: a bitmap scan when it keeps 1%" \
+	"$(plan "WHERE bucket < 1")" "Bitmap Heap Scan on docs"
