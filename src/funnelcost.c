@@ -231,7 +231,6 @@ ScanWorkCost(PlannerInfo *root, IndexOptInfo *index, double openShare, double fe
 {
 	double		pages = Max(index->pages, 1);
 	double		tuples = Max(index->tuples, 1);
-
 	Cost		heap;
 
 	/* a sweep reads every page in order and keeps its nearest rows by heap */
@@ -248,10 +247,9 @@ ScanWorkCost(PlannerInfo *root, IndexOptInfo *index, double openShare, double fe
 /*
  * What the scan reads and fetches for its first `rows` rows: exact mode,
  * everything where it sweeps, else the shares the build measured for the
- * first k (all, if it did not),
- * growing linearly with the rows; approximate mode, the probes and the
- * shortlist its rounds use (FunnelRoundSettings).  Never more than the
- * whole index and every row.
+ * first k (all, if it did not), growing linearly with the rows; approximate
+ * mode, the probes and the shortlist its rounds use (FunnelRoundSettings).
+ * Never more than the whole index and every row.
  */
 static void
 ScanShares(const FunnelMetaPageData *meta, bool exact, double tuples, double rows,

@@ -79,7 +79,7 @@ BEGIN
       PERFORM set_config('enable_indexscan', (m IN ('index', 'chosen'))::text, true);
       PERFORM set_config('enable_seqscan', (m IN ('seq', 'chosen'))::text, true);
       PERFORM set_config('enable_bitmapscan', (m IN ('bitmap', 'chosen'))::text, true);
-      keeps := (k / 10.0)::text || '%';
+      keeps := round(k / 10.0, 1)::text || '%';
       plan := m || ': ' || filter_plan(f);
       p50_ms := round(filter_latency(f, q)::numeric, 2);
       RETURN NEXT;

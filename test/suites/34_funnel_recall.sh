@@ -6,7 +6,9 @@
 # 500 held-out sentences, against a sequential scan's answers; without a
 # filter and with a WHERE clause keeping 10% of the rows.  With one keeping
 # 1%, the planner scans the table instead, and the index, forced, still
-# returns sorted, full answers (100 queries).
+# reaches that recall with sorted, full answers (100 queries).  The plan
+# flips from the funnel to a scan of the table (or a bitmap scan, with a
+# btree on the filter column) as the filter keeps fewer rows.
 set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$MRL_ROOT"
@@ -54,9 +56,8 @@ for kept in 100 10 1; do
 	read -r recall sorted full <<<"$(measure $kept)"
 	n=$([ $kept = 1 ] && echo 100 || echo 500)
 	echo "# rows kept ${kept}%: recall@10 $recall, sorted $sorted/$n, LIMIT filled $full/$n"
-	[ $kept = 1 ] ||
-		check "recall@10 >= 0.95 at the default settings, ${kept}% of the rows kept (got $recall)" \
-			"$(sql -c "SELECT ${recall:-0} >= 0.95")" t
+	check "recall@10 >= 0.95 at the default settings, ${kept}% of the rows kept (got $recall)" \
+		"$(sql -c "SELECT ${recall:-0} >= 0.95")" t
 	check "every answer sorted and filling its LIMIT, ${kept}% kept" "$sorted:$full" "$n:$n"
 done
 
