@@ -20,7 +20,7 @@ ANALYZE fc_mrl;
 ANALYZE fc_rand;
 
 -- exact mode: the index where its bounds prune, a sequential scan where
--- they cannot (the scan would fetch every row, and in random order)
+-- they cannot (a sweep of the heap, which also reads the index)
 SET mrl.funnel_exact = on;
 SELECT pg_temp.funnel_plan($$SELECT id FROM fc_mrl ORDER BY emb <-> (SELECT emb FROM fc_mrl WHERE id = 7) LIMIT 10$$);
 SELECT pg_temp.funnel_plan($$SELECT id FROM fc_rand ORDER BY emb <-> (SELECT emb FROM fc_rand WHERE id = 7) LIMIT 10$$);

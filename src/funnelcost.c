@@ -222,27 +222,34 @@ ReadMetaForPlanner(Oid indexOid, FunnelMetaPageData *meta)
 /*
  * What a scan costs that reads openShare of the index (a bound or an
  * estimate per entry) and fetches `fetches` rows from the heap (a distance
- * each).
+ * each): at random, or (a sweep) every heap page in order, keeping the
+ * nearest as a top-N sort does.
  */
 static Cost
 ScanWorkCost(PlannerInfo *root, IndexOptInfo *index, double openShare, double fetches,
-			 Cost distanceCost)
+			 bool sweep, Cost distanceCost)
 {
 	double		pages = Max(index->pages, 1);
 	double		tuples = Max(index->tuples, 1);
+	Cost		heap;
 
+	/* a sweep reads every page in order and keeps its nearest rows by heap */
+	if (sweep)
+		heap = index->rel->pages * seq_page_cost +
+			fetches * 2 * cpu_operator_cost * log2(2.0 * FUNNEL_SWEEP_FIRST);
+	else
+		heap = index_pages_fetched(fetches, index->rel->pages, pages, root) * random_page_cost;
 	return openShare * (pages * seq_page_cost +
 						tuples * (cpu_index_tuple_cost + cpu_operator_cost)) +
-		fetches * (cpu_tuple_cost + distanceCost) +
-		index_pages_fetched(fetches, index->rel->pages, pages, root) * random_page_cost;
+		fetches * (cpu_tuple_cost + distanceCost) + heap;
 }
 
 /*
  * What the scan reads and fetches for its first `rows` rows: exact mode,
- * the shares the build measured for the first k (all, if it did not),
- * growing linearly with the rows; approximate mode, the probes and the
- * shortlist its rounds use (FunnelRoundSettings).  Never more than the
- * whole index and every row.
+ * everything where it sweeps, else the shares the build measured for the
+ * first k (all, if it did not), growing linearly with the rows; approximate
+ * mode, the probes and the shortlist its rounds use (FunnelRoundSettings).
+ * Never more than the whole index and every row.
  */
 static void
 ScanShares(const FunnelMetaPageData *meta, bool exact, double tuples, double rows,
@@ -258,6 +265,12 @@ ScanShares(const FunnelMetaPageData *meta, bool exact, double tuples, double row
 		FunnelRoundSettings(meta, rows, &probes, &shortlist);
 		*openShare = (double) probes / Max(1, meta->nlists);
 		*fetches = Max(shortlist, FUNNEL_PRUNE_K);
+	}
+	else if (FunnelExactSweeps(meta))
+	{
+		/* a sweep reads everything before its first row */
+		*openShare = 1;
+		*fetches = tuples;
 	}
 	else if (meta->exactFetchFraction > 0)
 	{
@@ -298,7 +311,8 @@ funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	IndexOptInfo *index = path->indexinfo;
 	RelOptInfo *rel = index->rel;
 	double		tuples = Max(index->tuples, 1);
-	bool		exact = funnel_exact || index->indexkeys[0] == 0;
+	bool		exact = funnel_exact,
+				sweep;
 	double		openShare,
 				fetches,
 				rowsKept,
@@ -317,11 +331,13 @@ funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	}
 	ReadMetaForPlanner(index->indexoid, &meta);
 	cost_qual_eval(&orderCost, path->indexorderbys, root);
+	sweep = exact && FunnelExactSweeps(&meta);
 
 	ScanShares(&meta, exact, tuples, FUNNEL_PRUNE_K, &openShare, &fetches);
-	*indexStartupCost = ScanWorkCost(root, index, openShare, fetches, orderCost.per_tuple);
+	*indexStartupCost = ScanWorkCost(root, index, openShare, fetches, sweep,
+									 orderCost.per_tuple);
 	*indexTotalCost = Max(*indexStartupCost,
-						  ScanWorkCost(root, index, 1, tuples, orderCost.per_tuple));
+						  ScanWorkCost(root, index, 1, tuples, sweep, orderCost.per_tuple));
 
 	/* with a LIMIT: its share of the run cost is the work for the rows it needs */
 	rowsKept = clamp_row_est(rel->rows);
@@ -332,7 +348,7 @@ funnelcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		{
 			ScanShares(&meta, exact, tuples, needed, &openShare, &fetches);
 			*indexTotalCost = *indexStartupCost +
-				(ScanWorkCost(root, index, openShare, fetches, orderCost.per_tuple) -
+				(ScanWorkCost(root, index, openShare, fetches, sweep, orderCost.per_tuple) -
 				 *indexStartupCost) * rowsKept / root->limit_tuples;
 		}
 	}

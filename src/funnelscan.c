@@ -13,6 +13,16 @@
  *   set, as GiST's KNN does: the executor recomputes each row's true
  *   distance and holds rows in its reorder queue until no later bound can
  *   beat them, so the output equals a sequential scan's.
+ * - exact mode where the build measured that bounds cannot prune (an exact
+ *   top-10 scan would fetch FUNNEL_SWEEP_FETCH_FRACTION, 5%, of the rows or
+ *   more: the built-in model's vectors, random ones): a sweep.  Fetched in
+ *   bound order, every row would cost a random heap access and a place in
+ *   the executor's reorder queue (7.8 s where a sequential scan takes 0.4 s
+ *   on 250,000 real sentences).  Instead each pass reads every entry's heap
+ *   pointer, fetches the rows in heap order, a chunk of work_mem at a time,
+ *   and keeps the nearest (by distance, then TID) after those returned
+ *   already; they come out with their true distances, sorted.  A LIMIT 10
+ *   takes one pass; each further pass keeps eight times as many rows.
  * - approximate mode: the scan works in rounds r = 0, 1, ... that each aim
  *   at the first 10 * 2^r rows.  Round 0 opens the mrl.funnel_probes lists
  *   with the nearest centroids and reranks, on the full vectors fetched with
@@ -47,6 +57,8 @@
 
 #include "access/relscan.h"
 #include "access/tableam.h"
+#include "catalog/index.h"
+#include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "funnel.h"
 #include "miscadmin.h"
@@ -133,9 +145,24 @@ typedef struct FunnelScanOpaqueData
 	double		lastReturned;	/* largest distance returned so far */
 	FmgrInfo   *distance;		/* the opclass distance, for reranking */
 	MemoryContext rerankCtx;	/* detoasted rows, reset after each */
-	AttrNumber	heapAttno;
+	AttrNumber	heapAttno;		/* the indexed column; 0: an expression */
+	IndexInfo  *indexInfo;		/* an index on an expression: evaluates it */
+	EState	   *estate;			/* ... in its per-tuple context */
 	IndexFetchTableData *fetch;
 	TupleTableSlot *slot;
+
+	/* exact mode where bounds cannot prune: sweeps (SweepPass) */
+	bool		sweep;
+	ItemPointerData *tids;		/* heap pointers of the chunk to sweep */
+	int64		ntids;
+	int64		tidsCap;
+	FunnelCandidate *top;		/* the pass's nearest rows, then sorted */
+	int64		ntop;
+	int64		topCap;			/* how many a pass keeps */
+	int64		topPos;			/* the next of them to return */
+	bool		swept;			/* no row is left after those of top */
+	bool		hasAfter;		/* passes keep only rows after this one */
+	FunnelCandidate after;
 
 	/* rows with a NULL vector, returned last: the NULL list, a page at a time */
 	BlockNumber nullNext;		/* next page to read */
@@ -280,6 +307,11 @@ funnelbeginscan(Relation index, int nkeys, int norderbys)
 										 ALLOCSET_DEFAULT_SIZES);
 	FunnelReadMeta(index, &so->meta);
 	so->heapAttno = index->rd_index->indkey.values[0];
+	if (so->heapAttno == 0)
+	{
+		so->indexInfo = BuildIndexInfo(index);
+		so->estate = CreateExecutorState();
+	}
 	so->distance = index_getprocinfo(index, 1, FUNNEL_DISTANCE_PROC);
 	so->rerankCtx = AllocSetContextCreate(CurrentMemoryContext, "funnel rerank",
 										  ALLOCSET_DEFAULT_SIZES);
@@ -318,12 +350,16 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->nullPrevSeq = 0;
 	so->nullTids = NULL;
 	so->nullCount = so->nullPos = 0;
+	so->tids = NULL;
+	so->top = NULL;
+	so->ntids = so->tidsCap = so->ntop = so->topCap = so->topPos = 0;
+	so->swept = so->hasAfter = false;
 	if (norderbys > 0)
 		memmove(scan->orderByData, orderbys, norderbys * sizeof(ScanKeyData));
 	so->ordered = norderbys > 0 && !(scan->orderByData[0].sk_flags & SK_ISNULL);
 
-	/* approximate reranking reads the column itself: plain columns only */
-	so->exact = funnel_exact || so->heapAttno == 0;
+	so->exact = funnel_exact;
+	so->sweep = so->exact && so->ordered && FunnelExactSweeps(&so->meta);
 
 	if (so->ordered)
 	{
@@ -457,9 +493,25 @@ AddEstimated(FunnelScanOpaque so, Page page, int n, int64 need)
 	}
 }
 
+/* Sweep: append a page's heap pointers to the chunk to sweep. */
+static void
+AppendTids(FunnelScanOpaque so, Page page, int n)
+{
+	if (so->ntids + n > so->tidsCap)
+	{
+		so->tidsCap = Max(Max(1024, so->tidsCap * 2), so->ntids + n);
+		so->tids = so->tids ?
+			repalloc_huge(so->tids, sizeof(ItemPointerData) * so->tidsCap) :
+			MemoryContextAllocHuge(so->queryCtx, sizeof(ItemPointerData) * so->tidsCap);
+	}
+	for (int i = 0; i < n; i++)
+		so->tids[so->ntids++] = FunnelPageGetEntry(page, i, so->meta.entrySize)->heapPtr;
+}
+
 /*
  * Read every entry of a list (its page chain): pushed with its bound in
- * exact mode, estimated into the round's arrays in approximate mode.
+ * exact mode, its heap pointer kept in a sweep, estimated into the round's
+ * arrays in approximate mode.
  */
 static void
 OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list, int64 need)
@@ -504,7 +556,9 @@ OpenList(IndexScanDesc scan, FunnelScanOpaque so, const FunnelListRef *list, int
 				__builtin_prefetch(p + off);
 			__builtin_prefetch(PageGetSpecialPointer((Page) p));
 		}
-		if (so->ordered && !so->exact)
+		if (so->sweep)
+			AppendTids(so, page, n);
+		else if (so->ordered && !so->exact)
 			AddEstimated(so, page, n, need);
 		else
 			PushBounded(so, page, n, list->bound);
@@ -530,60 +584,90 @@ NextBound(IndexScanDesc scan, FunnelScanOpaque so)
 	return so->pending.n > 0 ? so->pending.items[0].key : get_float8_infinity();
 }
 
-/*
- * Approximate mode: fetch a candidate's row and queue it by its true
- * distance (NaN, a zero vector under cosine, sorts last).  Invisible rows
- * are dropped.  The fetch follows a HOT chain and overwrites the TID it is
- * given with the member it found; the executor must get the chain's root,
- * the TID the index holds, so the fetch gets a copy.
- */
+/* Begin fetching heap rows, in the scan's context. */
 static void
-Rerank(IndexScanDesc scan, FunnelScanOpaque so, ItemPointer tid)
+BeginFetch(IndexScanDesc scan, FunnelScanOpaque so)
+{
+	MemoryContext old = MemoryContextSwitchTo(so->scanCtx);
+
+	so->fetch = table_index_fetch_begin(scan->heapRelation);
+	so->slot = table_slot_create(scan->heapRelation, NULL);
+	if (so->estate)
+		GetPerTupleExprContext(so->estate)->ecxt_scantuple = so->slot;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Fetch the row of an index entry with the scan's snapshot and set *dist to
+ * the distance of its indexed value (the column, or the index's expression
+ * evaluated on the row) to the query; NaN, a zero vector under cosine, is
+ * +infinity, which sorts last.  False if the row is invisible or the value
+ * NULL.  The fetch follows a HOT chain and overwrites the TID it is given
+ * with the member it found; the executor must get the chain's root, the
+ * TID the index holds, so the fetch gets a copy.
+ */
+static bool
+FetchDistance(IndexScanDesc scan, FunnelScanOpaque so, ItemPointer tid, double *dist)
 {
 	ItemPointerData member = *tid;
 	bool		call_again = false,
 				all_dead = false,
-				isnull;
+				isnull = true,
+				found;
 	Datum		value;
 	MemoryContext old;
 
-	CHECK_FOR_INTERRUPTS();
 	if (so->fetch == NULL)
-	{
-		old = MemoryContextSwitchTo(so->scanCtx);
-		so->fetch = table_index_fetch_begin(scan->heapRelation);
-		so->slot = table_slot_create(scan->heapRelation, NULL);
-		MemoryContextSwitchTo(old);
-	}
+		BeginFetch(scan, so);
 	old = MemoryContextSwitchTo(so->rerankCtx);
-	if (table_index_fetch_tuple(so->fetch, &member, scan->xs_snapshot, so->slot,
-								&call_again, &all_dead))
+	found = table_index_fetch_tuple(so->fetch, &member, scan->xs_snapshot, so->slot,
+									&call_again, &all_dead);
+	if (found)
 	{
-		value = slot_getattr(so->slot, so->heapAttno, &isnull);
+		if (so->indexInfo)
+			FormIndexDatum(so->indexInfo, so->slot, so->estate, &value, &isnull);
+		else
+			value = slot_getattr(so->slot, so->heapAttno, &isnull);
 		if (!isnull)
 		{
-			FunnelCandidate c;
 			double		d = DatumGetFloat8(FunctionCall2Coll(so->distance,
 															 scan->indexRelation->rd_indcollation[0],
 															 value, so->query));
 
-			c.key = isnan(d) ? get_float8_infinity() : d;
-			c.tid = *tid;
-			HeapPush(&so->reranked, c, so->queryCtx);
-			if (so->ndists == so->distsCap)
-			{
-				so->distsCap = Max(256, so->distsCap * 2);
-				so->dists = so->dists ?
-					repalloc_huge(so->dists, sizeof(double) * so->distsCap) :
-					MemoryContextAllocHuge(so->queryCtx, sizeof(double) * so->distsCap);
-			}
-			so->dists[so->ndists++] = c.key;
+			*dist = isnan(d) ? get_float8_infinity() : d;
 		}
 		ExecClearTuple(so->slot);
 	}
 	MemoryContextSwitchTo(old);
 	/* a detoasted 3072-dim row is 12 kB: do not let them pile up */
 	MemoryContextReset(so->rerankCtx);
+	if (so->estate)
+		ResetPerTupleExprContext(so->estate);
+	return found && !isnull;
+}
+
+/*
+ * Approximate mode: queue a candidate's row by its true distance, and note
+ * the distance; invisible rows are dropped.
+ */
+static void
+Rerank(IndexScanDesc scan, FunnelScanOpaque so, ItemPointer tid)
+{
+	FunnelCandidate c;
+
+	CHECK_FOR_INTERRUPTS();
+	if (!FetchDistance(scan, so, tid, &c.key))
+		return;
+	c.tid = *tid;
+	HeapPush(&so->reranked, c, so->queryCtx);
+	if (so->ndists == so->distsCap)
+	{
+		so->distsCap = Max(256, so->distsCap * 2);
+		so->dists = so->dists ?
+			repalloc_huge(so->dists, sizeof(double) * so->distsCap) :
+			MemoryContextAllocHuge(so->queryCtx, sizeof(double) * so->distsCap);
+	}
+	so->dists[so->ndists++] = c.key;
 }
 
 /* qsort order of estimated entries by heap TID, so reranks walk the heap in order */
@@ -747,6 +831,161 @@ NextRound(IndexScanDesc scan, FunnelScanOpaque so)
 	so->frontier = so->exhausted ? get_float8_infinity() : Max(so->frontier, frontier);
 }
 
+/* ---------- sweeps: exact mode where bounds cannot prune ---------- */
+
+/* Whether a sweep returns a after b: by distance, then heap pointer. */
+static inline bool
+SweepAfter(const FunnelCandidate *a, const FunnelCandidate *b)
+{
+	if (a->key != b->key)
+		return a->key > b->key;
+	return ItemPointerCompare((ItemPointer) &a->tid, (ItemPointer) &b->tid) > 0;
+}
+
+/* qsort order of a sweep */
+static int
+CompareSwept(const void *a, const void *b)
+{
+	if (SweepAfter(a, b))
+		return 1;
+	return SweepAfter(b, a) ? -1 : 0;
+}
+
+/*
+ * Keep c if it is among the topCap first of the pass so far: top is a
+ * max-heap of them, whose root is the one a better row evicts.
+ */
+static void
+SweepOffer(FunnelScanOpaque so, FunnelCandidate c)
+{
+	FunnelCandidate *h = so->top;
+	int64		i = 0;
+
+	if (so->ntop < so->topCap)
+	{
+		for (i = so->ntop++; i > 0 && SweepAfter(&c, &h[(i - 1) / 2]); i = (i - 1) / 2)
+			h[i] = h[(i - 1) / 2];
+		h[i] = c;
+		return;
+	}
+	if (!SweepAfter(&h[0], &c))
+		return;
+	for (;;)
+	{
+		int64		child = 2 * i + 1;
+
+		if (child >= so->ntop)
+			break;
+		if (child + 1 < so->ntop && SweepAfter(&h[child + 1], &h[child]))
+			child++;
+		if (!SweepAfter(&h[child], &c))
+			break;
+		h[i] = h[child];
+		i = child;
+	}
+	h[i] = c;
+}
+
+/*
+ * Sort heap pointers by block, so their rows are fetched in heap order:
+ * a least-significant-digit radix sort, 16 bits of the block a pass (one
+ * pass below 65,536 blocks); the order within a block does not matter.
+ */
+static void
+SortByBlock(ItemPointerData *tids, int64 n, MemoryContext ctx)
+{
+	ItemPointerData *src = tids,
+			   *dst = MemoryContextAllocHuge(ctx, sizeof(ItemPointerData) * Max(n, 1)),
+			   *tmp = dst;
+	int64	   *count = MemoryContextAlloc(ctx, sizeof(int64) * 65536);
+	BlockNumber maxBlock = 0;
+
+	for (int64 i = 0; i < n; i++)
+		maxBlock = Max(maxBlock, ItemPointerGetBlockNumberNoCheck(&tids[i]));
+	for (int shift = 0; shift < 32 && (shift == 0 || (maxBlock >> shift) != 0); shift += 16)
+	{
+		int64		sum = 0;
+		ItemPointerData *t;
+
+		memset(count, 0, sizeof(int64) * 65536);
+		for (int64 i = 0; i < n; i++)
+			count[(ItemPointerGetBlockNumberNoCheck(&src[i]) >> shift) & 0xFFFF]++;
+		for (int b = 0; b < 65536; b++)
+		{
+			int64		c = count[b];
+
+			count[b] = sum;
+			sum += c;
+		}
+		for (int64 i = 0; i < n; i++)
+			dst[count[(ItemPointerGetBlockNumberNoCheck(&src[i]) >> shift) & 0xFFFF]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != tids)
+		memcpy(tids, src, sizeof(ItemPointerData) * n);
+	pfree(tmp);
+	pfree(count);
+}
+
+/* Fetch the chunk's rows in heap order, offering those after `after`. */
+static void
+SweepChunk(IndexScanDesc scan, FunnelScanOpaque so)
+{
+	SortByBlock(so->tids, so->ntids, so->queryCtx);
+	for (int64 i = 0; i < so->ntids; i++)
+	{
+		FunnelCandidate c;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!FetchDistance(scan, so, &so->tids[i], &c.key))
+			continue;
+		c.tid = so->tids[i];
+		if (!so->hasAfter || SweepAfter(&c, &so->after))
+			SweepOffer(so, c);
+	}
+	so->ntids = 0;
+}
+
+/*
+ * One pass of a sweep: every list's heap pointers, a chunk of work_mem at a
+ * time, their rows fetched in heap order; the pass keeps the nearest rows
+ * after those returned already (FUNNEL_SWEEP_FIRST in the first pass, 8
+ * times as many in each next one, within work_mem), sorted, to be returned
+ * next.  Fewer than it could keep means no row is left after them.
+ */
+static void
+SweepPass(IndexScanDesc scan, FunnelScanOpaque so)
+{
+	int64		chunk = Max(1024, (int64) work_mem * 1024 / (int64) sizeof(ItemPointerData));
+	int64		maxTop = Max(FUNNEL_SWEEP_FIRST,
+							 (int64) work_mem * 1024 / (int64) sizeof(FunnelCandidate));
+
+	so->topCap = so->topCap == 0 ? FUNNEL_SWEEP_FIRST : Min(so->topCap * 8, maxTop);
+	if (so->top)
+		pfree(so->top);
+	so->top = MemoryContextAllocHuge(so->queryCtx, sizeof(FunnelCandidate) * so->topCap);
+	so->ntop = so->topPos = 0;
+	for (int l = 0; l < so->nlists; l++)
+	{
+		OpenList(scan, so, &so->lists[l], 0);
+		if (so->ntids >= chunk)
+			SweepChunk(scan, so);
+	}
+	SweepChunk(scan, so);
+	qsort(so->top, so->ntop, sizeof(FunnelCandidate), CompareSwept);
+	so->swept = so->ntop < so->topCap;
+	elog(DEBUG1, "funnel index \"%s\": exact scan swept the heap for up to %lld rows, kept %lld",
+		 RelationGetRelationName(scan->indexRelation), (long long) so->topCap,
+		 (long long) so->ntop);
+	if (so->ntop > 0)
+	{
+		so->after = so->top[so->ntop - 1];
+		so->hasAfter = true;
+	}
+}
+
 /*
  * The next row with a NULL vector, read from the NULL list a page at a
  * time (checked as OpenList checks a chain); false when none is left.
@@ -858,6 +1097,16 @@ funnelgettuple(IndexScanDesc scan, ScanDirection dir)
 	}
 	scan->xs_recheck = false;
 
+	/* a sweep: the rows of each pass, then the NULL rows */
+	if (so->sweep)
+	{
+		while (so->topPos >= so->ntop && !so->swept)
+			SweepPass(scan, so);
+		if (so->topPos < so->ntop)
+			return ReturnCandidate(scan, so->top[so->topPos++], true, false);
+		return ReturnNull(scan, so);
+	}
+
 	/* no query (all keys 0, list by list) or exact mode: by bound */
 	if (!so->ordered || so->exact)
 	{
@@ -882,6 +1131,8 @@ funnelendscan(IndexScanDesc scan)
 		table_index_fetch_end(so->fetch);
 		ExecDropSingleTupleTableSlot(so->slot);
 	}
+	if (so->estate)
+		FreeExecutorState(so->estate);
 	MemoryContextDelete(so->queryCtx);
 	MemoryContextDelete(so->rerankCtx);
 	pfree(so);
