@@ -111,32 +111,35 @@ int8_dot_norm_scalar(const int8_t *c, const float *q, int n, float *dot, float *
 	*cc = (x2[0] + x2[1]) + (x2[2] + x2[3]);
 }
 
-/* int8_dot_norm's dot for each of count codes, stride bytes apart. */
+/* Exact int8 dot product of each of count int8 codes with int8 q. */
 static void
-int8_dots_scalar(const int8_t *codes, long stride, int count, const float *q, int n,
-				 float *dots)
+int8_qdots_scalar(const int8_t *codes, long stride, int count, const int8_t *q, int n,
+				  int32_t *dots)
 {
 	for (int k = 0; k < count; k++)
 	{
-		float		cc;
+		const int8_t *c = codes + k * stride;
+		int32_t		s = 0;
 
-		int8_dot_norm_scalar(codes + k * stride, q, n, &dots[k], &cc);
+		for (int i = 0; i < n; i++)
+			s += c[i] * q[i];
+		dots[k] = s;
 	}
 }
 
-/* Sum of the q[i] whose bit is set, for each of count bit codes. */
+/* Exact sum of the int8 q[i] whose bit is set, for each of count bit codes. */
 static void
-bit_sums_scalar(const uint8_t *bits, long stride, int count, const float *q, int n,
-				float *sums)
+bit_qsums_scalar(const uint8_t *bits, long stride, int count, const int8_t *q, int n,
+				 int32_t *sums)
 {
 	for (int k = 0; k < count; k++)
 	{
 		const uint8_t *b = bits + k * stride;
-		float		s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+		int32_t		s = 0;
 
 		for (int i = 0; i < n; i++)
-			s[i & 7] += ((b[i >> 3] >> (i & 7)) & 1) ? q[i] : 0;
-		sums[k] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+			s += ((b[i >> 3] >> (i & 7)) & 1) ? q[i] : 0;
+		sums[k] = s;
 	}
 }
 
@@ -156,6 +159,16 @@ hsum256(__m256 v)
 	lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
 	lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
 	return _mm_cvtss_f32(lo);
+}
+
+AVX2 static inline int32_t
+hsum256i(__m256i v)
+{
+	__m128i		x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+
+	x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 0, 3, 2)));
+	x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 3, 0, 1)));
+	return _mm_cvtsi128_si32(x);
 }
 
 AVX2 static float
@@ -277,48 +290,68 @@ int8_dot_norm_avx2(const int8_t *c, const float *q, int n, float *dot, float *cc
 	*cc = hsum256(sc) + tc;
 }
 
+/* 16 codes and query bytes widened to int16 and multiply-added per step. */
 AVX2 static void
-int8_dots_avx2(const int8_t *codes, long stride, int count, const float *q, int n,
-			   float *dots)
+int8_qdots_avx2(const int8_t *codes, long stride, int count, const int8_t *q, int n,
+				int32_t *dots)
 {
 	for (int k = 0; k < count; k++)
 	{
-		float		cc;
+		const int8_t *c = codes + k * stride;
+		__m256i		s = _mm256_setzero_si256();
+		int32_t		t = 0;
+		int			i = 0;
 
-		int8_dot_norm_avx2(codes + k * stride, q, n, &dots[k], &cc);
+		for (; i + 16 <= n; i += 16)
+			s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) (c + i))),
+													  _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) (q + i)))));
+		for (; i < n; i++)
+			t += c[i] * q[i];
+		dots[k] = hsum256i(s) + t;
 	}
 }
 
-/* Each byte of bits widened to a lane mask of 8 floats. */
+/*
+ * Four bytes of bits spread to 32 byte lanes (lane j gets byte j / 8 and
+ * tests bit j % 8) select query bytes, summed as int16 pairs then int32.
+ */
 AVX2 static void
-bit_sums_avx2(const uint8_t *bits, long stride, int count, const float *q, int n,
-			  float *sums)
+bit_qsums_avx2(const uint8_t *bits, long stride, int count, const int8_t *q, int n,
+			   int32_t *sums)
 {
-	const __m256i lanebits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+	const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+											2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+	const __m256i lanebit = _mm256_set1_epi64x(0x8040201008040201LL);
+	const __m256i ones8 = _mm256_set1_epi8(1);
+	const __m256i ones16 = _mm256_set1_epi16(1);
 
 	for (int k = 0; k < count; k++)
 	{
 		const uint8_t *b = bits + k * stride;
-		__m256		s = _mm256_setzero_ps();
-		float		t = 0;
+		__m256i		s = _mm256_setzero_si256();
+		int32_t		t = 0;
 		int			i = 0;
 
-		for (; i + 8 <= n; i += 8)
+		for (; i + 32 <= n; i += 32)
 		{
-			__m256i		m = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(b[i >> 3]), lanebits),
-											   lanebits);
+			uint32_t	m;
+			__m256i		sel;
 
-			s = _mm256_add_ps(s, _mm256_and_ps(_mm256_castsi256_ps(m), _mm256_loadu_ps(q + i)));
+			memcpy(&m, b + (i >> 3), sizeof(m));
+			sel = _mm256_shuffle_epi8(_mm256_set1_epi32((int) m), spread);
+			sel = _mm256_cmpeq_epi8(_mm256_and_si256(sel, lanebit), lanebit);
+			sel = _mm256_and_si256(sel, _mm256_loadu_si256((const __m256i *) (q + i)));
+			s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, sel), ones16));
 		}
 		for (; i < n; i++)
 			t += ((b[i >> 3] >> (i & 7)) & 1) ? q[i] : 0;
-		sums[k] = hsum256(s) + t;
+		sums[k] = hsum256i(s) + t;
 	}
 }
 
 /* ---------- AVX-512: 16 lanes, masked tail ---------- */
 
-#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx2,fma,popcnt")))
 
 AVX512 static inline __mmask16
 tailmask(int left)
@@ -443,81 +476,84 @@ int8_dot_norm_avx512(const int8_t *c, const float *q, int n, float *dot, float *
 	*cc = _mm512_reduce_add_ps(sc) + tc;
 }
 
-/* int8_dot_norm_avx512's dot for each code, without the squared norm. */
+/*
+ * 32 dims a step, codes and query widened to int16; the steps are the
+ * outer loop, so each step's query lanes are loaded once for all codes.
+ */
 AVX512 static void
-int8_dots_avx512(const int8_t *codes, long stride, int count, const float *q, int n,
-				 float *dots)
+int8_qdots_avx512(const int8_t *codes, long stride, int count, const int8_t *q, int n,
+				  int32_t *dots)
 {
-	for (int k = 0; k < count; k++)
+	memset(dots, 0, sizeof(int32_t) * count);
+	for (int i = 0; i < n; i += 32)
 	{
-		const int8_t *c = codes + k * stride;
-		__m512		sd = _mm512_setzero_ps();
-		float		td = 0;
-		int			i = 0;
+		__mmask64	m = n - i >= 32 ? (__mmask64) 0xFFFFFFFF : (((__mmask64) 1 << (n - i)) - 1);
+		__m512i		qq = _mm512_cvtepi8_epi16(_mm512_castsi512_si256(_mm512_maskz_loadu_epi8(m, q + i)));
 
-		for (; i + 16 <= n; i += 16)
-			sd = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (c + i)))),
-								 _mm512_loadu_ps(q + i), sd);
-		for (; i < n; i++)
-			td += c[i] * q[i];
-		dots[k] = _mm512_reduce_add_ps(sd) + td;
+		for (int k = 0; k < count; k++)
+		{
+			__m256i		cc = _mm512_castsi512_si256(_mm512_maskz_loadu_epi8(m, codes + k * stride + i));
+
+			dots[k] += _mm512_reduce_add_epi32(_mm512_madd_epi16(_mm512_cvtepi8_epi16(cc), qq));
+		}
 	}
 }
 
 /*
- * Two bytes of bits are the lane mask of a masked add of 16 floats; 32
- * dims a step in two accumulators, then a masked tail.
+ * Eight bytes of bits are the byte mask of 64 query bytes (offset by 128
+ * to unsigned), summed by SAD; the offset comes off per set bit.  As
+ * above, the steps are the outer loop.
  */
 AVX512 static void
-bit_sums_avx512(const uint8_t *bits, long stride, int count, const float *q, int n,
-				float *sums)
+bit_qsums_avx512(const uint8_t *bits, long stride, int count, const int8_t *q, int n,
+				 int32_t *sums)
 {
-	for (int k = 0; k < count; k++)
+	memset(sums, 0, sizeof(int32_t) * count);
+	for (int i = 0; i < n; i += 64)
 	{
-		const uint8_t *b = bits + k * stride;
-		__m512		s0 = _mm512_setzero_ps(),
-					s1 = _mm512_setzero_ps();
-		int			i = 0;
+		int			left = n - i;
+		__mmask64	lanes = left >= 64 ? ~(__mmask64) 0 : (((__mmask64) 1 << left) - 1);
+		__m512i		u = _mm512_xor_si512(_mm512_maskz_loadu_epi8(lanes, q + i),
+										 _mm512_set1_epi8((char) 0x80));
 
-		for (; i + 32 <= n; i += 32)
+		for (int k = 0; k < count; k++)
 		{
-			uint32_t	m;
+			const uint8_t *b = bits + k * stride + (i >> 3);
+			uint64_t	m = 0;
 
-			memcpy(&m, b + (i >> 3), sizeof(m));
-			s0 = _mm512_mask_add_ps(s0, (__mmask16) m, s0, _mm512_loadu_ps(q + i));
-			s1 = _mm512_mask_add_ps(s1, (__mmask16) (m >> 16), s1, _mm512_loadu_ps(q + i + 16));
+			if (left >= 64)
+				memcpy(&m, b, sizeof(m));
+			else
+				for (int j = 0; j < (left + 7) / 8; j++)
+					m |= (uint64_t) b[j] << (8 * j);
+			m &= lanes;
+			sums[k] += (int32_t) (_mm512_reduce_add_epi64(_mm512_sad_epu8(_mm512_maskz_mov_epi8(m, u),
+																		   _mm512_setzero_si512())) -
+								  128 * __builtin_popcountll(m));
 		}
-		for (; i < n; i += 16)
-		{
-			__mmask16	m = b[i >> 3] | (i + 8 < n ? b[(i >> 3) + 1] << 8 : 0);
-
-			m &= tailmask(n - i);
-			s0 = _mm512_mask_add_ps(s0, m, s0, _mm512_maskz_loadu_ps(m, q + i));
-		}
-		sums[k] = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 	}
 }
 #endif							/* MRL_X86_DISPATCH */
 
 static const MrlKernels kernels_scalar = {
 	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar, int8_dot_norm_scalar,
-	int8_dots_scalar, bit_sums_scalar
+	int8_qdots_scalar, bit_qsums_scalar
 };
 
 #ifdef MRL_X86_DISPATCH
 static const MrlKernels kernels_avx2 = {
 	"avx2", l2sq_avx2, dot_avx2, l1_avx2, dot_norms_avx2, int8_dot_norm_avx2,
-	int8_dots_avx2, bit_sums_avx2
+	int8_qdots_avx2, bit_qsums_avx2
 };
 static const MrlKernels kernels_avx512 = {
 	"avx512", l2sq_avx512, dot_avx512, l1_avx512, dot_norms_avx512, int8_dot_norm_avx512,
-	int8_dots_avx512, bit_sums_avx512
+	int8_qdots_avx512, bit_qsums_avx512
 };
 #endif
 
 MrlKernels	mrl_kernels = {
 	"scalar", l2sq_scalar, dot_scalar, l1_scalar, dot_norms_scalar, int8_dot_norm_scalar,
-	int8_dots_scalar, bit_sums_scalar
+	int8_qdots_scalar, bit_qsums_scalar
 };
 
 /*
@@ -540,7 +576,8 @@ MrlKernelsSelect(const char *isa)
 		mrl_kernels = kernels_avx2;
 		return 1;
 	}
-	if (strcmp(isa, "avx512") == 0 && __builtin_cpu_supports("avx512f"))
+	if (strcmp(isa, "avx512") == 0 && __builtin_cpu_supports("avx512f") &&
+		__builtin_cpu_supports("avx512bw"))
 	{
 		mrl_kernels = kernels_avx512;
 		return 1;

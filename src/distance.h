@@ -24,13 +24,15 @@ typedef struct MrlKernels
 	/* int8 codes c against floats q: sum c_i q_i and sum c_i^2 (funnel index) */
 	void		(*int8_dot_norm) (const int8_t *c, const float *q, int n,
 								  float *dot, float *cc);
-	/* count int8 codes of n dims, stride bytes apart: dots[k] = sum c_k[i] q[i] */
-	void		(*int8_dots) (const int8_t *codes, long stride, int count,
-							  const float *q, int n, float *dots);
-	/* count bit codes of n bits, stride bytes apart: sums[k] = the sum of
-	 * the q[i] whose bit i (bit i % 8 of byte i / 8) is set in code k */
-	void		(*bit_sums) (const uint8_t *bits, long stride, int count,
-							 const float *q, int n, float *sums);
+	/* count int8 codes of n dims, stride bytes apart, against an int8
+	 * query: dots[k] = sum c_k[i] q[i]; count bit codes of n bits:
+	 * sums[k] = the sum of the q[i] whose bit i (bit i % 8 of byte i / 8) is
+	 * set in code k.  Exact integers, the same from every kernel set (the
+	 * funnel index's approximate estimates) */
+	void		(*int8_qdots) (const int8_t *codes, long stride, int count,
+							   const int8_t *q, int n, int32_t *dots);
+	void		(*bit_qsums) (const uint8_t *bits, long stride, int count,
+							  const int8_t *q, int n, int32_t *sums);
 } MrlKernels;
 
 /* The best kernels this CPU runs, chosen once by MrlKernelsInit(). */

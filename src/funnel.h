@@ -233,7 +233,13 @@ typedef struct FunnelQuery
 	int			signSegments;	/* residual segments also kept as sign bits */
 	int			signDims;		/* how many of its dims this query's size has */
 	float	   *signQuery;		/* the query's dims there (unit if cosine) */
-	double		signSum;		/* and their sum */
+	/* approximate scans' estimates: both quantised to int8 (QuantiseQuery) */
+	int8	   *prefixQ;		/* prefix / prefixStep, rounded */
+	double		prefixStep;
+	double		prefixQSum;		/* prefixStep times the sum of prefixQ */
+	int8	   *signQ;			/* signQuery / signStep, rounded */
+	double		signStep;
+	double		signQSum;		/* signStep times the sum of signQ */
 } FunnelQuery;
 
 /*

