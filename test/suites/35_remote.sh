@@ -222,6 +222,49 @@ check "Ollama's /api/embed: registration, one text, dims server-side, 100 texts 
 	"$(echo $out)|$(fake_log "(set(e['path'] for e in log), sorted(e['n'] for e in log[-2:]), log[3]['dimensions'], set(e['auth'] for e in log))")" \
 	"t t 100|t|({'/api/embed'}, [36, 64], 8, {None})"
 
+# ---------- Azure OpenAI: deployment URLs, an api-key header ----------
+
+key_azure=sk-azure-$RANDOM$RANDOM-secret
+check "api 'azure' and api_version go together; bad values are refused" \
+	"$(for opts in "api 'azure'" "api_version '2024-10-21'" "api 'azure', api_version '2024/10'" "api 'openai', api_version 'v'"; do
+		q "$su" "CREATE SERVER v FOREIGN DATA WRAPPER mrl_http OPTIONS (url '$api_url', $opts)"; done | tr '\n' ' ')" \
+	"HV00J HV00J 22023 22023 "
+# (log_statement = all would log the key of CREATE USER MAPPING: off in that session)
+q "$su" "CREATE SERVER az FOREIGN DATA WRAPPER mrl_http OPTIONS (url '$api_url/', api 'azure', api_version '2024-10-21')" \
+	"GRANT USAGE ON FOREIGN SERVER az TO alice" "SET log_statement = 'none'" \
+	"CREATE USER MAPPING FOR alice SERVER az OPTIONS (api_key '$key_azure')" >/dev/null
+arm
+out=$(q alice "SELECT mrl_register_model('az', 'openai:mrl-64', server => 'az')" \
+	"SELECT sends_dimensions FROM mrl_model_info WHERE name = 'az'" \
+	"SELECT mrl_embed('hello 1', 'az') = '$(ref mrl-64 'hello ')'" \
+	"SELECT mrl_embed('hello 1', 'az', dims => 16) = '$(ref mrl-64 'hello ' 16)'" \
+	"SELECT count(*) FILTER (WHERE b.e = x.v) FROM ($(batch az 100)) b JOIN exp64 x USING (i)")
+check "Azure: registration, one text, dims server-side and 100 texts, each the API's vector" "$(echo $out)" "t t t 100"
+check "every request went to /openai/deployments/{deployment}/embeddings?api-version=..., the key in api-key only" \
+	"$(fake_log "(len(log) >= 5, {(e['path'], e['api_version'], e['api_key'] == '$key_azure', e['auth']) for e in log})")" \
+	"(True, {('/openai/deployments/mrl-64/embeddings', '2024-10-21', True, None)})"
+check "an Azure server takes openai:<deployment> models only, named as one URL segment" \
+	"$(q alice "SELECT mrl_register_model('x', 'ollama:mrl-64', server => 'az')"; q alice "SELECT mrl_register_model('x', 'openai:../mrl-64', server => 'az')")" \
+	"22023
+22023"
+arm '{"kind": "echo_key"}'
+out=$(msg alice "SELECT mrl_embed('hello 1', 'az')")
+check "an Azure error echoing the api-key header shows [api_key] instead" \
+	"$(grep -c -- "$key_azure" <<<"$out")|$(grep -c '\[api_key\]' <<<"$out")" "0|1"
+# azure_status HEADER: the fake's status for an Azure request with HEADER
+azure_status()
+{
+	/usr/bin/python3 -c "import sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1], data=b'{\"input\": [\"a\"]}', headers=dict([sys.argv[2].split(': ')]))
+try:
+    print(urllib.request.urlopen(req).status)
+except urllib.error.HTTPError as e:
+    print(e.code)" "$api_url/openai/deployments/mrl-64/embeddings$1" "$2"
+}
+check "the fake answers Azure requests only with api-version and an api-key header (as Azure: 404, 401)" \
+	"$(azure_status '?api-version=1' 'api-key: k') $(azure_status '' 'api-key: k') $(azure_status '?api-version=1' 'Authorization: Bearer k')" \
+	"200 404 401"
+
 q "$su" "CREATE DATABASE latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null
 arm
 check "a LATIN1 database's text reaches the API as UTF-8" \
@@ -382,8 +425,8 @@ check "no key in mrl_model_info or mrl_models, for any role" \
 "$PG_BINDIR/pg_dump" -d postgres >"$work/su.sql" 2>&1
 check "pg_dump by a role without the mapping holds no key; a superuser's holds it once, in the mapping" \
 	"$(grep -c CREATE.USER.MAPPING "$work/bob.sql")|$(grep -c -- "sk-" "$work/bob.sql")|$(grep -c -- "$key_alice" "$work/su.sql")|$(grep -B1 -- "$key_alice" "$work/su.sql" | grep -c '^CREATE USER MAPPING FOR alice SERVER oai OPTIONS')" \
-	"2|0|1|1"
+	"3|0|1|1"
 log=$MRL_TMP/server.log
 check "the server log at log_min_messages = debug5 and log_statement = all has no key" \
-	"$(grep -c -- "sk-alice\|sk-public" "$log")|$([ "$(grep -c 'DEBUG:' "$log")" -gt 1000 ] && echo debug)|$(grep -c 'mrl_embed' "$log" | awk '$1 > 50 { print "statements" }')" \
+	"$(grep -c -- "sk-alice\|sk-public\|sk-azure" "$log")|$([ "$(grep -c 'DEBUG:' "$log")" -gt 1000 ] && echo debug)|$(grep -c 'mrl_embed' "$log" | awk '$1 > 50 { print "statements" }')" \
 	"0|debug|statements"
