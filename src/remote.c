@@ -664,11 +664,28 @@ TextsToUtf8(const char **texts, size_t *lens, int n)
 	}
 }
 
+/* Error for a dims outside 1..the model's width. */
+static void
+DimsOutOfRange(const MrlRemoteModel *m, int dims)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("dims must be between 1 and %d for model \"%s\", not %d", m->dims, m->name, dims)));
+}
+
+int
+MrlRemoteCheckDims(const MrlRemoteModel *m, int dims)
+{
+	if (dims == 0)
+		return m->dims;
+	if (dims < 1 || dims > m->dims)
+		DimsOutOfRange(m, dims);
+	return dims;
+}
+
 int
 MrlRemoteOutputDim(const MrlRemoteModel *m, FunctionCallInfo fcinfo, int dims_arg, int layers_arg)
 {
-	int			dims;
-
 	if (!PG_ARGISNULL(layers_arg))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -676,12 +693,15 @@ MrlRemoteOutputDim(const MrlRemoteModel *m, FunctionCallInfo fcinfo, int dims_ar
 				 errdetail("Model \"%s\" is served by server \"%s\".", m->name, m->server)));
 	if (PG_ARGISNULL(dims_arg))
 		return m->dims;
-	dims = PG_GETARG_INT32(dims_arg);
-	if (dims < 1 || dims > m->dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dims must be between 1 and %d for model \"%s\", not %d", m->dims, m->name, dims)));
-	return dims;
+	if (PG_GETARG_INT32(dims_arg) == 0)
+		DimsOutOfRange(m, 0);
+	return MrlRemoteCheckDims(m, PG_GETARG_INT32(dims_arg));
+}
+
+int
+MrlRemoteBatchTexts(const MrlRemoteModel *m)
+{
+	return (int) Min((int64) m->batch_size * m->concurrency, INT_MAX);
 }
 
 /*

@@ -210,8 +210,40 @@ check "dims out of range and layers are refused (22023)" \
 	"22023
 22023
 22023"
-check "mrl_train and mrl_evaluate refuse a remote model (0A000)" \
-	"$(q "$su" "SELECT * FROM mrl_train('t', 'SELECT 1', base => 'oai')")" 0A000
+check "mrl_train refuses a remote model: 0A000, with a hint" \
+	"$(msg "$su" "SELECT * FROM mrl_train('t', 'SELECT 1', base => 'oai')")|$(q "$su" "SELECT * FROM mrl_train('t', 'SELECT 1', base => 'oai')")" \
+	'ERROR:  model "oai" is served by a remote API DETAIL:  mrl_train runs local models only. HINT:  An API returns vectors, not the weights mrl_train starts from: give a local base model, or NULL to start from the built-in tokenizer. |0A000'
+check "mrl_evaluate_classification and mrl_evaluate_clustering refuse one too (0A000)" \
+	"$(q "$su" "CREATE TABLE lab (id int, body text, label text)" "SELECT * FROM mrl_evaluate_classification('lab', 'oai')"; q "$su" "SELECT * FROM mrl_evaluate_clustering('lab', 'oai')")" \
+	"0A000
+0A000"
+
+# mrl_evaluate with a remote model: 60 docs and 12 queries of the fake's
+# vectors, graded judgements by a rule; the metrics at 4, 16 and 64 dims
+# from the same vectors ranked and scored by numpy (test/evaluate/reference.py)
+q "$su" "CREATE TABLE rdocs AS SELECT g AS id, 'doc ' || g AS body FROM generate_series(1, 60) g" \
+	"CREATE TABLE rqueries AS SELECT g AS id, 'query ' || g AS body FROM generate_series(1, 12) g" \
+	"CREATE TABLE rqrels AS SELECT q AS query_id, d AS doc_id, 1 + d % 2 AS relevance FROM generate_series(1, 12) q, generate_series(1, 60) d WHERE (d * 7 + q * 3) % 11 = 0" >/dev/null
+arm
+q "$su" "SELECT dims, ndcg_at_10, recall_at_10, recall_at_100, mrr_at_10 FROM mrl_evaluate('rqueries', 'rqrels', 'rdocs', model => 'oai', dims => '{4,16,64}') WHERE method = 'prefix' ORDER BY dims" >"$work/reval.txt"
+check "mrl_evaluate with a remote model: the metrics at 4, 16 and 64 dims are numpy's on the API's vectors" \
+	"$(/usr/bin/python3 - "$work/reval.txt" <<'PY'
+import sys
+sys.path[:0] = ["test/remote", "test/evaluate"]
+import numpy as np
+from fake_embed_server import vector
+from reference import evaluate
+docs = list(range(1, 61))
+qrels = [{d: 1 + d % 2 for d in docs if (d * 7 + q * 3) % 11 == 0} for q in range(1, 13)]
+D = np.array([vector("doc %d" % d, 64) for d in docs])
+Q = np.array([vector("query %d" % q, 64) for q in range(1, 13)])
+got = [[float(x) for x in line.split("|")] for line in open(sys.argv[1])]
+want = [[dims] + list(evaluate(Q, D, docs, qrels, dims)) for dims in (4, 16, 64)]
+print("same" if len(got) == 3 and np.allclose(got, want, rtol=0, atol=1e-9) else "got %s, numpy %s" % (got, want))
+PY
+)" same
+check "in one request per batch of 50 (docs 50 + 10, queries 12), full vectors, prefixes cut here" \
+	"$(fake_log "(sorted(e['n'] for e in log), {e['dimensions'] for e in log})")" "([10, 12, 50], {None})"
 
 arm
 out=$(q alice "SELECT mrl_register_model('oll', 'ollama:mrl-32', server => 'ollama')" \
@@ -421,7 +453,7 @@ wait $!
 check "no key in mrl_model_info or mrl_models, for any role" \
 	"$(for r in alice bob carol; do q "$r" "SELECT count(*) FROM mrl_model_info m WHERE m::text LIKE '%sk-%'" "SELECT count(*) FROM mrl_models m WHERE m::text LIKE '%sk-%'"; done | tr '\n' ' ')" \
 	"0 0 0 0 0 0 "
-"$PG_BINDIR/pg_dump" -U bob -d postgres -T docs -T 'exp*' >"$work/bob.sql" 2>"$work/bob.err"
+"$PG_BINDIR/pg_dump" -U bob -d postgres -T docs -T 'exp*' -T lab -T 'r*' >"$work/bob.sql" 2>"$work/bob.err"
 "$PG_BINDIR/pg_dump" -d postgres >"$work/su.sql" 2>&1
 check "pg_dump by a role without the mapping holds no key; a superuser's holds it once, in the mapping" \
 	"$(grep -c CREATE.USER.MAPPING "$work/bob.sql")|$(grep -c -- "sk-" "$work/bob.sql")|$(grep -c -- "$key_alice" "$work/su.sql")|$(grep -B1 -- "$key_alice" "$work/su.sql" | grep -c '^CREATE USER MAPPING FOR alice SERVER oai OPTIONS')" \
