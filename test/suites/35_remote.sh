@@ -326,16 +326,78 @@ check "run again, every row gets the API's vector, over one kept-alive connectio
 	"$(q alice "UPDATE docs SET emb = mrl_embed(body, 'oai') WHERE id <= 40" \
 		"SELECT count(*) FROM docs JOIN exp64 x ON x.i = docs.id WHERE emb = x.v")|$(fake_log "(len(log), len(set(e['peer'] for e in log)))")" \
 	"40|(40, 1)"
-# README's batched UPDATE, one text[] call per 50 rows
-batched_update="UPDATE docs d SET emb = e.emb FROM (SELECT unnest(array_agg(id)) AS id, unnest(mrl_embed(array_agg(body), model => 'oai')) AS emb FROM docs GROUP BY (id - 1) / 50) e WHERE d.id = e.id"
+# mrl_embed_table: the rows read in fetches of batch_size x concurrency (40),
+# each fetch's texts sent in batches of 10, up to 4 in flight, then written
+# back by one UPDATE; all in the caller's statement
+embed_docs="SELECT mrl_embed_table('docs', 'body', 'emb', 'oai')"
 q "$su" "ALTER SERVER oai OPTIONS (SET batch_size '10', ADD max_retries '1')" "UPDATE docs SET emb = NULL" >/dev/null
+arm '{"kind": "status", "status": 400, "message": "bad input", "after": 5}'
+check "mrl_embed_table whose 6th request fails (the first fetch's rows already updated) changes no row" \
+	"$(q alice "$embed_docs")|$(q alice "SELECT count(emb) FROM docs")|$(fake_log "len(log) >= 6")" "38000|0|True"
 arm '{"kind": "status", "status": 503, "after": 3, "times": 100}'
-check "the batched UPDATE (text[] form) whose batches fail from the 4th on is rolled back whole, after retries" \
-	"$(q alice "$batched_update")|$(q alice "SELECT count(emb) FROM docs")|$(fake_log "[e['fault'] for e in log].count('status') >= 2")" "38000|0|True"
+check "nor one whose batches fail from the 4th on, after retries" \
+	"$(q alice "$embed_docs")|$(q alice "SELECT count(emb) FROM docs")|$(fake_log "[e['fault'] for e in log].count('status') >= 2")" "38000|0|True"
+q "$su" "CLUSTER docs USING docs_pkey" >/dev/null	# the rows in id order on disk
+fake '{"reset": true, "latency": 0.05}' >/dev/null	# (answers that overlap)
+check "run again: 100 rows updated, each with the API's vector of its own text" \
+	"$(q alice "$embed_docs" "SELECT count(*) FROM docs JOIN exp64 x ON x.i = docs.id WHERE emb = x.v")" "100
+100"
+check "in 10 requests of 10 texts, each of 10 rows in table order, 2 to 4 in flight" \
+	"$(fake_log "(sorted(e['n'] for e in log), sorted(int(e['first'].split()[1]) for e in log), 2 <= mc <= 4)")" \
+	"([10, 10, 10, 10, 10, 10, 10, 10, 10, 10], [1, 11, 21, 31, 41, 51, 61, 71, 81, 91], True)"
+fake '{"latency": 0}' >/dev/null
 arm
-check "run again, 100 rows in 10 requests, each the API's vector" \
-	"$(q alice "$batched_update" "SELECT count(*) FROM docs JOIN exp64 x ON x.i = docs.id WHERE emb = x.v")|$(fake_log "len(log)")" "100|10"
-q "$su" "ALTER SERVER oai OPTIONS (DROP max_retries)" >/dev/null
+check "only_missing (the default) embeds the rows without a vector only; only_missing => false all" \
+	"$(q alice "UPDATE docs SET emb = NULL WHERE id % 20 = 0" "$embed_docs" \
+		"SELECT mrl_embed_table('docs', 'body', 'emb', 'oai', only_missing => false)")|$(fake_log "[e['n'] for e in log][0]")" "5
+100|5"
+arm
+check "dims => 16: asked of the API, the vectors its 16-dim ones" \
+	"$(q alice "SELECT mrl_embed_table('docs', 'body', 'emb', 'oai', dims => 16, only_missing => false)" \
+		"SELECT count(*) FROM docs JOIN exp16 x ON x.i = docs.id WHERE emb = x.v")|$(fake_log "{e['dimensions'] for e in log}")" "100
+100|{16}"
+q "$su" "GRANT SELECT ON docs TO bob" >/dev/null
+arm
+check "a role without UPDATE on the table is refused (42501) before any request" \
+	"$(q bob "SELECT mrl_embed_table('docs', 'body', 'emb', 'oai_fixed')")|$(fake_log "len(log)")" "42501|0"
+q "$su" "CREATE TABLE \"my \"\"docs\"\" table\" (id int, \"the body\" text, \"e\"\"mb\" mvector(64))" \
+	"INSERT INTO \"my \"\"docs\"\" table\" SELECT g, 'text ' || g FROM generate_series(1, 30) g" \
+	"ALTER TABLE \"my \"\"docs\"\" table\" ENABLE ROW LEVEL SECURITY" \
+	"CREATE POLICY odd ON \"my \"\"docs\"\" table\" USING (id <= 20)" \
+	"GRANT SELECT, UPDATE ON \"my \"\"docs\"\" table\" TO alice" >/dev/null
+arm
+check "quotes and spaces in the table's and columns' names; row-level security applies (20 of 30 rows)" \
+	"$(q alice "SELECT mrl_embed_table('\"my \"\"docs\"\" table\"', 'the body', 'e\"mb', 'oai')" \
+		"SELECT count(*) FROM \"my \"\"docs\"\" table\" t JOIN exp64 x ON x.i = t.id WHERE t.\"e\"\"mb\" = x.v")|$(q "$su" "SELECT count(\"e\"\"mb\") FROM \"my \"\"docs\"\" table\"")" \
+	"20
+20|20"
+check "a view, a text column that is not text, an unknown column, dims against the column's width" \
+	"$(q "$su" "CREATE VIEW docs_view AS SELECT * FROM docs" "SELECT mrl_embed_table('docs_view', 'body', 'emb', 'oai')"
+		q "$su" "SELECT mrl_embed_table('docs', 'id', 'emb', 'oai')"; q "$su" "SELECT mrl_embed_table('docs', 'body', 'nope', 'oai')"
+		q "$su" "SELECT mrl_embed_table('\"my \"\"docs\"\" table\"', 'the body', 'e\"mb', 'oai', dims => 16)")" \
+	"42809
+42804
+42703
+22023"
+# progress: one request of 10 texts at a time, each answered after 0.3 s
+q "$su" "ALTER SERVER oai OPTIONS (SET concurrency '1')" >/dev/null
+fake '{"reset": true, "latency": 0.3}' >/dev/null
+PGUSER=alice psql -X -q -At -c "SELECT mrl_embed_table('docs', 'body', 'emb', 'oai', only_missing => false)" >"$work/progress.out" 2>&1 &
+check "mrl_progress shows mrl_embed_table's rows as they are updated" \
+	"$(msg "$su" "DO \$\$
+DECLARE d bigint;
+BEGIN
+	FOR i IN 1..200 LOOP
+		PERFORM pg_stat_clear_snapshot();
+		SELECT done INTO d FROM mrl_progress WHERE command = 'mrl_embed_table' AND phase = 'embedding rows';
+		EXIT WHEN d > 0;
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+	RAISE NOTICE 'done %', d;
+END \$\$" | grep -o 'done [0-9]*' | awk '$2 > 0 && $2 < 100 && $2 % 10 == 0 { print "some" }')" some
+wait $!
+fake '{"latency": 0}' >/dev/null
+q "$su" "ALTER SERVER oai OPTIONS (SET concurrency '4', DROP max_retries)" >/dev/null
 
 # ---------- faults ----------
 
@@ -453,7 +515,7 @@ wait $!
 check "no key in mrl_model_info or mrl_models, for any role" \
 	"$(for r in alice bob carol; do q "$r" "SELECT count(*) FROM mrl_model_info m WHERE m::text LIKE '%sk-%'" "SELECT count(*) FROM mrl_models m WHERE m::text LIKE '%sk-%'"; done | tr '\n' ' ')" \
 	"0 0 0 0 0 0 "
-"$PG_BINDIR/pg_dump" -U bob -d postgres -T docs -T 'exp*' -T lab -T 'r*' >"$work/bob.sql" 2>"$work/bob.err"
+"$PG_BINDIR/pg_dump" -U bob -d postgres -T docs -T 'exp*' -T lab -T 'r*' -T docs_view -T 'my*' >"$work/bob.sql" 2>"$work/bob.err"
 "$PG_BINDIR/pg_dump" -d postgres >"$work/su.sql" 2>&1
 check "pg_dump by a role without the mapping holds no key; a superuser's holds it once, in the mapping" \
 	"$(grep -c CREATE.USER.MAPPING "$work/bob.sql")|$(grep -c -- "sk-" "$work/bob.sql")|$(grep -c -- "$key_alice" "$work/su.sql")|$(grep -B1 -- "$key_alice" "$work/su.sql" | grep -c '^CREATE USER MAPPING FOR alice SERVER oai OPTIONS')" \
