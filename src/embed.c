@@ -401,6 +401,36 @@ mrl_embed_pinned(PG_FUNCTION_ARGS)
 }
 
 /*
+ * An mvector[] (element type mvector_oid) of n elements: NULL where nulls[i],
+ * the others the rows of out (dim floats each), in order.
+ */
+ArrayType *
+MrlVectorArray(const float *out, int dim, const bool *nulls, int n, Oid mvector_oid)
+{
+	Datum	   *results = palloc(sizeof(Datum) * Max(n, 1));
+	int			m = 0;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n},
+				lbs[1] = {1};
+
+	for (int i = 0; i < n; i++)
+	{
+		MVector    *v;
+
+		if (nulls[i])
+			continue;
+		v = InitMVector(dim);
+		memcpy(v->x, out + (size_t) m++ * dim, sizeof(float) * dim);
+		results[i] = PointerGetDatum(v);
+	}
+	get_typlenbyvalalign(mvector_oid, &typlen, &typbyval, &typalign);
+	return construct_md_array(results, (bool *) nulls, n == 0 ? 0 : 1, dims, lbs,
+							  mvector_oid, typlen, typbyval, typalign);
+}
+
+/*
  * mrl_embed(text[], model, dims, layers) -> mvector[]: one batched pass,
  * the same vectors as one call per text.  NULL elements give NULLs.
  */
@@ -417,13 +447,6 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 	const char **texts;
 	size_t	   *lens;
 	float	   *out;
-	Datum	   *results;
-	Oid			mvector_oid = get_fn_expr_rettype(fcinfo->flinfo);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	int			dims[1],
-				lbs[1] = {1};
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -444,24 +467,8 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 		lens[m++] = VARSIZE_ANY_EXHDR(DatumGetPointer(elems[i]));
 	}
 	dim = EmbedWithArgs(fcinfo, texts, lens, m, &out);
-
-	results = palloc(sizeof(Datum) * Max(n, 1));
-	m = 0;
-	for (int i = 0; i < n; i++)
-	{
-		MVector    *v;
-
-		if (nulls[i])
-			continue;
-		v = InitMVector(dim);
-		memcpy(v->x, out + (size_t) m++ * dim, sizeof(float) * dim);
-		results[i] = PointerGetDatum(v);
-	}
-	mvector_oid = get_element_type(mvector_oid);
-	get_typlenbyvalalign(mvector_oid, &typlen, &typbyval, &typalign);
-	dims[0] = n;
-	PG_RETURN_ARRAYTYPE_P(construct_md_array(results, nulls, n == 0 ? 0 : 1, dims, lbs,
-											 mvector_oid, typlen, typbyval, typalign));
+	PG_RETURN_ARRAYTYPE_P(MrlVectorArray(out, dim, nulls, n,
+										 get_element_type(get_fn_expr_rettype(fcinfo->flinfo))));
 }
 
 /* The encoder's settings; called from _PG_init. */

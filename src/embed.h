@@ -6,6 +6,8 @@
 #define MRL_EMBED_H
 
 #include "fmgr.h"
+#include "utils/array.h"
+
 #include "encoder.h"
 
 #include "remote.h"
@@ -31,6 +33,8 @@ extern void MrlEmbedderOpen(MrlEmbedder *e, FunctionCallInfo fcinfo, const char 
 							const char *local_only_caller);
 extern void MrlEmbedderRun(const MrlEmbedder *e, const char **texts, const size_t *lens, int n,
 						   float *out);
+extern ArrayType *MrlVectorArray(const float *out, int dim, const bool *nulls, int n,
+								 Oid mvector_oid);
 extern int	MrlOutputDim(mrl_encoder *enc, const mrl_embed_options *opts);
 extern void MrlEmbedTexts(mrl_encoder *enc, const char **texts, const size_t *lens, int n,
 						  const mrl_embed_options *opts, int dim, float *out);

@@ -15,7 +15,6 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -29,7 +28,6 @@
 
 #include "embed.h"
 #include "evaluate_sql.h"
-#include "mvector.h"
 #include "progress.h"
 
 #define EMBED_TABLE_HINT "mrl_embed_table(table, text_column, vector_column, model, dims, only_missing)"
@@ -122,12 +120,10 @@ PrepareUpdate(EmbedTable *t)
 static Portal
 OpenRows(EmbedTable *t, bool only_missing)
 {
-	char	   *sql = psprintf("SELECT t.tableoid, t.ctid, t.%s::pg_catalog.text FROM %s t%s%s%s%s%s "
-							   "FOR NO KEY UPDATE OF t",
-							   t->text_col, t->relname,
-							   only_missing ? " WHERE t." : "", only_missing ? t->vector_col : "",
-							   only_missing ? " IS NULL AND t." : "", only_missing ? t->text_col : "",
-							   only_missing ? " IS NOT NULL" : "");
+	char	   *missing = only_missing ?
+		psprintf(" WHERE t.%s IS NULL AND t.%s IS NOT NULL", t->vector_col, t->text_col) : "";
+	char	   *sql = psprintf("SELECT t.tableoid, t.ctid, t.%s::pg_catalog.text FROM %s t%s "
+							   "FOR NO KEY UPDATE OF t", t->text_col, t->relname, missing);
 	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
 
 	if (plan == NULL)
@@ -144,55 +140,36 @@ EmbedFetched(EmbedTable *t)
 {
 	SPITupleTable *tt = SPI_tuptable;
 	int			n = (int) SPI_processed;
-	int			dim = t->model.dim;
 	Datum	   *tableoids = palloc(sizeof(Datum) * n);
 	Datum	   *ctids = palloc(sizeof(Datum) * n);
-	Datum	   *vectors = palloc(sizeof(Datum) * n);
 	bool	   *nulls = palloc(sizeof(bool) * n);
 	const char **texts = palloc(sizeof(char *) * n);
 	size_t	   *lens = palloc(sizeof(size_t) * n);
-	float	   *out = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (size_t) n * dim);
+	float	   *out = MemoryContextAllocHuge(CurrentMemoryContext,
+											 sizeof(float) * (size_t) n * t->model.dim);
 	int			m = 0;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	int			dims[1] = {n},
-				lbs[1] = {1};
 	Datum		args[3];
 
 	for (int i = 0; i < n; i++)
 	{
 		bool		isnull;
 		Datum		body;
-		text	   *str;
+		text	   *body_text;
 
 		tableoids[i] = SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull);
 		ctids[i] = SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull);
 		body = SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &nulls[i]);
 		if (nulls[i])
 			continue;
-		str = DatumGetTextPP(body);
-		texts[m] = VARDATA_ANY(str);
-		lens[m++] = VARSIZE_ANY_EXHDR(str);
+		body_text = DatumGetTextPP(body);
+		texts[m] = VARDATA_ANY(body_text);
+		lens[m++] = VARSIZE_ANY_EXHDR(body_text);
 	}
 	MrlEmbedderRun(&t->model, texts, lens, m, out);
-	m = 0;
-	for (int i = 0; i < n; i++)
-	{
-		MVector    *v;
-
-		if (nulls[i])
-			continue;
-		v = InitMVector(dim);
-		memcpy(v->x, out + (size_t) m++ * dim, sizeof(float) * dim);
-		vectors[i] = PointerGetDatum(v);
-	}
-	get_typlenbyvalalign(t->mvector_oid, &typlen, &typbyval, &typalign);
 	args[0] = PointerGetDatum(construct_array(tableoids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
 	args[1] = PointerGetDatum(construct_array(ctids, n, TIDOID, sizeof(ItemPointerData), false,
 											  TYPALIGN_SHORT));
-	args[2] = PointerGetDatum(construct_md_array(vectors, nulls, 1, dims, lbs, t->mvector_oid,
-												 typlen, typbyval, typalign));
+	args[2] = PointerGetDatum(MrlVectorArray(out, t->model.dim, nulls, n, t->mvector_oid));
 	if (SPI_execute_plan(t->update, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update %s", t->relname);
 	SPI_freetuptable(tt);

@@ -627,7 +627,7 @@ RunRequests(Run *run)
 {
 	const MrlRemoteModel *m = run->m;
 	mrl_http_options opts = {m->url, m->api_key, m->azure ? "api-key: " : NULL, m->proxy,
-	m->timeout_ms, m->max_retries};
+							 m->timeout_ms, m->max_retries};
 	char		err[256];
 	mrl_http_engine *e;
 
