@@ -7,7 +7,11 @@
 #    on the server, using the model's grants, and sends the owner's key;
 #  - vectors: exactly the API's (base64 and float), in input order, batched
 #    by inputs and tokens, several requests in flight; dims server-side or
-#    cut and re-normalised locally; Ollama's API;
+#    cut and re-normalised locally; Ollama's API; Azure OpenAI's deployment
+#    URLs and api-key header;
+#  - mrl_evaluate on a remote model against numpy; mrl_train refused;
+#  - mrl_embed_table: batches, order, all or nothing, privileges, row-level
+#    security, odd names, progress;
 #  - faults: 429/5xx retried honouring Retry-After, 4xx reported with the
 #    API's message, invalid responses refused, timeouts, cancel,
 #    statement_timeout, redirects not followed, no half UPDATE;
