@@ -698,10 +698,14 @@ MrlRemoteOutputDim(const MrlRemoteModel *m, FunctionCallInfo fcinfo, int dims_ar
 	return MrlRemoteCheckDims(m, PG_GETARG_INT32(dims_arg));
 }
 
+/*
+ * Four rounds of requests: the requests in flight drop below concurrency
+ * only at the end of a call, while its last batches finish.
+ */
 int
 MrlRemoteBatchTexts(const MrlRemoteModel *m)
 {
-	return (int) Min((int64) m->batch_size * m->concurrency, INT_MAX);
+	return (int) Min((int64) m->batch_size * m->concurrency * 4, INT_MAX);
 }
 
 /*

@@ -20,7 +20,7 @@ extern int	MrlRemoteOutputDim(const MrlRemoteModel *m, FunctionCallInfo fcinfo,
 /* The width of a prefix of dims values (0: the model's width), or an error. */
 extern int	MrlRemoteCheckDims(const MrlRemoteModel *m, int dims);
 
-/* Texts one call of MrlRemoteEmbed takes to keep every request in flight. */
+/* Texts worth passing to one call of MrlRemoteEmbed: several rounds of requests. */
 extern int	MrlRemoteBatchTexts(const MrlRemoteModel *m);
 
 /* Embed n texts into out (n rows of dims floats), in input order. */

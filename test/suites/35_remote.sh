@@ -330,14 +330,16 @@ check "run again, every row gets the API's vector, over one kept-alive connectio
 	"$(q alice "UPDATE docs SET emb = mrl_embed(body, 'oai') WHERE id <= 40" \
 		"SELECT count(*) FROM docs JOIN exp64 x ON x.i = docs.id WHERE emb = x.v")|$(fake_log "(len(log), len(set(e['peer'] for e in log)))")" \
 	"40|(40, 1)"
-# mrl_embed_table: the rows read in fetches of batch_size x concurrency (40),
-# each fetch's texts sent in batches of 10, up to 4 in flight, then written
-# back by one UPDATE; all in the caller's statement
+# mrl_embed_table: the rows read in fetches of 4 x batch_size x concurrency,
+# each fetch's texts sent in batches of 10, up to concurrency in flight, then
+# written back by one UPDATE; all in the caller's statement
 embed_docs="SELECT mrl_embed_table('docs', 'body', 'emb', 'oai')"
-q "$su" "ALTER SERVER oai OPTIONS (SET batch_size '10', ADD max_retries '1')" "UPDATE docs SET emb = NULL" >/dev/null
+q "$su" "ALTER SERVER oai OPTIONS (SET batch_size '10', SET concurrency '1', ADD max_retries '1')" \
+	"UPDATE docs SET emb = NULL" >/dev/null
 arm '{"kind": "status", "status": 400, "message": "bad input", "after": 5}'
-check "mrl_embed_table whose 6th request fails (the first fetch's rows already updated) changes no row" \
+check "mrl_embed_table whose 6th request fails (the first fetch's 40 rows already updated) changes no row" \
 	"$(q alice "$embed_docs")|$(q alice "SELECT count(emb) FROM docs")|$(fake_log "len(log) >= 6")" "38000|0|True"
+q "$su" "ALTER SERVER oai OPTIONS (SET concurrency '4')" >/dev/null
 arm '{"kind": "status", "status": 503, "after": 3, "times": 100}'
 check "nor one whose batches fail from the 4th on, after retries" \
 	"$(q alice "$embed_docs")|$(q alice "SELECT count(emb) FROM docs")|$(fake_log "[e['fault'] for e in log].count('status') >= 2")" "38000|0|True"
