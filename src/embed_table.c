@@ -106,7 +106,8 @@ PrepareUpdate(EmbedTable *t)
 {
 	Oid			argtypes[3] = {OIDARRAYOID, TIDARRAYOID, get_array_type(t->mvector_oid)};
 	char	   *sql = psprintf("UPDATE %s t SET %s = u.v "
-							   "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)) u(tableoid, ctid, v) "
+							   "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+							   "pg_catalog.unnest($3)) u(tableoid, ctid, v) "
 							   "WHERE t.tableoid = u.tableoid AND t.ctid = u.ctid",
 							   t->relname, t->vector_col);
 

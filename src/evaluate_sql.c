@@ -9,8 +9,9 @@
  * in id order as they are read, and judgements are matched to them by the
  * text form of the ids.  A remote model's texts go to its API in batches,
  * several requests in flight (MrlEmbedder), and its prefixes are cut here
- * from the full vectors, as for a local model.  Scoring is in C: cosine scores by sgemm on the
- * prefix columns, top-100 per query, metrics from src/encoder/evaluate.h.
+ * from the full vectors, as for a local model.  Scoring is in C: cosine
+ * scores by sgemm on the prefix columns, top-100 per query, metrics from
+ * src/encoder/evaluate.h.
  */
 #include "postgres.h"
 
@@ -36,7 +37,7 @@
 #include "progress.h"
 
 #define EVAL_TOPK 100			/* ranked list length: Recall@100 */
-#define EVAL_FETCH_ROWS 256		/* judgement rows per cursor fetch / 16 */
+#define EVAL_JUDGEMENT_ROWS 4096	/* judgement rows per cursor fetch */
 #define EVAL_SCORE_FLOATS (32 * 1024 * 1024)	/* score matrix budget per query batch */
 #define EVAL_HINT "mrl_evaluate reads queries(id, body), docs(id, body) and qrels(query_id, doc_id, relevance)."
 
@@ -256,7 +257,8 @@ MrlReadTextTable(IdIndex *ids, const char *extra, KeepRow keep, void *keep_arg,
 	int		   *index = palloc(sizeof(int) * fetch);
 	int			capacity = 0;
 	int64		embedded = 0;
-	float	   *batch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (size_t) fetch * dim);
+	float	   *batch = MemoryContextAllocHuge(CurrentMemoryContext,
+											   sizeof(float) * (size_t) fetch * dim);
 	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "mrl_evaluate batch",
 													ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
@@ -392,7 +394,7 @@ ReadJudgements(Judgements *J, const IdIndex *docs, MemoryContext mcxt)
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, EVAL_FETCH_ROWS * 16);
+		SPI_cursor_fetch(portal, true, EVAL_JUDGEMENT_ROWS);
 		if (SPI_processed == 0)
 			break;
 		old = MemoryContextSwitchTo(mcxt);
