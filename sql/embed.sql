@@ -140,6 +140,18 @@ SET statement_timeout = '200ms';
 SELECT mrl_dims((mrl_embed(array_fill('many words in a long text '::text, ARRAY[200000]), 'tiny-bert'))[1]);
 RESET statement_timeout;
 
+-- mrl_embed_table: in fetches of 256 rows, the vectors mrl_embed gives row by
+-- row; dims from the column's declared width; a NULL text stays NULL
+CREATE TABLE embed_tbl (id int, body text, emb mvector(32));
+INSERT INTO embed_tbl SELECT g, 'row number ' || g FROM generate_series(1, 300) g;
+INSERT INTO embed_tbl VALUES (301, NULL);
+SELECT mrl_embed_table('embed_tbl', 'body', 'emb', 'tiny-nomic-q8') AS updated;
+SELECT count(emb) AS embedded, bool_and((emb <-> mrl_embed(body, 'tiny-nomic-q8', 32)) < 1e-5) AS same_as_single
+FROM embed_tbl;
+SELECT mrl_embed_table('embed_tbl', 'body', 'emb', 'tiny-nomic-q8') AS none_missing;
+SELECT mrl_embed_table('embed_tbl', 'body', 'emb', 'tiny-nomic-q8', dims => 16);
+DROP TABLE embed_tbl;
+
 -- threads setting
 SET mrl.encoder_threads = 2;
 SELECT mrl_embed('threads', 'tiny-bert') = (SELECT mrl_embed('threads', 'tiny-bert')) AS same_with_two_threads;

@@ -135,8 +135,7 @@ NumberLabels(Labelled *L)
  * table has one.
  */
 static void
-ReadLabelled(Labelled *L, Oid relid, bool with_fold, const char *model,
-			 mrl_encoder *enc, const mrl_embed_options *opts, int dim,
+ReadLabelled(Labelled *L, Oid relid, bool with_fold, const MrlEmbedder *model,
 			 MemoryContext mcxt)
 {
 	MemoryContext old;
@@ -148,9 +147,9 @@ ReadLabelled(Labelled *L, Oid relid, bool with_fold, const char *model,
 	if (L->has_fold)
 		MrlCheckColumn(relid, "fold", MrlIntTypes, lengthof(MrlIntTypes), "an integer type", DS_HINT);
 	L->ids.relname = MrlRelName(relid);
-	L->dim = dim;
+	L->dim = model->dim;
 	MrlReadTextTable(&L->ids, L->has_fold ? "label::text, fold::int8" : "label::text",
-					 KeepLabelled, L, model, enc, opts, dim, mcxt, &L->X);
+					 KeepLabelled, L, model, mcxt, &L->X);
 	old = MemoryContextSwitchTo(mcxt);
 	NumberLabels(L);
 	MemoryContextSwitchTo(old);
@@ -477,26 +476,20 @@ SetUp(FunctionCallInfo fcinfo, bool with_fold, Labelled *L, int **dims, int *n_d
 	  bool *pca)
 {
 	static const char *const baseline_names[] = {"pca"};
-	char	   *model;
-	mrl_encoder *enc;
-	mrl_embed_options opts;
-	int			full_dim;
+	MrlEmbedder model;
 
 	CheckNotNull(fcinfo, 0, "labelled");
 	CheckNotNull(fcinfo, 2, "dims");
 	MrlParseBaselines(PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3), baseline_names,
 					  lengthof(baseline_names), pca,
 					  "The baseline is \"pca\"; for a non-Matryoshka model, pass its name as model.");
-	model = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	enc = MrlModelForUse(fcinfo, model);
-	MrlEmbedOptionsInit(&opts);
-	full_dim = MrlOutputDim(enc, &opts);
-	*dims = MrlParseDims(PG_GETARG_ARRAYTYPE_P(2), full_dim, n_dims);
+	MrlEmbedderOpen(&model, fcinfo, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+					0, with_fold ? "mrl_evaluate_classification" : "mrl_evaluate_clustering");
+	*dims = MrlParseDims(PG_GETARG_ARRAYTYPE_P(2), model.dim, n_dims);
 
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
-	ReadLabelled(L, PG_GETARG_OID(0), with_fold, model, enc, &opts, full_dim,
-				 CurrentMemoryContext);
+	ReadLabelled(L, PG_GETARG_OID(0), with_fold, &model, CurrentMemoryContext);
 }
 
 /*

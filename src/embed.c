@@ -26,6 +26,8 @@
 #include "remote.h"
 
 #define MAX_BATCH_TEXTS 64		/* texts per library call: interrupt granularity */
+#define LOCAL_EMBEDDER_TEXTS 256	/* texts per MrlEmbedderRun, local models */
+#define REMOTE_EMBEDDER_MAX_TEXTS 16384	/* at most, remote ones */
 
 /* Settings (defined by MrlEmbedDefineSettings, called from _PG_init) */
 int			mrl_encoder_threads = 1;
@@ -53,19 +55,32 @@ LoadLocalModel(const MrlModelRef *ref)
 	return MrlLoadModel(ref->path);
 }
 
-/* The encoder of a local model the current user may use, by name (NULL: the default). */
+/* Error for a remote model given to caller, which runs local models only. */
+static void
+RefuseRemoteModel(const char *name, const char *caller)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("model \"%s\" is served by a remote API", name),
+			 errdetail("%s runs local models only.", caller),
+			 strcmp(caller, "mrl_train") == 0 ?
+			 errhint("An API returns vectors, not the weights mrl_train starts from: give a local base model, or NULL to start from the built-in tokenizer.") :
+			 errhint("mrl_embed, mrl_embed_table and mrl_evaluate take remote models.")));
+}
+
+/*
+ * The encoder of a local model the current user may use, by name (NULL: the
+ * default); caller names the function that asks, in errors.
+ */
 mrl_encoder *
-MrlModelForUse(FunctionCallInfo fcinfo, const char *name)
+MrlModelForUse(FunctionCallInfo fcinfo, const char *name, const char *caller)
 {
 	MrlModelRef ref;
 
 	name = name ? name : mrl_default_model;
 	MrlFindModel(name, &ref);
 	if (ref.server != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("model \"%s\" is served by a remote API", name),
-				 errdetail("mrl_train and the mrl_evaluate functions run local models only.")));
+		RefuseRemoteModel(name, caller);
 	return LoadLocalModel(&ref);
 }
 
@@ -130,26 +145,31 @@ MrlEmbedOptionsInit(mrl_embed_options *opts)
 	opts->interrupt = MrlInterruptRequested;
 }
 
+/* Ask a local model for a prefix of dims values. */
+static void
+SetDims(mrl_encoder *enc, mrl_embed_options *opts, int dims)
+{
+	mrl_encoder_info info;
+
+	/* nomic-embed's Matryoshka recipe: LayerNorm, then truncate, then L2 */
+	mrl_encoder_get_info(enc, &info);
+	if (strcmp(info.arch, "nomic-bert") == 0)
+		opts->dims_mode = MRL_DIMS_LAYERNORM;
+	opts->dims = dims;
+	if (opts->dims < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dims must be at least 1, not %d", opts->dims)));
+}
+
 /* Options from the optional SQL arguments (dims, layers), NULL = default. */
 static void
 EmbedOptions(FunctionCallInfo fcinfo, mrl_encoder *enc, int dims_arg, int layers_arg,
 			 mrl_embed_options *opts)
 {
-	mrl_encoder_info info;
-
 	MrlEmbedOptionsInit(opts);
 	if (!PG_ARGISNULL(dims_arg))
-	{
-		/* nomic-embed's Matryoshka recipe: LayerNorm, then truncate, then L2 */
-		mrl_encoder_get_info(enc, &info);
-		if (strcmp(info.arch, "nomic-bert") == 0)
-			opts->dims_mode = MRL_DIMS_LAYERNORM;
-		opts->dims = PG_GETARG_INT32(dims_arg);
-		if (opts->dims < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("dims must be at least 1, not %d", opts->dims)));
-	}
+		SetDims(enc, opts, PG_GETARG_INT32(dims_arg));
 	if (!PG_ARGISNULL(layers_arg))
 	{
 		opts->layers = PG_GETARG_INT32(layers_arg);
@@ -213,6 +233,48 @@ MrlOutputDim(mrl_encoder *enc, const mrl_embed_options *opts)
 				 errmsg("model output of %d dimensions exceeds the mvector limit of %d",
 						dim, MVECTOR_MAX_DIM)));
 	return dim;
+}
+
+/*
+ * Open the model of this name (NULL: the default) for the current user,
+ * asking for dims values (0: the model's width).  A remote model is refused
+ * with local_only_caller's name, unless that is NULL.
+ */
+void
+MrlEmbedderOpen(MrlEmbedder *e, FunctionCallInfo fcinfo, const char *name, int dims,
+				const char *local_only_caller)
+{
+	MrlModelRef ref;
+
+	memset(e, 0, sizeof(*e));
+	e->name = name ? name : mrl_default_model;
+	MrlFindModel(e->name, &ref);
+	if (ref.server != NULL && local_only_caller != NULL)
+		RefuseRemoteModel(e->name, local_only_caller);
+	if (ref.server != NULL)
+	{
+		e->remote = MrlRemoteModelOpen(e->name, &ref);
+		e->dim = MrlRemoteCheckDims(e->remote, dims);
+		e->batch_texts = Min(MrlRemoteBatchTexts(e->remote), REMOTE_EMBEDDER_MAX_TEXTS);
+		return;
+	}
+	e->enc = LoadLocalModel(&ref);
+	MrlEmbedOptionsInit(&e->opts);
+	if (dims != 0)
+		SetDims(e->enc, &e->opts, dims);
+	e->dim = MrlOutputDim(e->enc, &e->opts);
+	e->batch_texts = LOCAL_EMBEDDER_TEXTS;
+}
+
+/* Embed n texts into out (n rows of e->dim floats), checked, in input order. */
+void
+MrlEmbedderRun(const MrlEmbedder *e, const char **texts, const size_t *lens, int n, float *out)
+{
+	if (e->remote != NULL)
+		MrlRemoteEmbed(e->remote, texts, lens, n, e->dim, out);
+	else
+		MrlEmbedTexts(e->enc, texts, lens, n, &e->opts, e->dim, out);
+	MVectorCheckModelOutput(out, (size_t) n * e->dim, e->name);
 }
 
 /*
@@ -303,7 +365,7 @@ ResolvePinnedModel(FunctionCallInfo fcinfo)
 		r = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ResolvedModel));
 	strlcpy(r->name, name, sizeof(r->name));
 	strlcpy(r->pin, pin, sizeof(r->pin));
-	r->enc = MrlModelForUse(fcinfo, name);
+	r->enc = MrlModelForUse(fcinfo, name, "mrl_embed_pinned");
 	fcinfo->flinfo->fn_extra = r;
 	return r;
 }
@@ -339,6 +401,36 @@ mrl_embed_pinned(PG_FUNCTION_ARGS)
 }
 
 /*
+ * An mvector[] (element type mvector_oid) of n elements: NULL where nulls[i],
+ * the others the rows of out (dim floats each), in order.
+ */
+ArrayType *
+MrlVectorArray(const float *out, int dim, const bool *nulls, int n, Oid mvector_oid)
+{
+	Datum	   *results = palloc(sizeof(Datum) * Max(n, 1));
+	int			m = 0;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n},
+				lbs[1] = {1};
+
+	for (int i = 0; i < n; i++)
+	{
+		MVector    *v;
+
+		if (nulls[i])
+			continue;
+		v = InitMVector(dim);
+		memcpy(v->x, out + (size_t) m++ * dim, sizeof(float) * dim);
+		results[i] = PointerGetDatum(v);
+	}
+	get_typlenbyvalalign(mvector_oid, &typlen, &typbyval, &typalign);
+	return construct_md_array(results, (bool *) nulls, n == 0 ? 0 : 1, dims, lbs,
+							  mvector_oid, typlen, typbyval, typalign);
+}
+
+/*
  * mrl_embed(text[], model, dims, layers) -> mvector[]: one batched pass,
  * the same vectors as one call per text.  NULL elements give NULLs.
  */
@@ -355,13 +447,6 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 	const char **texts;
 	size_t	   *lens;
 	float	   *out;
-	Datum	   *results;
-	Oid			mvector_oid = get_fn_expr_rettype(fcinfo->flinfo);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	int			dims[1],
-				lbs[1] = {1};
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -382,24 +467,8 @@ mrl_embed_batch(PG_FUNCTION_ARGS)
 		lens[m++] = VARSIZE_ANY_EXHDR(DatumGetPointer(elems[i]));
 	}
 	dim = EmbedWithArgs(fcinfo, texts, lens, m, &out);
-
-	results = palloc(sizeof(Datum) * Max(n, 1));
-	m = 0;
-	for (int i = 0; i < n; i++)
-	{
-		MVector    *v;
-
-		if (nulls[i])
-			continue;
-		v = InitMVector(dim);
-		memcpy(v->x, out + (size_t) m++ * dim, sizeof(float) * dim);
-		results[i] = PointerGetDatum(v);
-	}
-	mvector_oid = get_element_type(mvector_oid);
-	get_typlenbyvalalign(mvector_oid, &typlen, &typbyval, &typalign);
-	dims[0] = n;
-	PG_RETURN_ARRAYTYPE_P(construct_md_array(results, nulls, n == 0 ? 0 : 1, dims, lbs,
-											 mvector_oid, typlen, typbyval, typalign));
+	PG_RETURN_ARRAYTYPE_P(MrlVectorArray(out, dim, nulls, n,
+										 get_element_type(get_fn_expr_rettype(fcinfo->flinfo))));
 }
 
 /* The encoder's settings; called from _PG_init. */

@@ -7,8 +7,11 @@
  * full model in batches), then the judgements of known documents, then the
  * judged queries (embedded likewise).  Documents and queries are numbered
  * in id order as they are read, and judgements are matched to them by the
- * text form of the ids.  Scoring is in C: cosine scores by sgemm on the
- * prefix columns, top-100 per query, metrics from src/encoder/evaluate.h.
+ * text form of the ids.  A remote model's texts go to its API in batches,
+ * several requests in flight (MrlEmbedder), and its prefixes are cut here
+ * from the full vectors, as for a local model.  Scoring is in C: cosine
+ * scores by sgemm on the prefix columns, top-100 per query, metrics from
+ * src/encoder/evaluate.h.
  */
 #include "postgres.h"
 
@@ -34,7 +37,7 @@
 #include "progress.h"
 
 #define EVAL_TOPK 100			/* ranked list length: Recall@100 */
-#define EVAL_FETCH_ROWS 256		/* rows per cursor fetch (and embedding batch) */
+#define EVAL_JUDGEMENT_ROWS 4096	/* judgement rows per cursor fetch */
 #define EVAL_SCORE_FLOATS (32 * 1024 * 1024)	/* score matrix budget per query batch */
 #define EVAL_HINT "mrl_evaluate reads queries(id, body), docs(id, body) and qrels(query_id, doc_id, relevance)."
 
@@ -235,25 +238,27 @@ OpenCursor(const char *sql, const char *relname)
 /*
  * Read a table of texts once, in id order, through a cursor: number every
  * row in ids, and embed the bodies of the rows keep() selects (all rows if
- * keep is NULL) with the model (named model, NULL the default) into
- * (*vecs)[index], dim floats each, growing *vecs (allocated in mcxt) as
- * needed.  extra (or NULL) is SQL for more columns, which keep() reads
- * from the fetched row.  Only one batch of texts is held.
+ * keep is NULL) with the model into (*vecs)[index], model->dim floats each,
+ * growing *vecs (allocated in mcxt) as needed.  extra (or NULL) is SQL for
+ * more columns, which keep() reads from the fetched row.  Only one batch of
+ * texts (model->batch_texts) is held.
  */
 void
 MrlReadTextTable(IdIndex *ids, const char *extra, KeepRow keep, void *keep_arg,
-				 const char *model, mrl_encoder *enc, const mrl_embed_options *opts,
-				 int dim, MemoryContext mcxt, float **vecs)
+				 const MrlEmbedder *model, MemoryContext mcxt, float **vecs)
 {
 	char	   *sql = psprintf("SELECT id::text, coalesce(body::text, '')%s%s FROM %s ORDER BY id",
 						   extra ? ", " : "", extra ? extra : "", ids->relname);
 	Portal		portal = OpenCursor(sql, ids->relname);
-	const char *texts[EVAL_FETCH_ROWS];
-	size_t		lens[EVAL_FETCH_ROWS];
-	int			index[EVAL_FETCH_ROWS];
+	int			dim = model->dim;
+	int			fetch = model->batch_texts;
+	const char **texts = palloc(sizeof(char *) * fetch);
+	size_t	   *lens = palloc(sizeof(size_t) * fetch);
+	int		   *index = palloc(sizeof(int) * fetch);
 	int			capacity = 0;
 	int64		embedded = 0;
-	float	   *batch = palloc(sizeof(float) * (size_t) EVAL_FETCH_ROWS * dim);
+	float	   *batch = MemoryContextAllocHuge(CurrentMemoryContext,
+											   sizeof(float) * (size_t) fetch * dim);
 	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "mrl_evaluate batch",
 													ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
@@ -264,7 +269,7 @@ MrlReadTextTable(IdIndex *ids, const char *extra, KeepRow keep, void *keep_arg,
 		int			m = 0;
 
 		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, EVAL_FETCH_ROWS);
+		SPI_cursor_fetch(portal, true, fetch);
 		if (SPI_processed == 0)
 			break;
 		for (uint64 i = 0; i < SPI_processed; i++)
@@ -293,8 +298,9 @@ MrlReadTextTable(IdIndex *ids, const char *extra, KeepRow keep, void *keep_arg,
 			lens[m] = VARSIZE_ANY_EXHDR(body);
 			index[m++] = k;
 		}
-		MrlEmbedTexts(enc, texts, lens, m, opts, dim, batch);
-		MVectorCheckModelOutput(batch, (size_t) m * dim, model);
+		old = MemoryContextSwitchTo(batch_cxt);	/* a remote model's requests */
+		MrlEmbedderRun(model, texts, lens, m, batch);
+		MemoryContextSwitchTo(old);
 		for (int i = 0; i < m; i++)
 			memcpy(*vecs + (size_t) index[i] * dim, batch + (size_t) i * dim, sizeof(float) * dim);
 		MrlProgressDone(embedded += m);
@@ -304,6 +310,9 @@ MrlReadTextTable(IdIndex *ids, const char *extra, KeepRow keep, void *keep_arg,
 	SPI_cursor_close(portal);
 	MemoryContextDelete(batch_cxt);
 	pfree(batch);
+	pfree(texts);
+	pfree(lens);
+	pfree(index);
 	old = MemoryContextSwitchTo(mcxt);
 	IdIndexFinish(ids);
 	MemoryContextSwitchTo(old);
@@ -385,7 +394,7 @@ ReadJudgements(Judgements *J, const IdIndex *docs, MemoryContext mcxt)
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, EVAL_FETCH_ROWS * 16);
+		SPI_cursor_fetch(portal, true, EVAL_JUDGEMENT_ROWS);
 		if (SPI_processed == 0)
 			break;
 		old = MemoryContextSwitchTo(mcxt);
@@ -777,9 +786,7 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 	IdIndex		queries = {0},
 				docs = {0};
 	Judgements	J = {0};
-	char	   *model;
-	mrl_encoder *enc;
-	mrl_embed_options opts;
+	MrlEmbedder model;
 	int			full_dim,
 				n_dims,
 			   *dims,
@@ -803,10 +810,9 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 	MrlParseBaselines(PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5), baseline_names,
 					  lengthof(baseline_names), asked,
 					  "The baselines are \"pca\" and \"fulltext\"; for a non-Matryoshka model, pass its name as model.");
-	model = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	enc = MrlModelForUse(fcinfo, model);
-	MrlEmbedOptionsInit(&opts);
-	full_dim = MrlOutputDim(enc, &opts);
+	MrlEmbedderOpen(&model, fcinfo, PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
+					0, NULL);
+	full_dim = model.dim;
 	dims = MrlParseDims(PG_GETARG_ARRAYTYPE_P(4), full_dim, &n_dims);
 	for (int i = 0; i < n_dims; i++)
 		max_d = Max(max_d, dims[i]);
@@ -823,11 +829,11 @@ mrl_evaluate(PG_FUNCTION_ARGS)
 	MrlProgressStart(MRL_PROGRESS_EVALUATE);
 	/* docs, then the judgements of known docs, then the judged queries */
 	MrlProgressSetPhase(MRL_PHASE_EMBEDDING_DOCUMENTS, -1);
-	MrlReadTextTable(&docs, NULL, NULL, NULL, model, enc, &opts, full_dim, work, &D);
+	MrlReadTextTable(&docs, NULL, NULL, NULL, &model, work, &D);
 	MrlProgressSetPhase(MRL_PHASE_READING_JUDGEMENTS, -1);
 	ReadJudgements(&J, &docs, work);
 	MrlProgressSetPhase(MRL_PHASE_EMBEDDING_QUERIES, -1);
-	MrlReadTextTable(&queries, NULL, MatchQuery, &J, model, enc, &opts, full_dim, work, &Q);
+	MrlReadTextTable(&queries, NULL, MatchQuery, &J, &model, work, &Q);
 	if (J.n_scored == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

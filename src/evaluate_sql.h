@@ -12,6 +12,7 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 
+#include "embed.h"
 #include "encoder.h"
 #include "evaluate.h"
 
@@ -46,9 +47,7 @@ extern void MrlCheckColumn(Oid relid, const char *col, const Oid *types, int nty
 extern int	MrlGrowCapacity(int capacity, int need, const char *relname);
 extern char *MrlSpiText(uint64 row, int c);
 extern void MrlReadTextTable(IdIndex *ids, const char *extra, KeepRow keep, void *keep_arg,
-							 const char *model, mrl_encoder *enc,
-							 const mrl_embed_options *opts, int dim,
-							 MemoryContext mcxt, float **vecs);
+							 const MrlEmbedder *model, MemoryContext mcxt, float **vecs);
 extern int *MrlParseDims(ArrayType *arr, int full_dim, int *n);
 extern void MrlParseBaselines(ArrayType *arr, const char *const *names, int n_names,
 							  bool *asked, const char *hint);

@@ -1,6 +1,6 @@
 /*
- * progress.c: progress of mrl_train and mrl_evaluate that other connections
- * read in the mrl_progress view.
+ * progress.c: progress of mrl_train, mrl_evaluate and mrl_embed_table that
+ * other connections read in the mrl_progress view.
  *
  * PostgreSQL's own progress views (pg_stat_progress_*) read a slot in each
  * backend's entry of the shared backend status array: a command code and 20
@@ -115,6 +115,8 @@ CommandName(int64 command)
 			return "mrl_train";
 		case MRL_PROGRESS_EVALUATE:
 			return "mrl_evaluate";
+		case MRL_PROGRESS_EMBED_TABLE:
+			return "mrl_embed_table";
 	}
 	return "unknown";
 }
@@ -138,6 +140,8 @@ PhaseName(int64 phase)
 			return "embedding queries";
 		case MRL_PHASE_SCORING:
 			return "scoring";
+		case MRL_PHASE_EMBEDDING_ROWS:
+			return "embedding rows";
 	}
 	return "starting";
 }

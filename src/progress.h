@@ -1,6 +1,7 @@
 /*
- * progress.h: progress of mrl_train and mrl_evaluate, readable from other
- * connections through the mrl_progress view (progress.c).
+ * progress.h: progress of mrl_train, mrl_evaluate and mrl_embed_table,
+ * readable from other connections through the mrl_progress view
+ * (progress.c).
  */
 #ifndef MRL_PROGRESS_H
 #define MRL_PROGRESS_H
@@ -9,7 +10,8 @@
 typedef enum MrlProgressCommand
 {
 	MRL_PROGRESS_TRAIN = 1,
-	MRL_PROGRESS_EVALUATE = 2
+	MRL_PROGRESS_EVALUATE = 2,
+	MRL_PROGRESS_EMBED_TABLE = 3
 } MrlProgressCommand;
 
 /*
@@ -24,7 +26,8 @@ typedef enum MrlProgressPhase
 	MRL_PHASE_EMBEDDING_DOCUMENTS = 4,	/* documents embedded */
 	MRL_PHASE_READING_JUDGEMENTS = 5,	/* judgements read */
 	MRL_PHASE_EMBEDDING_QUERIES = 6,	/* judged queries embedded */
-	MRL_PHASE_SCORING = 7		/* result rows (prefix size, method) done */
+	MRL_PHASE_SCORING = 7,		/* result rows (prefix size, method) done */
+	MRL_PHASE_EMBEDDING_ROWS = 8	/* rows embedded and updated */
 } MrlProgressPhase;
 
 extern void MrlProgressStart(MrlProgressCommand command);

@@ -59,6 +59,7 @@ struct MrlRemoteModel
 	const char *model;			/* the API's name of the model */
 	const char *url;			/* the request URL: the server's url + the API's path */
 	const char *api_key;		/* from the owner's user mapping, or NULL */
+	bool		azure;			/* Azure OpenAI: deployment URLs, an api-key header */
 	const char *proxy;
 	int			dims;			/* the model's own width (0 while registering) */
 	bool		sends_dimensions;	/* dims => goes to the API as "dimensions" */
@@ -90,6 +91,8 @@ static void CheckServerUrl(DefElem *def);
 static void CheckProxy(DefElem *def);
 static void CheckEncodingFormat(DefElem *def);
 static void CheckApiKey(DefElem *def);
+static void CheckApi(DefElem *def);
+static void CheckApiVersion(DefElem *def);
 
 static const HttpOption http_options[] = {
 	{"url", ForeignServerRelationId, 0, 0, 0, CheckServerUrl},
@@ -100,6 +103,8 @@ static const HttpOption http_options[] = {
 	{"max_retries", ForeignServerRelationId, 0, 20, 0, NULL},
 	{"encoding_format", ForeignServerRelationId, 0, 0, 0, CheckEncodingFormat},
 	{"proxy", ForeignServerRelationId, 0, 0, 0, CheckProxy},
+	{"api", ForeignServerRelationId, 0, 0, 0, CheckApi},
+	{"api_version", ForeignServerRelationId, 0, 0, 0, CheckApiVersion},
 	{"api_key", UserMappingRelationId, 0, 0, 0, CheckApiKey},
 };
 
@@ -188,6 +193,41 @@ CheckEncodingFormat(DefElem *def)
 				 errmsg("encoding_format must be \"float\" or \"base64\", not \"%s\"", v)));
 }
 
+/* "azure": Azure OpenAI's deployment URLs and api-key header. */
+static void
+CheckApi(DefElem *def)
+{
+	const char *v = defGetString(def);
+
+	if (strcmp(v, "azure") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("api must be \"azure\", not \"%s\"", v),
+				 errhint("Without the option, a model's own prefix (openai: or ollama:) sets the API.")));
+}
+
+/*
+ * Error unless value can stand as one segment of a URL as it is: letters,
+ * digits, '-', '_' and '.', and not "." or "..".  Azure names deployments
+ * and API versions so.
+ */
+static void
+CheckUrlSegment(const char *what, const char *value)
+{
+	if (value[0] == '\0' || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+									"0123456789-_.") != strlen(value) ||
+		strcmp(value, ".") == 0 || strcmp(value, "..") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be letters, digits, '-', '_' and '.', not \"%s\"", what, value)));
+}
+
+static void
+CheckApiVersion(DefElem *def)
+{
+	CheckUrlSegment("api_version", defGetString(def));
+}
+
 /* An API key goes into an HTTP header: printable ASCII, no spaces. */
 static void
 CheckApiKey(DefElem *def)
@@ -240,6 +280,8 @@ mrl_http_validator(PG_FUNCTION_ARGS)
 	Oid			catalog = PG_GETARG_OID(1);
 	ListCell   *lc;
 	bool		has_url = false;
+	bool		has_api = false;
+	bool		has_api_version = false;
 
 	foreach(lc, options)
 	{
@@ -253,7 +295,14 @@ mrl_http_validator(PG_FUNCTION_ARGS)
 		else
 			(void) IntOption(def);
 		has_url |= strcmp(def->defname, "url") == 0;
+		has_api |= strcmp(def->defname, "api") == 0;
+		has_api_version |= strcmp(def->defname, "api_version") == 0;
 	}
+	if (has_api != has_api_version)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("the options api 'azure' and api_version go together"),
+				 errhint("Azure OpenAI: OPTIONS (url 'https://{resource}.openai.azure.com', api 'azure', api_version '2024-10-21').")));
 	if (catalog == ForeignServerRelationId && !has_url)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
@@ -318,6 +367,7 @@ ApplyServerOptions(MrlRemoteModel *m, List *options)
 {
 	ListCell   *lc;
 	char	   *url = NULL;
+	const char *api_version = NULL;
 
 	m->batch_size = mrl_api_default_batch_size(m->api);
 	m->max_batch_tokens = mrl_api_default_max_batch_tokens(m->api);
@@ -326,6 +376,7 @@ ApplyServerOptions(MrlRemoteModel *m, List *options)
 	m->max_retries = DEFAULT_MAX_RETRIES;
 	m->base64 = true;
 	m->proxy = "";
+	m->azure = false;
 	foreach(lc, options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
@@ -346,13 +397,29 @@ ApplyServerOptions(MrlRemoteModel *m, List *options)
 			m->base64 = strcmp(defGetString(def), "base64") == 0;
 		else if (strcmp(def->defname, "proxy") == 0)
 			m->proxy = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, "api") == 0)
+			m->azure = true;
+		else if (strcmp(def->defname, "api_version") == 0)
+			api_version = defGetString(def);
 	}
 	if (url == NULL)
 		elog(ERROR, "server \"%s\" has no url", m->server);
 	/* the vendors' base URLs, with or without a final slash */
 	while (strlen(url) > 0 && url[strlen(url) - 1] == '/')
 		url[strlen(url) - 1] = '\0';
-	m->url = psprintf("%s%s", url, mrl_api_path(m->api));
+	if (!m->azure)
+	{
+		m->url = psprintf("%s%s", url, mrl_api_path(m->api));
+		return;
+	}
+	/* Azure OpenAI: the model is a deployment, named in the URL */
+	if (m->api != MRL_API_OPENAI)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("server \"%s\" speaks Azure OpenAI: its models are \"openai:<deployment>\"", m->server)));
+	CheckUrlSegment("an Azure deployment name", m->model);
+	m->url = psprintf("%s/openai/deployments/%s%s?api-version=%s", url, m->model,
+					  mrl_api_path(m->api), api_version);
 }
 
 /*
@@ -559,7 +626,8 @@ static void
 RunRequests(Run *run)
 {
 	const MrlRemoteModel *m = run->m;
-	mrl_http_options opts = {m->url, m->api_key, m->proxy, m->timeout_ms, m->max_retries};
+	mrl_http_options opts = {m->url, m->api_key, m->azure ? "api-key: " : NULL, m->proxy,
+							 m->timeout_ms, m->max_retries};
 	char		err[256];
 	mrl_http_engine *e;
 
@@ -596,11 +664,28 @@ TextsToUtf8(const char **texts, size_t *lens, int n)
 	}
 }
 
+/* Error for a dims outside 1..the model's width. */
+static void
+DimsOutOfRange(const MrlRemoteModel *m, int dims)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("dims must be between 1 and %d for model \"%s\", not %d", m->dims, m->name, dims)));
+}
+
+int
+MrlRemoteCheckDims(const MrlRemoteModel *m, int dims)
+{
+	if (dims == 0)
+		return m->dims;
+	if (dims < 1 || dims > m->dims)
+		DimsOutOfRange(m, dims);
+	return dims;
+}
+
 int
 MrlRemoteOutputDim(const MrlRemoteModel *m, FunctionCallInfo fcinfo, int dims_arg, int layers_arg)
 {
-	int			dims;
-
 	if (!PG_ARGISNULL(layers_arg))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -608,12 +693,19 @@ MrlRemoteOutputDim(const MrlRemoteModel *m, FunctionCallInfo fcinfo, int dims_ar
 				 errdetail("Model \"%s\" is served by server \"%s\".", m->name, m->server)));
 	if (PG_ARGISNULL(dims_arg))
 		return m->dims;
-	dims = PG_GETARG_INT32(dims_arg);
-	if (dims < 1 || dims > m->dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dims must be between 1 and %d for model \"%s\", not %d", m->dims, m->name, dims)));
-	return dims;
+	if (PG_GETARG_INT32(dims_arg) == 0)
+		DimsOutOfRange(m, 0);
+	return MrlRemoteCheckDims(m, PG_GETARG_INT32(dims_arg));
+}
+
+/*
+ * Four rounds of requests: the requests in flight drop below concurrency
+ * only at the end of a call, while its last batches finish.
+ */
+int
+MrlRemoteBatchTexts(const MrlRemoteModel *m)
+{
+	return (int) Min((int64) m->batch_size * m->concurrency * 4, INT_MAX);
 }
 
 /*

@@ -17,6 +17,12 @@ extern MrlRemoteModel *MrlRemoteModelOpen(const char *name, const MrlModelRef *e
 extern int	MrlRemoteOutputDim(const MrlRemoteModel *m, FunctionCallInfo fcinfo,
 							   int dims_arg, int layers_arg);
 
+/* The width of a prefix of dims values (0: the model's width), or an error. */
+extern int	MrlRemoteCheckDims(const MrlRemoteModel *m, int dims);
+
+/* Texts worth passing to one call of MrlRemoteEmbed: several rounds of requests. */
+extern int	MrlRemoteBatchTexts(const MrlRemoteModel *m);
+
 /* Embed n texts into out (n rows of dims floats), in input order. */
 extern void MrlRemoteEmbed(const MrlRemoteModel *m, const char **texts, const size_t *lens,
 						   int n, int dims, float *out);

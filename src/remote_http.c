@@ -442,11 +442,12 @@ mrl_http_engine_new(const mrl_http_options *opts, char *err, size_t errlen)
 		goto oom;
 	if (opts->api_key != NULL)
 	{
-		size_t		len = strlen(opts->api_key) + 32;
+		const char *start = opts->key_header ? opts->key_header : "Authorization: Bearer ";
+		size_t		len = strlen(start) + strlen(opts->api_key) + 1;
 
 		if ((auth = malloc(len)) == NULL)
 			goto oom;
-		snprintf(auth, len, "Authorization: Bearer %s", opts->api_key);
+		snprintf(auth, len, "%s%s", start, opts->api_key);
 	}
 	/* "Expect:" keeps libcurl from waiting for a 100-continue on large bodies */
 	headers[0] = "Content-Type: application/json";

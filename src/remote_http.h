@@ -14,7 +14,10 @@
 typedef struct mrl_http_options
 {
 	const char *url;			/* the request URL, http or https */
-	const char *api_key;		/* sent as "Authorization: Bearer ..."; NULL: none */
+	const char *api_key;		/* NULL: none */
+	const char *key_header;		/* the header line's start before the key:
+								 * NULL for "Authorization: Bearer ", or
+								 * "api-key: " (Azure OpenAI) */
 	const char *proxy;			/* NULL or "": none (environment proxies are ignored) */
 	long		timeout_ms;		/* one attempt, connection included */
 	int			max_retries;	/* after 429, 5xx or a lost connection */

@@ -288,7 +288,7 @@ mrl_train(PG_FUNCTION_ARGS)
 	MrlSweepFiles();
 
 	/* the base model (or, from scratch, the built-in model's tokenizer) */
-	enc = MrlModelForUse(fcinfo, base);
+	enc = MrlModelForUse(fcinfo, base, "mrl_train");
 	baseE = mrl_encoder_static_matrix(enc, &vocab, &width);
 	tokenizer = mrl_encoder_tokenizer_path(enc);
 	if (baseE == NULL || tokenizer == NULL)

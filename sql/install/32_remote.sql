@@ -15,3 +15,12 @@ CREATE FUNCTION mrl_register_model(name text, model text, server text) RETURNS v
 	AS 'MODULE_PATHNAME', 'mrl_register_remote_model' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION mrl_register_model(text, text, text) IS
 	'register openai:<model> or ollama:<model> served by an mrl_http server (needs USAGE on the server)';
+
+-- A table's texts embedded into its vector column in batches (a remote
+-- model's requests several in flight), in one statement, as the caller.
+CREATE FUNCTION mrl_embed_table(tbl regclass, text_column name, vector_column name,
+	model text DEFAULT NULL, dims integer DEFAULT NULL, only_missing boolean DEFAULT true)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION mrl_embed_table(regclass, name, name, text, integer, boolean) IS
+	'UPDATE tbl SET vector_column = mrl_embed(text_column, model, dims) [WHERE vector_column IS NULL], in batches; returns the rows updated';

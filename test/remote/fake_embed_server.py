@@ -2,8 +2,11 @@
 """test/remote/fake_embed_server.py: a loopback embedding API for the remote
 encoder's tests and benchmark (Python's standard library only).
 
-It answers OpenAI's POST .../embeddings and Ollama's POST /api/embed with
-deterministic vectors, records every request, and injects faults on request.
+It answers OpenAI's POST .../embeddings, Azure OpenAI's POST
+/openai/deployments/DEPLOYMENT/embeddings?api-version=V (the deployment
+names the model; without api-version: 404, without an api-key header: 401)
+and Ollama's POST /api/embed with deterministic vectors, records every
+request, and injects faults on request.
 
   fake_embed_server.py serve PORTFILE [LATENCY]
                                             listen on 127.0.0.1 (a free port, written to PORTFILE),
@@ -31,12 +34,13 @@ F.times requests (default 1), only to requests for F.model if given.  F.kind:
   shuffle    the vectors in reverse order, index fields telling the truth
   dup_index  every index field 0
   nonfinite  the first element of the first vector is infinite
-  echo_key   a 401 whose message repeats the Authorization header
+  echo_key   a 401 whose message repeats the Authorization (or api-key) header
   redirect   a 307 to F.location
   close      close the connection without an answer
 /_control answers {"log": [...], "max_concurrent": K}: one entry per request
 with path, model, n (inputs), first (input), dimensions, encoding_format,
-auth (the Authorization header), fault, peer (the client's port: one per
+auth (the Authorization header), api_key (the api-key header), api_version
+(Azure's query parameter), fault, peer (the client's port: one per
 connection).
 """
 import array
@@ -50,6 +54,7 @@ import struct
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -150,15 +155,21 @@ class Handler(BaseHTTPRequestHandler):
             req = json.loads(body)
         except ValueError:
             return self.send_json(400, self.error_body("body is not JSON"))
-        model = req.get("model", "")
+        url = urllib.parse.urlsplit(self.path)
+        segments = url.path.split("/")
+        azure = segments[1:3] == ["openai", "deployments"]
+        api_version = urllib.parse.parse_qs(url.query).get("api-version", [None])[0]
+        # Azure: the deployment in the path names the model, whatever the body says
+        model = segments[3] if azure and len(segments) == 5 else req.get("model", "")
         inputs = req.get("input")
         if isinstance(inputs, str):
             inputs = [inputs]
         fault = STATE.take_fault(model)
-        entry = {"path": self.path, "model": model, "n": len(inputs or []),
+        entry = {"path": url.path, "model": model, "n": len(inputs or []),
                  "first": inputs[0] if inputs else None,
                  "dimensions": req.get("dimensions"), "encoding_format": req.get("encoding_format"),
-                 "auth": self.headers.get("Authorization"), "fault": fault and fault["kind"],
+                 "auth": self.headers.get("Authorization"), "api_key": self.headers.get("api-key"),
+                 "api_version": api_version, "fault": fault and fault["kind"],
                  "peer": self.client_address[1]}
         with STATE.lock:
             STATE.log.append(entry)
@@ -167,7 +178,13 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if STATE.latency:
                 time.sleep(STATE.latency)
-            self.answer(req, model, inputs, fault)
+            if azure and (len(segments) != 5 or segments[4] != "embeddings" or not api_version):
+                self.send_json(404, {"error": {"code": "404", "message": "Resource not found"}})
+            elif azure and not self.headers.get("api-key"):
+                self.send_json(401, {"error": {"code": "401", "message": "Access denied due to invalid "
+                                               "subscription key or wrong API endpoint."}})
+            else:
+                self.answer(req, model, inputs, fault)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
@@ -194,7 +211,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(fault["status"], self.error_body(fault.get("message", "injected fault")), headers)
         if kind == "echo_key":
             return self.send_json(401, self.error_body("Incorrect API key provided: %s."
-                                                       % self.headers.get("Authorization")))
+                                                       % (self.headers.get("Authorization")
+                                                          or self.headers.get("api-key"))))
         if kind == "redirect":
             self.send_response(307)
             self.send_header("Location", fault["location"])

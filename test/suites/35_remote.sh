@@ -7,7 +7,11 @@
 #    on the server, using the model's grants, and sends the owner's key;
 #  - vectors: exactly the API's (base64 and float), in input order, batched
 #    by inputs and tokens, several requests in flight; dims server-side or
-#    cut and re-normalised locally; Ollama's API;
+#    cut and re-normalised locally; Ollama's API; Azure OpenAI's deployment
+#    URLs and api-key header;
+#  - mrl_evaluate on a remote model against numpy; mrl_train refused;
+#  - mrl_embed_table: batches, order, all or nothing, privileges, row-level
+#    security, odd names, progress;
 #  - faults: 429/5xx retried honouring Retry-After, 4xx reported with the
 #    API's message, invalid responses refused, timeouts, cancel,
 #    statement_timeout, redirects not followed, no half UPDATE;
@@ -210,8 +214,40 @@ check "dims out of range and layers are refused (22023)" \
 	"22023
 22023
 22023"
-check "mrl_train and mrl_evaluate refuse a remote model (0A000)" \
-	"$(q "$su" "SELECT * FROM mrl_train('t', 'SELECT 1', base => 'oai')")" 0A000
+check "mrl_train refuses a remote model: 0A000, with a hint" \
+	"$(msg "$su" "SELECT * FROM mrl_train('t', 'SELECT 1', base => 'oai')")|$(q "$su" "SELECT * FROM mrl_train('t', 'SELECT 1', base => 'oai')")" \
+	'ERROR:  model "oai" is served by a remote API DETAIL:  mrl_train runs local models only. HINT:  An API returns vectors, not the weights mrl_train starts from: give a local base model, or NULL to start from the built-in tokenizer. |0A000'
+check "mrl_evaluate_classification and mrl_evaluate_clustering refuse one too (0A000)" \
+	"$(q "$su" "CREATE TABLE lab (id int, body text, label text)" "SELECT * FROM mrl_evaluate_classification('lab', 'oai')"; q "$su" "SELECT * FROM mrl_evaluate_clustering('lab', 'oai')")" \
+	"0A000
+0A000"
+
+# mrl_evaluate with a remote model: 60 docs and 12 queries of the fake's
+# vectors, graded judgements by a rule; the metrics at 4, 16 and 64 dims
+# from the same vectors ranked and scored by numpy (test/evaluate/reference.py)
+q "$su" "CREATE TABLE rdocs AS SELECT g AS id, 'doc ' || g AS body FROM generate_series(1, 60) g" \
+	"CREATE TABLE rqueries AS SELECT g AS id, 'query ' || g AS body FROM generate_series(1, 12) g" \
+	"CREATE TABLE rqrels AS SELECT q AS query_id, d AS doc_id, 1 + d % 2 AS relevance FROM generate_series(1, 12) q, generate_series(1, 60) d WHERE (d * 7 + q * 3) % 11 = 0" >/dev/null
+arm
+q "$su" "SELECT dims, ndcg_at_10, recall_at_10, recall_at_100, mrr_at_10 FROM mrl_evaluate('rqueries', 'rqrels', 'rdocs', model => 'oai', dims => '{4,16,64}') WHERE method = 'prefix' ORDER BY dims" >"$work/reval.txt"
+check "mrl_evaluate with a remote model: the metrics at 4, 16 and 64 dims are numpy's on the API's vectors" \
+	"$(/usr/bin/python3 - "$work/reval.txt" <<'PY'
+import sys
+sys.path[:0] = ["test/remote", "test/evaluate"]
+import numpy as np
+from fake_embed_server import vector
+from reference import evaluate
+docs = list(range(1, 61))
+qrels = [{d: 1 + d % 2 for d in docs if (d * 7 + q * 3) % 11 == 0} for q in range(1, 13)]
+D = np.array([vector("doc %d" % d, 64) for d in docs])
+Q = np.array([vector("query %d" % q, 64) for q in range(1, 13)])
+got = [[float(x) for x in line.split("|")] for line in open(sys.argv[1])]
+want = [[dims] + list(evaluate(Q, D, docs, qrels, dims)) for dims in (4, 16, 64)]
+print("same" if len(got) == 3 and np.allclose(got, want, rtol=0, atol=1e-9) else "got %s, numpy %s" % (got, want))
+PY
+)" same
+check "in one request per batch of 50 (docs 50 + 10, queries 12), full vectors, prefixes cut here" \
+	"$(fake_log "(sorted(e['n'] for e in log), {e['dimensions'] for e in log})")" "([10, 12, 50], {None})"
 
 arm
 out=$(q alice "SELECT mrl_register_model('oll', 'ollama:mrl-32', server => 'ollama')" \
@@ -221,6 +257,49 @@ out=$(q alice "SELECT mrl_register_model('oll', 'ollama:mrl-32', server => 'olla
 check "Ollama's /api/embed: registration, one text, dims server-side, 100 texts in batches of 64, no key" \
 	"$(echo $out)|$(fake_log "(set(e['path'] for e in log), sorted(e['n'] for e in log[-2:]), log[3]['dimensions'], set(e['auth'] for e in log))")" \
 	"t t 100|t|({'/api/embed'}, [36, 64], 8, {None})"
+
+# ---------- Azure OpenAI: deployment URLs, an api-key header ----------
+
+key_azure=sk-azure-$RANDOM$RANDOM-secret
+check "api 'azure' and api_version go together; bad values are refused" \
+	"$(for opts in "api 'azure'" "api_version '2024-10-21'" "api 'azure', api_version '2024/10'" "api 'openai', api_version 'v'"; do
+		q "$su" "CREATE SERVER v FOREIGN DATA WRAPPER mrl_http OPTIONS (url '$api_url', $opts)"; done | tr '\n' ' ')" \
+	"HV00J HV00J 22023 22023 "
+# (log_statement = all would log the key of CREATE USER MAPPING: off in that session)
+q "$su" "CREATE SERVER az FOREIGN DATA WRAPPER mrl_http OPTIONS (url '$api_url/', api 'azure', api_version '2024-10-21')" \
+	"GRANT USAGE ON FOREIGN SERVER az TO alice" "SET log_statement = 'none'" \
+	"CREATE USER MAPPING FOR alice SERVER az OPTIONS (api_key '$key_azure')" >/dev/null
+arm
+out=$(q alice "SELECT mrl_register_model('az', 'openai:mrl-64', server => 'az')" \
+	"SELECT sends_dimensions FROM mrl_model_info WHERE name = 'az'" \
+	"SELECT mrl_embed('hello 1', 'az') = '$(ref mrl-64 'hello ')'" \
+	"SELECT mrl_embed('hello 1', 'az', dims => 16) = '$(ref mrl-64 'hello ' 16)'" \
+	"SELECT count(*) FILTER (WHERE b.e = x.v) FROM ($(batch az 100)) b JOIN exp64 x USING (i)")
+check "Azure: registration, one text, dims server-side and 100 texts, each the API's vector" "$(echo $out)" "t t t 100"
+check "every request went to /openai/deployments/{deployment}/embeddings?api-version=..., the key in api-key only" \
+	"$(fake_log "(len(log) >= 5, {(e['path'], e['api_version'], e['api_key'] == '$key_azure', e['auth']) for e in log})")" \
+	"(True, {('/openai/deployments/mrl-64/embeddings', '2024-10-21', True, None)})"
+check "an Azure server takes openai:<deployment> models only, named as one URL segment" \
+	"$(q alice "SELECT mrl_register_model('x', 'ollama:mrl-64', server => 'az')"; q alice "SELECT mrl_register_model('x', 'openai:../mrl-64', server => 'az')")" \
+	"22023
+22023"
+arm '{"kind": "echo_key"}'
+out=$(msg alice "SELECT mrl_embed('hello 1', 'az')")
+check "an Azure error echoing the api-key header shows [api_key] instead" \
+	"$(grep -c -- "$key_azure" <<<"$out")|$(grep -c '\[api_key\]' <<<"$out")" "0|1"
+# azure_status HEADER: the fake's status for an Azure request with HEADER
+azure_status()
+{
+	/usr/bin/python3 -c "import sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1], data=b'{\"input\": [\"a\"]}', headers=dict([sys.argv[2].split(': ')]))
+try:
+    print(urllib.request.urlopen(req).status)
+except urllib.error.HTTPError as e:
+    print(e.code)" "$api_url/openai/deployments/mrl-64/embeddings$1" "$2"
+}
+check "the fake answers Azure requests only with api-version and an api-key header (as Azure: 404, 401)" \
+	"$(azure_status '?api-version=1' 'api-key: k') $(azure_status '' 'api-key: k') $(azure_status '?api-version=1' 'Authorization: Bearer k')" \
+	"200 404 401"
 
 q "$su" "CREATE DATABASE latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null
 arm
@@ -251,16 +330,80 @@ check "run again, every row gets the API's vector, over one kept-alive connectio
 	"$(q alice "UPDATE docs SET emb = mrl_embed(body, 'oai') WHERE id <= 40" \
 		"SELECT count(*) FROM docs JOIN exp64 x ON x.i = docs.id WHERE emb = x.v")|$(fake_log "(len(log), len(set(e['peer'] for e in log)))")" \
 	"40|(40, 1)"
-# README's batched UPDATE, one text[] call per 50 rows
-batched_update="UPDATE docs d SET emb = e.emb FROM (SELECT unnest(array_agg(id)) AS id, unnest(mrl_embed(array_agg(body), model => 'oai')) AS emb FROM docs GROUP BY (id - 1) / 50) e WHERE d.id = e.id"
-q "$su" "ALTER SERVER oai OPTIONS (SET batch_size '10', ADD max_retries '1')" "UPDATE docs SET emb = NULL" >/dev/null
+# mrl_embed_table: the rows read in fetches of 4 x batch_size x concurrency,
+# each fetch's texts sent in batches of 10, up to concurrency in flight, then
+# written back by one UPDATE; all in the caller's statement
+embed_docs="SELECT mrl_embed_table('docs', 'body', 'emb', 'oai')"
+q "$su" "ALTER SERVER oai OPTIONS (SET batch_size '10', SET concurrency '1', ADD max_retries '1')" \
+	"UPDATE docs SET emb = NULL" >/dev/null
+arm '{"kind": "status", "status": 400, "message": "bad input", "after": 5}'
+check "mrl_embed_table whose 6th request fails (the first fetch's 40 rows already updated) changes no row" \
+	"$(q alice "$embed_docs")|$(q alice "SELECT count(emb) FROM docs")|$(fake_log "len(log) >= 6")" "38000|0|True"
+q "$su" "ALTER SERVER oai OPTIONS (SET concurrency '4')" >/dev/null
 arm '{"kind": "status", "status": 503, "after": 3, "times": 100}'
-check "the batched UPDATE (text[] form) whose batches fail from the 4th on is rolled back whole, after retries" \
-	"$(q alice "$batched_update")|$(q alice "SELECT count(emb) FROM docs")|$(fake_log "[e['fault'] for e in log].count('status') >= 2")" "38000|0|True"
+check "nor one whose batches fail from the 4th on, after retries" \
+	"$(q alice "$embed_docs")|$(q alice "SELECT count(emb) FROM docs")|$(fake_log "[e['fault'] for e in log].count('status') >= 2")" "38000|0|True"
+q "$su" "CLUSTER docs USING docs_pkey" >/dev/null	# the rows in id order on disk
+fake '{"reset": true, "latency": 0.05}' >/dev/null	# (answers that overlap)
+check "run again: 100 rows updated, each with the API's vector of its own text" \
+	"$(q alice "$embed_docs" "SELECT count(*) FROM docs JOIN exp64 x ON x.i = docs.id WHERE emb = x.v")" "100
+100"
+check "in 10 requests of 10 texts, each of 10 rows in table order, 2 to 4 in flight" \
+	"$(fake_log "(sorted(e['n'] for e in log), sorted(int(e['first'].split()[1]) for e in log), 2 <= mc <= 4)")" \
+	"([10, 10, 10, 10, 10, 10, 10, 10, 10, 10], [1, 11, 21, 31, 41, 51, 61, 71, 81, 91], True)"
+fake '{"latency": 0}' >/dev/null
 arm
-check "run again, 100 rows in 10 requests, each the API's vector" \
-	"$(q alice "$batched_update" "SELECT count(*) FROM docs JOIN exp64 x ON x.i = docs.id WHERE emb = x.v")|$(fake_log "len(log)")" "100|10"
-q "$su" "ALTER SERVER oai OPTIONS (DROP max_retries)" >/dev/null
+check "only_missing (the default) embeds the rows without a vector only; only_missing => false all" \
+	"$(q alice "UPDATE docs SET emb = NULL WHERE id % 20 = 0" "$embed_docs" \
+		"SELECT mrl_embed_table('docs', 'body', 'emb', 'oai', only_missing => false)")|$(fake_log "[e['n'] for e in log][0]")" "5
+100|5"
+arm
+check "dims => 16: asked of the API, the vectors its 16-dim ones" \
+	"$(q alice "SELECT mrl_embed_table('docs', 'body', 'emb', 'oai', dims => 16, only_missing => false)" \
+		"SELECT count(*) FROM docs JOIN exp16 x ON x.i = docs.id WHERE emb = x.v")|$(fake_log "{e['dimensions'] for e in log}")" "100
+100|{16}"
+q "$su" "GRANT SELECT ON docs TO bob" >/dev/null
+arm
+check "a role without UPDATE on the table is refused (42501) before any request" \
+	"$(q bob "SELECT mrl_embed_table('docs', 'body', 'emb', 'oai_fixed')")|$(fake_log "len(log)")" "42501|0"
+q "$su" "CREATE TABLE \"my \"\"docs\"\" table\" (id int, \"the body\" text, \"e\"\"mb\" mvector(64))" \
+	"INSERT INTO \"my \"\"docs\"\" table\" SELECT g, 'text ' || g FROM generate_series(1, 30) g" \
+	"ALTER TABLE \"my \"\"docs\"\" table\" ENABLE ROW LEVEL SECURITY" \
+	"CREATE POLICY odd ON \"my \"\"docs\"\" table\" USING (id <= 20)" \
+	"GRANT SELECT, UPDATE ON \"my \"\"docs\"\" table\" TO alice" >/dev/null
+arm
+check "quotes and spaces in the table's and columns' names; row-level security applies (20 of 30 rows)" \
+	"$(q alice "SELECT mrl_embed_table('\"my \"\"docs\"\" table\"', 'the body', 'e\"mb', 'oai')" \
+		"SELECT count(*) FROM \"my \"\"docs\"\" table\" t JOIN exp64 x ON x.i = t.id WHERE t.\"e\"\"mb\" = x.v")|$(q "$su" "SELECT count(\"e\"\"mb\") FROM \"my \"\"docs\"\" table\"")" \
+	"20
+20|20"
+check "a view, a text column that is not text, an unknown column, dims against the column's width" \
+	"$(q "$su" "CREATE VIEW docs_view AS SELECT * FROM docs" "SELECT mrl_embed_table('docs_view', 'body', 'emb', 'oai')"
+		q "$su" "SELECT mrl_embed_table('docs', 'id', 'emb', 'oai')"; q "$su" "SELECT mrl_embed_table('docs', 'body', 'nope', 'oai')"
+		q "$su" "SELECT mrl_embed_table('\"my \"\"docs\"\" table\"', 'the body', 'e\"mb', 'oai', dims => 16)")" \
+	"42809
+42804
+42703
+22023"
+# progress: one request of 10 texts at a time, each answered after 0.3 s
+q "$su" "ALTER SERVER oai OPTIONS (SET concurrency '1')" >/dev/null
+fake '{"reset": true, "latency": 0.3}' >/dev/null
+PGUSER=alice psql -X -q -At -c "SELECT mrl_embed_table('docs', 'body', 'emb', 'oai', only_missing => false)" >"$work/progress.out" 2>&1 &
+check "mrl_progress shows mrl_embed_table's rows as they are updated" \
+	"$(msg "$su" "DO \$\$
+DECLARE d bigint;
+BEGIN
+	FOR i IN 1..200 LOOP
+		PERFORM pg_stat_clear_snapshot();
+		SELECT done INTO d FROM mrl_progress WHERE command = 'mrl_embed_table' AND phase = 'embedding rows';
+		EXIT WHEN d > 0;
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+	RAISE NOTICE 'done %', d;
+END \$\$" | grep -o 'done [0-9]*' | awk '$2 > 0 && $2 < 100 && $2 % 10 == 0 { print "some" }')" some
+wait $!
+fake '{"latency": 0}' >/dev/null
+q "$su" "ALTER SERVER oai OPTIONS (SET concurrency '4', DROP max_retries)" >/dev/null
 
 # ---------- faults ----------
 
@@ -378,12 +521,12 @@ wait $!
 check "no key in mrl_model_info or mrl_models, for any role" \
 	"$(for r in alice bob carol; do q "$r" "SELECT count(*) FROM mrl_model_info m WHERE m::text LIKE '%sk-%'" "SELECT count(*) FROM mrl_models m WHERE m::text LIKE '%sk-%'"; done | tr '\n' ' ')" \
 	"0 0 0 0 0 0 "
-"$PG_BINDIR/pg_dump" -U bob -d postgres -T docs -T 'exp*' >"$work/bob.sql" 2>"$work/bob.err"
+"$PG_BINDIR/pg_dump" -U bob -d postgres -T docs -T 'exp*' -T lab -T 'r*' -T docs_view -T 'my*' >"$work/bob.sql" 2>"$work/bob.err"
 "$PG_BINDIR/pg_dump" -d postgres >"$work/su.sql" 2>&1
 check "pg_dump by a role without the mapping holds no key; a superuser's holds it once, in the mapping" \
 	"$(grep -c CREATE.USER.MAPPING "$work/bob.sql")|$(grep -c -- "sk-" "$work/bob.sql")|$(grep -c -- "$key_alice" "$work/su.sql")|$(grep -B1 -- "$key_alice" "$work/su.sql" | grep -c '^CREATE USER MAPPING FOR alice SERVER oai OPTIONS')" \
-	"2|0|1|1"
+	"3|0|1|1"
 log=$MRL_TMP/server.log
 check "the server log at log_min_messages = debug5 and log_statement = all has no key" \
-	"$(grep -c -- "sk-alice\|sk-public" "$log")|$([ "$(grep -c 'DEBUG:' "$log")" -gt 1000 ] && echo debug)|$(grep -c 'mrl_embed' "$log" | awk '$1 > 50 { print "statements" }')" \
+	"$(grep -c -- "sk-alice\|sk-public\|sk-azure" "$log")|$([ "$(grep -c 'DEBUG:' "$log")" -gt 1000 ] && echo debug)|$(grep -c 'mrl_embed' "$log" | awk '$1 > 50 { print "statements" }')" \
 	"0|debug|statements"
