@@ -114,10 +114,13 @@ mrl_cluster_stop()
 }
 
 # TAP lines for suite scripts, numbered in order: ok "what" / notok "what";
-# check "what" ACTUAL EXPECTED passes when the two strings are equal.
+# skip "why": a test that cannot run here (make test counts it as skipped,
+# not passed); check "what" ACTUAL EXPECTED passes when the two strings are
+# equal.
 tap_n=0
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
 notok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $*"; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP skipped: $*"; }
 check()
 {
 	if [ "$2" = "$3" ]; then

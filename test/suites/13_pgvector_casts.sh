@@ -10,7 +10,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$MRL_ROOT"
 if [ ! -f "$("$PG_CONFIG" --sharedir)/extension/vector.control" ]; then
-	echo "1..0 # skipped: pgvector not installed"
+	skip "pgvector not installed"
 	exit 0
 fi
 mrl_cluster_ensure || exit 1

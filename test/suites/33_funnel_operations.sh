@@ -141,8 +141,12 @@ check "mrl_funnel_check refuses a table, a btree and a partitioned funnel index 
 
 # Build progress, read from another connection while a build runs: a
 # function samples pg_stat_progress_create_index (a fresh snapshot each
-# time) until the build it saw has ended.
+# time) until the build it saw has ended.  The build reads a table of its
+# own, 20,000 rows: what t keeps depends on how fast the deletes above ran
+# against the inserts (12 rows on a loaded machine, a build too short for
+# its phases to be seen).
 sql <<'SQL' >/dev/null
+CREATE TABLE tp AS SELECT * FROM src WHERE id <= 20000;
 CREATE TABLE progress (phase text, total bigint, done bigint);
 CREATE FUNCTION watch_build() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE seen bool := false; found bool; started timestamptz := clock_timestamp();
@@ -150,7 +154,7 @@ BEGIN
   LOOP
     PERFORM pg_stat_clear_snapshot();
     INSERT INTO progress SELECT phase, tuples_total, tuples_done
-      FROM pg_stat_progress_create_index WHERE relid = 't'::regclass;
+      FROM pg_stat_progress_create_index WHERE relid = 'tp'::regclass;
     GET DIAGNOSTICS found = ROW_COUNT;
     EXIT WHEN (seen AND NOT found) OR clock_timestamp() - started > interval '120 s';
     seen := seen OR found;
@@ -161,7 +165,7 @@ SQL
 sql -c "SELECT watch_build()" &
 watcher=$!
 sleep 0.5
-sql -c "CREATE INDEX t_progress ON t USING funnel (emb) WITH (coarse_dims = $DIM, lists = 600)"
+sql -c "CREATE INDEX tp_progress ON tp USING funnel (emb) WITH (coarse_dims = $DIM, lists = 600)"
 wait $watcher
 sql -c "SELECT phase, count(*), max(total), max(done) FROM progress GROUP BY phase ORDER BY min(ctid)" | sed 's/^/# progress: /'
 check "build progress shows at least two of the funnel's phases" \
@@ -170,4 +174,4 @@ check "build progress shows at least two of the funnel's phases" \
 	                           'building index: assigning rows to lists', 'building index: measuring pruning')")" t
 check "build progress counts rows: tuples_done <= tuples_total, and the table's rows are reached" \
 	"$(sql -c "SELECT bool_and(done <= total) AND coalesce(max(total) FILTER (WHERE phase LIKE '%assigning%'), n) = n
-	           FROM progress, (SELECT count(*) AS n FROM t) t GROUP BY n")" t
+	           FROM progress, (SELECT count(*) AS n FROM tp) t GROUP BY n")" t
