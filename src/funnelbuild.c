@@ -666,6 +666,7 @@ ParallelPass2(FunnelBuildState *bs, FunnelLeader *leader, Relation heap, Relatio
 									WAIT_EVENT_PARALLEL_CREATE_INDEX_SCAN);
 	}
 	ConditionVariableCancelSleep();
+	ReportDone(bs, (int64) pg_atomic_read_u64(&shared->rowsDone));
 	for (int w = 0; w < leader->nparticipants - 1; w++)
 	{
 		char	   *part = leader->results + w * (MAXALIGN(shared->dirSize) + shared->nearSize);
