@@ -5,8 +5,9 @@
 # N synthetic Matryoshka-structured vectors (test/bench/gen_vectors.py) of
 # each size in DIMS, with the ratios to the serial build.  The first build
 # of each setting also prints how long each build phase took, from
-# pg_stat_progress_create_index polled every 0.2 s.  The load average is
-# printed beside the figures: the machine's other work slows every build.
+# pg_stat_progress_create_index polled every 0.2 s.  The settings run in
+# rounds, one build of each in turn; the load average is printed beside
+# the figures: the machine's other work slows every build.
 #
 #   bash test/bench/funnel_parallel_build_bench.sh          # 1M rows, 256 and 768 dims
 #   N=200000 DIMS=256 REPS=1 WORKERS="0 2" ...
@@ -71,20 +72,24 @@ for d in $DIMS; do
 		-c "\\copy t FROM '$f' WITH (FORMAT binary)" \
 		-c "ALTER TABLE t SET (parallel_workers = $maxw)" -c "VACUUM ANALYZE t"
 	echo "# $N x $d, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-	serial=""
-	for w in $WORKERS; do
-		times=""
-		for r in $(seq 1 "$REPS"); do
+	# rounds of every setting in turn, so that the machine's changing load
+	# hits all of them alike
+	declare -A times=()
+	for r in $(seq 1 "$REPS"); do
+		for w in $WORKERS; do
 			t=$(build "$w" "$DATA/phases.$w.$r") || exit 1
-			times="$times $t"
+			times[$w]="${times[$w]:-} $t"
 			if [ "$r" = 1 ]; then
 				echo "#   workers $w, phases of the first build (s): $(tr '\n' ';' <"$DATA/phases.$w.$r" | sed 's/;/; /g')"
 			fi
 		done
-		med=$(printf '%s\n' $times | median)
+	done
+	serial=""
+	for w in $WORKERS; do
+		med=$(printf '%s\n' ${times[$w]} | median)
 		[ -z "$serial" ] && serial=$med
 		printf '%d x %d  workers %d  median %.1f s  (runs:%s)  vs serial %.2fx  load %s\n' \
-			"$N" "$d" "$w" "$med" "$times" "$(echo "$serial / $med" | bc -l)" \
+			"$N" "$d" "$w" "$med" "${times[$w]}" "$(echo "$serial / $med" | bc -l)" \
 			"$(cut -d' ' -f1-3 /proc/loadavg)"
 	done
 done
