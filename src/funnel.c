@@ -21,6 +21,7 @@
 #include "commands/vacuum.h"
 #include "funnel.h"
 #include "optimizer/optimizer.h"
+#include "pgcompat.h"
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -430,6 +431,7 @@ funnel_handler(PG_FUNCTION_ARGS)
 	am->amcanparallel = false;
 	am->amcaninclude = false;
 	am->amusemaintenanceworkmem = false;
+	MrlSetCanBuildParallel(am);
 	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
 	am->amkeytype = InvalidOid;
 

@@ -40,6 +40,8 @@
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
+#include "storage/dsm.h"
+#include "storage/shm_toc.h"
 #include "utils/relcache.h"
 
 #define FUNNEL_MAGIC		0x464E4C31	/* "FNL1" */
@@ -338,8 +340,9 @@ typedef struct FunnelPruneSample
 } FunnelPruneSample;
 
 extern void FunnelPruneSampleInit(FunnelPruneSample *s, const FunnelMetaPageData *meta);
-extern void FunnelPruneSampleAdd(FunnelPruneSample *s, Datum value,
-								 const FunnelEntry *entry, int listNo);
+extern void FunnelPruneSampleAdd(FunnelPruneSample *s, Datum value, ItemPointer tid);
+extern void FunnelPruneSampleAssign(FunnelPruneSample *s, const FunnelMetaPageData *meta,
+									const FunnelList *dir, FunnelMetric metric);
 extern void FunnelMeasurePruning(Relation index, FunnelPruneSample *s,
 								 FunnelMetaPageData *meta, const FunnelList *dir,
 								 FunnelMetric metric, double rows);
@@ -360,6 +363,14 @@ extern void FunnelCalibrationAdd(FunnelCalibration *cal, Datum value, ItemPointe
 extern void FunnelCalibrate(Relation index, FunnelCalibration *cal,
 							FunnelMetaPageData *meta, const FunnelList *dir);
 extern void FunnelCalibrationEnd(FunnelCalibration *cal);
+extern Size FunnelCalibrationQueriesSize(FunnelCalibration *cal);
+extern void FunnelCalibrationSaveQueries(FunnelCalibration *cal, char *dst);
+extern FunnelCalibration *FunnelCalibrationLoadQueries(const FunnelMetaPageData *meta,
+													   FunnelMetric metric,
+													   const char *src);
+extern Size FunnelCalibrationNearSize(FunnelCalibration *cal);
+extern void FunnelCalibrationSaveNear(const FunnelCalibration *cal, char *dst);
+extern void FunnelCalibrationMergeNear(FunnelCalibration *cal, const char *src);
 
 /* funnelkmeans.c */
 extern float *FunnelKMeans(const float *sample, int64 n, int dims, int k);
@@ -368,6 +379,7 @@ extern float *FunnelKMeans(const float *sample, int64 n, int dims, int k);
 extern IndexBuildResult *funnelbuild(Relation heap, Relation index,
 									 IndexInfo *indexInfo);
 extern void funnelbuildempty(Relation index);
+extern PGDLLEXPORT void FunnelParallelBuildMain(dsm_segment *seg, shm_toc *toc);
 extern char *funnelbuildphasename(int64 phase);
 
 /* funnelinsert.c */

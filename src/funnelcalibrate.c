@@ -172,6 +172,23 @@ KeepNear(FunnelCalibration *cal, CalibrationQuery *q, float d, const FunnelEntry
 }
 
 /*
+ * Before pass 2, keep as many queries as its comparisons' budget allows for
+ * the rows pass 1 saw (at the size of the first query's vectors): the first
+ * slots of a uniform sample are a uniform sample too.
+ */
+static void
+TrimQueries(FunnelCalibration *cal)
+{
+	if (cal->trimmed || cal->nqueries == 0)
+		return;
+	cal->nqueries = Min(cal->nqueries,
+						Max(FUNNEL_CALIBRATION_MIN_QUERIES,
+							(int) (FUNNEL_CALIBRATION_WORK / Max(cal->seen, 1) /
+								   cal->queries[0].dim)));
+	cal->trimmed = true;
+}
+
+/*
  * Pass 2: compare an indexed row (its vector, entry and list) with every
  * query of its size, keeping each query's nearest with their entries.
  */
@@ -183,14 +200,7 @@ FunnelCalibrationAdd(FunnelCalibration *cal, Datum value, ItemPointer tid,
 	const float *x = FunnelDatumFloats(value, &dim);
 	double		xnorm = cal->metric == FUNNEL_COSINE ? MrlNorm(x, dim) : 0;
 
-	/* the first slots of a uniform sample are a uniform sample too */
-	if (!cal->trimmed)
-	{
-		cal->nqueries = Min(cal->nqueries,
-							Max(FUNNEL_CALIBRATION_MIN_QUERIES,
-								(int) (FUNNEL_CALIBRATION_WORK / Max(cal->seen, 1) / dim)));
-		cal->trimmed = true;
-	}
+	TrimQueries(cal);
 	for (int i = 0; i < cal->nqueries; i++)
 	{
 		CalibrationQuery *q = &cal->queries[i];
@@ -587,4 +597,135 @@ void
 FunnelCalibrationEnd(FunnelCalibration *cal)
 {
 	MemoryContextDelete(cal->ctx);
+}
+
+/*
+ * Parallel builds: pass 1's queries go to the workers (SaveQueries,
+ * LoadQueries), each compares its share of the rows with them, and the
+ * leader merges their nearest rows into its own (SaveNear, MergeNear).
+ * Every participant computes the same distances for a row, so the merged
+ * neighbours are those a serial build keeps.
+ */
+typedef struct SavedQuery
+{
+	ItemPointerData tid;
+	int			dim;
+	float		x[FLEXIBLE_ARRAY_MEMBER];
+} SavedQuery;
+
+typedef struct SavedNear
+{
+	int			nnear;
+	float		dist[FUNNEL_CALIBRATION_NEAR];	/* ascending */
+	int			listNo[FUNNEL_CALIBRATION_NEAR];
+	/* then the entries, in the same order, entrySize bytes apart */
+} SavedNear;
+
+#define SAVED_QUERY_SIZE(dim)	MAXALIGN(offsetof(SavedQuery, x) + sizeof(float) * (dim))
+#define SAVED_NEAR_SIZE(cal) \
+	(MAXALIGN(sizeof(SavedNear)) + (Size) (cal)->entrySize * FUNNEL_CALIBRATION_NEAR)
+
+/* Bytes FunnelCalibrationSaveQueries writes. */
+Size
+FunnelCalibrationQueriesSize(FunnelCalibration *cal)
+{
+	Size		size = MAXALIGN(sizeof(int));
+
+	TrimQueries(cal);
+	for (int i = 0; i < cal->nqueries; i++)
+		size += SAVED_QUERY_SIZE(cal->queries[i].dim);
+	return size;
+}
+
+/* Write the queries kept for pass 2 at dst. */
+void
+FunnelCalibrationSaveQueries(FunnelCalibration *cal, char *dst)
+{
+	TrimQueries(cal);
+	*(int *) dst = cal->nqueries;
+	dst += MAXALIGN(sizeof(int));
+	for (int i = 0; i < cal->nqueries; i++)
+	{
+		SavedQuery *sq = (SavedQuery *) dst;
+
+		sq->tid = cal->queries[i].tid;
+		sq->dim = cal->queries[i].dim;
+		memcpy(sq->x, cal->queries[i].x, sizeof(float) * sq->dim);
+		dst += SAVED_QUERY_SIZE(sq->dim);
+	}
+}
+
+/* A calibration with the queries SaveQueries wrote at src, for pass 2. */
+FunnelCalibration *
+FunnelCalibrationLoadQueries(const FunnelMetaPageData *meta, FunnelMetric metric,
+							 const char *src)
+{
+	FunnelCalibration *cal = FunnelCalibrationBegin(meta, metric);
+
+	cal->nqueries = *(const int *) src;
+	cal->trimmed = true;
+	src += MAXALIGN(sizeof(int));
+	for (int i = 0; i < cal->nqueries; i++)
+	{
+		const SavedQuery *sq = (const SavedQuery *) src;
+		CalibrationQuery *q = &cal->queries[i];
+
+		q->tid = sq->tid;
+		q->dim = sq->dim;
+		q->x = MemoryContextAlloc(cal->ctx, sizeof(float) * sq->dim);
+		memcpy(q->x, sq->x, sizeof(float) * sq->dim);
+		src += SAVED_QUERY_SIZE(sq->dim);
+	}
+	return cal;
+}
+
+/* Bytes FunnelCalibrationSaveNear writes. */
+Size
+FunnelCalibrationNearSize(FunnelCalibration *cal)
+{
+	TrimQueries(cal);
+	return SAVED_NEAR_SIZE(cal) * cal->nqueries;
+}
+
+/* Write each query's nearest rows found so far at dst. */
+void
+FunnelCalibrationSaveNear(const FunnelCalibration *cal, char *dst)
+{
+	for (int i = 0; i < cal->nqueries; i++)
+	{
+		const CalibrationQuery *q = &cal->queries[i];
+		SavedNear  *sn = (SavedNear *) (dst + SAVED_NEAR_SIZE(cal) * i);
+		char	   *entries = (char *) sn + MAXALIGN(sizeof(SavedNear));
+
+		sn->nnear = q->nnear;
+		for (int r = 0; r < q->nnear; r++)
+		{
+			int			slot = q->nearSlot[r];
+
+			sn->dist[r] = q->nearDist[r];
+			sn->listNo[r] = q->slotList[slot];
+			memcpy(entries + (Size) r * cal->entrySize,
+				   q->slotEntries + (Size) slot * cal->entrySize, cal->entrySize);
+		}
+	}
+}
+
+/* Merge the nearest rows SaveNear wrote at src (another participant's). */
+void
+FunnelCalibrationMergeNear(FunnelCalibration *cal, const char *src)
+{
+	for (int i = 0; i < cal->nqueries; i++)
+	{
+		CalibrationQuery *q = &cal->queries[i];
+		const SavedNear *sn = (const SavedNear *) (src + SAVED_NEAR_SIZE(cal) * i);
+		const char *entries = (const char *) sn + MAXALIGN(sizeof(SavedNear));
+
+		for (int r = 0; r < sn->nnear; r++)
+			if (q->nnear < FUNNEL_CALIBRATION_NEAR ||
+				sn->dist[r] < q->nearDist[FUNNEL_CALIBRATION_NEAR - 1])
+				KeepNear(cal, q,
+						 sn->dist[r],
+						 (const FunnelEntry *) (entries + (Size) r * cal->entrySize),
+						 sn->listNo[r]);
+	}
 }

@@ -57,13 +57,15 @@ FunnelPruneSampleInit(FunnelPruneSample *s, const FunnelMetaPageData *meta)
 }
 
 /*
- * Offer one indexed row (its vector, entry and list) to the sample:
- * reservoir sampling, so every row is kept with the same probability.  The
- * sample holds at most a quarter of maintenance_work_mem of vectors.
+ * Offer one row (its vector and heap pointer) to the sample: reservoir
+ * sampling, so every row is kept with the same probability.  The sample
+ * holds at most a quarter of maintenance_work_mem of vectors.  The build
+ * offers the rows in its first pass, before the lists exist, and encodes
+ * the kept ones with FunnelPruneSampleAssign, so that the second pass
+ * (which parallel workers share) has no sample to keep.
  */
 void
-FunnelPruneSampleAdd(FunnelPruneSample *s, Datum value, const FunnelEntry *entry,
-					 int listNo)
+FunnelPruneSampleAdd(FunnelPruneSample *s, Datum value, ItemPointer tid)
 {
 	int64		slot;
 	MemoryContext old;
@@ -80,8 +82,25 @@ FunnelPruneSampleAdd(FunnelPruneSample *s, Datum value, const FunnelEntry *entry
 		pfree(s->rows[slot]);
 	s->rows[slot] = (MVector *) PG_DETOAST_DATUM_COPY(value);
 	MemoryContextSwitchTo(old);
-	memcpy((char *) s->entries + (Size) slot * s->entrySize, entry, s->entrySize);
-	s->listNos[slot] = listNo;
+	((FunnelEntry *) ((char *) s->entries + (Size) slot * s->entrySize))->heapPtr = *tid;
+}
+
+/* Encode the sampled rows and find their lists, as the build does. */
+void
+FunnelPruneSampleAssign(FunnelPruneSample *s, const FunnelMetaPageData *meta,
+						const FunnelList *dir, FunnelMetric metric)
+{
+	float	   *prefix = palloc(sizeof(float) * meta->coarseDims);
+
+	for (int i = 0; i < s->n; i++)
+	{
+		FunnelEntry *entry = (FunnelEntry *) ((char *) s->entries + (Size) i * s->entrySize);
+		ItemPointerData tid = entry->heapPtr;
+
+		FunnelEncodeDatum(entry, PointerGetDatum(s->rows[i]), &tid, meta, metric, prefix);
+		s->listNos[i] = FunnelNearestList(dir, meta, prefix);
+	}
+	pfree(prefix);
 }
 
 /* qsort comparator of doubles, NaN last */

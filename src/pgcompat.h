@@ -5,7 +5,8 @@
  * read as code for one server.  Include it after postgres.h.  The index AM
  * fields added after 15 (amcanbuildparallel, aminsertcleanup in 17;
  * amcanhash, amgettreeheight, amtranslatestrategy and others in 18) need no
- * entry: makeNode zeroes them, which means "no" or "not provided".
+ * entry: makeNode zeroes them, which means "no" or "not provided"; but
+ * amcanbuildparallel, below.
  */
 #ifndef MRL_PGCOMPAT_H
 #define MRL_PGCOMPAT_H
@@ -53,6 +54,22 @@
 #define MrlLocalBackendStatus(i) pgstat_get_local_beentry_by_index(i)
 #else
 #define MrlLocalBackendStatus(i) pgstat_fetch_stat_local_beentry(i)
+#endif
+
+/*
+ * Workers for a parallel index build: from 17, an AM that sets
+ * amcanbuildparallel gets them planned by index_build (0 when the caller
+ * wants no parallel build); before, only btree's are, so the AM asks the
+ * planner's rules itself.
+ */
+#if PG_VERSION_NUM >= 170000
+#define MrlSetCanBuildParallel(amroutine) ((amroutine)->amcanbuildparallel = true)
+#define MrlIndexBuildWorkers(heap, index, indexInfo) ((indexInfo)->ii_ParallelWorkers)
+#else
+#define MrlSetCanBuildParallel(amroutine) ((void) 0)
+#define MrlIndexBuildWorkers(heap, index, indexInfo) \
+	(IsNormalProcessingMode() ? \
+	 plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index)) : 0)
 #endif
 
 #endif							/* MRL_PGCOMPAT_H */

@@ -5,6 +5,9 @@
 # exactly the table's rows (mrl_funnel_check, whole exact scans, exact top-k
 # against a sequential scan).  Build progress: pg_stat_progress_create_index
 # read from another connection while a build runs shows its phases.
+# Parallel build: with 2 workers it gives the serial build's index (page
+# contents compared list by list), survives a crash's replay, reports its
+# progress, and a cancelled one leaves nothing behind.
 # Runs its own throwaway cluster (it crashes it on purpose), replaying every
 # generic WAL record under wal_consistency_checking.
 set -u
@@ -148,13 +151,13 @@ check "mrl_funnel_check refuses a table, a btree and a partitioned funnel index 
 sql <<'SQL' >/dev/null
 CREATE TABLE tp AS SELECT * FROM src WHERE id <= 20000;
 CREATE TABLE progress (phase text, total bigint, done bigint);
-CREATE FUNCTION watch_build() RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION watch_build(tbl regclass DEFAULT 'tp') RETURNS void LANGUAGE plpgsql AS $$
 DECLARE seen bool := false; found bool; started timestamptz := clock_timestamp();
 BEGIN
   LOOP
     PERFORM pg_stat_clear_snapshot();
     INSERT INTO progress SELECT phase, tuples_total, tuples_done
-      FROM pg_stat_progress_create_index WHERE relid = 'tp'::regclass;
+      FROM pg_stat_progress_create_index WHERE relid = tbl;
     GET DIAGNOSTICS found = ROW_COUNT;
     EXIT WHEN (seen AND NOT found) OR clock_timestamp() - started > interval '120 s';
     seen := seen OR found;
@@ -175,3 +178,125 @@ check "build progress shows at least two of the funnel's phases" \
 check "build progress counts rows: tuples_done <= tuples_total, and the table's rows are reached" \
 	"$(sql -c "SELECT bool_and(done <= total) AND coalesce(max(total) FILTER (WHERE phase LIKE '%assigning%'), n) = n
 	           FROM progress, (SELECT count(*) AS n FROM tp) t GROUP BY n")" t
+
+# Parallel build (max_parallel_maintenance_workers): the same metapage
+# (calibration, pruning measures), directory statistics and entries per
+# list as a serial build, read from the pages with pageinspect (the
+# directory's page pointers left out: the pages are written in another
+# order); exact mode equal to a sequential scan and approximate mode equal
+# to the serial build's, query by query.
+sql <<'SQL' >/dev/null
+SET client_min_messages = warning;
+CREATE EXTENSION pageinspect;
+CREATE TABLE pb AS SELECT id, CASE WHEN id % 97 = 0 THEN NULL ELSE emb END AS emb FROM src WHERE id <= 30000;
+ALTER TABLE pb SET (parallel_workers = 2);
+CREATE FUNCTION u16(p bytea, o int) RETURNS int LANGUAGE sql IMMUTABLE
+  AS $$ SELECT get_byte(p, o) + 256 * get_byte(p, o + 1) $$;
+CREATE FUNCTION u32(p bytea, o int) RETURNS bigint LANGUAGE sql IMMUTABLE
+  AS $$ SELECT u16(p, o) + 65536::bigint * u16(p, o + 2) $$;
+-- the metapage's contents, the directory's records without their page
+-- pointers (head, insertHint), and every entry as 'entry <list>'
+CREATE FUNCTION funnel_contents(idx regclass) RETURNS TABLE (part text, content bytea)
+LANGUAGE sql AS $$
+  WITH m AS (SELECT substr(p, 25) AS meta, u16(p, 36) AS esize, u32(p, 40) AS nlists,
+                    u16(p, 44) AS lsize, u16(p, 46) AS lpp, u32(p, 48) AS dirstart,
+                    u32(p, 52) AS dirpages
+             FROM get_raw_page(idx::text, 0) p),
+  pages AS (SELECT b, get_raw_page(idx::text, b::int) AS p
+            FROM generate_series(1, pg_relation_size(idx) / 8192 - 1) b)
+  SELECT 'meta', meta FROM m
+  UNION ALL
+  SELECT 'list', substr(p, 25 + i * lsize + 8, lsize - 8)
+  FROM m, pages, generate_series(0, lpp - 1) i
+  WHERE b >= dirstart AND b < dirstart + dirpages AND (b - dirstart) * lpp + i <= nlists
+  UNION ALL
+  SELECT 'entry ' || u16(p, 8184), substr(p, 25 + i * size, size)
+  FROM m, pages, LATERAL (SELECT CASE WHEN u16(p, 8184) = nlists THEN 6 ELSE esize END AS size) s,
+       generate_series(0, u16(p, 8186) - 1) i
+  WHERE u16(p, 8188) & 4 <> 0
+$$;
+CREATE TABLE built (build text, part text, content bytea);
+CREATE TABLE answers (build text, qid int, ids int[]);
+CREATE FUNCTION record_build(build text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE q record;
+BEGIN
+  INSERT INTO built SELECT build, * FROM funnel_contents('pb_idx');
+  PERFORM set_config('mrl.funnel_exact', 'off', true);
+  FOR q IN SELECT id, emb FROM queries ORDER BY id LOOP
+    INSERT INTO answers SELECT build, q.id, (funnel_topk('pb', '<=>', q.emb, 10, true)).ids;
+  END LOOP;
+END $$;
+SQL
+build_pb() {
+	sql -c "SET maintenance_work_mem = '256MB'" -c "SET max_parallel_maintenance_workers = $1" \
+		-c "SET client_min_messages = debug1" \
+		-c "CREATE INDEX pb_idx ON pb USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 16)" 2>&1 |
+		grep -o 'parallel workers launched' | sort -u
+}
+check "a build with max_parallel_maintenance_workers = 0 launches no workers" "$(build_pb 0)" ""
+sql -c "SELECT record_build('serial')" -c "DROP INDEX pb_idx" >/dev/null
+sql -c "TRUNCATE progress"
+sql -c "SELECT watch_build('pb')" &
+watcher=$!
+sleep 0.5
+workers=$(sql -c "SET maintenance_work_mem = '256MB'" -c "SET max_parallel_maintenance_workers = 2" \
+	-c "SET client_min_messages = debug1" \
+	-c "CREATE INDEX pb_idx ON pb USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 16)" 2>&1 |
+	grep -o '[0-9]* parallel workers launched')
+wait $watcher
+check "a build with max_parallel_maintenance_workers = 2 launches 2 workers" "$workers" "2 parallel workers launched"
+sql -c "SELECT record_build('parallel')" >/dev/null
+sql -c "SELECT phase, count(*), max(total), max(done) FROM progress GROUP BY phase ORDER BY min(ctid)" | sed 's/^/# parallel progress: /'
+check "parallel build progress: the phases, tuples_done <= tuples_total, the table's rows reached" \
+	"$(sql -c "SELECT count(DISTINCT phase) >= 2 AND bool_and(done <= total)
+	             AND max(total) FILTER (WHERE phase LIKE '%assigning%') = (SELECT count(*) FROM pb)
+	           FROM progress")" t
+check "parallel build: the serial build's metapage, directory statistics and entries per list" \
+	"$(sql -c "SELECT (SELECT count(*) FROM built WHERE build = 'serial' AND part LIKE 'entry%'),
+	                  (SELECT count(*) FROM (SELECT part, content FROM built WHERE build = 'serial'
+	                                         EXCEPT ALL SELECT part, content FROM built WHERE build = 'parallel') d),
+	                  (SELECT count(*) FROM (SELECT part, content FROM built WHERE build = 'parallel'
+	                                         EXCEPT ALL SELECT part, content FROM built WHERE build = 'serial') d)")" \
+	"30000|0|0"
+check "parallel build: mrl_funnel_check counts every row" "$(sql -c "SELECT mrl_funnel_check('pb_idx')")" 30000
+check "parallel build: exact mode equals a sequential scan (100 queries, k=10)" \
+	"$(sql -c "SELECT funnel_exact_mismatches('pb', '<=>', 'queries', 10)")" 0
+check "parallel build: approximate mode at defaults gives the serial build's answers" \
+	"$(sql -c "SELECT count(*) FILTER (WHERE s.ids IS DISTINCT FROM p.ids), count(*)
+	           FROM answers s JOIN answers p USING (qid) WHERE s.build = 'serial' AND p.build = 'parallel'")" "0|100"
+mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null
+mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$MRL_TMP/server.log" -w start >/dev/null
+check "after a crash, the parallel build replays without WAL consistency failures and checks sound" \
+	"$(sql -c "SELECT mrl_funnel_check('pb_idx')"):$(grep -c 'inconsistent page' "$MRL_TMP/server.log")" "30000:0"
+
+# A parallel build cancelled while its workers assign rows leaves no index,
+# no file and no temporary file behind.
+sql -c "ALTER TABLE src SET (parallel_workers = 2)" -c "CHECKPOINT"
+files_before=$(sql -c "SELECT count(*) FROM pg_ls_dir('base/' || (SELECT oid FROM pg_database WHERE datname = current_database()))")
+sql <<'SQL' 2>"$MRL_TMP/cancel.out" &
+DO $$
+DECLARE p int; w int := 0; started timestamptz := clock_timestamp();
+BEGIN
+  WHILE w < 2 AND clock_timestamp() - started < interval '120 s' LOOP
+    PERFORM pg_stat_clear_snapshot();
+    SELECT pid INTO p FROM pg_stat_progress_create_index
+      WHERE relid = 'src'::regclass AND phase LIKE '%assigning%';
+    SELECT count(*) INTO w FROM pg_stat_activity WHERE leader_pid = p;
+    PERFORM pg_sleep(0.002);
+  END LOOP;
+  PERFORM pg_cancel_backend(p);
+  RAISE NOTICE 'cancelled with % workers', w;
+END $$;
+SQL
+canceller=$!
+built=$(sql -c "SET maintenance_work_mem = '256MB'" -c "SET max_parallel_maintenance_workers = 2" \
+	-c "CREATE INDEX src_cancelled ON src USING funnel (emb) WITH (coarse_dims = 16)" 2>&1)
+wait $canceller
+sql -c "CHECKPOINT"
+check "a parallel build cancelled while its 2 workers assign rows fails" \
+	"$(echo "$built" | grep -o 'canceling statement due to user request')|$(grep -o 'cancelled with [0-9]* workers' "$MRL_TMP/cancel.out")" \
+	"canceling statement due to user request|cancelled with 2 workers"
+check "a cancelled parallel build leaves no index, no file, no temporary file" \
+	"$(sql -c "SELECT (SELECT count(*) FROM pg_class WHERE relname = 'src_cancelled'),
+	                  (SELECT count(*) FROM pg_ls_dir('base/' || (SELECT oid FROM pg_database WHERE datname = current_database()))),
+	                  (SELECT count(*) FROM pg_ls_dir('base/pgsql_tmp', true, false))")" "0|$files_before|0"
