@@ -469,3 +469,17 @@ CREATE OPERATOR CLASS mhalfvec_cosine_ops FOR TYPE mhalfvec USING funnel AS
 	OPERATOR 1 <=> (mhalfvec, mhalfvec) FOR ORDER BY float_ops,
 	FUNCTION 1 mrl_cosine_distance(mhalfvec, mhalfvec),
 	FUNCTION 2 mrl_funnel_cosine_support(internal);
+
+-- The funnel's L1 opclasses, for <+> (sql/install/20_funnel.sql, 50_mhalfvec.sql).
+CREATE FUNCTION mrl_funnel_l1_support(internal) RETURNS integer
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR CLASS mvector_l1_ops FOR TYPE mvector USING funnel AS
+	OPERATOR 1 <+> (mvector, mvector) FOR ORDER BY float_ops,
+	FUNCTION 1 mrl_l1_distance(mvector, mvector),
+	FUNCTION 2 mrl_funnel_l1_support(internal);
+CREATE OPERATOR CLASS mhalfvec_l1_ops FOR TYPE mhalfvec USING funnel AS
+	OPERATOR 1 <+> (mhalfvec, mhalfvec) FOR ORDER BY float_ops,
+	FUNCTION 1 mrl_l1_distance(mhalfvec, mhalfvec),
+	FUNCTION 2 mrl_funnel_l1_support(internal);
+COMMENT ON FUNCTION mrl_funnel_bound(mvector, mvector, integer, text, text) IS
+	'lower bound of the distance a funnel index uses for row a and query q (metric l2, ip, cosine or l1)';
