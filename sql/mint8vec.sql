@@ -28,6 +28,14 @@ SELECT round(('[2,1]'::mint8vec <-> '[100,-50]')::numeric, 4) AS l2,
        round(('[2,1]'::mint8vec <+> '[100,-50]')::numeric, 4) AS l1,
        round(('[2,1]'::mint8vec <#> '[100,-50]')::numeric, 4) AS neg_ip,
        round(('[2,1]'::mint8vec <=> '[100,-50]')::numeric, 4) AS cosine;
+-- every distance is mvector's on the values (the cast to mvector), exactly
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE a <-> b = a::mvector <-> b::mvector AND a <+> b = a::mvector <+> b::mvector
+                        AND a <#> b = a::mvector <#> b::mvector AND a <=> b = a::mvector <=> b::mvector
+                        AND mrl_l2_distance(a, b, 5) = mrl_l2_distance(a::mvector, b::mvector, 5)) AS equal
+FROM (SELECT array(SELECT (random() * g - 50)::real FROM generate_series(1, 40) WHERE g > 0)::mint8vec a,
+             array(SELECT (random() * 3 - 1.5)::real FROM generate_series(1, 40) WHERE g > 0)::mint8vec b
+      FROM generate_series(1, 100) g) s;
 -- the zero vector's cosine distance is NaN, as mvector's
 SELECT '[0,0]'::mint8vec <=> '[1,2]' AS cos_zero;
 

@@ -8,6 +8,8 @@
  * element).  One scale per vector, not per Matryoshka segment: truncation
  * keeps it, so a prefix of a stored vector is exactly the stored prefix, and
  * the leading dims, which carry most of an MRL embedding's length, set it.
+ * The distances (mvector_distance.c) widen the codes with MInt8VecFloats
+ * and use mvector's kernels.
  */
 #include "postgres.h"
 
@@ -59,14 +61,19 @@ MInt8VecFromFloats(const float *x, int dim)
 	return v;
 }
 
-/* The first n elements as floats (codes times the scale), in a new array. */
+/*
+ * The first n elements as floats (codes times the scale), in a new array:
+ * the values every distance, cast and output uses.
+ */
 float *
 MInt8VecFloats(const MInt8Vec *v, int n)
 {
 	float	   *x = palloc(sizeof(float) * Max(n, 1));
+	const int8 *codes = v->x;
+	float		scale = v->scale;
 
 	for (int i = 0; i < n; i++)
-		x[i] = v->x[i] * v->scale;
+		x[i] = codes[i] * scale;
 	return x;
 }
 

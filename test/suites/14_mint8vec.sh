@@ -24,7 +24,7 @@ sql -F $'\t' -c "SELECT id, encode(mint8vec_send(a::mint8vec), 'hex'), encode(mi
 sed 's/^/# /' "$work/check.txt"
 check "400 pairs compared" "$(sed -n 's/^pairs //p' "$work/check.txt")" 400
 check "codes and scales equal numpy's float32 quantisation" "$(sed -n 's/^codes //p' "$work/check.txt")" ok
-check "distances equal numpy's on the decoded values (1e-9)" "$(sed -n 's/^exact //p' "$work/check.txt")" ok
+check "distances equal numpy's on the decoded values (to 1e-5)" "$(sed -n 's/^exact //p' "$work/check.txt")" ok
 check "error against the float32 distances within the quantisation bound" "$(sed -n 's/^bound //p' "$work/check.txt")" ok
 
 # binary COPY: out and back in, the same bytes
