@@ -15,6 +15,8 @@ UPDATE l1 SET half = emb;
 CREATE INDEX l1_int8 ON l1 USING funnel (emb mvector_l1_ops) WITH (coarse_dims = 2, lists = 2);
 CREATE INDEX l1_half ON l1 USING funnel (half mhalfvec_l1_ops) WITH (coarse_dims = 2, lists = 1);
 
+SELECT opcname, amvalidate(c.oid) FROM pg_opclass c JOIN pg_am a ON a.oid = opcmethod
+WHERE amname = 'funnel' AND opcname LIKE '%l1_ops' ORDER BY opcname;
 SET enable_seqscan = off;
 SELECT pg_temp.funnel_plan($$SELECT id FROM l1 ORDER BY emb <+> '[1,0,0,0]' LIMIT 3$$);
 SELECT pg_temp.funnel_plan($$SELECT id FROM l1 ORDER BY half <+> '[1,0,0,0]' LIMIT 3$$);

@@ -70,7 +70,9 @@ SELECT '{1,NULL}'::real[]::mint8vec;
 SELECT '[70000]'::mint8vec::mhalfvec;
 \set VERBOSITY default
 
--- funnel opclasses: exact mode returns what a sequential scan returns
+-- funnel opclasses: valid, and exact mode returns what a sequential scan returns
+SELECT opcname, opcdefault, amvalidate(c.oid) FROM pg_opclass c JOIN pg_am a ON a.oid = opcmethod
+WHERE amname = 'funnel' AND opcintype = 'mint8vec'::regtype ORDER BY opcname;
 SELECT setseed(0.5);
 CREATE TABLE i8m (id int PRIMARY KEY, emb mint8vec);
 INSERT INTO i8m SELECT g, array(SELECT ((random() - 0.5) / (1 + i))::real

@@ -8,9 +8,9 @@
  *   IP:     -a.q >= -x^.q_p - err ||q_p|| - sum_s ||a_s|| ||q_s||
  *   L1:     ||a-q||_1 >= max(||x^-q_p||_1 - sqrt(|p|) err, ||x^-q_p|| - err)
  *                        + sum_s | ||a_s|| - ||q_s|| |
- * where x^ is the decoded prefix code and err >= ||a_p - x^|| (the L1 form
- * because ||v||_1 <= sqrt(n) ||v|| on n dims, and ||v||_1 >= ||v||, which
- * also makes the Euclidean residual term a lower bound of the residual's L1).  A margin
+ * where x^ is the decoded prefix code and err >= ||a_p - x^|| (for L1,
+ * ||v||_1 <= sqrt(n) ||v|| on n dims, and ||v||_1 >= ||v||, which also makes
+ * the Euclidean residual term a lower bound of the residual's L1).  A margin
  * proportional to the dimension count covers float rounding, both ours and
  * that of the operator the executor rechecks with, so a bound never exceeds
  * the distance the operator computes (the executor errors out if it did).
@@ -335,7 +335,13 @@ PrefixL1(const FunnelQuery *q, const FunnelEntry *entry, double *l2)
 	double		l1 = 0,
 				sq = 0;
 
-	for (int i = 0; i < q->coarseDims && q->precision != FUNNEL_FLOAT4; i++)
+	if (q->precision == FUNNEL_FLOAT4)
+	{
+		if (l2)
+			*l2 = 0;
+		return mrl_kernels.l1((const float *) entry->code, q->prefix, q->coarseDims);
+	}
+	for (int i = 0; i < q->coarseDims; i++)
 	{
 		float		x = q->precision == FUNNEL_INT8 ? (float) c8[i] * entry->scale :
 			(entry->code[i >> 3] & (1 << (i & 7))) ? entry->scale : -entry->scale;
@@ -344,8 +350,6 @@ PrefixL1(const FunnelQuery *q, const FunnelEntry *entry, double *l2)
 		l1 += fabs(d);
 		sq += d * d;
 	}
-	if (q->precision == FUNNEL_FLOAT4)
-		l1 = mrl_kernels.l1((const float *) entry->code, q->prefix, q->coarseDims);
 	if (l2)
 		*l2 = sqrt(sq);
 	return l1;
@@ -601,8 +605,8 @@ FunnelListBound(const FunnelQuery *q, const FunnelList *list)
 
 /*
  * How near a list's centroid is to the query's prefix, for opening the
- * nearest lists first: the L1 or squared distance, or minus the inner product
- * (float kernels: only the order matters).
+ * nearest lists first: the L1 or squared distance, or minus the inner
+ * product (float kernels: only the order matters).
  */
 double
 FunnelListCloseness(const FunnelQuery *q, const FunnelList *list)
