@@ -171,7 +171,7 @@ SELECT id FROM fd ORDER BY emb <-> '[1]' LIMIT 1;
 SELECT id FROM fd ORDER BY emb <-> '[1,0,0,0,0,0,0,0,0]' LIMIT 1;
 CREATE INDEX ON fd USING funnel (emb) WITH (precision = bit);
 CREATE INDEX ON fd USING funnel (emb) WITH (coarse_dims = 0);
-CREATE INDEX ON fd USING funnel (emb mvector_l1_ops);
+CREATE INDEX ON fd USING funnel (emb mvector_ops);
 CREATE TABLE wide (emb mvector);
 INSERT INTO wide SELECT array_fill(1, ARRAY[2100])::mvector;
 CREATE INDEX ON wide USING funnel (emb) WITH (coarse_dims = 2100);

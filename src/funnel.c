@@ -198,7 +198,7 @@ FunnelGetMetric(Relation index)
 	FmgrInfo   *proc = index_getprocinfo(index, 1, FUNNEL_METRIC_PROC);
 	int32		metric = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(NULL)));
 
-	if (metric < FUNNEL_L2 || metric > FUNNEL_COSINE)
+	if (metric < FUNNEL_L2 || metric > FUNNEL_L1)
 		elog(ERROR, "funnel support function 2 returned unknown metric %d", metric);
 	return (FunnelMetric) metric;
 }
@@ -210,6 +210,7 @@ Datum name(PG_FUNCTION_ARGS) { PG_RETURN_INT32(metric); }
 FUNNEL_METRIC_FUNC(mrl_funnel_l2_support, FUNNEL_L2)
 FUNNEL_METRIC_FUNC(mrl_funnel_ip_support, FUNNEL_IP)
 FUNNEL_METRIC_FUNC(mrl_funnel_cosine_support, FUNNEL_COSINE)
+FUNNEL_METRIC_FUNC(mrl_funnel_l1_support, FUNNEL_L1)
 
 /*
  * The options to build the index with (the defaults if it has none),

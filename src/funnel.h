@@ -69,7 +69,8 @@ typedef enum FunnelMetric
 {
 	FUNNEL_L2 = 1,				/* <->, Euclidean */
 	FUNNEL_IP = 2,				/* <#>, negative inner product */
-	FUNNEL_COSINE = 3			/* <=>, cosine distance */
+	FUNNEL_COSINE = 3,			/* <=>, cosine distance */
+	FUNNEL_L1 = 4				/* <+>, Manhattan (taxicab) distance */
 } FunnelMetric;
 
 /* How the coarse prefix is stored (the "precision" reloption). */

@@ -130,7 +130,8 @@ FunnelCalibrationOffer(FunnelCalibration *cal, ItemPointer tid, const float *x, 
 /*
  * The distance the opclass orders by, for ranking only: cosine and inner
  * product as 1 - and minus the dot product (the query's norm is left out,
- * which keeps the order), L2 squared.  NaN for a zero row under cosine.
+ * which keeps the order), L2 squared, L1 as it is.  NaN for a zero row
+ * under cosine.
  */
 static float
 RankingDistance(FunnelMetric metric, const float *q, const float *x, int dim, double xnorm)
@@ -143,6 +144,8 @@ RankingDistance(FunnelMetric metric, const float *q, const float *x, int dim, do
 			return -mrl_kernels.dot(q, x, dim);
 		case FUNNEL_COSINE:
 			return xnorm > 0 ? (float) (1 - mrl_kernels.dot(q, x, dim) / xnorm) : NAN;
+		case FUNNEL_L1:
+			return mrl_kernels.l1(q, x, dim);
 	}
 	return NAN;
 }

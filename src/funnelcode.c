@@ -6,7 +6,11 @@
  *   L2:     ||a-q||^2 >= max(0, ||x^-q_p|| - err)^2 + sum_s (||a_s|| - ||q_s||)^2
  *   cosine: the same on unit vectors, halved (1 - cos = ||a^-q^||^2 / 2)
  *   IP:     -a.q >= -x^.q_p - err ||q_p|| - sum_s ||a_s|| ||q_s||
- * where x^ is the decoded prefix code and err >= ||a_p - x^||.  A margin
+ *   L1:     ||a-q||_1 >= max(||x^-q_p||_1 - sqrt(|p|) err, ||x^-q_p|| - err)
+ *                        + sum_s | ||a_s|| - ||q_s|| |
+ * where x^ is the decoded prefix code and err >= ||a_p - x^|| (for L1,
+ * ||v||_1 <= sqrt(n) ||v|| on n dims, and ||v||_1 >= ||v||, which also makes
+ * the Euclidean residual term a lower bound of the residual's L1).  A margin
  * proportional to the dimension count covers float rounding, both ours and
  * that of the operator the executor rechecks with, so a bound never exceeds
  * the distance the operator computes (the executor errors out if it did).
@@ -349,6 +353,38 @@ PrefixDot(const FunnelQuery *q, const FunnelEntry *entry, double *xx)
 }
 
 /*
+ * ||x^ - q_p||_1 for the entry's decoded prefix x^ (decoded as DecodePrefix
+ * does, so err covers it), and with l2, ||x^ - q_p||.  The float4 code is
+ * exact (err 0), so l2 is left 0 there.
+ */
+static double
+PrefixL1(const FunnelQuery *q, const FunnelEntry *entry, double *l2)
+{
+	const int8 *c8 = (const int8 *) entry->code;
+	double		l1 = 0,
+				sq = 0;
+
+	if (q->precision == FUNNEL_FLOAT4)
+	{
+		if (l2)
+			*l2 = 0;
+		return mrl_kernels.l1((const float *) entry->code, q->prefix, q->coarseDims);
+	}
+	for (int i = 0; i < q->coarseDims; i++)
+	{
+		float		x = q->precision == FUNNEL_INT8 ? (float) c8[i] * entry->scale :
+			(entry->code[i >> 3] & (1 << (i & 7))) ? entry->scale : -entry->scale;
+		double		d = (double) x - q->prefix[i];
+
+		l1 += fabs(d);
+		sq += d * d;
+	}
+	if (l2)
+		*l2 = sqrt(sq);
+	return l1;
+}
+
+/*
  * The key of an entry whose distance the code does not tell, in *key:
  * +infinity when it is NaN and sorts last (the cosine operator's answer for
  * a zero vector); -infinity for a row of another dimension count, so that
@@ -381,7 +417,19 @@ FunnelBound(const FunnelQuery *q, const FunnelEntry *entry)
 	if (SpecialKey(q, entry, &bound))
 		return bound;
 
-	if (q->metric == FUNNEL_IP)
+	if (q->metric == FUNNEL_L1)
+	{
+		double		l2,
+					l1 = PrefixL1(q, entry, &l2);
+
+		bound = Max(0, Max(l1 - sqrt(q->coarseDims) * entry->err, l2 - entry->err));
+		for (int s = 0; s < FUNNEL_NSEG; s++)
+			bound += fabs(entry->rnorm[s] - q->rnorm[s]);
+		/* the norms are rounded relative to themselves, the sums to the sum */
+		bound = Max(0, bound * (1 - q->slack) -
+					q->slack * ((double) entry->norm + q->norm));
+	}
+	else if (q->metric == FUNNEL_IP)
 	{
 		bound = -PrefixDot(q, entry, NULL) - entry->err * q->prefixNorm;
 		for (int s = 0; s < FUNNEL_NSEG; s++)
@@ -440,6 +488,25 @@ GuessedResidualDot(const FunnelQuery *q, const FunnelEntry *e, double prefixDot)
 }
 
 /*
+ * An estimate of the L1 distance of an entry of q's size: the prefix's from
+ * the code, plus the residual's Euclidean distance (from the norms and
+ * residualDot, the estimate of the residuals' dot product) scaled to L1 as
+ * for dims of one spread: ||v||_1 ~ sqrt(2 n / pi) ||v|| on n dims of a
+ * normal distribution.  Only the order of the estimates matters (the scan
+ * reranks), so the scale need not be exact.
+ */
+static double
+EstimateL1(const FunnelQuery *q, const FunnelEntry *e, double residualDot)
+{
+	double		rr = 0;
+
+	for (int s = 0; s < FUNNEL_NSEG; s++)
+		rr += (double) e->rnorm[s] * e->rnorm[s] + q->rnorm[s] * q->rnorm[s];
+	rr = Max(0, rr - 2 * residualDot);
+	return PrefixL1(q, e, NULL) + sqrt(2.0 * (q->dim - q->coarseDims) / M_PI * rr);
+}
+
+/*
  * Estimates of the opclass distance (not bounds) of n entries entrySize
  * bytes apart (at most FUNNEL_MAX_PAGE_ENTRIES), into est, for ranking the
  * shortlist of an approximate scan.  The prefix part comes from the code;
@@ -490,6 +557,7 @@ FunnelEstimateEntries(const FunnelQuery *q, const char *entries, int n, int entr
 	{
 		const FunnelEntry *e = (const FunnelEntry *) (entries + (Size) i * entrySize);
 		double		dot = pdot[i],
+					prefixDot,
 					key;
 
 		if (SpecialKey(q, e, &key))
@@ -499,12 +567,15 @@ FunnelEstimateEntries(const FunnelQuery *q, const char *entries, int n, int entr
 		}
 		if (q->precision != FUNNEL_FLOAT4)
 			dot *= e->scale;
+		prefixDot = dot;
 		if (unsigned_ > 0)
 			dot += GuessedResidualDot(q, e, dot);
 		if (q->signDims > 0)
 			dot += e->signScale * (2 * q->signStep * sdot[i] - q->signQSum);
 		if (q->metric == FUNNEL_IP)
 			key = -dot;
+		else if (q->metric == FUNNEL_L1)
+			key = EstimateL1(q, e, dot - prefixDot);
 		else
 		{
 			key = Max(0, (double) e->norm * e->norm + q->norm * q->norm - 2 * dot);
@@ -517,7 +588,8 @@ FunnelEstimateEntries(const FunnelQuery *q, const char *entries, int n, int entr
 /*
  * A lower bound of the distance from the query to every member of a list,
  * from its centroid, radius and residual-norm range: the same inequalities
- * as FunnelBound with the list's ball in place of one code.
+ * as FunnelBound with the list's ball in place of one code (for L1, the
+ * prefix's ||q_p - c||_1 - sqrt(|p|) radius or its Euclidean form).
  */
 double
 FunnelListBound(const FunnelQuery *q, const FunnelList *list)
@@ -530,7 +602,21 @@ FunnelListBound(const FunnelQuery *q, const FunnelList *list)
 	for (int s = 0; s < FUNNEL_NSEG; s++)
 		qr += q->rnorm[s] * q->rnorm[s];
 	qr = sqrt(qr);
-	if (q->metric == FUNNEL_IP)
+	if (q->metric == FUNNEL_L1)
+	{
+		double		l1 = 0,
+					p,
+					r = qr < list->minResid ? list->minResid - qr :
+			qr > list->maxResid ? qr - list->maxResid : 0;
+
+		for (int i = 0; i < q->coarseDims; i++)
+			l1 += fabs((double) q->prefix[i] - list->centroid[i]);
+		p = Max(sqrt(FunnelSquaredDistance(q->prefix, list->centroid, q->coarseDims)) - list->radius,
+				l1 - sqrt(q->coarseDims) * list->radius);
+		bound = Max(0, (Max(0, p) + r) * (1 - q->slack) -
+					q->slack * ((double) list->maxNorm + q->norm));
+	}
+	else if (q->metric == FUNNEL_IP)
 	{
 		double		cq = 0;
 
@@ -556,12 +642,14 @@ FunnelListBound(const FunnelQuery *q, const FunnelList *list)
 
 /*
  * How near a list's centroid is to the query's prefix, for opening the
- * nearest lists first: the squared distance, or minus the inner product
- * (float kernels: only the order matters).
+ * nearest lists first: the L1 or squared distance, or minus the inner
+ * product (float kernels: only the order matters).
  */
 double
 FunnelListCloseness(const FunnelQuery *q, const FunnelList *list)
 {
+	if (q->metric == FUNNEL_L1)
+		return mrl_kernels.l1(q->prefix, list->centroid, q->coarseDims);
 	if (q->metric != FUNNEL_IP)
 		return mrl_kernels.l2sq(q->prefix, list->centroid, q->coarseDims);
 	return -mrl_kernels.dot(q->prefix, list->centroid, q->coarseDims);
@@ -641,11 +729,13 @@ mrl_funnel_bound(PG_FUNCTION_ARGS)
 		metric = FUNNEL_IP;
 	else if (strcmp(metricName, "cosine") == 0)
 		metric = FUNNEL_COSINE;
+	else if (strcmp(metricName, "l1") == 0)
+		metric = FUNNEL_L1;
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown metric \"%s\"", metricName),
-				 errhint("Use \"l2\", \"ip\" or \"cosine\".")));
+				 errhint("Use \"l2\", \"ip\", \"cosine\" or \"l1\".")));
 	if (precision == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

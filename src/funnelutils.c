@@ -11,6 +11,7 @@
 #include "distance.h"
 #include "funnel.h"
 #include "mhalfvec.h"
+#include "mint8vec.h"
 #include "storage/bufmgr.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
@@ -248,11 +249,12 @@ FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta, const f
 }
 
 /*
- * The elements of an indexed value (an mvector or an mhalfvec) as floats,
- * and their count in *dim: an mvector's in place once detoasted, an
- * mhalfvec's widened into a new array.  The two types share their header,
- * and their lengths (4 or 2 bytes per element) tell them apart, so the
- * build, insert and scan code need not know which type an opclass indexes.
+ * The elements of an indexed value (an mvector, mhalfvec or mint8vec) as
+ * floats, and their count in *dim: an mvector's in place once detoasted,
+ * the others' widened into a new array.  The types share their header; a
+ * mint8vec's format field and the others' lengths (4 or 2 bytes per
+ * element) tell them apart, so the build, insert and scan code need not
+ * know which type an opclass indexes.
  */
 const float *
 FunnelDatumFloats(Datum value, int *dim)
@@ -262,8 +264,10 @@ FunnelDatumFloats(Datum value, int *dim)
 	*dim = v->dim;
 	if (VARSIZE(v) == MVECTOR_SIZE(v->dim))
 		return v->x;
+	if (MInt8VecIs(v))
+		return MInt8VecFloats((MInt8Vec *) v, v->dim);
 	if (VARSIZE(v) == MHALFVEC_SIZE(v->dim))
 		return MHalfVecFloats((MHalfVec *) v);
-	elog(ERROR, "funnel index value of %u bytes is neither an mvector nor an mhalfvec of %d dimensions",
+	elog(ERROR, "funnel index value of %u bytes is not an mvector, mhalfvec or mint8vec of %d dimensions",
 		 VARSIZE(v), v->dim);
 }

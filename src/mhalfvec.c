@@ -61,16 +61,6 @@ MHalfVecFloats(const MHalfVec *v)
 	return x;
 }
 
-/* Error unless two vectors have the same number of dimensions. */
-void
-MHalfVecCheckDims(const MHalfVec *a, const MHalfVec *b)
-{
-	if (a->dim != b->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different mhalfvec dimensions %d and %d", a->dim, b->dim)));
-}
-
 /* ---------- text and binary I/O ---------- */
 
 /* Parse "[1,2.5,-3e-2]": elements read as float4, then rounded to halves. */

@@ -30,6 +30,5 @@ StaticAssertDecl(offsetof(MHalfVec, dim) == offsetof(MVector, dim) &&
 extern MHalfVec *InitMHalfVec(int dim);
 extern MHalfVec *MHalfVecFromFloats(const float *x, int dim);
 extern float *MHalfVecFloats(const MHalfVec *v);
-extern void MHalfVecCheckDims(const MHalfVec *a, const MHalfVec *b);
 
 #endif							/* MHALFVEC_H */

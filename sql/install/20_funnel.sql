@@ -13,6 +13,8 @@ CREATE FUNCTION mrl_funnel_ip_support(internal) RETURNS integer
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mrl_funnel_cosine_support(internal) RETURNS integer
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mrl_funnel_l1_support(internal) RETURNS integer
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE OPERATOR CLASS mvector_l2_ops DEFAULT FOR TYPE mvector USING funnel AS
 	OPERATOR 1 <-> (mvector, mvector) FOR ORDER BY float_ops,
@@ -26,12 +28,16 @@ CREATE OPERATOR CLASS mvector_cosine_ops FOR TYPE mvector USING funnel AS
 	OPERATOR 1 <=> (mvector, mvector) FOR ORDER BY float_ops,
 	FUNCTION 1 mrl_cosine_distance(mvector, mvector),
 	FUNCTION 2 mrl_funnel_cosine_support(internal);
+CREATE OPERATOR CLASS mvector_l1_ops FOR TYPE mvector USING funnel AS
+	OPERATOR 1 <+> (mvector, mvector) FOR ORDER BY float_ops,
+	FUNCTION 1 mrl_l1_distance(mvector, mvector),
+	FUNCTION 2 mrl_funnel_l1_support(internal);
 
 CREATE FUNCTION mrl_funnel_bound(a mvector, q mvector, coarse_dims integer,
 								 "precision" text, metric text) RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION mrl_funnel_bound(mvector, mvector, integer, text, text) IS
-	'lower bound of the distance a funnel index uses for row a and query q (metric l2, ip or cosine)';
+	'lower bound of the distance a funnel index uses for row a and query q (metric l2, ip, cosine or l1)';
 
 CREATE FUNCTION mrl_funnel_check(index regclass) RETURNS bigint
 	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;

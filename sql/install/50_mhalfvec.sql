@@ -185,3 +185,7 @@ CREATE OPERATOR CLASS mhalfvec_cosine_ops FOR TYPE mhalfvec USING funnel AS
 	OPERATOR 1 <=> (mhalfvec, mhalfvec) FOR ORDER BY float_ops,
 	FUNCTION 1 mrl_cosine_distance(mhalfvec, mhalfvec),
 	FUNCTION 2 mrl_funnel_cosine_support(internal);
+CREATE OPERATOR CLASS mhalfvec_l1_ops FOR TYPE mhalfvec USING funnel AS
+	OPERATOR 1 <+> (mhalfvec, mhalfvec) FOR ORDER BY float_ops,
+	FUNCTION 1 mrl_l1_distance(mhalfvec, mhalfvec),
+	FUNCTION 2 mrl_funnel_l1_support(internal);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# test/bench/halfvec_bench.sh [N] [D]: half precision against full, on the
-# same rows: N x D Matryoshka-structured unit vectors (default 100k x 768) in
-# an mvector, an mhalfvec and (when pgvector is installed) a pgvector halfvec
-# table.  Prints for each: heap size (with TOAST), sequential-scan top-10
-# latency over all dims and over the first 64, and count(emb); then for the
-# funnel index (cosine, defaults) on mvector and on mhalfvec: build time,
+# test/bench/halfvec_bench.sh [N] [D]: half precision and int8 against full,
+# on the same rows: N x D Matryoshka-structured unit vectors (default 100k x
+# 768) in an mvector, an mhalfvec, a mint8vec and (when pgvector is
+# installed) a pgvector halfvec table.  Prints for each: heap size (with
+# TOAST), sequential-scan top-10 latency over all dims and over the first 64,
+# and count(emb); then for the funnel index (cosine, defaults) on mvector,
+# mhalfvec and mint8vec: build time,
 # approximate top-10 latency at shortlists 400 (the default) and 4000 (the
 # rerank then dominates: 4000 heap rows fetched and compared per query), and
 # recall@10 against the exact full-precision answer.  Medians over Q queries,
@@ -33,8 +34,10 @@ sql -c "CREATE EXTENSION mrl" -c "CREATE TABLE q_mvector (id int, emb mvector($D
 	-c "COPY q_mvector FROM '$queries' (FORMAT binary)" \
 	-c "CREATE TABLE q_mhalfvec AS SELECT id, emb::mhalfvec($D) AS emb FROM q_mvector" \
 	-c "CREATE TABLE t_mvector (id int, emb mvector($D))" -c "COPY t_mvector FROM '$data' (FORMAT binary)" \
-	-c "CREATE TABLE t_mhalfvec AS SELECT id, emb::mhalfvec($D) AS emb FROM t_mvector"
-tables="mvector mhalfvec"
+	-c "CREATE TABLE t_mhalfvec AS SELECT id, emb::mhalfvec($D) AS emb FROM t_mvector" \
+	-c "CREATE TABLE q_mint8vec AS SELECT id, emb::mint8vec($D) AS emb FROM q_mvector" \
+	-c "CREATE TABLE t_mint8vec AS SELECT id, emb::mint8vec($D) AS emb FROM t_mvector"
+tables="mvector mhalfvec mint8vec"
 if [ $have_pgvector = 1 ]; then
 	sql -c "CREATE EXTENSION vector" -c "CREATE EXTENSION mrl_pgvector" \
 		-c "CREATE TABLE q_halfvec AS SELECT id, emb::halfvec($D) AS emb FROM q_mvector" \
@@ -81,7 +84,7 @@ recall()
 }
 declare -A build
 statements=()
-for t in mvector mhalfvec; do
+for t in mvector mhalfvec mint8vec; do
 	t0=$(date +%s.%N)
 	sql -c "CREATE INDEX ON t_$t USING funnel (emb ${t}_cosine_ops)"
 	build[$t]=$(echo "$(date +%s.%N) - $t0" | bc)
@@ -91,7 +94,7 @@ for t in mvector mhalfvec; do
 done
 medians=$(interleaved_medians "$Q" "${statements[@]}")
 printf '\n%-10s %10s %14s %14s %12s %12s\n' type "build s" "shortlist 400" "shortlist 4000" "recall 400" "recall 4000"
-for t in mvector mhalfvec; do
+for t in mvector mhalfvec mint8vec; do
 	printf '%-10s %10.1f %14.2f %14.2f %12s %12s\n' "$t" "${build[$t]}" "$(median "s400_$t")" "$(median "s4000_$t")" \
 		"$(recall "$t" 400)" "$(recall "$t" 4000)"
 done
