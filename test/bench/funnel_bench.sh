@@ -235,6 +235,13 @@ for cfg in $CONFIGS; do
 	done
 done
 
+# the plan the planner picks at the defaults under each filter (the first query)
+for kept in $FILTERS; do
+	echo "# planner's plan at the defaults, $kept% kept: $(echo "SELECT format('EXPLAIN SELECT id FROM docs %s ORDER BY emb <=> %L::mvector LIMIT $K',
+		bench_where($kept), emb) FROM queries ORDER BY id LIMIT 1 \gexec" | sql |
+		grep -oE '(Index Scan using [a-z_]+|Bitmap Heap Scan|Seq Scan|Sort)[^(]*\(cost=[0-9.]+' | sed 's/  */ /g' | paste -sd'>' | sed 's/>/ > /g')"
+done
+
 echo
 echo "$N rows x $DIM dims, $Q queries, top-$K cosine, 1 client; latency in ms; kept = % of rows the WHERE keeps"
 sql -P format=aligned -P tuples_only=off -P footer=off <<'SQL'

@@ -10,12 +10,13 @@
 #                                                    # (funnel_test_vectors, as funnel_bench.sh)
 #   VTYPE=halfvec ...          # pgvector's column type (default: vector up to 2,000 dims,
 #                              # halfvec above, the only type its HNSW indexes at 3072)
-#   CLIENTS="1 2" SECS=30 Q=200 EF_SEARCH="40 100 200 400" FUNNEL="400:0 1000:0" ...
+#   CLIENTS="1 2" SECS=30 Q=200 EF_SEARCH="40 100 200 400" FUNNEL="default 100:0 1000:64" ...
 #   CORPUS=/var/tmp/mrl-corpus ...                   # the corpus cache (when DIM is unset)
 #
-# FUNNEL lists funnel settings as shortlist:probes (0: the default); the first
-# entry is the defaults.  Prints build time and size of each index, then per
-# method its recall@10 and its QPS at each client count.
+# FUNNEL lists funnel settings: "default" (no setting changed) or
+# shortlist:probes, the values of mrl.funnel_shortlist and mrl.funnel_probes.
+# Prints build time and size of each index, then per method its recall@10
+# and its QPS at each client count.
 set -u
 . "$(dirname "$0")/../lib.sh"
 N=${N:-250000}
@@ -23,7 +24,7 @@ Q=${Q:-200}
 SECS=${SECS:-30}
 CLIENTS=${CLIENTS:-1 2}
 EF_SEARCH=${EF_SEARCH:-40 100 200 400}
-FUNNEL=${FUNNEL:-400:0}
+FUNNEL=${FUNNEL:-default}
 CORPUS=${CORPUS:-/var/tmp/mrl-corpus}
 . "$MRL_ROOT/test/bench/corpus_load.sh"
 mrl_build_install || exit 1
@@ -77,10 +78,12 @@ fi
 methods=$MRL_TMP/methods
 : >"$methods"
 for f in $FUNNEL; do
-	IFS=: read -r s p <<<"$f"
-	name="funnel shortlist $s probes $p"
-	[ "$f" = "$(echo "$FUNNEL" | awk '{print $1}')" ] && name="funnel defaults"
-	echo "$name|docs|emb|-c enable_seqscan=off -c mrl.funnel_shortlist=$s -c mrl.funnel_probes=$p" >>"$methods"
+	if [ "$f" = default ]; then
+		echo "funnel defaults|docs|emb|-c enable_seqscan=off" >>"$methods"
+	else
+		IFS=: read -r s p <<<"$f"
+		echo "funnel shortlist $s probes $p|docs|emb|-c enable_seqscan=off -c mrl.funnel_shortlist=$s -c mrl.funnel_probes=$p" >>"$methods"
+	fi
 done
 if [ $hnsw = 1 ]; then
 	for e in $EF_SEARCH; do
