@@ -188,7 +188,7 @@ FunnelCalibrationAdd(FunnelCalibration *cal, Datum value, ItemPointer tid,
 	{
 		cal->nqueries = Min(cal->nqueries,
 							Max(FUNNEL_CALIBRATION_MIN_QUERIES,
-								(int) (FUNNEL_CALIBRATION_WORK / Max(cal->seen, 1) / v->dim)));
+								(int) (FUNNEL_CALIBRATION_WORK / Max(cal->seen, 1) / dim)));
 		cal->trimmed = true;
 	}
 	for (int i = 0; i < cal->nqueries; i++)
