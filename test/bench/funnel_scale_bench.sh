@@ -14,11 +14,14 @@
 #   SHARED_BUFFERS=2GB MAINTENANCE_WORK_MEM=6GB ...
 #   ROUNDS=2 ...     # recorded rounds; a query's latency is its best over them
 #                    # (on a loaded machine, one preemption adds tens of ms)
+#   CPU=0 ...        # skip the CPU time per query (each method's Q queries run
+#                    # in a row; the backend's user + system time from /proc)
 #
 # Prints each index's build time, size and the load average (1, 5, 15 min)
 # of the machine beside it; the recall-vs-latency curve of every method (p50,
-# p99, QPS = 1000 / mean ms, recall@10); for recall 0.95 and 0.99 the fastest
-# setting of each system that reaches it, and the ratios.  With several
+# p99, QPS = 1000 / mean ms, CPU ms per query, recall@10); for recall 0.95
+# and 0.99 the fastest setting of each system that reaches it, and the
+# ratios; then the same by CPU time, which a loaded machine does not inflate.  With several
 # SIZES, each size's funnel p50 at recall 0.95 and its ratio to the previous.
 # HNSW is pgvector's with m = 16, ef_construction = 64, built with the
 # server's default max_parallel_maintenance_workers (2); the funnel's build
@@ -34,6 +37,7 @@ PROBES=${PROBES:-8 16 32 64 128}
 SHORTLISTS=${SHORTLISTS:-100 200 400 800}
 EF_SEARCH=${EF_SEARCH:-20 40 80 120 200 300 400 600}
 ROUNDS=${ROUNDS:-1}
+CPU=${CPU:-1}
 TARGETS="0.95 0.99"
 mrl_build_install || exit 1
 mrl_cluster_start "max_parallel_workers_per_gather = 0" "shared_buffers = ${SHARED_BUFFERS:-2GB}" \
@@ -51,6 +55,7 @@ CREATE TABLE methods (ord serial, method text, tbl text, shortlist int, probes i
 CREATE TABLE results (n int, method text, qid int, ms float8, ids int[]);
 CREATE TABLE truth (qid int, ids int[]);
 CREATE TABLE loads (n int, round int, at text);
+CREATE TABLE cpu (n int, method text, ms float8);
 -- One query by one method: its latency (ms) and top-10 ids.  The query vector
 -- comes from q_<type>, by id (an InitPlan, alike for every method).
 CREATE FUNCTION bench_one(m methods, qid int, OUT ms float8, OUT ids int[]) LANGUAGE plpgsql AS $$
@@ -79,6 +84,23 @@ BEGIN
     END LOOP;
   END LOOP;
 END $$;
+-- The backend's CPU time (user + system) in ms, from /proc at 100 ticks/s.
+CREATE FUNCTION backend_cpu_ms() RETURNS float8 LANGUAGE sql AS $$
+  SELECT (split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint) * 10.0
+  FROM (SELECT split_part(pg_read_file('/proc/self/stat'), ') ', 2) AS s) p
+$$;
+-- Every method's queries in a row, recording its CPU time per query.
+CREATE FUNCTION cpu_round(size int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE q record; m methods; r record; t0 float8; nq int;
+BEGIN
+  FOR m IN SELECT * FROM methods ORDER BY ord LOOP
+    t0 := backend_cpu_ms(); nq := 0;
+    FOR q IN SELECT qid FROM truth ORDER BY qid LOOP
+      r := bench_one(m, q.qid); nq := nq + 1;
+    END LOOP;
+    INSERT INTO cpu VALUES (size, m.method, (backend_cpu_ms() - t0) / nq);
+  END LOOP;
+END $$;
 -- Per method of size n: p50, p99, QPS and recall@10 against the truth,
 -- each query's latency the best of its recorded rounds.
 CREATE VIEW curve AS
@@ -86,12 +108,17 @@ SELECT r.n, r.method, split_part(r.method, ' ', 1) || ' ' || split_part(r.method
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms)::numeric, 2) AS p50_ms,
        round(percentile_cont(0.99) WITHIN GROUP (ORDER BY r.ms)::numeric, 2) AS p99_ms,
        round(1000 / avg(r.ms)) AS qps,
+       (SELECT round(c.ms::numeric, 2) FROM cpu c WHERE c.n = r.n AND c.method = r.method) AS cpu_ms,
        round(avg((SELECT count(*) FROM unnest(r.ids) x WHERE x = ANY (t.ids)) / 10.0), 4) AS recall
 FROM (SELECT n, method, qid, min(ms) AS ms, min(ids) AS ids FROM results GROUP BY n, method, qid) r
 JOIN truth t USING (qid) GROUP BY r.n, r.method;
 -- The fastest (by p50) method of each system reaching the recall.
 CREATE FUNCTION best(size int, target numeric) RETURNS SETOF curve LANGUAGE sql AS $$
   SELECT DISTINCT ON (system) * FROM curve WHERE n = size AND recall >= target ORDER BY system, p50_ms
+$$;
+-- The same by CPU time per query.
+CREATE FUNCTION best_cpu(size int, target numeric) RETURNS SETOF curve LANGUAGE sql AS $$
+  SELECT DISTINCT ON (system) * FROM curve WHERE n = size AND recall >= target ORDER BY system, cpu_ms
 $$;
 SQL
 
@@ -161,19 +188,30 @@ for N in $SIZES; do
 		sql -c "SELECT bench_round($N, true)" >/dev/null || exit 1
 	done
 	sql -c "INSERT INTO loads VALUES ($N, 2, '$(loadavg)')"
+	if [ "$CPU" = 1 ]; then
+		echo "# querying: CPU time, each method's queries in a row ($(loadavg))"
+		sql -c "SELECT cpu_round($N)" >/dev/null || exit 1
+	fi
 
 	echo
 	echo "$N rows x $DIM dims, $Q held-out queries, top-10 cosine, 1 client, best of $ROUNDS round(s); loads at the recorded rounds' start and end:" \
 		"$(sql -c "SELECT string_agg(at, ', ' ORDER BY round) FROM loads WHERE n = $N")"
 	sql -P format=aligned -P tuples_only=off -P footer=off \
-		-c "SELECT method, p50_ms, p99_ms, qps, recall FROM curve WHERE n = $N ORDER BY system, recall, p50_ms"
+		-c "SELECT method, p50_ms, p99_ms, qps, cpu_ms, recall FROM curve WHERE n = $N ORDER BY system, recall, p50_ms"
 	for target in $TARGETS; do
 		echo "recall >= $target, the fastest setting of each system:"
 		sql -P format=aligned -P tuples_only=off -P footer=off \
-			-c "SELECT method, p50_ms, qps, recall FROM best($N, $target) ORDER BY p50_ms"
+			-c "SELECT method, p50_ms, qps, cpu_ms, recall FROM best($N, $target) ORDER BY p50_ms"
 		if [ "$HNSW" != none ]; then
 			sql -c "SELECT format('  %s: %sx the QPS of HNSW, p50 %sx', f.method, round((f.qps / h.qps)::numeric, 2), round(f.p50_ms / h.p50_ms, 2))
 				FROM best($N, $target) f, best($N, $target) h WHERE f.system LIKE 'funnel%' AND h.system LIKE 'hnsw%'"
+		fi
+		if [ "$CPU" = 1 ]; then
+			echo "recall >= $target, the least CPU time per query of each system:"
+			sql -P format=aligned -P tuples_only=off -P footer=off \
+				-c "SELECT method, p50_ms, cpu_ms, recall FROM best_cpu($N, $target) ORDER BY cpu_ms"
+			[ "$HNSW" != none ] && sql -c "SELECT format('  %s: HNSW''s CPU time per query over the funnel''s: %sx', f.method, round(h.cpu_ms / nullif(f.cpu_ms, 0), 2))
+				FROM best_cpu($N, $target) f, best_cpu($N, $target) h WHERE f.system LIKE 'funnel%' AND h.system LIKE 'hnsw%'"
 		fi
 		sql -c "SELECT format('%s funnel %s p50 %s ms at recall >= $target (%s)', $N, substr(system, 8), p50_ms, method)
 			FROM best($N, $target) WHERE system LIKE 'funnel%'" >>"$summary.$N"
