@@ -86,7 +86,8 @@ BEGIN
 END $$;
 -- The backend's CPU time (user + system) in ms, from /proc at 100 ticks/s.
 CREATE FUNCTION backend_cpu_ms() RETURNS float8 LANGUAGE sql AS $$
-  SELECT (split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint) * 10.0
+  -- utime and stime, fields 14 and 15 of the line, 12 and 13 after "pid (comm) "
+  SELECT (split_part(s, ' ', 12)::bigint + split_part(s, ' ', 13)::bigint) * 10.0
   FROM (SELECT split_part(pg_read_file('/proc/self/stat'), ') ', 2) AS s) p
 $$;
 -- Every method's queries in a row, recording its CPU time per query.
