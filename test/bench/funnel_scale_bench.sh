@@ -53,7 +53,7 @@ sql -c "SET client_min_messages = warning" -c "CREATE EXTENSION mrl" -c "CREATE 
 sql <<'SQL'
 CREATE TABLE methods (ord serial, method text, tbl text, shortlist int, probes int, ef_search int);
 CREATE TABLE results (n int, method text, qid int, ms float8, ids int[]);
-CREATE TABLE truth (qid int, ids int[]);
+CREATE TABLE truth (n int DEFAULT 0, qid int, ids int[]);
 CREATE TABLE loads (n int, round int, at text);
 CREATE TABLE cpu (n int, method text, ms float8);
 -- One query by one method: its latency (ms) and top-10 ids.  The query vector
@@ -74,13 +74,13 @@ BEGIN
   ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
 -- Every query by every method, interleaved; recorded unless a warm-up.
-CREATE FUNCTION bench_round(n int, record_it bool) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION bench_round(size int, record_it bool) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE q record; m methods; r record;
 BEGIN
-  FOR q IN SELECT qid FROM truth ORDER BY qid LOOP
+  FOR q IN SELECT qid FROM truth WHERE n = size ORDER BY qid LOOP
     FOR m IN SELECT * FROM methods ORDER BY ord LOOP
       r := bench_one(m, q.qid);
-      IF record_it THEN INSERT INTO results VALUES (n, m.method, q.qid, r.ms, r.ids); END IF;
+      IF record_it THEN INSERT INTO results VALUES (size, m.method, q.qid, r.ms, r.ids); END IF;
     END LOOP;
   END LOOP;
 END $$;
@@ -96,7 +96,7 @@ DECLARE q record; m methods; r record; t0 float8; nq int;
 BEGIN
   FOR m IN SELECT * FROM methods ORDER BY ord LOOP
     t0 := backend_cpu_ms(); nq := 0;
-    FOR q IN SELECT qid FROM truth ORDER BY qid LOOP
+    FOR q IN SELECT qid FROM truth WHERE n = size ORDER BY qid LOOP
       r := bench_one(m, q.qid); nq := nq + 1;
     END LOOP;
     INSERT INTO cpu VALUES (size, m.method, (backend_cpu_ms() - t0) / nq);
@@ -112,7 +112,7 @@ SELECT r.n, r.method, split_part(r.method, ' ', 1) || ' ' || split_part(r.method
        (SELECT round(c.ms::numeric, 2) FROM cpu c WHERE c.n = r.n AND c.method = r.method) AS cpu_ms,
        round(avg((SELECT count(*) FROM unnest(r.ids) x WHERE x = ANY (t.ids)) / 10.0), 4) AS recall
 FROM (SELECT n, method, qid, min(ms) AS ms, min(ids) AS ids FROM results GROUP BY n, method, qid) r
-JOIN truth t USING (qid) GROUP BY r.n, r.method;
+JOIN truth t USING (n, qid) GROUP BY r.n, r.method;
 -- The fastest (by p50) method of each system reaching the recall.
 CREATE FUNCTION best(size int, target numeric) RETURNS SETOF curve LANGUAGE sql AS $$
   SELECT DISTINCT ON (system) * FROM curve WHERE n = size AND recall >= target ORDER BY system, p50_ms
@@ -131,11 +131,11 @@ for N in $SIZES; do
 	OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$MRL_ROOT/test/bench/gen_vectors.py" "$N" "$DIM" "$data" --matryoshka \
 		--queries "$Q" "$MRL_TMP/queries.bin" --truth "$MRL_TMP/truth.tsv" || exit 1
 	sql -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS t_mvector, q_mvector, t_mhalfvec, q_mhalfvec, t_vector, q_vector, t_halfvec, q_halfvec" \
-		-c "TRUNCATE truth, methods" -c "CREATE TABLE t_mvector (id int, emb mvector($DIM))" \
+		-c "TRUNCATE methods" -c "CREATE TABLE t_mvector (id int, emb mvector($DIM))" \
 		-c "CREATE TABLE q_mvector (id int, emb mvector($DIM))"
 	sql -c "COPY t_mvector FROM STDIN (FORMAT binary)" <"$data" &&
 		sql -c "COPY q_mvector FROM STDIN (FORMAT binary)" <"$MRL_TMP/queries.bin" &&
-		sql -c "COPY truth FROM STDIN" <"$MRL_TMP/truth.tsv" || exit 1
+		sql -c "COPY truth (qid, ids) FROM STDIN" -c "UPDATE truth SET n = $N WHERE n = 0" <"$MRL_TMP/truth.tsv" || exit 1
 	if [[ " $TYPES " == *" mhalfvec "* ]]; then
 		sql -c "CREATE TABLE t_mhalfvec AS SELECT id, emb::mhalfvec($DIM) AS emb FROM t_mvector" \
 			-c "CREATE TABLE q_mhalfvec AS SELECT id, emb::mhalfvec($DIM) AS emb FROM q_mvector"
@@ -157,7 +157,7 @@ for N in $SIZES; do
 	done
 	echo "# generated and loaded in $(($(date +%s) - t0)) s; heap of t_mvector $(sql -c "SELECT pg_size_pretty(pg_table_size('t_mvector'))")"
 	# the numpy truth against a sequential scan, on the first queries
-	agree=$(sql -c "SET enable_indexscan = off" -c "SELECT count(*) FROM truth t WHERE qid <= 2 AND t.ids = (SELECT array_agg(id) FROM
+	agree=$(sql -c "SET enable_indexscan = off" -c "SELECT count(*) FROM truth t WHERE n = $N AND qid <= 2 AND t.ids = (SELECT array_agg(id) FROM
 		(SELECT d.id FROM t_mvector d ORDER BY d.emb <=> (SELECT emb FROM q_mvector WHERE id = t.qid) LIMIT 10) s)")
 	echo "# numpy's exact top-10 equals a sequential scan's for $agree of 2 queries"
 
