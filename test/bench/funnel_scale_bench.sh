@@ -21,8 +21,9 @@
 # of the machine beside it; the recall-vs-latency curve of every method (p50,
 # p99, QPS = 1000 / mean ms, CPU ms per query, recall@10); for recall 0.95
 # and 0.99 the fastest setting of each system that reaches it, and the
-# ratios; then the same by CPU time, which a loaded machine does not inflate.  With several
-# SIZES, each size's funnel p50 at recall 0.95 and its ratio to the previous.
+# ratios; then the same by CPU time, which a loaded machine does not
+# inflate.  With several SIZES, each size's funnel p50 at recall 0.95 and its
+# ratio to the previous.
 # HNSW is pgvector's with m = 16, ef_construction = 64, built with the
 # server's default max_parallel_maintenance_workers (2); the funnel's build
 # is serial.
