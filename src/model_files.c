@@ -149,12 +149,12 @@ MrlStoredDir(const char *sha256)
 /* ---------- removal ---------- */
 
 /*
- * Remove a directory: rename it to a fresh .trash-PID-N beside it, which
- * only one session can do, then remove that.  Never errors (commit
- * callbacks use it); a directory that is already gone is fine.
+ * Rename a directory to a fresh .trash-PID-N beside it, which only one
+ * session can do.  Returns the new name, or NULL if the directory is gone
+ * or could not be renamed (a WARNING then: callers never error).
  */
-static void
-Discard(const char *path)
+static char *
+RenameToTrash(const char *path)
 {
 	static uint32 trash_counter = 0;
 	char	   *parent = pstrdup(path);
@@ -165,13 +165,7 @@ Discard(const char *path)
 	{
 		trash = psprintf("%s/" TRASH_PREFIX "%d-%u", parent, MyProcPid, trash_counter++);
 		if (rename(path, trash) == 0)
-		{
-			if (!rmtree(trash, true))
-				ereport(WARNING,
-						(errmsg("could not remove all of \"%s\"", trash),
-						 errdetail("The next mrl_train, mrl_unregister_model or model build in this database tries again.")));
-			return;
-		}
+			return trash;
 		if (errno != EEXIST && errno != ENOTEMPTY)
 			break;
 	}
@@ -179,6 +173,31 @@ Discard(const char *path)
 		ereport(WARNING,
 				(errcode_for_file_access(),
 				 errmsg("could not rename \"%s\" for removal: %m", path)));
+	return NULL;
+}
+
+/* Remove a directory RenameToTrash gave this session. */
+static void
+RemoveTrash(char *trash)
+{
+	if (!rmtree(trash, true))
+		ereport(WARNING,
+				(errmsg("could not remove all of \"%s\"", trash),
+				 errdetail("The next mrl_train, mrl_unregister_model or model build in this database tries again.")));
+	pfree(trash);
+}
+
+/*
+ * Remove a directory: rename it away, then remove it.  Never errors
+ * (commit callbacks use it); a directory that is already gone is fine.
+ */
+static void
+Discard(const char *path)
+{
+	char	   *trash = RenameToTrash(path);
+
+	if (trash)
+		RemoveTrash(trash);
 }
 
 /* Remove $PGDATA/mrl_models if nothing is left in it. */
@@ -524,12 +543,16 @@ static void
 DiscardIfAbandoned(const char *path)
 {
 	int			fd = BasicOpenFile(path, O_RDONLY | PG_BINARY);
+	char	   *trash = NULL;
 
 	if (fd < 0)
 		return;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		Discard(path);
+		trash = RenameToTrash(path);
+	/* unlock before the removal: a writer waiting for the lock moves on */
 	close(fd);
+	if (trash)
+		RemoveTrash(trash);
 }
 
 /*
