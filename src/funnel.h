@@ -129,8 +129,11 @@ typedef struct FunnelMetaPageData
 	float		calibratedRecall;	/* the recall@10 they gave on the sample */
 	int32		deepProbes;		/* the same for the top 100 */
 	int32		deepShortlist;
-	/* version 6: the 95th percentile of the sampled queries' 10th nearest
-	 * distance (the opclass's); 0: not recorded (FunnelQueryIsFar) */
+
+	/*
+	 * version 6: 95% of the sampled queries have their 10th nearest row
+	 * within this distance (funnelscan.c widens scans of farther ones)
+	 */
 	float		farDistance;
 } FunnelMetaPageData;
 

@@ -19,6 +19,9 @@
  * mrl.funnel_shortlist at 0 (their defaults) mean the first pair; later
  * rounds of a scan, which want more rows (a larger LIMIT, or a WHERE clause
  * rejecting rows), grow toward and beyond the second (FunnelRoundSettings).
+ * The build also records how far the sampled queries' 10th nearest rows
+ * are (farDistance, the 95th percentile): a query whose own 10th is
+ * farther is unlike the rows this calibration fits, and its scan widens.
  * When the probes needed for the top 10 exceed half the lists, the build
  * warns: the index then costs nearly a scan of itself per query.
  */

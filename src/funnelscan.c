@@ -28,7 +28,10 @@
  *   with the nearest centroids and reranks, on the full vectors fetched with
  *   the scan's snapshot, the mrl.funnel_shortlist entries of those lists
  *   with the smallest *estimate* of their distance (FunnelEstimateEntries);
- *   both default to what the build calibrated (funnelcalibrate.c).  Each
+ *   both default to what the build calibrated (funnelcalibrate.c).  At
+ *   those defaults, a query unlike the rows the build sampled (its 10th
+ *   nearest row reranked is farther than 95% of theirs) widens round 0
+ *   until a widening finds no nearer row (WidenFarQuery).  Each
  *   further round opens more lists and reranks more entries in all, the
  *   next best by estimate of every list opened so far, as the calibration
  *   found the first 100 rows need more than the first 10
@@ -861,7 +864,7 @@ WidenFarQuery(IndexScanDesc scan, FunnelScanOpaque so, int probes, int64 shortli
  * Approximate mode, round r, which aims at the first 10 * 2^r rows: open
  * the lists it adds, rerank the next best entries by estimate among all
  * opened lists (as many as FunnelRoundSettings gives for that many rows, in
- * all), and raise the frontier to the 10th smallest distance reranked in
+ * all; round 0 of a far query more: WidenFarQuery), and raise the frontier to the 10th smallest distance reranked in
  * round 0, to the (10 * 2^(r-1))th in later ones: a row found near the
  * frontier of round r is checked by the deeper round r + 1 before it is
  * returned, so strict order seldom skips one (on 250,000 real sentences,
