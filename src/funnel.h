@@ -131,7 +131,7 @@ typedef struct FunnelMetaPageData
 	int32		deepShortlist;
 
 	/*
-	 * version 6: 95% of the sampled queries have their 10th nearest row
+	 * version 6: 99% of the sampled queries have their 10th nearest row
 	 * within this distance (funnelscan.c widens scans of farther ones)
 	 */
 	float		farDistance;

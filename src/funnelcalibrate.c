@@ -20,7 +20,7 @@
  * rounds of a scan, which want more rows (a larger LIMIT, or a WHERE clause
  * rejecting rows), grow toward and beyond the second (FunnelRoundSettings).
  * The build also records how far the sampled queries' 10th nearest rows
- * are (farDistance, the 95th percentile): a query whose own 10th is
+ * are (farDistance, the 99th percentile): a query whose own 10th is
  * farther is unlike the rows this calibration fits, and its scan widens.
  * When the probes needed for the top 10 exceed half the lists, the build
  * warns: the index then costs nearly a scan of itself per query.
@@ -56,7 +56,7 @@
 /* entries estimated for all queries together, at most (a sample of the pages beyond) */
 #define FUNNEL_CALIBRATION_ESTIMATES	20000000.0
 /* the sampled queries' 10th nearest distance recorded: this quantile of them */
-#define FUNNEL_FAR_SHARE			0.95
+#define FUNNEL_FAR_SHARE			0.99
 /* the build warns when a scan must rerank more than this many rows and 1% of them */
 #define FUNNEL_POOR_RANKING_ROWS	1000
 /* a rerank (heap fetch and full distance) costs as much as estimating this many entries */
@@ -626,7 +626,7 @@ FunnelCalibrate(Relation index, FunnelCalibration *cal, FunnelMetaPageData *meta
 		meta->deepProbes = Max(meta->deepProbes, meta->calibratedProbes);
 		meta->deepShortlist = Max(meta->deepShortlist, meta->calibratedShortlist);
 	}
-	elog(DEBUG1, "funnel index \"%s\": approximate scans need %d of %d lists and a shortlist of %d for recall %.3f of the top %d, %d lists and a shortlist of %d for recall %.3f of the top %d (%d and %d sampled queries); with every list, the estimates alone need a shortlist of %lld; 95%% of the queries have their 10th nearest within %g",
+	elog(DEBUG1, "funnel index \"%s\": approximate scans need %d of %d lists and a shortlist of %d for recall %.3f of the top %d, %d lists and a shortlist of %d for recall %.3f of the top %d (%d and %d sampled queries); with every list, the estimates alone need a shortlist of %lld; 99%% of the queries have their 10th nearest within %g",
 		 RelationGetRelationName(index), meta->calibratedProbes, nonEmpty,
 		 meta->calibratedShortlist, meta->calibratedRecall, FUNNEL_ROUND_K,
 		 meta->deepProbes, meta->deepShortlist, deepRecall, FUNNEL_DEEP_K, nq, ndeep,

@@ -30,7 +30,7 @@
  *   with the smallest *estimate* of their distance (FunnelEstimateEntries);
  *   both default to what the build calibrated (funnelcalibrate.c).  At
  *   those defaults, a query unlike the rows the build sampled (its 10th
- *   nearest row reranked is farther than 95% of theirs) widens round 0
+ *   nearest row reranked is farther than 99% of theirs) widens round 0
  *   until a widening finds no nearer row (WidenFarQuery).  Each
  *   further round opens more lists and reranks more entries in all, the
  *   next best by estimate of every list opened so far, as the calibration
@@ -821,7 +821,7 @@ TenthReranked(FunnelScanOpaque so)
  * Approximate mode, round 0 at the calibrated settings (neither
  * mrl.funnel_probes nor mrl.funnel_shortlist set) of a query unlike the
  * rows: the 10th nearest distance it reranked is beyond the build's
- * farDistance, which 95% of the rows sampled as queries stay within.  The
+ * farDistance, which 99% of the rows sampled as queries stay within.  The
  * calibration fits those rows, not this query, whose nearest rows lie in
  * more lists and rank worse by estimate (100,000 synthetic Matryoshka rows
  * queried around other centres: recall@10 0.56 at the calibrated 5 lists
