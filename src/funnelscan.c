@@ -461,6 +461,18 @@ PushBounded(FunnelScanOpaque so, Page page, int n, double listBound)
 	}
 }
 
+/* Approximate mode: keep the `need` best estimates of front, the rest go to back. */
+static void
+TrimFront(FunnelScanOpaque so, int64 need)
+{
+	SelectSmallest(so->front.items, so->front.n, need);
+	EstimatedReserve(&so->back, so->front.n - need, so->queryCtx);
+	memcpy(so->back.items + so->back.n, so->front.items + need,
+		   sizeof(FunnelEstimated) * (so->front.n - need));
+	so->back.n += so->front.n - need;
+	so->front.n = need;
+}
+
 /*
  * Approximate mode: estimate a page's entries, keeping those below the
  * running threshold in front (and, when it holds twice the round's share,
@@ -484,12 +496,7 @@ AddEstimated(FunnelScanOpaque so, Page page, int n, int64 need)
 	}
 	if (so->front.n >= 2 * need)
 	{
-		SelectSmallest(so->front.items, so->front.n, need);
-		EstimatedReserve(&so->back, so->front.n - need, so->queryCtx);
-		memcpy(so->back.items + so->back.n, so->front.items + need,
-			   sizeof(FunnelEstimated) * (so->front.n - need));
-		so->back.n += so->front.n - need;
-		so->front.n = need;
+		TrimFront(so, need);
 		so->thr = so->front.items[0].est;
 		for (int64 i = 1; i < need; i++)
 			so->thr = Max(so->thr, so->front.items[i].est);
@@ -798,14 +805,7 @@ ReadAndRerank(IndexScanDesc scan, FunnelScanOpaque so, int probes, int64 need)
 	while (so->nopened < so->nlists && (so->nopened < probes || so->front.n == 0))
 		OpenOnce(scan, so, so->nextList, need);
 	if (so->front.n > need)
-	{
-		SelectSmallest(so->front.items, so->front.n, need);
-		EstimatedReserve(&so->back, so->front.n - need, so->queryCtx);
-		memcpy(so->back.items + so->back.n, so->front.items + need,
-			   sizeof(FunnelEstimated) * (so->front.n - need));
-		so->back.n += so->front.n - need;
-		so->front.n = need;
-	}
+		TrimFront(so, need);
 	RerankFront(scan, so);
 }
 
