@@ -825,7 +825,7 @@ TenthReranked(FunnelScanOpaque so)
  * calibration fits those rows, not this query, whose nearest rows lie in
  * more lists and rank worse by estimate (100,000 synthetic Matryoshka rows
  * queried around other centres: recall@10 0.56 at the calibrated 5 lists
- * and shortlist 61, 0.98 at 40 lists and 488).  So widen both until a
+ * and shortlist 61, 0.98 at 40 lists and 400).  So widen both until a
  * widening finds no row nearer than the 10th, the 10th comes within
  * farDistance, or every list is open and every entry reranked.  The first
  * widening quadruples them, the next ones double them: a first doubling
@@ -864,8 +864,9 @@ WidenFarQuery(IndexScanDesc scan, FunnelScanOpaque so, int probes, int64 shortli
  * Approximate mode, round r, which aims at the first 10 * 2^r rows: open
  * the lists it adds, rerank the next best entries by estimate among all
  * opened lists (as many as FunnelRoundSettings gives for that many rows, in
- * all; round 0 of a far query more: WidenFarQuery), and raise the frontier to the 10th smallest distance reranked in
- * round 0, to the (10 * 2^(r-1))th in later ones: a row found near the
+ * all; round 0 of a far query more: WidenFarQuery), and raise the
+ * frontier to the 10th smallest distance reranked in round 0, to the
+ * (10 * 2^(r-1))th in later ones: a row found near the
  * frontier of round r is checked by the deeper round r + 1 before it is
  * returned, so strict order seldom skips one (on 250,000 real sentences,
  * recall@10 under a filter keeping 10% of rows went from 0.933 to 0.962).
