@@ -45,9 +45,14 @@
 #include "utils/relcache.h"
 
 #define FUNNEL_MAGIC		0x464E4C31	/* "FNL1" */
-#define FUNNEL_VERSION		5	/* 2: IVF lists, 3: page sequence numbers,
+#define FUNNEL_VERSION		6	/* 2: IVF lists, 3: page sequence numbers,
 									 * 4: the NULL list, 5: residual sign bits
-									 * and calibrated scan defaults */
+									 * and calibrated scan defaults, 6: the
+									 * sample's far distance */
+#define FUNNEL_OLDEST_VERSION	5	/* the oldest this code reads: a version 5
+									 * metapage reads farDistance 0 */
+#define FunnelVersionReadable(meta) \
+	((meta)->version >= FUNNEL_OLDEST_VERSION && (meta)->version <= FUNNEL_VERSION)
 #define FUNNEL_METAPAGE_BLKNO	0
 
 /* Residual (non-prefix) dimensions are summarised by this many norms. */
@@ -124,6 +129,12 @@ typedef struct FunnelMetaPageData
 	float		calibratedRecall;	/* the recall@10 they gave on the sample */
 	int32		deepProbes;		/* the same for the top 100 */
 	int32		deepShortlist;
+
+	/*
+	 * version 6: 99% of the sampled queries have their 10th nearest row
+	 * within this distance (funnelscan.c widens scans of farther ones)
+	 */
+	float		farDistance;
 } FunnelMetaPageData;
 
 /*

@@ -19,6 +19,9 @@
  * mrl.funnel_shortlist at 0 (their defaults) mean the first pair; later
  * rounds of a scan, which want more rows (a larger LIMIT, or a WHERE clause
  * rejecting rows), grow toward and beyond the second (FunnelRoundSettings).
+ * The build also records how far the sampled queries' 10th nearest rows
+ * are (farDistance, the 99th percentile): a query whose own 10th is
+ * farther is unlike the rows this calibration fits, and its scan widens.
  * When the probes needed for the top 10 exceed half the lists, the build
  * warns: the index then costs nearly a scan of itself per query.
  */
@@ -52,6 +55,8 @@
 #define FUNNEL_CALIBRATION_RECALL	0.965
 /* entries estimated for all queries together, at most (a sample of the pages beyond) */
 #define FUNNEL_CALIBRATION_ESTIMATES	20000000.0
+/* the sampled queries' 10th nearest distance recorded: this quantile of them */
+#define FUNNEL_FAR_SHARE			0.99
 /* the build warns when a scan must rerank more than this many rows and 1% of them */
 #define FUNNEL_POOR_RANKING_ROWS	1000
 /* a rerank (heap fetch and full distance) costs as much as estimating this many entries */
@@ -497,6 +502,55 @@ ChoosePair(QueryAnalysis *qas, int nq, int k, const int *probes, int nbuckets,
 	return RecallAt(qas, nq, k, bestBucket, *bestShortlist);
 }
 
+/*
+ * Query q's distance to a row, in the opclass's distance, from its ranking
+ * distance (RankingDistance); NaN for a zero query under cosine.
+ */
+static double
+OpclassDistance(FunnelMetric metric, const CalibrationQuery *q, double ranking)
+{
+	double		qnorm;
+
+	switch (metric)
+	{
+		case FUNNEL_L2:
+			return sqrt(Max(ranking, 0));
+		case FUNNEL_COSINE:
+			qnorm = MrlNorm(q->x, q->dim);
+			return qnorm > 0 ? 1 - (1 - ranking) / qnorm : NAN;
+		case FUNNEL_IP:
+		case FUNNEL_L1:
+			break;
+	}
+	return ranking;
+}
+
+/*
+ * The FUNNEL_FAR_SHARE quantile of the sampled queries' 10th nearest
+ * distance: a query whose own is beyond it is unlike the rows (funnelscan.c
+ * widens its first round).
+ */
+static float
+FarDistance(const QueryAnalysis *qas, int nq, FunnelMetric metric)
+{
+	float	   *d = palloc(sizeof(float) * nq);
+	int			n = 0;
+	float		far;
+
+	for (int qi = 0; qi < nq; qi++)
+	{
+		const CalibrationQuery *q = qas[qi].query;
+		double		kth = OpclassDistance(metric, q, q->nearDist[FUNNEL_ROUND_K - 1]);
+
+		if (!isnan(kth))
+			d[n++] = (float) kth;
+	}
+	qsort(d, n, sizeof(float), CompareFloats);
+	far = n > 0 ? d[(int) floor(FUNNEL_FAR_SHARE * (n - 1))] : get_float4_infinity();
+	pfree(d);
+	return far;
+}
+
 /* Order queries with more neighbours first, so any k takes a prefix. */
 static int
 CompareByNeighbours(const void *a, const void *b)
@@ -557,6 +611,7 @@ FunnelCalibrate(Relation index, FunnelCalibration *cal, FunnelMetaPageData *meta
 	meta->calibratedRecall = (float) ChoosePair(qas, nq, FUNNEL_ROUND_K, probes, nbuckets,
 												&meta->calibratedProbes,
 												&meta->calibratedShortlist);
+	meta->farDistance = FarDistance(qas, nq, cal->metric);
 	/* how well the estimate ranks on its own: the shortlist with every list */
 	ranks = palloc(sizeof(float) * nq * FUNNEL_ROUND_K);
 	estimateAlone = ShortlistNeeded(qas, nq, FUNNEL_ROUND_K, nbuckets - 1,
@@ -571,11 +626,11 @@ FunnelCalibrate(Relation index, FunnelCalibration *cal, FunnelMetaPageData *meta
 		meta->deepProbes = Max(meta->deepProbes, meta->calibratedProbes);
 		meta->deepShortlist = Max(meta->deepShortlist, meta->calibratedShortlist);
 	}
-	elog(DEBUG1, "funnel index \"%s\": approximate scans need %d of %d lists and a shortlist of %d for recall %.3f of the top %d, %d lists and a shortlist of %d for recall %.3f of the top %d (%d and %d sampled queries); with every list, the estimates alone need a shortlist of %lld",
+	elog(DEBUG1, "funnel index \"%s\": approximate scans need %d of %d lists and a shortlist of %d for recall %.3f of the top %d, %d lists and a shortlist of %d for recall %.3f of the top %d (%d and %d sampled queries); with every list, the estimates alone need a shortlist of %lld; 99%% of the queries have their 10th nearest within %g",
 		 RelationGetRelationName(index), meta->calibratedProbes, nonEmpty,
 		 meta->calibratedShortlist, meta->calibratedRecall, FUNNEL_ROUND_K,
 		 meta->deepProbes, meta->deepShortlist, deepRecall, FUNNEL_DEEP_K, nq, ndeep,
-		 (long long) estimateAlone);
+		 (long long) estimateAlone, meta->farDistance);
 	if (meta->calibratedProbes > nonEmpty / 2 && nonEmpty >= 8)
 		ereport(WARNING,
 				(errmsg("funnel index \"%s\" must read %d of its %d lists to find %g%% of the nearest rows",

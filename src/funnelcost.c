@@ -225,7 +225,8 @@ FunnelMeasurePruning(Relation index, FunnelPruneSample *s,
 
 /*
  * The index's metapage, for the planner (which must not error): zeros, as
- * for an index the build did not measure, unless it is of this version.
+ * for an index the build did not measure, unless it is of a version this
+ * code reads.
  */
 static void
 ReadMetaForPlanner(Oid indexOid, FunnelMetaPageData *meta)
@@ -234,7 +235,7 @@ ReadMetaForPlanner(Oid indexOid, FunnelMetaPageData *meta)
 
 	FunnelCopyMeta(index, meta);
 	index_close(index, NoLock);
-	if (meta->magic != FUNNEL_MAGIC || meta->version != FUNNEL_VERSION)
+	if (meta->magic != FUNNEL_MAGIC || !FunnelVersionReadable(meta))
 		memset(meta, 0, sizeof(FunnelMetaPageData));
 }
 

@@ -73,8 +73,8 @@ FunnelInitMeta(FunnelMetaPageData *meta, int coarseDims, int precision, int nlis
 }
 
 /*
- * Error unless meta is a funnel metapage of this version (an index built
- * by an older version must be rebuilt).
+ * Error unless meta is a funnel metapage of a version this code reads (an
+ * index built by an older version must be rebuilt).
  */
 void
 FunnelCheckMeta(Relation index, const FunnelMetaPageData *meta)
@@ -84,11 +84,12 @@ FunnelCheckMeta(Relation index, const FunnelMetaPageData *meta)
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not a valid funnel index",
 						RelationGetRelationName(index))));
-	if (meta->version != FUNNEL_VERSION)
+	if (!FunnelVersionReadable(meta))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("funnel index \"%s\" has on-disk version %u, this mrl reads version %d",
-						RelationGetRelationName(index), meta->version, FUNNEL_VERSION),
+				 errmsg("funnel index \"%s\" has on-disk version %u, this mrl reads versions %d to %d",
+						RelationGetRelationName(index), meta->version,
+						FUNNEL_OLDEST_VERSION, FUNNEL_VERSION),
 				 errhint("REINDEX INDEX %s;", RelationGetRelationName(index))));
 }
 
