@@ -12,6 +12,7 @@
 #                                                # besides the calibrated defaults)
 #   EF_SEARCH="40 100 200 400" ...               # HNSW's
 #   SHARED_BUFFERS=2GB MAINTENANCE_WORK_MEM=6GB ...
+#   BUILD_WORKERS=0 ...  # max_parallel_maintenance_workers (default 2) of both builds
 #   LISTS="0 /1000" ...  # the funnel's lists option, one index after another
 #                    # (0: the default rule, N: N lists, /D: rows / D lists);
 #                    # each value's settings count as a system of their own
@@ -27,9 +28,9 @@
 # ratios; then the same by CPU time, which a loaded machine does not
 # inflate.  With several SIZES, each size's funnel p50 at recall 0.95 and its
 # ratio to the previous.
-# HNSW is pgvector's with m = 16, ef_construction = 64, built with the
-# server's default max_parallel_maintenance_workers (2); the funnel's build
-# is serial.
+# HNSW is pgvector's with m = 16, ef_construction = 64.  Both indexes build
+# with max_parallel_maintenance_workers = BUILD_WORKERS (default 2, the
+# server's default).
 set -u
 . "$(dirname "$0")/../lib.sh"
 SIZES=${SIZES:-1000000}
@@ -46,7 +47,8 @@ CPU=${CPU:-1}
 TARGETS="0.95 0.99"
 mrl_build_install || exit 1
 mrl_cluster_start "max_parallel_workers_per_gather = 0" "shared_buffers = ${SHARED_BUFFERS:-2GB}" \
-	"maintenance_work_mem = ${MAINTENANCE_WORK_MEM:-6GB}" "work_mem = 64MB" "jit = off" || exit 1
+	"maintenance_work_mem = ${MAINTENANCE_WORK_MEM:-6GB}" "work_mem = 64MB" "jit = off" \
+	"max_parallel_maintenance_workers = ${BUILD_WORKERS:-2}" || exit 1
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 loadavg() { printf 'load %s' "$(cut -d' ' -f1-3 /proc/loadavg)"; }
 # timed SQL...: runs the statements, prints their seconds
