@@ -185,7 +185,7 @@ check "build progress counts rows: tuples_done <= tuples_total, and the table's 
 # list as a serial build, read from the pages with pageinspect (the
 # directory's page pointers left out: the pages are written in another
 # order); exact mode equal to a sequential scan and approximate mode equal
-# to the serial build's, query by query.  300 lists: k-means and the
+# to the serial build's, query by query.  1,100 lists: k-means and the
 # assignment go through groups of lists (src/funnelkmeans.c).
 sql <<'SQL' >/dev/null
 SET client_min_messages = warning;
@@ -242,11 +242,11 @@ SQL
 build_pb() {
 	sql -c "SET maintenance_work_mem = '256MB'" -c "SET max_parallel_maintenance_workers = $1" \
 		-c "SET client_min_messages = debug1" \
-		-c "CREATE INDEX pb_idx ON pb USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 16, lists = 300)" 2>&1 |
-		grep -o 'parallel workers launched\|300 lists by k-means on [0-9]* sampled prefixes, in 17 groups' | sort -u
+		-c "CREATE INDEX pb_idx ON pb USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 16, lists = 1100)" 2>&1 |
+		grep -o 'parallel workers launched\|1100 lists by k-means on [0-9]* sampled prefixes, in 33 groups' | sort -u
 }
-check "a build with max_parallel_maintenance_workers = 0 launches no workers; k-means in 17 groups" \
-	"$(build_pb 0)" "300 lists by k-means on 9600 sampled prefixes, in 17 groups"
+check "a build with max_parallel_maintenance_workers = 0 launches no workers; k-means in 33 groups" \
+	"$(build_pb 0)" "1100 lists by k-means on 29691 sampled prefixes, in 33 groups"
 sql -c "SELECT record_build('serial')" -c "DROP INDEX pb_idx" >/dev/null
 sql -c "TRUNCATE progress"
 sql -c "SELECT watch_build('pb')" &
@@ -254,7 +254,7 @@ watcher=$!
 sleep 0.5
 workers=$(sql -c "SET maintenance_work_mem = '256MB'" -c "SET max_parallel_maintenance_workers = 2" \
 	-c "SET client_min_messages = debug1" \
-	-c "CREATE INDEX pb_idx ON pb USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 16, lists = 300)" 2>&1 |
+	-c "CREATE INDEX pb_idx ON pb USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 16, lists = 1100)" 2>&1 |
 	grep -o '[0-9]* parallel workers launched')
 wait $watcher
 check "a build with max_parallel_maintenance_workers = 2 launches 2 workers" "$workers" "2 parallel workers launched"
