@@ -353,8 +353,10 @@ typedef struct FunnelPruneSample
 
 extern void FunnelPruneSampleInit(FunnelPruneSample *s, const FunnelMetaPageData *meta);
 extern void FunnelPruneSampleAdd(FunnelPruneSample *s, Datum value, ItemPointer tid);
+struct FunnelGroups;
 extern void FunnelPruneSampleAssign(FunnelPruneSample *s, const FunnelMetaPageData *meta,
-									const FunnelList *dir, FunnelMetric metric);
+									const FunnelList *dir, const struct FunnelGroups *groups,
+									FunnelMetric metric);
 extern void FunnelMeasurePruning(Relation index, FunnelPruneSample *s,
 								 FunnelMetaPageData *meta, const FunnelList *dir,
 								 FunnelMetric metric, double rows);
@@ -384,8 +386,27 @@ extern Size FunnelCalibrationNearSize(FunnelCalibration *cal);
 extern void FunnelCalibrationSaveNear(const FunnelCalibration *cal, char *dst);
 extern void FunnelCalibrationMergeNear(FunnelCalibration *cal, const char *src);
 
-/* funnelkmeans.c */
-extern float *FunnelKMeans(const float *sample, int64 n, int dims, int k);
+/*
+ * funnelkmeans.c: k-means, and the build's assignment of rows to lists.
+ * Hierarchical k-means leaves groups of lists: lists firstList[g] ..
+ * firstList[g + 1] - 1 were clustered from the points nearest group g's
+ * centroid.
+ */
+typedef struct FunnelGroups
+{
+	int			ngroups;
+	int			dims;
+	float	   *centroids;		/* ngroups x dims */
+	int		   *firstList;		/* ngroups + 1 */
+} FunnelGroups;
+
+extern float *FunnelKMeans(const float *sample, int64 n, int dims, int k,
+						   FunnelGroups **groups);
+extern int	FunnelAssignList(const FunnelGroups *groups, const FunnelList *dir,
+							 const FunnelMetaPageData *meta, const float *prefix);
+extern Size FunnelGroupsSize(const FunnelGroups *groups);
+extern void FunnelGroupsSave(const FunnelGroups *groups, char *dst);
+extern FunnelGroups *FunnelGroupsLoad(char *src);
 
 /* funnelbuild.c */
 extern IndexBuildResult *funnelbuild(Relation heap, Relation index,

@@ -4,7 +4,8 @@
  * Build makes two passes over the table: the first samples coarse prefixes
  * for k-means (the lists' centroids), rows on which funnelcost.c measures
  * how well the bounds prune, and queries for funnelcalibrate.c; the second
- * assigns every row to its nearest list and writes the lists' pages.  Every
+ * assigns every row to a list (its nearest, or with many lists the nearest
+ * of a few groups', FunnelAssignList) and writes the lists' pages.  Every
  * page is WAL-logged.
  *
  * With max_parallel_maintenance_workers, workers and the leader share the
@@ -64,6 +65,7 @@
 #define FUNNEL_KEY_QUERIES		UINT64CONST(0xF0E1000000000005)
 #define FUNNEL_KEY_RESULTS		UINT64CONST(0xF0E1000000000006)
 #define FUNNEL_KEY_QUERY_TEXT	UINT64CONST(0xF0E1000000000007)
+#define FUNNEL_KEY_GROUPS		UINT64CONST(0xF0E1000000000008)
 
 /*
  * What the participants of a parallel second pass share.  Each worker
@@ -80,6 +82,7 @@ typedef struct FunnelShared
 	int			scantuplesortstates;	/* workers asked for + the leader */
 	FunnelMetaPageData meta;
 	Size		dirSize;		/* bytes of the directory */
+	Size		groupsSize;		/* bytes of the lists' groups; 0: none */
 	Size		nearSize;		/* bytes of a participant's neighbours */
 
 	ConditionVariable workersdonecv;	/* signalled as each one is done */
@@ -171,6 +174,7 @@ typedef struct FunnelBuildState
 
 	/* pass 2: the directory and each list's page being filled */
 	FunnelList *dir;
+	FunnelGroups *groups;		/* of hierarchical k-means, else NULL */
 	char	  **pages;
 	double		indtuples;
 	FunnelCalibration *calibration; /* queries sampled in pass 1 */
@@ -317,7 +321,7 @@ AssignRow(FunnelBuildState *bs, Datum value, ItemPointer tid)
 	FunnelEncodeDatum(bs->entry, value, tid, &bs->meta, bs->metric, bs->prefix);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpCtx);
-	ln = FunnelNearestList(bs->dir, &bs->meta, bs->prefix);
+	ln = FunnelAssignList(bs->groups, bs->dir, &bs->meta, bs->prefix);
 	FunnelListAddMember(FunnelDirList(bs->dir, ln, bs->meta.listSize), bs->entry,
 						bs->prefix, bs->meta.coarseDims);
 	/* per-row memory (a detoasted or widened copy) goes with tmpCtx */
@@ -495,6 +499,8 @@ FunnelParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 	InitAssignState(&bs);
 	bs.dir = palloc(shared->dirSize);
 	memcpy(bs.dir, shm_toc_lookup(toc, FUNNEL_KEY_DIRECTORY, false), shared->dirSize);
+	if (shared->groupsSize > 0)
+		bs.groups = FunnelGroupsLoad(shm_toc_lookup(toc, FUNNEL_KEY_GROUPS, false));
 	bs.calibration = FunnelCalibrationLoadQueries(&bs.meta, bs.metric,
 												  shm_toc_lookup(toc, FUNNEL_KEY_QUERIES, false));
 	bs.shared = shared;
@@ -544,6 +550,7 @@ BeginParallel(FunnelBuildState *bs, Relation heap, Relation index, bool isconcur
 	FunnelShared *shared;
 	Snapshot	snapshot;
 	Size		dirSize = (Size) FunnelDirRecords(&bs->meta) * bs->meta.listSize;
+	Size		groupsSize = bs->groups ? FunnelGroupsSize(bs->groups) : 0;
 	Size		nearSize = FunnelCalibrationNearSize(bs->calibration);
 	Size		queriesSize = FunnelCalibrationQueriesSize(bs->calibration);
 	Size		resultsSize = (MAXALIGN(dirSize) + nearSize) * nworkers;
@@ -562,6 +569,11 @@ BeginParallel(FunnelBuildState *bs, Relation heap, Relation index, bool isconcur
 	shm_toc_estimate_chunk(&pcxt->estimator, queriesSize);
 	shm_toc_estimate_chunk(&pcxt->estimator, resultsSize);
 	shm_toc_estimate_keys(&pcxt->estimator, 6);
+	if (groupsSize > 0)
+	{
+		shm_toc_estimate_chunk(&pcxt->estimator, groupsSize);
+		shm_toc_estimate_keys(&pcxt->estimator, 1);
+	}
 	if (querylen > 0)
 	{
 		shm_toc_estimate_chunk(&pcxt->estimator, querylen);
@@ -584,6 +596,7 @@ BeginParallel(FunnelBuildState *bs, Relation heap, Relation index, bool isconcur
 	shared->scantuplesortstates = nworkers + 1;
 	shared->meta = bs->meta;
 	shared->dirSize = dirSize;
+	shared->groupsSize = groupsSize;
 	shared->nearSize = nearSize;
 	ConditionVariableInit(&shared->workersdonecv);
 	pg_atomic_init_u64(&shared->rowsDone, 0);
@@ -593,6 +606,8 @@ BeginParallel(FunnelBuildState *bs, Relation heap, Relation index, bool isconcur
 	leader->sharedsort = ShareBytes(pcxt, FUNNEL_KEY_SORT, NULL, sortSize);
 	tuplesort_initialize_shared(leader->sharedsort, nworkers + 1, pcxt->seg);
 	ShareBytes(pcxt, FUNNEL_KEY_DIRECTORY, bs->dir, dirSize);
+	if (groupsSize > 0)
+		FunnelGroupsSave(bs->groups, ShareBytes(pcxt, FUNNEL_KEY_GROUPS, NULL, groupsSize));
 	FunnelCalibrationSaveQueries(bs->calibration,
 								 ShareBytes(pcxt, FUNNEL_KEY_QUERIES, NULL, queriesSize));
 	leader->results = ShareBytes(pcxt, FUNNEL_KEY_RESULTS, NULL, resultsSize);
@@ -783,11 +798,15 @@ funnelbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	FunnelInitMeta(&bs.meta, coarseDims, precision, lists);
 	bs.nsample = Min(bs.nsample, (int64) KMEANS_SAMPLES_PER_LIST * lists);
 	ReportPhase(&bs, FUNNEL_PHASE_KMEANS, 0);
-	centroids = bs.nsample > 0 ? FunnelKMeans(bs.sample, bs.nsample, coarseDims, lists) : NULL;
+	centroids = bs.nsample > 0 ?
+		FunnelKMeans(bs.sample, bs.nsample, coarseDims, lists, &bs.groups) : NULL;
+	elog(DEBUG1, "funnel index \"%s\": %d lists by k-means on %lld sampled prefixes, %s",
+		 RelationGetRelationName(index), lists, (long long) bs.nsample,
+		 bs.groups ? psprintf("in %d groups", bs.groups->ngroups) : "flat");
 	pfree(bs.sample);
 	bs.dir = NewDirectory(&bs.meta, centroids);
 	WriteMetaAndDirectory(index, &bs.meta, bs.dir, true);
-	FunnelPruneSampleAssign(&bs.pruneSample, &bs.meta, bs.dir, bs.metric);
+	FunnelPruneSampleAssign(&bs.pruneSample, &bs.meta, bs.dir, bs.groups, bs.metric);
 
 	ReportPhase(&bs, FUNNEL_PHASE_ASSIGN, bs.rows);
 	reltuples = Pass2(&bs, heap, index, indexInfo);

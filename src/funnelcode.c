@@ -117,11 +117,16 @@ DecodePrefix(const FunnelEntry *entry, int n, int precision, float *out)
 double
 FunnelSquaredDistance(const float *a, const float *b, int n)
 {
-	double		sum = 0;
+	double		sum[4] = {0, 0, 0, 0};
+	int			i = 0;
 
-	for (int i = 0; i < n; i++)
-		sum += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
-	return sum;
+	/* four independent sums: a scan computes one per list */
+	for (; i + 4 <= n; i += 4)
+		for (int j = 0; j < 4; j++)
+			sum[j] += ((double) a[i + j] - b[i + j]) * ((double) a[i + j] - b[i + j]);
+	for (; i < n; i++)
+		sum[0] += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
+	return (sum[0] + sum[1]) + (sum[2] + sum[3]);
 }
 
 /*

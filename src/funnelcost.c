@@ -88,7 +88,8 @@ FunnelPruneSampleAdd(FunnelPruneSample *s, Datum value, ItemPointer tid)
 /* Encode the sampled rows and find their lists, as the build does. */
 void
 FunnelPruneSampleAssign(FunnelPruneSample *s, const FunnelMetaPageData *meta,
-						const FunnelList *dir, FunnelMetric metric)
+						const FunnelList *dir, const FunnelGroups *groups,
+						FunnelMetric metric)
 {
 	float	   *prefix = palloc(sizeof(float) * meta->coarseDims);
 
@@ -98,7 +99,7 @@ FunnelPruneSampleAssign(FunnelPruneSample *s, const FunnelMetaPageData *meta,
 		ItemPointerData tid = entry->heapPtr;
 
 		FunnelEncodeDatum(entry, PointerGetDatum(s->rows[i]), &tid, meta, metric, prefix);
-		s->listNos[i] = FunnelNearestList(dir, meta, prefix);
+		s->listNos[i] = FunnelAssignList(groups, dir, meta, prefix);
 	}
 	pfree(prefix);
 }

@@ -379,11 +379,11 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 }
 
 /*
- * qsort_arg order of lists: by bound, or (arg true) by centroid distance;
- * then by head block, for stable ties.
+ * Order of lists: by bound, or (arg true) by centroid distance; then by
+ * head block, for stable ties.
  */
-static int
-CompareLists(const void *a, const void *b, void *arg)
+static inline int
+CompareLists(const FunnelListRef *a, const FunnelListRef *b, void *arg)
 {
 	const FunnelListRef *la = a;
 	const FunnelListRef *lb = b;
@@ -396,34 +396,56 @@ CompareLists(const void *a, const void *b, void *arg)
 }
 
 /*
+ * SortLists(lists, n, arg): sorts by CompareLists, inlined (qsort_arg's
+ * call per comparison took a third of a scan's time with 4,000 lists).
+ */
+#define ST_SORT SortLists
+#define ST_ELEMENT_TYPE FunnelListRef
+#define ST_COMPARE(a, b, arg) CompareLists(a, b, arg)
+#define ST_COMPARE_ARG_TYPE void
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/*
  * Every non-empty list in opening order: by bound in exact mode, by
  * centroid distance in approximate mode; note where the NULL list begins.
+ * The directory is read in place, page by page, not copied.
  */
 static void
 LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 {
 	MemoryContext old = MemoryContextSwitchTo(so->queryCtx);
-	FunnelList *dir = FunnelReadDirectory(scan->indexRelation, &so->meta);
 	bool		by_closeness = so->ordered && !so->exact;
 
 	so->lists = palloc(sizeof(FunnelListRef) * so->meta.nlists);
-	for (uint32 i = 0; i < so->meta.nlists; i++)
+	for (BlockNumber d = 0; d < so->meta.dirPages; d++)
 	{
-		FunnelList *list = FunnelDirList(dir, i, so->meta.listSize);
-		FunnelListRef *l = &so->lists[so->nlists];
+		Buffer		buf = ReadBuffer(scan->indexRelation, so->meta.dirStart + d);
+		uint32		first = d * so->meta.listsPerPage;
+		uint32		n = FunnelListsOnDirPage(&so->meta, d);
 
-		if (list->head == InvalidBlockNumber)
-			continue;
-		l->bound = so->ordered ? FunnelListBound(&so->q, list) : 0;
-		l->closeness = by_closeness ? FunnelListCloseness(&so->q, list) : 0;
-		l->head = list->head;
-		l->listNo = i;
-		l->opened = false;
-		so->nlists++;
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		for (uint32 i = first; i < first + n; i++)
+		{
+			FunnelList *list = FunnelPageGetList(BufferGetPage(buf), i - first,
+												 so->meta.listSize);
+			FunnelListRef *l = &so->lists[so->nlists];
+
+			if (i == (uint32) FunnelNullList(&so->meta))
+				so->nullNext = list->head;
+			if (i == (uint32) FunnelNullList(&so->meta) || list->head == InvalidBlockNumber)
+				continue;
+			l->bound = so->ordered ? FunnelListBound(&so->q, list) : 0;
+			l->closeness = by_closeness ? FunnelListCloseness(&so->q, list) : 0;
+			l->head = list->head;
+			l->listNo = i;
+			l->opened = false;
+			so->nlists++;
+		}
+		UnlockReleaseBuffer(buf);
 	}
-	so->nullNext = FunnelDirList(dir, FunnelNullList(&so->meta), so->meta.listSize)->head;
-	qsort_arg(so->lists, so->nlists, sizeof(FunnelListRef), CompareLists, &by_closeness);
-	pfree(dir);
+	SortLists(so->lists, so->nlists, &by_closeness);
 	MemoryContextSwitchTo(old);
 	so->loaded = true;
 }

@@ -12,6 +12,10 @@
 #                                                # besides the calibrated defaults)
 #   EF_SEARCH="40 100 200 400" ...               # HNSW's
 #   SHARED_BUFFERS=2GB MAINTENANCE_WORK_MEM=6GB ...
+#   BUILD_WORKERS=0 ...  # max_parallel_maintenance_workers (default 2) of both builds
+#   LISTS="0 /1000" ...  # the funnel's lists option, one index after another
+#                    # (0: the default rule, N: N lists, /D: rows / D lists);
+#                    # each value's settings count as a system of their own
 #   ROUNDS=2 ...     # recorded rounds; a query's latency is its best over them
 #                    # (on a loaded machine, one preemption adds tens of ms)
 #   CPU=0 ...        # skip the CPU time per query (each method's Q queries run
@@ -24,9 +28,9 @@
 # ratios; then the same by CPU time, which a loaded machine does not
 # inflate.  With several SIZES, each size's funnel p50 at recall 0.95 and its
 # ratio to the previous.
-# HNSW is pgvector's with m = 16, ef_construction = 64, built with the
-# server's default max_parallel_maintenance_workers (2); the funnel's build
-# is serial.
+# HNSW is pgvector's with m = 16, ef_construction = 64.  Both indexes build
+# with max_parallel_maintenance_workers = BUILD_WORKERS (default 2, the
+# server's default).
 set -u
 . "$(dirname "$0")/../lib.sh"
 SIZES=${SIZES:-1000000}
@@ -37,12 +41,14 @@ HNSW=${HNSW:-vector}
 PROBES=${PROBES:-8 16 32 64 128}
 SHORTLISTS=${SHORTLISTS:-100 200 400 800}
 EF_SEARCH=${EF_SEARCH:-20 40 80 120 200 300 400 600}
+LISTS=${LISTS:-0}
 ROUNDS=${ROUNDS:-1}
 CPU=${CPU:-1}
 TARGETS="0.95 0.99"
 mrl_build_install || exit 1
 mrl_cluster_start "max_parallel_workers_per_gather = 0" "shared_buffers = ${SHARED_BUFFERS:-2GB}" \
-	"maintenance_work_mem = ${MAINTENANCE_WORK_MEM:-6GB}" "work_mem = 64MB" "jit = off" || exit 1
+	"maintenance_work_mem = ${MAINTENANCE_WORK_MEM:-6GB}" "work_mem = 64MB" "jit = off" \
+	"max_parallel_maintenance_workers = ${BUILD_WORKERS:-2}" || exit 1
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 loadavg() { printf 'load %s' "$(cut -d' ' -f1-3 /proc/loadavg)"; }
 # timed SQL...: runs the statements, prints their seconds
@@ -162,17 +168,22 @@ for N in $SIZES; do
 		(SELECT d.id FROM t_mvector d ORDER BY d.emb <=> (SELECT emb FROM q_mvector WHERE id = t.qid) LIMIT 10) s)")
 	echo "# numpy's exact top-10 equals a sequential scan's for $agree of 2 queries"
 
+	# one funnel index per table at a time: each LISTS value is built, queried, dropped
+	first=1
+	for L in $LISTS; do
 	for t in $TYPES; do
-		echo "# funnel on $t: building ($(loadavg))"
+		case $L in 0) with="" tag=$t ;; /*) with="WITH (lists = $((N ${L})))" tag="$t,lists=rows$L" ;;
+			*) with="WITH (lists = $L)" tag="$t,lists=$L" ;; esac
+		echo "# funnel on $t $with: building ($(loadavg))"
 		secs=$(timed -c "SET client_min_messages = debug1" \
-			-c "CREATE INDEX t_${t}_funnel ON t_$t USING funnel (emb ${t}_cosine_ops)" 2> >(grep -E 'approximate scans need|WARNING' | sed 's/^/# /' >&2)) || exit 1
-		echo "funnel $t build $secs s, size $(size "t_${t}_funnel") ($(loadavg))" | tee -a "$summary.$N"
-		sql -c "INSERT INTO methods (method, tbl, shortlist, probes, ef_search) VALUES ('funnel $t defaults', 't_$t', 0, 0, 0)"
+			-c "CREATE INDEX t_${t}_funnel ON t_$t USING funnel (emb ${t}_cosine_ops) $with" 2> >(grep -E 'approximate scans need|WARNING' | sed 's/^/# /' >&2)) || exit 1
+		echo "funnel $tag build $secs s, size $(size "t_${t}_funnel") ($(loadavg))" | tee -a "$summary.$N"
+		sql -c "INSERT INTO methods (method, tbl, shortlist, probes, ef_search) VALUES ('funnel $tag defaults', 't_$t', 0, 0, 0)"
 		for p in $PROBES; do for s in $SHORTLISTS; do
-			sql -c "INSERT INTO methods (method, tbl, shortlist, probes, ef_search) VALUES ('funnel $t probes=$p shortlist=$s', 't_$t', $s, $p, 0)"
+			sql -c "INSERT INTO methods (method, tbl, shortlist, probes, ef_search) VALUES ('funnel $tag probes=$p shortlist=$s', 't_$t', $s, $p, 0)"
 		done; done
 	done
-	if [ "$HNSW" != none ]; then
+	if [ "$HNSW" != none ] && [ $first = 1 ]; then
 		echo "# pgvector hnsw on $HNSW: building ($(loadavg))"
 		secs=$(timed -c "CREATE INDEX t_${HNSW}_hnsw ON t_$HNSW USING hnsw (emb ${HNSW}_cosine_ops) WITH (m = 16, ef_construction = 64)") || exit 1
 		echo "hnsw $HNSW build $secs s, size $(size "t_${HNSW}_hnsw") ($(loadavg))" | tee -a "$summary.$N"
@@ -180,6 +191,7 @@ for N in $SIZES; do
 			sql -c "INSERT INTO methods (method, tbl, shortlist, probes, ef_search) VALUES ('hnsw $HNSW ef_search=$e', 't_$HNSW', 0, 0, $e)"
 		done
 	fi
+	first=0
 	sql -c "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c WHERE relname ~ '^t_' AND relkind IN ('r', 'i', 't')
 		OR c.oid IN (SELECT reltoastrelid FROM pg_class WHERE relname ~ '^t_')" >/dev/null
 	echo "# querying: warm-up round ($(loadavg))"
@@ -194,6 +206,9 @@ for N in $SIZES; do
 		echo "# querying: CPU time, each method's queries in a row ($(loadavg))"
 		sql -c "SELECT cpu_round($N)" >/dev/null || exit 1
 	fi
+	sql -c "TRUNCATE methods"
+	for t in $TYPES; do sql -c "DROP INDEX t_${t}_funnel"; done
+	done
 
 	echo
 	echo "$N rows x $DIM dims, $Q held-out queries, top-10 cosine, 1 client, best of $ROUNDS round(s); loads at the recorded rounds' start and end:" \

@@ -7,7 +7,8 @@
 # read from another connection while a build runs shows its phases.
 # Parallel build: with 2 workers it gives the serial build's index (page
 # contents compared list by list), survives a crash's replay, reports its
-# progress, and a cancelled one leaves nothing behind.
+# progress, and a cancelled one leaves nothing behind; with lists grouped by
+# hierarchical k-means, most rows land in their exact nearest list (numpy).
 # Runs its own throwaway cluster (it crashes it on purpose), replaying every
 # generic WAL record under wal_consistency_checking.
 set -u
@@ -184,7 +185,8 @@ check "build progress counts rows: tuples_done <= tuples_total, and the table's 
 # list as a serial build, read from the pages with pageinspect (the
 # directory's page pointers left out: the pages are written in another
 # order); exact mode equal to a sequential scan and approximate mode equal
-# to the serial build's, query by query.
+# to the serial build's, query by query.  1,100 lists: k-means and the
+# assignment go through groups of lists (src/funnelkmeans.c).
 sql <<'SQL' >/dev/null
 SET client_min_messages = warning;
 CREATE EXTENSION pageinspect;
@@ -215,6 +217,16 @@ LANGUAGE sql AS $$
        generate_series(0, u16(p, 8186) - 1) i
   WHERE u16(p, 8188) & 4 <> 0
 $$;
+-- the directory's records in list order (the NULL list's last)
+CREATE FUNCTION funnel_directory(idx regclass) RETURNS TABLE (list bigint, content bytea)
+LANGUAGE sql AS $$
+  SELECT (b - u32(m, 48)) * u16(m, 46) + i, substr(p, 25 + i * u16(m, 44) + 8, u16(m, 44) - 8)
+  FROM get_raw_page(idx::text, 0) m,
+       LATERAL generate_series(u32(m, 48), u32(m, 48) + u32(m, 52) - 1) b,
+       LATERAL get_raw_page(idx::text, b::int) p, generate_series(0, u16(m, 46) - 1) i
+  WHERE (b - u32(m, 48)) * u16(m, 46) + i <= u32(m, 40)
+  ORDER BY 1
+$$;
 CREATE TABLE built (build text, part text, content bytea);
 CREATE TABLE answers (build text, qid int, ids int[]);
 CREATE FUNCTION record_build(build text) RETURNS void LANGUAGE plpgsql AS $$
@@ -230,10 +242,11 @@ SQL
 build_pb() {
 	sql -c "SET maintenance_work_mem = '256MB'" -c "SET max_parallel_maintenance_workers = $1" \
 		-c "SET client_min_messages = debug1" \
-		-c "CREATE INDEX pb_idx ON pb USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 16)" 2>&1 |
-		grep -o 'parallel workers launched' | sort -u
+		-c "CREATE INDEX pb_idx ON pb USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 16, lists = 1100)" 2>&1 |
+		grep -o 'parallel workers launched\|1100 lists by k-means on [0-9]* sampled prefixes, in 33 groups' | sort -u
 }
-check "a build with max_parallel_maintenance_workers = 0 launches no workers" "$(build_pb 0)" ""
+check "a build with max_parallel_maintenance_workers = 0 launches no workers; k-means in 33 groups" \
+	"$(build_pb 0)" "1100 lists by k-means on 29691 sampled prefixes, in 33 groups"
 sql -c "SELECT record_build('serial')" -c "DROP INDEX pb_idx" >/dev/null
 sql -c "TRUNCATE progress"
 sql -c "SELECT watch_build('pb')" &
@@ -241,7 +254,7 @@ watcher=$!
 sleep 0.5
 workers=$(sql -c "SET maintenance_work_mem = '256MB'" -c "SET max_parallel_maintenance_workers = 2" \
 	-c "SET client_min_messages = debug1" \
-	-c "CREATE INDEX pb_idx ON pb USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 16)" 2>&1 |
+	-c "CREATE INDEX pb_idx ON pb USING funnel (emb mvector_cosine_ops) WITH (coarse_dims = 16, lists = 1100)" 2>&1 |
 	grep -o '[0-9]* parallel workers launched')
 wait $watcher
 check "a build with max_parallel_maintenance_workers = 2 launches 2 workers" "$workers" "2 parallel workers launched"
@@ -264,6 +277,16 @@ check "parallel build: exact mode equals a sequential scan (100 queries, k=10)" 
 check "parallel build: approximate mode at defaults gives the serial build's answers" \
 	"$(sql -c "SELECT count(*) FILTER (WHERE s.ids IS DISTINCT FROM p.ids), count(*)
 	           FROM answers s JOIN answers p USING (qid) WHERE s.build = 'serial' AND p.build = 'parallel'")" "0|100"
+# The assignment through groups against numpy's nearest centroid of every
+# row (ties count as nearest): the share in their nearest list, and the
+# mean ratio of the chosen list's squared distance to the nearest's.
+assigned=$(sql -c "SELECT 'list|' || encode(content, 'hex') FROM funnel_directory('pb_idx') ORDER BY list" \
+	-c "SELECT part || '|' || encode(content, 'hex') FROM built WHERE build = 'parallel' AND part LIKE 'entry%'" \
+	-c "SELECT 'row|' || (ctid::text::point)[0] || '|' || (ctid::text::point)[1] || '|' || emb FROM pb WHERE emb IS NOT NULL" |
+	/usr/bin/python3 "$MRL_ROOT/test/funnel/assignment_reference.py" 16)
+echo "# rows in their nearest list, mean distance ratio: $assigned"
+check "grouped lists: at least 97% of rows in their exact nearest list, within 1% of its distance on average" \
+	"$(awk '{ print ($1 >= 0.97 && $2 <= 1.01) ? "ok" : $0 }' <<<"$assigned")" ok
 mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null
 mrl_as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$MRL_TMP/server.log" -w start >/dev/null
 check "after a crash, the parallel build replays without WAL consistency failures and checks sound" \
