@@ -24,9 +24,10 @@
 # ratios; then the same by CPU time, which a loaded machine does not
 # inflate.  With several SIZES, each size's funnel p50 at recall 0.95 and its
 # ratio to the previous.
-# HNSW is pgvector's with m = 16, ef_construction = 64, built with the
-# server's default max_parallel_maintenance_workers (2); the funnel's build
-# is serial.
+# HNSW is pgvector's with m = 16, ef_construction = 64.  Both builds run with
+# the server's default max_parallel_maintenance_workers (2); PostgreSQL sizes
+# the workers by the table's main fork, so the funnel may launch fewer when
+# the vectors are in TOAST, and the script prints how many it launched.
 set -u
 . "$(dirname "$0")/../lib.sh"
 SIZES=${SIZES:-1000000}
@@ -165,7 +166,7 @@ for N in $SIZES; do
 	for t in $TYPES; do
 		echo "# funnel on $t: building ($(loadavg))"
 		secs=$(timed -c "SET client_min_messages = debug1" \
-			-c "CREATE INDEX t_${t}_funnel ON t_$t USING funnel (emb ${t}_cosine_ops)" 2> >(grep -E 'approximate scans need|WARNING' | sed 's/^/# /' >&2)) || exit 1
+			-c "CREATE INDEX t_${t}_funnel ON t_$t USING funnel (emb ${t}_cosine_ops)" 2> >(grep -E 'approximate scans need|parallel workers launched|WARNING' | sed 's/^/# /' >&2)) || exit 1
 		echo "funnel $t build $secs s, size $(size "t_${t}_funnel") ($(loadavg))" | tee -a "$summary.$N"
 		sql -c "INSERT INTO methods (method, tbl, shortlist, probes, ef_search) VALUES ('funnel $t defaults', 't_$t', 0, 0, 0)"
 		for p in $PROBES; do for s in $SHORTLISTS; do
