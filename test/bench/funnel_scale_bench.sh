@@ -31,6 +31,8 @@
 # HNSW is pgvector's with m = 16, ef_construction = 64.  Both indexes build
 # with max_parallel_maintenance_workers = BUILD_WORKERS (default 2, the
 # server's default).
+# PostgreSQL sizes the workers by the table's main fork, so the funnel may
+# launch fewer when the vectors are in TOAST: the script prints how many.
 set -u
 . "$(dirname "$0")/../lib.sh"
 SIZES=${SIZES:-1000000}
@@ -176,7 +178,7 @@ for N in $SIZES; do
 			*) with="WITH (lists = $L)" tag="$t,lists=$L" ;; esac
 		echo "# funnel on $t $with: building ($(loadavg))"
 		secs=$(timed -c "SET client_min_messages = debug1" \
-			-c "CREATE INDEX t_${t}_funnel ON t_$t USING funnel (emb ${t}_cosine_ops) $with" 2> >(grep -E 'approximate scans need|WARNING' | sed 's/^/# /' >&2)) || exit 1
+			-c "CREATE INDEX t_${t}_funnel ON t_$t USING funnel (emb ${t}_cosine_ops) $with" 2> >(grep -E 'approximate scans need|parallel workers launched|WARNING' | sed 's/^/# /' >&2)) || exit 1
 		echo "funnel $tag build $secs s, size $(size "t_${t}_funnel") ($(loadavg))" | tee -a "$summary.$N"
 		sql -c "INSERT INTO methods (method, tbl, shortlist, probes, ef_search) VALUES ('funnel $tag defaults', 't_$t', 0, 0, 0)"
 		for p in $PROBES; do for s in $SHORTLISTS; do
