@@ -2,8 +2,11 @@
 # funnel_scale_bench.sh: the funnel index beside pgvector's HNSW at scale, on
 # N x DIM Matryoshka-structured unit vectors (test/bench/gen_vectors.py) and
 # Q held-out queries of the same distribution, whose exact top-10 numpy
-# computes (float64).  One client, one server, top-10 cosine; every method
-# runs every query, interleaved query by query, after a warm-up round.
+# computes (float64).  One client, one server, top-10 cosine; each method
+# runs all the queries in turn, after a warm-up round.  (Interleaving the
+# methods query by query, INTERLEAVE=1, lets load from elsewhere hit them
+# alike, but every method after the first then finds that query's index
+# pages in the CPU's caches: at 4M rows a query took 2.6 ms so, 6 ms cold.)
 #
 #   bash test/bench/funnel_scale_bench.sh        # issue 11 goal 1: 1M x 768, HNSW on vector
 #   SIZES="250000 1000000 4000000" DIM=256 HNSW=none ...   # goal 4: growth
@@ -16,6 +19,7 @@
 #   LISTS="0 /1000" ...  # the funnel's lists option, one index after another
 #                    # (0: the default rule, N: N lists, /D: rows / D lists);
 #                    # each value's settings count as a system of their own
+#   INTERLEAVE=1 ... # methods interleaved query by query (see above)
 #   ROUNDS=2 ...     # recorded rounds; a query's latency is its best over them
 #                    # (on a loaded machine, one preemption adds tens of ms)
 #   CPU=0 ...        # skip the CPU time per query (each method's Q queries run
@@ -82,15 +86,17 @@ BEGIN
     INTO ids USING qid;
   ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
--- Every query by every method, interleaved; recorded unless a warm-up.
-CREATE FUNCTION bench_round(size int, record_it bool) RETURNS void LANGUAGE plpgsql AS $$
+-- Every query by every method, recorded unless a warm-up: each method's
+-- queries in a row, or (interleave) the methods query by query.
+CREATE FUNCTION bench_round(size int, record_it bool, interleave bool) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE q record; m methods; r record;
 BEGIN
-  FOR q IN SELECT qid FROM truth WHERE n = size ORDER BY qid LOOP
-    FOR m IN SELECT * FROM methods ORDER BY ord LOOP
-      r := bench_one(m, q.qid);
-      IF record_it THEN INSERT INTO results VALUES (size, m.method, q.qid, r.ms, r.ids); END IF;
-    END LOOP;
+  FOR q IN SELECT m_.ord, q_.qid FROM methods m_, truth q_ WHERE q_.n = size
+           ORDER BY CASE WHEN interleave THEN q_.qid ELSE m_.ord END,
+                    CASE WHEN interleave THEN m_.ord ELSE q_.qid END LOOP
+    SELECT * INTO m FROM methods WHERE ord = q.ord;
+    r := bench_one(m, q.qid);
+    IF record_it THEN INSERT INTO results VALUES (size, m.method, q.qid, r.ms, r.ids); END IF;
   END LOOP;
 END $$;
 -- The backend's CPU time (user + system) in ms, from /proc at 100 ticks/s.
@@ -197,11 +203,11 @@ for N in $SIZES; do
 	sql -c "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c WHERE relname ~ '^t_' AND relkind IN ('r', 'i', 't')
 		OR c.oid IN (SELECT reltoastrelid FROM pg_class WHERE relname ~ '^t_')" >/dev/null
 	echo "# querying: warm-up round ($(loadavg))"
-	sql -c "SELECT bench_round($N, false)" >/dev/null || exit 1
+	sql -c "SELECT bench_round($N, false, ${INTERLEAVE:-0} = 1)" >/dev/null || exit 1
 	sql -c "INSERT INTO loads VALUES ($N, 1, '$(loadavg)')"
 	for r in $(seq "$ROUNDS"); do
 		echo "# querying: recorded round $r ($(loadavg))"
-		sql -c "SELECT bench_round($N, true)" >/dev/null || exit 1
+		sql -c "SELECT bench_round($N, true, ${INTERLEAVE:-0} = 1)" >/dev/null || exit 1
 	done
 	sql -c "INSERT INTO loads VALUES ($N, 2, '$(loadavg)')"
 	if [ "$CPU" = 1 ]; then
