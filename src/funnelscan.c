@@ -179,11 +179,46 @@ typedef FunnelScanOpaqueData *FunnelScanOpaque;
 
 #define FUNNEL_EMIT_SHARE 0.75
 
-/* ---------- a binary min-heap of candidates ---------- */
+/* ---------- binary heaps of candidates ---------- */
 
-/* Restore the heap property below position i. */
-static void
-SiftDown(FunnelCandidate *heap, int64 n, int64 i)
+/*
+ * Whether a heap puts a before b: the candidate heaps by smallest key
+ * (KeyFirst), a sweep's top rows by the one it would return last
+ * (SweepAfter).  Keys are never NaN: bounds and distances map it to an
+ * infinity.
+ */
+typedef bool (*CandidateFirst) (const FunnelCandidate *a, const FunnelCandidate *b);
+
+static inline bool
+KeyFirst(const FunnelCandidate *a, const FunnelCandidate *b)
+{
+	return a->key < b->key;
+}
+
+/* Whether a sweep returns a after b: by distance, then heap pointer. */
+static inline bool
+SweepAfter(const FunnelCandidate *a, const FunnelCandidate *b)
+{
+	if (a->key != b->key)
+		return a->key > b->key;
+	return ItemPointerCompare((ItemPointer) &a->tid, (ItemPointer) &b->tid) > 0;
+}
+
+/* Put item at position i, or above it, past the parents it goes before. */
+static inline void
+SiftUp(FunnelCandidate *heap, int64 i, FunnelCandidate item, CandidateFirst first)
+{
+	while (i > 0 && first(&item, &heap[(i - 1) / 2]))
+	{
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = item;
+}
+
+/* Restore the heap order below position i. */
+static inline void
+SiftDown(FunnelCandidate *heap, int64 n, int64 i, CandidateFirst first)
 {
 	FunnelCandidate item = heap[i];
 
@@ -193,9 +228,9 @@ SiftDown(FunnelCandidate *heap, int64 n, int64 i)
 
 		if (child >= n)
 			break;
-		if (child + 1 < n && heap[child + 1].key < heap[child].key)
+		if (child + 1 < n && first(&heap[child + 1], &heap[child]))
 			child++;
-		if (heap[child].key >= item.key)
+		if (!first(&heap[child], &item))
 			break;
 		heap[i] = heap[child];
 		i = child;
@@ -216,12 +251,7 @@ HeapPush(CandidateHeap *h, FunnelCandidate c, MemoryContext ctx)
 			repalloc_huge(h->items, sizeof(FunnelCandidate) * h->cap) :
 			MemoryContextAllocHuge(ctx, sizeof(FunnelCandidate) * h->cap);
 	}
-	while (i > 0 && h->items[(i - 1) / 2].key > c.key)
-	{
-		h->items[i] = h->items[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h->items[i] = c;
+	SiftUp(h->items, i, c, KeyFirst);
 }
 
 /* Remove and return the smallest candidate (the heap must not be empty). */
@@ -232,7 +262,7 @@ HeapPop(CandidateHeap *h)
 
 	h->items[0] = h->items[--h->n];
 	if (h->n > 0)
-		SiftDown(h->items, h->n, 0);
+		SiftDown(h->items, h->n, 0, KeyFirst);
 	return top;
 }
 
@@ -929,15 +959,6 @@ NextRound(IndexScanDesc scan, FunnelScanOpaque so)
 
 /* ---------- sweeps: exact mode where bounds cannot prune ---------- */
 
-/* Whether a sweep returns a after b: by distance, then heap pointer. */
-static inline bool
-SweepAfter(const FunnelCandidate *a, const FunnelCandidate *b)
-{
-	if (a->key != b->key)
-		return a->key > b->key;
-	return ItemPointerCompare((ItemPointer) &a->tid, (ItemPointer) &b->tid) > 0;
-}
-
 /* qsort order of a sweep */
 static int
 CompareSwept(const void *a, const void *b)
@@ -954,32 +975,13 @@ CompareSwept(const void *a, const void *b)
 static void
 SweepOffer(FunnelScanOpaque so, FunnelCandidate c)
 {
-	FunnelCandidate *h = so->top;
-	int64		i = 0;
-
 	if (so->ntop < so->topCap)
+		SiftUp(so->top, so->ntop++, c, SweepAfter);
+	else if (SweepAfter(&so->top[0], &c))
 	{
-		for (i = so->ntop++; i > 0 && SweepAfter(&c, &h[(i - 1) / 2]); i = (i - 1) / 2)
-			h[i] = h[(i - 1) / 2];
-		h[i] = c;
-		return;
+		so->top[0] = c;
+		SiftDown(so->top, so->ntop, 0, SweepAfter);
 	}
-	if (!SweepAfter(&h[0], &c))
-		return;
-	for (;;)
-	{
-		int64		child = 2 * i + 1;
-
-		if (child >= so->ntop)
-			break;
-		if (child + 1 < so->ntop && SweepAfter(&h[child + 1], &h[child]))
-			child++;
-		if (!SweepAfter(&h[child], &c))
-			break;
-		h[i] = h[child];
-		i = child;
-	}
-	h[i] = c;
 }
 
 /*
