@@ -155,6 +155,36 @@ RankingDistance(FunnelMetric metric, const float *q, const float *x, int dim, do
 	return NAN;
 }
 
+/*
+ * Whether a row at distance d with heap pointer tid is nearer to query q
+ * than its r-th nearest: by distance, equal distances by heap pointer.  A
+ * total order, so the rows kept do not depend on the order they come in: a
+ * serial build offers them in heap order, a parallel one merges each
+ * participant's share, and which blocks a participant scans depends on
+ * timing.  Both keep the same nearest rows (those of smallest heap pointer
+ * among equal distances, as a serial build always did).
+ */
+static bool
+NearerThan(const FunnelCalibration *cal, const CalibrationQuery *q, int r, float d,
+		   const ItemPointerData *tid)
+{
+	FunnelEntry *kept;
+
+	if (d != q->nearDist[r])
+		return d < q->nearDist[r];
+	kept = (FunnelEntry *) (q->slotEntries + (Size) q->nearSlot[r] * cal->entrySize);
+	return ItemPointerCompare((ItemPointer) tid, &kept->heapPtr) < 0;
+}
+
+/* Whether a row at distance d with heap pointer tid belongs among q's nearest. */
+static bool
+QualifiesNear(const FunnelCalibration *cal, const CalibrationQuery *q, float d,
+			  const ItemPointerData *tid)
+{
+	return q->nnear < FUNNEL_CALIBRATION_NEAR ||
+		NearerThan(cal, q, FUNNEL_CALIBRATION_NEAR - 1, d, tid);
+}
+
 /* Keep a row among query q's nearest, by distance d (it must qualify). */
 static void
 KeepNear(FunnelCalibration *cal, CalibrationQuery *q, float d, const FunnelEntry *entry,
@@ -166,7 +196,7 @@ KeepNear(FunnelCalibration *cal, CalibrationQuery *q, float d, const FunnelEntry
 	if (q->slotEntries == NULL)
 		q->slotEntries = MemoryContextAlloc(cal->ctx,
 											(Size) cal->entrySize * FUNNEL_CALIBRATION_NEAR);
-	while (pos > 0 && q->nearDist[pos - 1] > d)
+	while (pos > 0 && NearerThan(cal, q, pos - 1, d, &entry->heapPtr))
 	{
 		q->nearDist[pos] = q->nearDist[pos - 1];
 		q->nearSlot[pos] = q->nearSlot[pos - 1];
@@ -217,8 +247,7 @@ FunnelCalibrationAdd(FunnelCalibration *cal, Datum value, ItemPointer tid,
 		if (q->dim != dim || ItemPointerEquals(&q->tid, tid))
 			continue;
 		d = RankingDistance(cal->metric, q->x, x, dim, xnorm);
-		if (!isnan(d) && (q->nnear < FUNNEL_CALIBRATION_NEAR ||
-						  d < q->nearDist[FUNNEL_CALIBRATION_NEAR - 1]))
+		if (!isnan(d) && QualifiesNear(cal, q, d, tid))
 			KeepNear(cal, q, d, entry, listNo);
 	}
 }
@@ -661,8 +690,9 @@ FunnelCalibrationEnd(FunnelCalibration *cal)
  * Parallel builds: pass 1's queries go to the workers (SaveQueries,
  * LoadQueries), each compares its share of the rows with them, and the
  * leader merges their nearest rows into its own (SaveNear, MergeNear).
- * Every participant computes the same distances for a row, so the merged
- * neighbours are those a serial build keeps.
+ * Every participant computes the same distances for a row, and equal
+ * distances rank by heap pointer (NearerThan), so the merged neighbours are
+ * those a serial build keeps.
  */
 typedef struct SavedQuery
 {
@@ -779,11 +809,11 @@ FunnelCalibrationMergeNear(FunnelCalibration *cal, const char *src)
 		const char *entries = (const char *) sn + MAXALIGN(sizeof(SavedNear));
 
 		for (int r = 0; r < sn->nnear; r++)
-			if (q->nnear < FUNNEL_CALIBRATION_NEAR ||
-				sn->dist[r] < q->nearDist[FUNNEL_CALIBRATION_NEAR - 1])
-				KeepNear(cal, q,
-						 sn->dist[r],
-						 (const FunnelEntry *) (entries + (Size) r * cal->entrySize),
-						 sn->listNo[r]);
+		{
+			const FunnelEntry *entry = (const FunnelEntry *) (entries + (Size) r * cal->entrySize);
+
+			if (QualifiesNear(cal, q, sn->dist[r], &entry->heapPtr))
+				KeepNear(cal, q, sn->dist[r], entry, sn->listNo[r]);
+		}
 	}
 }

@@ -323,3 +323,36 @@ check "a cancelled parallel build leaves no index, no file, no temporary file" \
 	"$(sql -c "SELECT (SELECT count(*) FROM pg_class WHERE relname = 'src_cancelled'),
 	                  (SELECT count(*) FROM pg_ls_dir('base/' || (SELECT oid FROM pg_database WHERE datname = current_database()))),
 	                  (SELECT count(*) FROM pg_ls_dir('base/pgsql_tmp', true, false))")" "0|$files_before|0"
+
+# The calibration (probes, shortlists, recall, far distance in the
+# metapage) of a parallel build equals a serial build's where it could
+# depend on the order rows arrive in: on rows rounded to a grid of 0.5,
+# many rows lie at the same distance from a sampled query as its 100th
+# nearest, and which of them the build keeps must not depend on which
+# blocks each participant scanned.
+sql <<'SQL' >/dev/null
+CREATE TABLE grid AS SELECT id, (SELECT array_agg(round(x * 2) / 2 ORDER BY o)
+                                 FROM unnest(emb::real[]) WITH ORDINALITY u(x, o))::real[]::mvector AS emb
+  FROM src WHERE id <= 30000;
+ALTER TABLE grid SET (parallel_workers = 2);
+SQL
+# build_twins TABLE: a serial build (TABLE_w0) and a 2-worker one (TABLE_w2)
+# of the same index; prints the workers launched.
+build_twins() {
+	for w in 0 2; do
+		sql -c "SET maintenance_work_mem = '256MB'" -c "SET max_parallel_maintenance_workers = $w" \
+			-c "SET client_min_messages = debug1" \
+			-c "CREATE INDEX ${1}_w$w ON $1 USING funnel (emb) WITH (coarse_dims = 16, lists = 100)" 2>&1 |
+			grep -o '[0-9]* parallel workers launched'
+	done
+}
+# calibration INDEX: its calibrated probes, shortlists (top 10, top 100),
+# and a digest of its whole metapage (recall, far distance and the rest)
+calibration() {
+	sql -c "SELECT 'probes ' || u32(p, 64) || ', shortlist ' || u32(p, 68) || ', deep ' || u32(p, 76)
+	               || '/' || u32(p, 80) || ', metapage ' || md5(substr(p, 25))
+	        FROM get_raw_page('$1', 0) p"
+}
+check "rows on a grid: the twin builds launch 0 and 2 workers" "$(build_twins grid)" "2 parallel workers launched"
+check "rows on a grid (tied distances): a parallel build's calibration equals a serial one's" \
+	"$(calibration grid_w2)" "$(calibration grid_w0)"
