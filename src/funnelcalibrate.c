@@ -277,7 +277,6 @@ typedef struct QueryAnalysis
 typedef struct ListRank
 {
 	double		closeness;
-	BlockNumber head;
 	int			listNo;
 } ListRank;
 
@@ -289,7 +288,7 @@ CompareListRanks(const void *a, const void *b)
 
 	if (la->closeness != lb->closeness)
 		return la->closeness < lb->closeness ? -1 : 1;
-	return (la->head > lb->head) - (la->head < lb->head);
+	return la->listNo - lb->listNo;
 }
 
 /* A neighbour's estimate and rank by distance, for sorting by estimate. */
@@ -322,9 +321,11 @@ CompareFloats(const void *a, const void *b)
 
 /*
  * Set up the analysis of query q: its lists in the order a scan opens them
- * (centroid distance, then head block, as funnelscan.c sorts them), grouped
- * in buckets of probe counts (probes[b] lists open bucket b and before),
- * and its neighbours by estimate.
+ * (by centroid distance, as funnelscan.c sorts them; equal distances by
+ * list number, where the scan takes the head block, which differs between
+ * a parallel and a serial build), grouped in buckets of probe counts
+ * (probes[b] lists open bucket b and before), and its neighbours by
+ * estimate.
  */
 static void
 InitAnalysis(QueryAnalysis *qa, CalibrationQuery *q, const FunnelMetaPageData *meta,
@@ -349,7 +350,6 @@ InitAnalysis(QueryAnalysis *qa, CalibrationQuery *q, const FunnelMetaPageData *m
 		if (list->head == InvalidBlockNumber)
 			continue;
 		order[nonEmpty].closeness = FunnelListCloseness(&qa->fq, list);
-		order[nonEmpty].head = list->head;
 		order[nonEmpty].listNo = l;
 		nonEmpty++;
 	}
@@ -423,6 +423,13 @@ CountPage(QueryAnalysis *qas, int nq, Page page, int listNo, int entrySize, floa
  * Read the data pages of the index's lists, counting each for every query:
  * all of them, or on large tables a uniform sample of them, whose counts
  * are scaled up, so that the work stays within FUNNEL_CALIBRATION_ESTIMATES.
+ *
+ * The sample is chosen by a page's place in this walk (lists in order,
+ * each chain from its newest page), not by its block number: a parallel
+ * build writes the same pages as a serial one, the same entries in each
+ * list's chain, but into other blocks, and its calibration must be the
+ * serial one's.  Knuth's multiplicative hash of consecutive numbers takes
+ * close to the share of any run of pages, evenly spread over the walk.
  */
 static void
 CountEntries(Relation index, QueryAnalysis *qas, int nq, const FunnelMetaPageData *meta,
@@ -430,7 +437,9 @@ CountEntries(Relation index, QueryAnalysis *qas, int nq, const FunnelMetaPageDat
 {
 	double		entries = 0,
 				share;
-	uint32		cutoff;
+	uint32		cutoff,
+				walked = 0,
+				counted = 0;
 
 	for (uint32 l = 0; l < meta->nlists; l++)
 		entries += FunnelDirList(dir, l, meta->listSize)->count;
@@ -448,13 +457,18 @@ CountEntries(Relation index, QueryAnalysis *qas, int nq, const FunnelMetaPageDat
 			CHECK_FOR_INTERRUPTS();
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
-			/* a fixed pseudo-random choice of pages (Knuth's multiplicative hash) */
-			if (share >= 1 || blkno * 2654435761U <= cutoff)
+			if (share >= 1 || walked * 2654435761U <= cutoff)
+			{
 				CountPage(qas, nq, page, l, meta->entrySize, (float) (1 / share));
+				counted++;
+			}
+			walked++;
 			blkno = FunnelPageGetOpaque(page)->next;
 			UnlockReleaseBuffer(buf);
 		}
 	}
+	elog(DEBUG1, "funnel index \"%s\": the calibration estimated the entries of %u of %u data pages",
+		 RelationGetRelationName(index), counted, walked);
 }
 
 /*

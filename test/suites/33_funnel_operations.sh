@@ -8,7 +8,9 @@
 # Parallel build: with 2 workers it gives the serial build's index (page
 # contents compared list by list), survives a crash's replay, reports its
 # progress, and a cancelled one leaves nothing behind; with lists grouped by
-# hierarchical k-means, most rows land in their exact nearest list (numpy).
+# hierarchical k-means, most rows land in their exact nearest list (numpy);
+# its calibration is the serial build's also on rows with tied distances
+# and on tables where the calibration estimates a sample of the pages.
 # Runs its own throwaway cluster (it crashes it on purpose), replaying every
 # generic WAL record under wal_consistency_checking.
 set -u
@@ -326,25 +328,34 @@ check "a cancelled parallel build leaves no index, no file, no temporary file" \
 
 # The calibration (probes, shortlists, recall, far distance in the
 # metapage) of a parallel build equals a serial build's where it could
-# depend on the order rows arrive in: on rows rounded to a grid of 0.5,
-# many rows lie at the same distance from a sampled query as its 100th
-# nearest, and which of them the build keeps must not depend on which
-# blocks each participant scanned.
+# depend on the order rows arrive in or on the blocks pages land in:
+# - grid: rows rounded to a grid of 0.5, where many rows lie at the same
+#   distance from a sampled query as its 100th nearest; which of them the
+#   build keeps must not depend on which blocks each participant scanned;
+# - sampled: 60,000 rows, whose entries x 500 sampled queries exceed the 20
+#   million estimates the calibration makes, so it estimates a sample of
+#   the pages: the same pages in both builds, though in other blocks.
 sql <<'SQL' >/dev/null
 CREATE TABLE grid AS SELECT id, (SELECT array_agg(round(x * 2) / 2 ORDER BY o)
                                  FROM unnest(emb::real[]) WITH ORDINALITY u(x, o))::real[]::mvector AS emb
   FROM src WHERE id <= 30000;
+CREATE TABLE sampled AS SELECT * FROM src WHERE id <= 60000;
 ALTER TABLE grid SET (parallel_workers = 2);
+ALTER TABLE sampled SET (parallel_workers = 2);
 SQL
-# build_twins TABLE: a serial build (TABLE_w0) and a 2-worker one (TABLE_w2)
-# of the same index; prints the workers launched.
-build_twins() {
+# twins TABLE: a serial build (TABLE_w0) and a 2-worker one (TABLE_w2) of
+# the same index, summed up from their debug messages: the workers
+# launched, which pages the serial build's calibration estimated, and
+# whether the parallel one's estimated as many.
+twins() {
 	for w in 0 2; do
 		sql -c "SET maintenance_work_mem = '256MB'" -c "SET max_parallel_maintenance_workers = $w" \
 			-c "SET client_min_messages = debug1" \
 			-c "CREATE INDEX ${1}_w$w ON $1 USING funnel (emb) WITH (coarse_dims = 16, lists = 100)" 2>&1 |
-			grep -o '[0-9]* parallel workers launched'
-	done
+			grep -o '[0-9]* parallel workers launched\|estimated the entries of [0-9]* of [0-9]* data pages'
+	done | awk '/workers launched/ { w = $1 } /data pages/ { n++; c[n] = $5; t[n] = $7 }
+		END { print w " workers, " (c[1] < t[1] ? "a sample of" : "all") " the pages, " \
+		            (c[1] == c[2] && t[1] == t[2] ? "as many" : "other counts") " in both" }'
 }
 # calibration INDEX: its calibrated probes, shortlists (top 10, top 100),
 # and a digest of its whole metapage (recall, far distance and the rest)
@@ -353,6 +364,11 @@ calibration() {
 	               || '/' || u32(p, 80) || ', metapage ' || md5(substr(p, 25))
 	        FROM get_raw_page('$1', 0) p"
 }
-check "rows on a grid: the twin builds launch 0 and 2 workers" "$(build_twins grid)" "2 parallel workers launched"
-check "rows on a grid (tied distances): a parallel build's calibration equals a serial one's" \
+check "grid: twin builds with 0 and 2 workers, estimating all the pages" \
+	"$(twins grid)" "2 workers, all the pages, as many in both"
+check "grid (tied distances): a parallel build's calibration equals a serial one's" \
 	"$(calibration grid_w2)" "$(calibration grid_w0)"
+check "sampled: twin builds with 0 and 2 workers, estimating a sample of the pages" \
+	"$(twins sampled)" "2 workers, a sample of the pages, as many in both"
+check "sampled (a sample of the pages): a parallel build's calibration equals a serial one's" \
+	"$(calibration sampled_w2)" "$(calibration sampled_w0)"
