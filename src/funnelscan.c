@@ -410,7 +410,8 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 
 /*
  * Order of lists: by bound, or (arg true) by centroid distance; then by
- * head block, for stable ties.
+ * list number, for stable ties that a parallel and a serial build share
+ * (their lists' head blocks differ), as the calibration orders them.
  */
 static inline int
 CompareLists(const FunnelListRef *a, const FunnelListRef *b, void *arg)
@@ -422,7 +423,7 @@ CompareLists(const FunnelListRef *a, const FunnelListRef *b, void *arg)
 
 	if (ka != kb)
 		return ka < kb ? -1 : 1;
-	return (la->head > lb->head) - (la->head < lb->head);
+	return (la->listNo > lb->listNo) - (la->listNo < lb->listNo);
 }
 
 /*
