@@ -128,6 +128,7 @@ typedef struct FunnelScanOpaqueData
 	int			nlists;
 	int			nextList;		/* approximate mode: the first not opened */
 	int			nopened;
+	bool		bounded;		/* the lists' bounds are set (ListBounds) */
 
 	/* exact mode and scans without a query: entries by bound */
 	CandidateHeap pending;
@@ -379,6 +380,7 @@ funnelrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->lastReturned = -get_float8_infinity();
 	so->lists = NULL;
 	so->nlists = so->nextList = so->nopened = 0;
+	so->bounded = false;
 	so->nullNext = InvalidBlockNumber;
 	so->nullPrevSeq = 0;
 	so->nullTids = NULL;
@@ -438,9 +440,44 @@ CompareLists(const FunnelListRef *a, const FunnelListRef *b, void *arg)
 #include "lib/sort_template.h"
 
 /*
+ * Set the bound of every list loaded (approximate mode: after loading,
+ * when a round first needs them; the directory is read again).  A bound
+ * costs a distance in double precision: on 2,000 lists, 8% of a top-10
+ * query at 4M rows, which needs none.
+ */
+static void
+ListBounds(IndexScanDesc scan, FunnelScanOpaque so)
+{
+	int		   *pos = palloc(sizeof(int) * (so->meta.nlists + 1));
+
+	for (int i = 0; i < so->nlists; i++)
+		pos[so->lists[i].listNo] = i;
+	for (BlockNumber d = 0; d < so->meta.dirPages; d++)
+	{
+		Buffer		buf = ReadBuffer(scan->indexRelation, so->meta.dirStart + d);
+		uint32		first = d * so->meta.listsPerPage;
+		uint32		n = FunnelListsOnDirPage(&so->meta, d);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		for (uint32 i = first; i < first + n; i++)
+		{
+			FunnelList *list = FunnelPageGetList(BufferGetPage(buf), i - first,
+												 so->meta.listSize);
+
+			if (i != (uint32) FunnelNullList(&so->meta) && list->head != InvalidBlockNumber)
+				so->lists[pos[i]].bound = FunnelListBound(&so->q, list);
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	pfree(pos);
+	so->bounded = true;
+}
+
+/*
  * Every non-empty list in opening order: by bound in exact mode, by
- * centroid distance in approximate mode; note where the NULL list begins.
- * The directory is read in place, page by page, not copied.
+ * centroid distance in approximate mode (the bounds left for ListBounds);
+ * note where the NULL list begins.  The directory is read in place, page by
+ * page, not copied.
  */
 static void
 LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
@@ -466,7 +503,7 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 				so->nullNext = list->head;
 			if (i == (uint32) FunnelNullList(&so->meta) || list->head == InvalidBlockNumber)
 				continue;
-			l->bound = so->ordered ? FunnelListBound(&so->q, list) : 0;
+			l->bound = so->ordered && !by_closeness ? FunnelListBound(&so->q, list) : 0;
 			l->closeness = by_closeness ? FunnelListCloseness(&so->q, list) : 0;
 			l->head = list->head;
 			l->listNo = i;
@@ -478,6 +515,7 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 	SortLists(so->lists, so->nlists, &by_closeness);
 	MemoryContextSwitchTo(old);
 	so->loaded = true;
+	so->bounded = !by_closeness;
 }
 
 /*
@@ -821,6 +859,8 @@ OpenListsBelow(IndexScanDesc scan, FunnelScanOpaque so, double d, int64 need)
 {
 	bool		any = false;
 
+	if (!so->bounded)
+		ListBounds(scan, so);
 	for (int i = so->nextList; i < so->nlists; i++)
 		if (!so->lists[i].opened && so->lists[i].bound < d)
 		{
