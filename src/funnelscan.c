@@ -442,52 +442,14 @@ CompareLists(const FunnelListRef *a, const FunnelListRef *b, void *arg)
 #include "lib/sort_template.h"
 
 /*
- * Set the bound of every list loaded (approximate mode: after loading,
- * when a round first needs them; the directory is read again).  A bound
- * costs a distance in double precision: on 2,000 lists, 8% of a top-10
- * query at 4M rows, which needs none.
+ * Read the directory in place, page by page, not copied: without pos, add
+ * every non-empty list to so->lists (its bound only in exact mode; by_closeness
+ * its centroid distance) and note where the NULL list begins; with pos (the
+ * place in so->lists of each list number), set the bounds of those loaded.
  */
 static void
-ListBounds(IndexScanDesc scan, FunnelScanOpaque so)
+ReadDirectory(IndexScanDesc scan, FunnelScanOpaque so, bool by_closeness, const int *pos)
 {
-	int		   *pos = palloc(sizeof(int) * (so->meta.nlists + 1));
-
-	for (int i = 0; i < so->nlists; i++)
-		pos[so->lists[i].listNo] = i;
-	for (BlockNumber d = 0; d < so->meta.dirPages; d++)
-	{
-		Buffer		buf = ReadBuffer(scan->indexRelation, so->meta.dirStart + d);
-		uint32		first = d * so->meta.listsPerPage;
-		uint32		n = FunnelListsOnDirPage(&so->meta, d);
-
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		for (uint32 i = first; i < first + n; i++)
-		{
-			FunnelList *list = FunnelPageGetList(BufferGetPage(buf), i - first,
-												 so->meta.listSize);
-
-			if (i != (uint32) FunnelNullList(&so->meta) && list->head != InvalidBlockNumber)
-				so->lists[pos[i]].bound = FunnelListBound(&so->q, list);
-		}
-		UnlockReleaseBuffer(buf);
-	}
-	pfree(pos);
-	so->bounded = true;
-}
-
-/*
- * Every non-empty list in opening order: by bound in exact mode, by
- * centroid distance in approximate mode (the bounds left for ListBounds);
- * note where the NULL list begins.  The directory is read in place, page by
- * page, not copied.
- */
-static void
-LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
-{
-	MemoryContext old = MemoryContextSwitchTo(so->queryCtx);
-	bool		by_closeness = so->ordered && !so->exact;
-
-	so->lists = palloc(sizeof(FunnelListRef) * so->meta.nlists);
 	for (BlockNumber d = 0; d < so->meta.dirPages; d++)
 	{
 		Buffer		buf = ReadBuffer(scan->indexRelation, so->meta.dirStart + d);
@@ -501,10 +463,15 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 												 so->meta.listSize);
 			FunnelListRef *l = &so->lists[so->nlists];
 
-			if (i == (uint32) FunnelNullList(&so->meta))
+			if (i == (uint32) FunnelNullList(&so->meta) && pos == NULL)
 				so->nullNext = list->head;
 			if (i == (uint32) FunnelNullList(&so->meta) || list->head == InvalidBlockNumber)
 				continue;
+			if (pos != NULL)
+			{
+				so->lists[pos[i]].bound = FunnelListBound(&so->q, list);
+				continue;
+			}
 			l->bound = so->ordered && !by_closeness ? FunnelListBound(&so->q, list) : 0;
 			l->closeness = by_closeness ? FunnelListCloseness(&so->q, list) : 0;
 			l->head = list->head;
@@ -514,6 +481,38 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 		}
 		UnlockReleaseBuffer(buf);
 	}
+}
+
+/*
+ * Approximate mode: set the bound of every list loaded, when a round first
+ * needs them.  A bound costs a distance in double precision: on 2,000
+ * lists, 8% of a top-10 query at 4M rows, which needs none.
+ */
+static void
+ListBounds(IndexScanDesc scan, FunnelScanOpaque so)
+{
+	int		   *pos = palloc(sizeof(int) * so->meta.nlists);
+
+	for (int i = 0; i < so->nlists; i++)
+		pos[so->lists[i].listNo] = i;
+	ReadDirectory(scan, so, true, pos);
+	pfree(pos);
+	so->bounded = true;
+}
+
+/*
+ * Every non-empty list in opening order: by bound in exact mode, by
+ * centroid distance in approximate mode (the bounds left for ListBounds);
+ * note where the NULL list begins.
+ */
+static void
+LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
+{
+	MemoryContext old = MemoryContextSwitchTo(so->queryCtx);
+	bool		by_closeness = so->ordered && !so->exact;
+
+	so->lists = palloc(sizeof(FunnelListRef) * so->meta.nlists);
+	ReadDirectory(scan, so, by_closeness, NULL);
 	SortLists(so->lists, so->nlists, &by_closeness);
 	MemoryContextSwitchTo(old);
 	so->loaded = true;
