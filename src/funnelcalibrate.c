@@ -49,8 +49,8 @@
 #define FUNNEL_CALIBRATION_WORK		12.8e9
 /* neighbours kept per query: the deeper of the two depths calibrated */
 #define FUNNEL_CALIBRATION_NEAR		FUNNEL_DEEP_K
-/* probe counts tried */
-#define FUNNEL_CALIBRATION_GRID		64
+/* probe counts tried, at most (ProbeGrid) */
+#define FUNNEL_CALIBRATION_GRID		128
 /* recall to reach on the sample: a margin over the 0.95 promised */
 #define FUNNEL_CALIBRATION_RECALL	0.965
 /* entries estimated for all queries together, at most (a sample of the pages beyond) */
@@ -602,6 +602,36 @@ CompareByNeighbours(const void *a, const void *b)
 }
 
 /*
+ * The probe counts the calibration tries, ascending, in probes; returns how
+ * many.  A geometric grid, each count at least one more than the last and
+ * `ratio` times it, ending at every non-empty list, with the smallest ratio
+ * (in steps of 0.01) that fits FUNNEL_CALIBRATION_GRID counts: every count
+ * up to 1 / (ratio - 1), then steps of a few percent, so the cheapest
+ * probes are found whether they are 8 of 1,000 lists or 300 (a linear grid
+ * of 64 could offer no fewer than 32 of 2,000 lists).
+ */
+static int
+ProbeGrid(int nonEmpty, int *probes)
+{
+	if (nonEmpty == 0)
+		return 0;
+	for (double ratio = 1.01;; ratio += 0.01)
+	{
+		int			n = 1;
+
+		probes[0] = 1;
+		while (probes[n - 1] < nonEmpty && n < FUNNEL_CALIBRATION_GRID)
+		{
+			probes[n] = Min(nonEmpty, Max(probes[n - 1] + 1,
+										  (int) ceil(probes[n - 1] * ratio)));
+			n++;
+		}
+		if (probes[n - 1] == nonEmpty)
+			return n;
+	}
+}
+
+/*
  * After pass 2, with every entry written: measure what recall each number
  * of probes and shortlist gives on the sampled queries for their top 10 and
  * top 100, and record the cheapest pairs reaching FUNNEL_CALIBRATION_RECALL
@@ -626,9 +656,7 @@ FunnelCalibrate(Relation index, FunnelCalibration *cal, FunnelMetaPageData *meta
 
 	for (uint32 l = 0; l < meta->nlists; l++)
 		nonEmpty += FunnelDirList(dir, l, meta->listSize)->head != InvalidBlockNumber;
-	nbuckets = Min(FUNNEL_CALIBRATION_GRID, nonEmpty);
-	for (int b = 0; b < nbuckets; b++)
-		probes[b] = (int) (((int64) nonEmpty * (b + 1) + nbuckets - 1) / nbuckets);
+	nbuckets = ProbeGrid(nonEmpty, probes);
 
 	for (int i = 0; i < cal->nqueries; i++)
 		if (cal->queries[i].nnear >= FUNNEL_ROUND_K)
