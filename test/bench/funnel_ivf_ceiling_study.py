@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""funnel_ivf_ceiling_study.py: how close any IVF gets to HNSW on real sentence vectors (FAISS).
+
+Issue 11 goal 2 asks the funnel (an IVF) for half of pgvector HNSW's p50 at
+recall@10 0.95 on the built-in model's 256-dim vectors of real sentences.
+This study asks whether any IVF can, with the best codes and kernels FAISS
+has, or whether it takes a graph.  It reads the first N + Q vectors of the
+corpus cache (test/bench/corpus_load.sh's binary COPY file, through
+funnel_estimator_study.read_copy), normalises them, holds out the Q rows
+after the first N as queries (if the file holds fewer than N + Q rows, the
+last Q rows are the queries and N shrinks by Q), takes the exact top 10 by
+inner product, and builds, one at a time, single-threaded:
+
+  hnsw      IndexHNSWFlat, M 16, efConstruction 64 (pgvector's HNSW defaults); efSearch swept
+  ivfflat   IndexIVFFlat, sqrt(N) lists (500 at 250k, 1,000 at 1M); nprobe swept
+  ivfpqfs   IndexIVFPQFastScan, 4-bit PQ of M sub-vectors, reranked on the full
+            vector by IndexRefineFlat; nprobe x k_factor swept
+  prefix    IndexHNSWFlat on the first 64 dims (renormalised), the top C
+            candidates reranked on the full vector in numpy (pgvectorscale's
+            DiskANN-on-num_dimensions idea, with float prefixes); C swept
+  nsg       IndexNSGFlat (R 32, NNDescent kNN graph); search_L swept (not in
+            the default METHODS: its build is slow)
+
+For each setting it prints recall@10, the p50 and mean latency of one query
+at a time (the median over ROUNDS runs of the Q queries), and the work a
+query does: distance computations for the graphs (FAISS's hnsw_stats.n3, those of the
+search on the bottom layer, where 1.7.3 counts them) and
+entries scanned for the IVFs (the sizes of the probed lists, plus the
+reranked rows), then each method's build time, index size, and its fastest
+setting at recall >= TARGET with the ratio to HNSW's.
+
+  python3 test/bench/funnel_ivf_ceiling_study.py /var/tmp/mrl-corpus/emb-*-1000000.copy [N] [Q]
+  METHODS="hnsw ivfflat ivfpqfs prefix nsg" ROUNDS=3 PQ_M=64 TARGET=0.95 BUILD_THREADS=1 \\
+      EF_SEARCH="16 32 64 128 256" PROBES="0.05 0.1 0.2 0.3" K_FACTORS="4 8 16" \\
+      CANDIDATES="100 400 1600" NSG_L="32 64 128 256" python3 ...
+
+PROBES are shares of the lists.  Needs numpy and FAISS: on Debian,
+`apt-get install -y python3-faiss` (run with /usr/bin/python3).  Debian's
+FAISS is built for baseline x86-64 (faiss.get_compile_options() says
+GENERIC): its fast-scan kernels run on emulated SIMD, so their times are an
+upper bound; the entries scanned are what carries over.
+"""
+import os
+import re
+import sys
+import time
+
+import numpy as np
+
+try:
+    import faiss
+except ImportError:
+    sys.exit("funnel_ivf_ceiling_study.py needs FAISS: apt-get install -y python3-faiss "
+             "(and run it with Debian's /usr/bin/python3)")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from funnel_estimator_study import read_copy  # noqa: E402
+
+K = 10
+PREFIX_DIMS = 64
+
+
+def env_list(name, default, kind=float):
+    return [kind(v) for v in os.environ.get(name, default).split()]
+
+
+def rows_in_file(path):
+    """corpus_load.sh names its cache emb-KEY-ROWS.copy; None if the name says nothing."""
+    m = re.search(r"-(\d+)\.copy$", path)
+    return int(m.group(1)) if m else None
+
+
+def load(path, n, nq):
+    """Unit rows and held-out queries: the Q rows after the first N of the file."""
+    total = rows_in_file(path)
+    if total is not None and n + nq > total:
+        print(f"# the file holds {total} rows: the last {nq} are the queries, {total - nq} the rows")
+        n = total - nq
+    x = read_copy(path, n + nq)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return np.ascontiguousarray(x[:n]), np.ascontiguousarray(x[n:])
+
+
+def exact_top(rows, queries):
+    flat = faiss.IndexFlatIP(rows.shape[1])
+    flat.add(rows)
+    return flat.search(queries, K)[1]
+
+
+def recall(found, truth):
+    return np.mean([len(set(f) & set(t)) / K for f, t in zip(found, truth)])
+
+
+def size_mb(index):
+    """Bytes of the serialised index (what it holds in memory, near enough)."""
+    return len(faiss.serialize_index(index)) / 1e6
+
+
+class Timer:
+    """One query at a time through search_c, ROUNDS times: median p50 and mean."""
+
+    def __init__(self, queries, rounds):
+        self.queries = queries
+        self.rounds = rounds
+
+    def run(self, search):
+        """search(i) -> the ids found for query i; returns (ids, p50 ms, mean ms)."""
+        p50s, means, found = [], [], None
+        for _ in range(self.rounds):
+            times, ids = [], []
+            for i in range(len(self.queries)):
+                t0 = time.perf_counter_ns()
+                ids.append(search(i))
+                times.append(time.perf_counter_ns() - t0)
+            p50s.append(np.median(times) / 1e6)
+            means.append(np.mean(times) / 1e6)
+            found = ids
+        return found, float(np.median(p50s)), float(np.median(means))
+
+
+def faiss_searcher(index, queries, k=K):
+    """A search of query i through the C entry point, with preallocated outputs."""
+    dist = np.empty((1, k), np.float32)
+    ids = np.empty((1, k), np.int64)
+
+    def search(i):
+        index.search_c(1, faiss.swig_ptr(queries[i:i + 1]), k, faiss.swig_ptr(dist), faiss.swig_ptr(ids))
+        return ids[0].copy()
+    return search
+
+
+def entries_probed(ivf, queries, nprobe):
+    """Mean size of the nprobe lists nearest each query: the entries an IVF scan reads."""
+    lists = ivf.quantizer.search(queries, nprobe)[1]
+    sizes = np.array([ivf.invlists.list_size(j) for j in range(ivf.nlist)])
+    return float(sizes[lists].sum(1).mean())
+
+
+def sweep_hnsw(index, hnsw, timer, truth, settings):
+    """efSearch sweep of an HNSW index; work = distance computations a query."""
+    out = []
+    search = faiss_searcher(index, timer.queries)
+    for ef in settings:
+        hnsw.efSearch = int(ef)
+        faiss.cvar.hnsw_stats.reset()
+        found, p50, mean = timer.run(search)
+        ndis = faiss.cvar.hnsw_stats.n3 / (timer.rounds * len(timer.queries))
+        out.append((f"efSearch {int(ef)}", recall(found, truth), p50, mean, ndis))
+    return out
+
+
+def build_hnsw(rows, _):
+    index = faiss.IndexHNSWFlat(rows.shape[1], 16)
+    index.hnsw.efConstruction = 64
+    index.add(rows)
+    return index
+
+
+def run_hnsw(index, timer, truth, env):
+    return sweep_hnsw(index, index.hnsw, timer, truth, env["ef"])
+
+
+def build_ivfflat(rows, nlist):
+    index = faiss.index_factory(rows.shape[1], f"IVF{nlist},Flat")
+    index.train(rows)
+    index.add(rows)
+    return index
+
+
+def run_ivfflat(index, timer, truth, env):
+    out = []
+    search = faiss_searcher(index, timer.queries)
+    for share in env["probes"]:
+        index.nprobe = max(1, round(share * index.nlist))
+        found, p50, mean = timer.run(search)
+        out.append((f"nprobe {index.nprobe}", recall(found, truth), p50, mean,
+                    entries_probed(index, timer.queries, index.nprobe)))
+    return out
+
+
+def build_ivfpqfs(rows, nlist):
+    m = int(os.environ.get("PQ_M", "64"))
+    index = faiss.index_factory(rows.shape[1], f"IVF{nlist},PQ{m}x4fs,RFlat")
+    index.train(rows)
+    index.add(rows)
+    return index
+
+
+def run_ivfpqfs(index, timer, truth, env):
+    out = []
+    ivf = faiss.downcast_index(index.base_index)
+    search = faiss_searcher(index, timer.queries)
+    for share in env["probes"]:
+        ivf.nprobe = max(1, round(share * ivf.nlist))
+        scanned = entries_probed(ivf, timer.queries, ivf.nprobe)
+        for kf in env["k_factors"]:
+            index.k_factor = kf
+            found, p50, mean = timer.run(search)
+            out.append((f"nprobe {ivf.nprobe}, k_factor {int(kf)}", recall(found, truth), p50, mean,
+                        scanned + kf * K))
+    return out
+
+
+def build_prefix(rows, _):
+    prefix = np.ascontiguousarray(rows[:, :PREFIX_DIMS])
+    prefix /= np.linalg.norm(prefix, axis=1, keepdims=True)
+    index = faiss.IndexHNSWFlat(PREFIX_DIMS, 16)
+    index.hnsw.efConstruction = 64
+    index.add(prefix)
+    return index
+
+
+def run_prefix(index, timer, truth, env):
+    """The top C of the prefix graph (efSearch = C), reranked on the full vectors."""
+    out = []
+    rows = env["rows"]
+    qprefix = np.ascontiguousarray(timer.queries[:, :PREFIX_DIMS])
+    qprefix /= np.linalg.norm(qprefix, axis=1, keepdims=True)
+    for cand in env["candidates"]:
+        cand = int(cand)
+        index.hnsw.efSearch = cand
+        shortlist = faiss_searcher(index, qprefix, cand)
+
+        def search(i):
+            ids = shortlist(i)
+            ids = ids[ids >= 0]
+            return ids[np.argsort(-(rows[ids] @ timer.queries[i]))[:K]]
+        faiss.cvar.hnsw_stats.reset()
+        found, p50, mean = timer.run(search)
+        ndis = faiss.cvar.hnsw_stats.n3 / (timer.rounds * len(timer.queries))
+        out.append((f"candidates {cand} (efSearch {cand})", recall(found, truth), p50, mean, ndis + cand))
+    return out
+
+
+def build_nsg(rows, _):
+    index = faiss.IndexNSGFlat(rows.shape[1], 32)
+    index.build_type = 1
+    index.add(rows)
+    return index
+
+
+def run_nsg(index, timer, truth, env):
+    out = []
+    search = faiss_searcher(index, timer.queries)
+    for length in env["nsg_l"]:
+        index.nsg.search_L = int(length)
+        found, p50, mean = timer.run(search)
+        out.append((f"search_L {int(length)}", recall(found, truth), p50, mean, None))
+    return out
+
+
+METHODS = {
+    "hnsw": ("IndexHNSWFlat M 16, efC 64", build_hnsw, run_hnsw, "distances"),
+    "ivfflat": ("IndexIVFFlat", build_ivfflat, run_ivfflat, "entries"),
+    "ivfpqfs": ("IndexIVFPQFastScan 4-bit + RefineFlat", build_ivfpqfs, run_ivfpqfs, "entries + reranks"),
+    "prefix": (f"IndexHNSWFlat on {PREFIX_DIMS} dims + rerank", build_prefix, run_prefix,
+               "distances + reranks"),
+    "nsg": ("IndexNSGFlat R 32", build_nsg, run_nsg, "-"),
+}
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    path = sys.argv[1]
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 250000
+    nq = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+    methods = os.environ.get("METHODS", "hnsw ivfflat ivfpqfs prefix").split()
+    target = float(os.environ.get("TARGET", "0.95"))
+    env = {
+        "ef": env_list("EF_SEARCH", "16 24 32 48 64 96 128 192 256 384 512"),
+        "probes": env_list("PROBES", "0.02 0.05 0.1 0.15 0.2 0.25 0.3 0.4 0.5"),
+        "k_factors": env_list("K_FACTORS", "4 8 16 32"),
+        "candidates": env_list("CANDIDATES", "100 200 400 800 1600 3200"),
+        "nsg_l": env_list("NSG_L", "16 32 64 128 256 512"),
+    }
+    rows, queries = load(path, n, nq)
+    env["rows"] = rows
+    nlist = max(1, round(np.sqrt(len(rows))))
+    truth = exact_top(rows, queries)
+    timer = Timer(queries, int(os.environ.get("ROUNDS", "3")))
+    print(f"# {len(rows)} rows x {rows.shape[1]} dims, {len(queries)} held-out queries, top-{K} inner product "
+          f"on unit vectors; FAISS {faiss.__version__} ({faiss.get_compile_options()}), search on 1 thread, "
+          f"median of {timer.rounds} runs; {nlist} lists; load average {os.getloadavg()[0]:.1f}")
+    print("method | setting | recall@10 | p50 ms | mean ms | work a query")
+    print("---|---|---|---|---|---")
+    best = {}
+    builds = []
+    for key in methods:
+        name, build, run, work = METHODS[key]
+        faiss.omp_set_num_threads(int(os.environ.get("BUILD_THREADS", "1")))
+        t0 = time.perf_counter()
+        index = build(rows, nlist)
+        secs = time.perf_counter() - t0
+        faiss.omp_set_num_threads(1)
+        builds.append((name, secs, size_mb(index)))
+        for setting, rec, p50, mean, ops in run(index, timer, truth, env):
+            done = "-" if ops is None else f"{ops:,.0f} {work}"
+            print(f"{name} | {setting} | {rec:.4f} | {p50:.3f} | {mean:.3f} | {done}", flush=True)
+            if rec >= target and (key not in best or p50 < best[key][2]):
+                best[key] = (setting, rec, p50, ops)
+        del index
+    print(f"\nmethod | build s ({os.environ.get('BUILD_THREADS', '1')} thread) | index MB "
+          f"(the rows alone: {rows.nbytes / 1e6:.0f} MB)")
+    print("---|---|---")
+    for name, secs, mb in builds:
+        print(f"{name} | {secs:.1f} | {mb:,.0f}")
+    print(f"\nfastest setting at recall@10 >= {target} | recall@10 | p50 ms | work a query | p50 / HNSW's")
+    print("---|---|---|---|---")
+    for key in methods:
+        if key not in best:
+            print(f"{METHODS[key][0]} | did not reach {target} | | | |")
+            continue
+        setting, rec, p50, ops = best[key]
+        ratio = f"{p50 / best['hnsw'][2]:.2f}" if "hnsw" in best else "-"
+        done = "-" if ops is None else f"{ops:,.0f}"
+        print(f"{METHODS[key][0]}, {setting} | {rec:.4f} | {p50:.3f} | {done} | {ratio}")
+
+
+if __name__ == "__main__":
+    main()
