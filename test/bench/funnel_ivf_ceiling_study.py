@@ -40,6 +40,7 @@ FAISS is built for baseline x86-64 (faiss.get_compile_options() says
 GENERIC): its fast-scan kernels run on emulated SIMD, so their times are an
 upper bound; the entries scanned are what carries over.
 """
+import heapq
 import os
 import re
 import sys
@@ -54,7 +55,7 @@ except ImportError:
              "(and run it with Debian's /usr/bin/python3)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from funnel_estimator_study import read_copy  # noqa: E402
+from funnel_estimator_study import read_copy, sign_code  # noqa: E402
 
 K = 10
 PREFIX_DIMS = 64
@@ -149,6 +150,88 @@ def sweep_hnsw(index, hnsw, timer, truth, settings):
     return out
 
 
+def graph_of(hnsw):
+    """FAISS's HNSW adjacency as numpy arrays (neighbours, offsets, level bounds)."""
+    return (faiss.vector_to_array(hnsw.neighbors), faiss.vector_to_array(hnsw.offsets).astype(np.int64),
+            faiss.vector_to_array(hnsw.cum_nneighbor_per_level).astype(np.int64), hnsw.entry_point,
+            hnsw.max_level)
+
+
+def walk(graph, estimate, width, visited):
+    """Beam search of the given width over the graph, ranking by estimate(ids).
+
+    Greedy through the upper levels, then a beam on the bottom level, as
+    HNSW's search; returns the beam (ids, estimates) and the work done:
+    nodes expanded (a page each, with the neighbours' codes in the node) and
+    estimates computed."""
+    neighbors, offsets, cum, node, top = graph
+    best = estimate(np.array([node]))[0]
+    expanded, estimated = 0, 1
+
+    def adjacent(i, level):
+        ids = neighbors[offsets[i] + cum[level]:offsets[i] + cum[level + 1]]
+        return ids[ids >= 0]
+    for level in range(top, 0, -1):
+        moved = True
+        while moved:
+            ids = adjacent(node, level)
+            est = estimate(ids)
+            expanded, estimated, moved = expanded + 1, estimated + len(ids), False
+            if len(ids) and est.max() > best:
+                node, best, moved = ids[est.argmax()], est.max(), True
+    visited[:] = False
+    visited[node] = True
+    frontier = [(-best, node)]
+    beam = [(best, node)]
+    while frontier:
+        neg, i = heapq.heappop(frontier)
+        if len(beam) >= width and -neg < beam[0][0]:
+            break
+        expanded += 1
+        ids = adjacent(i, 0)
+        ids = ids[~visited[ids]]
+        visited[ids] = True
+        estimated += len(ids)
+        for est, j in zip(estimate(ids), ids):
+            if len(beam) < width or est > beam[0][0]:
+                heapq.heappush(frontier, (-est, j))
+                heapq.heappush(beam, (est, j))
+                if len(beam) > width:
+                    heapq.heappop(beam)
+    return np.array([j for _, j in beam]), np.array([e for e, _ in beam]), expanded, estimated
+
+
+def run_graph_codes(graph, rows, queries, truth, env):
+    """The HNSW graph searched on compact codes, the best C of the beam reranked.
+
+    What a graph inside the funnel would do: walk on 1-bit codes of all
+    dims (sign bits and one scale, RaBitQ's estimator, 36 bytes) or on the
+    exact vectors (which checks this walk against FAISS's own search), then
+    fetch C rows to rerank.  Python, so no latency: the work a query is
+    nodes expanded / codes estimated / rows reranked."""
+    codes = {"1-bit": sign_code(rows), "float": rows}
+    visited = np.zeros(len(rows), bool)
+    out = []
+    for code in env["graph_codes"]:
+        for width in env["graph_width"]:
+            width = int(width)
+            reranks = [K] if code == "float" else [c for c in env["graph_rerank"] if c <= width]
+            found = {int(c): [] for c in reranks}
+            work = np.zeros(2)
+            for q, query in enumerate(queries):
+                ids, est, expanded, estimated = walk(graph, lambda ids: codes[code][ids] @ query, width, visited)
+                work += (expanded, estimated)
+                order = ids[np.argsort(-est)]
+                for cand, lists in found.items():
+                    short = order[:cand]
+                    lists.append(short[np.argsort(-(rows[short] @ query))[:K]])
+            expanded, estimated = work / len(queries)
+            for cand, lists in found.items():
+                out.append((f"walk on {code} codes, beam {width}, rerank {cand}", recall(lists, truth),
+                            expanded, estimated, cand))
+    return out
+
+
 def build_hnsw(rows, _):
     index = faiss.IndexHNSWFlat(rows.shape[1], 16)
     index.hnsw.efConstruction = 64
@@ -157,6 +240,8 @@ def build_hnsw(rows, _):
 
 
 def run_hnsw(index, timer, truth, env):
+    if env["graph_width"]:
+        env["graph_walks"] = run_graph_codes(graph_of(index.hnsw), env["rows"], timer.queries, truth, env)
     return sweep_hnsw(index, index.hnsw, timer, truth, env["ef"])
 
 
@@ -273,6 +358,9 @@ def main():
         "k_factors": env_list("K_FACTORS", "4 8 16 32"),
         "candidates": env_list("CANDIDATES", "100 200 400 800 1600 3200"),
         "nsg_l": env_list("NSG_L", "16 32 64 128 256 512"),
+        "graph_codes": os.environ.get("GRAPH_CODES", "1-bit float").split(),
+        "graph_width": env_list("GRAPH_WIDTH", "64 128 256 512"),
+        "graph_rerank": env_list("GRAPH_RERANK", "50 100 200 400", int),
     }
     rows, queries = load(path, n, nq)
     env["rows"] = rows
@@ -315,6 +403,12 @@ def main():
         ratio = f"{p50 / best['hnsw'][2]:.2f}" if "hnsw" in best else "-"
         done = "-" if ops is None else f"{ops:,.0f}"
         print(f"{METHODS[key][0]}, {setting} | {rec:.4f} | {p50:.3f} | {done} | {ratio}")
+    if env.get("graph_walks"):
+        print("\nthe HNSW graph walked on codes (Python: work, not time) | recall@10 | nodes expanded "
+              "| codes estimated | rows reranked")
+        print("---|---|---|---|---")
+        for setting, rec, expanded, estimated, cand in env["graph_walks"]:
+            print(f"{setting} | {rec:.4f} | {expanded:,.0f} | {estimated:,.0f} | {cand}")
 
 
 if __name__ == "__main__":
