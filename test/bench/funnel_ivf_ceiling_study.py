@@ -34,7 +34,8 @@ setting at recall >= TARGET with the ratio to HNSW's.
       EF_SEARCH="16 32 64 128 256" PROBES="0.05 0.1 0.2 0.3" K_FACTORS="4 8 16" \\
       CANDIDATES="100 400 1600" NSG_L="32 64 128 256" python3 ...
 
-PROBES are shares of the lists.  Needs numpy and FAISS: on Debian,
+PROBES are shares of the lists.  DUMP=DIR also writes the rows, queries
+and exact top 10 for funnel_ivf_ceiling_faiss.cpp (METHODS= to do only that).  Needs numpy and FAISS: on Debian,
 `apt-get install -y python3-faiss` (run with /usr/bin/python3).  Debian's
 FAISS is built for baseline x86-64 (faiss.get_compile_options() says
 GENERIC): its fast-scan kernels run on emulated SIMD, so their times are an
@@ -86,6 +87,15 @@ def exact_top(rows, queries):
     flat = faiss.IndexFlatIP(rows.shape[1])
     flat.add(rows)
     return flat.search(queries, K)[1]
+
+
+def dump(directory, rows, queries, truth):
+    """The rows, queries and exact top 10 for funnel_ivf_ceiling_faiss.cpp: int32 shape, then the values."""
+    os.makedirs(directory, exist_ok=True)
+    for name, a in (("rows.f32", rows), ("queries.f32", queries), ("truth.i64", truth.astype(np.int64))):
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(np.array(a.shape, np.int32).tobytes())
+            f.write(np.ascontiguousarray(a).tobytes())
 
 
 def recall(found, truth):
@@ -209,7 +219,10 @@ def run_graph_codes(graph, rows, queries, truth, env):
     exact vectors (which checks this walk against FAISS's own search), then
     fetch C rows to rerank.  Python, so no latency: the work a query is
     nodes expanded / codes estimated / rows reranked."""
-    codes = {"1-bit": sign_code(rows), "float": rows}
+    signs = np.empty_like(rows)
+    for start in range(0, len(rows), 65536):
+        signs[start:start + 65536] = sign_code(rows[start:start + 65536])
+    codes = {"1-bit": signs, "float": rows}
     visited = np.zeros(len(rows), bool)
     out = []
     for code in env["graph_codes"]:
@@ -366,6 +379,10 @@ def main():
     env["rows"] = rows
     nlist = max(1, round(np.sqrt(len(rows))))
     truth = exact_top(rows, queries)
+    if os.environ.get("DUMP"):
+        dump(os.environ["DUMP"], rows, queries, truth)
+    if not methods:
+        return
     timer = Timer(queries, int(os.environ.get("ROUNDS", "3")))
     print(f"# {len(rows)} rows x {rows.shape[1]} dims, {len(queries)} held-out queries, top-{K} inner product "
           f"on unit vectors; FAISS {faiss.__version__} ({faiss.get_compile_options()}), search on 1 thread, "
