@@ -9,37 +9,46 @@ corpus cache (test/bench/corpus_load.sh's binary COPY file, through
 funnel_estimator_study.read_copy), normalises them, holds out the Q rows
 after the first N as queries (if the file holds fewer than N + Q rows, the
 last Q rows are the queries and N shrinks by Q), takes the exact top 10 by
-inner product, and builds, one at a time, single-threaded:
+inner product, and builds, one at a time (BUILD_THREADS threads, default 2):
 
-  hnsw      IndexHNSWFlat, M 16, efConstruction 64 (pgvector's HNSW defaults); efSearch swept
+  hnsw      IndexHNSWFlat, M 16, efConstruction 64 (pgvector's HNSW defaults); efSearch
+            swept; then its graph walked on 1-bit codes (below)
   ivfflat   IndexIVFFlat, sqrt(N) lists (500 at 250k, 1,000 at 1M); nprobe swept
-  ivfpqfs   IndexIVFPQFastScan, 4-bit PQ of M sub-vectors, reranked on the full
-            vector by IndexRefineFlat; nprobe x k_factor swept
+  ivfpqfs   IndexIVFPQFastScan, 4-bit PQ of PQ_M sub-vectors, reranked on the
+            full vector by IndexRefineFlat; nprobe x k_factor swept
   prefix    IndexHNSWFlat on the first 64 dims (renormalised), the top C
             candidates reranked on the full vector in numpy (pgvectorscale's
             DiskANN-on-num_dimensions idea, with float prefixes); C swept
-  nsg       IndexNSGFlat (R 32, NNDescent kNN graph); search_L swept (not in
-            the default METHODS: its build is slow)
+  nsg       IndexNSGFlat (R 32, NNDescent kNN graph); search_L swept
 
 For each setting it prints recall@10, the p50 and mean latency of one query
-at a time (the median over ROUNDS runs of the Q queries), and the work a
-query does: distance computations for the graphs (FAISS's hnsw_stats.n3, those of the
-search on the bottom layer, where 1.7.3 counts them) and
-entries scanned for the IVFs (the sizes of the probed lists, plus the
-reranked rows), then each method's build time, index size, and its fastest
-setting at recall >= TARGET with the ratio to HNSW's.
+at a time on one thread (the median over ROUNDS runs of the Q queries), and
+the work a query does: distance computations for the graphs (FAISS 1.7.3
+counts those of the bottom layer, hnsw_stats.n3), entries scanned for the
+IVFs (the sizes of the probed lists) plus the rows reranked; then each
+method's build time, index size, and fastest setting at recall >= TARGET
+with the ratio to HNSW's.  Last, the HNSW graph walked in Python on 1-bit
+codes of all dims (RaBitQ's estimator) with the best C of the beam
+reranked, and on the exact vectors as a check of the walk against FAISS:
+recall and the work (nodes expanded, codes estimated, rows reranked) of a
+graph inside the funnel, no latency.
 
-  python3 test/bench/funnel_ivf_ceiling_study.py /var/tmp/mrl-corpus/emb-*-1000000.copy [N] [Q]
-  METHODS="hnsw ivfflat ivfpqfs prefix nsg" ROUNDS=3 PQ_M=64 TARGET=0.95 BUILD_THREADS=1 \\
-      EF_SEARCH="16 32 64 128 256" PROBES="0.05 0.1 0.2 0.3" K_FACTORS="4 8 16" \\
-      CANDIDATES="100 400 1600" NSG_L="32 64 128 256" python3 ...
+  /usr/bin/python3 test/bench/funnel_ivf_ceiling_study.py /var/tmp/mrl-corpus/emb-*-1000000.copy [N] [Q]
+  METHODS="hnsw ivfflat ivfpqfs prefix nsg" ROUNDS=3 PQ_M=64 TARGET=0.95 BUILD_THREADS=2 \\
+      EF_SEARCH="64 128 256" PROBES="0.1 0.2 0.3" K_FACTORS="8 16 32" CANDIDATES="400 1600" \\
+      NSG_L="32 64 128" GRAPH_CODES="1-bit float" GRAPH_WIDTH="256 512" GRAPH_RERANK="100 200" ...
 
-PROBES are shares of the lists.  DUMP=DIR also writes the rows, queries
-and exact top 10 for funnel_ivf_ceiling_faiss.cpp (METHODS= to do only that).  Needs numpy and FAISS: on Debian,
-`apt-get install -y python3-faiss` (run with /usr/bin/python3).  Debian's
-FAISS is built for baseline x86-64 (faiss.get_compile_options() says
-GENERIC): its fast-scan kernels run on emulated SIMD, so their times are an
-upper bound; the entries scanned are what carries over.
+Defaults: N 250,000, Q 200, METHODS "hnsw ivfflat ivfpqfs" (about 10
+minutes at 250k on 2 cores; prefix and nsg build slowly and lose by far).
+PROBES are shares of the lists; GRAPH_WIDTH= skips the graph walk.
+DUMP=DIR also writes the rows, queries and exact top 10 for
+funnel_ivf_ceiling_faiss.cpp (METHODS= to do only that).  Needs numpy and
+FAISS: on Debian, `apt-get install -y python3-faiss` (run with
+/usr/bin/python3).  Debian's FAISS is built for baseline x86-64
+(faiss.get_compile_options() says GENERIC): scalar float kernels, fast scan
+on emulated SIMD, so its times rank the methods only roughly; the work
+counts carry over, and funnel_ivf_ceiling_faiss.cpp times the same indexes
+with AVX-512.
 """
 import heapq
 import os
@@ -245,11 +254,16 @@ def run_graph_codes(graph, rows, queries, truth, env):
     return out
 
 
-def build_hnsw(rows, _):
-    index = faiss.IndexHNSWFlat(rows.shape[1], 16)
+def hnsw_flat(x):
+    """pgvector's HNSW defaults: M 16, efConstruction 64."""
+    index = faiss.IndexHNSWFlat(x.shape[1], 16)
     index.hnsw.efConstruction = 64
-    index.add(rows)
+    index.add(x)
     return index
+
+
+def build_hnsw(rows, _):
+    return hnsw_flat(rows)
 
 
 def run_hnsw(index, timer, truth, env):
@@ -258,54 +272,44 @@ def run_hnsw(index, timer, truth, env):
     return sweep_hnsw(index, index.hnsw, timer, truth, env["ef"])
 
 
-def build_ivfflat(rows, nlist):
-    index = faiss.index_factory(rows.shape[1], f"IVF{nlist},Flat")
+def trained(rows, spec):
+    index = faiss.index_factory(rows.shape[1], spec)
     index.train(rows)
     index.add(rows)
     return index
 
 
-def run_ivfflat(index, timer, truth, env):
-    out = []
-    search = faiss_searcher(index, timer.queries)
-    for share in env["probes"]:
-        index.nprobe = max(1, round(share * index.nlist))
-        found, p50, mean = timer.run(search)
-        out.append((f"nprobe {index.nprobe}", recall(found, truth), p50, mean,
-                    entries_probed(index, timer.queries, index.nprobe)))
-    return out
+def build_ivfflat(rows, nlist):
+    return trained(rows, f"IVF{nlist},Flat")
 
 
 def build_ivfpqfs(rows, nlist):
-    m = int(os.environ.get("PQ_M", "64"))
-    index = faiss.index_factory(rows.shape[1], f"IVF{nlist},PQ{m}x4fs,RFlat")
-    index.train(rows)
-    index.add(rows)
-    return index
+    return trained(rows, f"IVF{nlist},PQ{int(os.environ.get('PQ_M', '64'))}x4fs,RFlat")
 
 
-def run_ivfpqfs(index, timer, truth, env):
+def run_ivf(index, timer, truth, env):
+    """nprobe swept, and under a refine (IndexRefine) k_factor too."""
     out = []
-    ivf = faiss.downcast_index(index.base_index)
+    refine = hasattr(index, "k_factor")
+    ivf = faiss.downcast_index(index.base_index) if refine else index
     search = faiss_searcher(index, timer.queries)
     for share in env["probes"]:
         ivf.nprobe = max(1, round(share * ivf.nlist))
         scanned = entries_probed(ivf, timer.queries, ivf.nprobe)
-        for kf in env["k_factors"]:
-            index.k_factor = kf
+        for kf in env["k_factors"] if refine else [0]:
+            setting = f"nprobe {ivf.nprobe}"
+            if refine:
+                index.k_factor = kf
+                setting += f", k_factor {int(kf)}"
             found, p50, mean = timer.run(search)
-            out.append((f"nprobe {ivf.nprobe}, k_factor {int(kf)}", recall(found, truth), p50, mean,
-                        scanned + kf * K))
+            out.append((setting, recall(found, truth), p50, mean, scanned + kf * K))
     return out
 
 
 def build_prefix(rows, _):
     prefix = np.ascontiguousarray(rows[:, :PREFIX_DIMS])
     prefix /= np.linalg.norm(prefix, axis=1, keepdims=True)
-    index = faiss.IndexHNSWFlat(PREFIX_DIMS, 16)
-    index.hnsw.efConstruction = 64
-    index.add(prefix)
-    return index
+    return hnsw_flat(prefix)
 
 
 def run_prefix(index, timer, truth, env):
@@ -349,8 +353,8 @@ def run_nsg(index, timer, truth, env):
 
 METHODS = {
     "hnsw": ("IndexHNSWFlat M 16, efC 64", build_hnsw, run_hnsw, "distances"),
-    "ivfflat": ("IndexIVFFlat", build_ivfflat, run_ivfflat, "entries"),
-    "ivfpqfs": ("IndexIVFPQFastScan 4-bit + RefineFlat", build_ivfpqfs, run_ivfpqfs, "entries + reranks"),
+    "ivfflat": ("IndexIVFFlat", build_ivfflat, run_ivf, "entries"),
+    "ivfpqfs": ("IndexIVFPQFastScan 4-bit + RefineFlat", build_ivfpqfs, run_ivf, "entries + reranks"),
     "prefix": (f"IndexHNSWFlat on {PREFIX_DIMS} dims + rerank", build_prefix, run_prefix,
                "distances + reranks"),
     "nsg": ("IndexNSGFlat R 32", build_nsg, run_nsg, "-"),
@@ -363,17 +367,18 @@ def main():
     path = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 250000
     nq = int(sys.argv[3]) if len(sys.argv) > 3 else 200
-    methods = os.environ.get("METHODS", "hnsw ivfflat ivfpqfs prefix").split()
+    methods = os.environ.get("METHODS", "hnsw ivfflat ivfpqfs").split()
     target = float(os.environ.get("TARGET", "0.95"))
+    build_threads = int(os.environ.get("BUILD_THREADS", "2"))
     env = {
-        "ef": env_list("EF_SEARCH", "16 24 32 48 64 96 128 192 256 384 512"),
-        "probes": env_list("PROBES", "0.02 0.05 0.1 0.15 0.2 0.25 0.3 0.4 0.5"),
-        "k_factors": env_list("K_FACTORS", "4 8 16 32"),
-        "candidates": env_list("CANDIDATES", "100 200 400 800 1600 3200"),
-        "nsg_l": env_list("NSG_L", "16 32 64 128 256 512"),
+        "ef": env_list("EF_SEARCH", "64 128 192 256 384 512"),
+        "probes": env_list("PROBES", "0.1 0.2 0.25 0.3 0.4"),
+        "k_factors": env_list("K_FACTORS", "16 32 64"),
+        "candidates": env_list("CANDIDATES", "400 1600 3200"),
+        "nsg_l": env_list("NSG_L", "32 64 128 256"),
         "graph_codes": os.environ.get("GRAPH_CODES", "1-bit float").split(),
-        "graph_width": env_list("GRAPH_WIDTH", "64 128 256 512"),
-        "graph_rerank": env_list("GRAPH_RERANK", "50 100 200 400", int),
+        "graph_width": env_list("GRAPH_WIDTH", "256 512 1024"),
+        "graph_rerank": env_list("GRAPH_RERANK", "100 200 400", int),
     }
     rows, queries = load(path, n, nq)
     env["rows"] = rows
@@ -393,7 +398,7 @@ def main():
     builds = []
     for key in methods:
         name, build, run, work = METHODS[key]
-        faiss.omp_set_num_threads(int(os.environ.get("BUILD_THREADS", "1")))
+        faiss.omp_set_num_threads(build_threads)
         t0 = time.perf_counter()
         index = build(rows, nlist)
         secs = time.perf_counter() - t0
@@ -405,7 +410,7 @@ def main():
             if rec >= target and (key not in best or p50 < best[key][2]):
                 best[key] = (setting, rec, p50, ops)
         del index
-    print(f"\nmethod | build s ({os.environ.get('BUILD_THREADS', '1')} thread) | index MB "
+    print(f"\nmethod | build s ({build_threads} threads) | index MB "
           f"(the rows alone: {rows.nbytes / 1e6:.0f} MB)")
     print("---|---|---")
     for name, secs, mb in builds:
