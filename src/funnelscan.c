@@ -446,7 +446,8 @@ CompareLists(const FunnelListRef *a, const FunnelListRef *b, void *arg)
  * Read the directory in place, page by page, not copied: without pos, add
  * every non-empty list to so->lists (its bound only in exact mode; by_closeness
  * its centroid distance) and note where the NULL list begins; with pos (the
- * place in so->lists of each list number), set the bounds of those loaded.
+ * place in so->lists of each list number, -1 for a list not loaded), set
+ * the bounds of those loaded.
  */
 static void
 ReadDirectory(IndexScanDesc scan, FunnelScanOpaque so, bool by_closeness, const int *pos)
@@ -470,7 +471,9 @@ ReadDirectory(IndexScanDesc scan, FunnelScanOpaque so, bool by_closeness, const 
 				continue;
 			if (pos != NULL)
 			{
-				so->lists[pos[i]].bound = FunnelListBound(&so->q, list);
+				/* a list empty when loaded may have rows by now: not opened */
+				if (pos[i] >= 0)
+					so->lists[pos[i]].bound = FunnelListBound(&so->q, list);
 				continue;
 			}
 			l->bound = so->ordered && !by_closeness ? FunnelListBound(&so->q, list) : 0;
@@ -494,6 +497,7 @@ ListBounds(IndexScanDesc scan, FunnelScanOpaque so)
 {
 	int		   *pos = palloc(sizeof(int) * so->meta.nlists);
 
+	memset(pos, -1, sizeof(int) * so->meta.nlists);
 	for (int i = 0; i < so->nlists; i++)
 		pos[so->lists[i].listNo] = i;
 	ReadDirectory(scan, so, true, pos);
