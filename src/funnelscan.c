@@ -442,15 +442,16 @@ CompareLists(const FunnelListRef *a, const FunnelListRef *b, void *arg)
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
+/* What a directory walk does with each record (list number, record). */
+typedef void (*ListVisitor) (FunnelScanOpaque so, uint32 listNo, const FunnelList *list,
+							 void *arg);
+
 /*
- * Read the directory in place, page by page, not copied: without pos, add
- * every non-empty list to so->lists (its bound only in exact mode; by_closeness
- * its centroid distance) and note where the NULL list begins; with pos (the
- * place in so->lists of each list number, -1 for a list not loaded), set
- * the bounds of those loaded.
+ * Visit every record of the directory, the NULL list's included, read in
+ * place page by page, not copied.
  */
 static void
-ReadDirectory(IndexScanDesc scan, FunnelScanOpaque so, bool by_closeness, const int *pos)
+WalkDirectory(IndexScanDesc scan, FunnelScanOpaque so, ListVisitor visit, void *arg)
 {
 	for (BlockNumber d = 0; d < so->meta.dirPages; d++)
 	{
@@ -460,31 +461,45 @@ ReadDirectory(IndexScanDesc scan, FunnelScanOpaque so, bool by_closeness, const 
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		for (uint32 i = first; i < first + n; i++)
-		{
-			FunnelList *list = FunnelPageGetList(BufferGetPage(buf), i - first,
-												 so->meta.listSize);
-			FunnelListRef *l = &so->lists[so->nlists];
-
-			if (i == (uint32) FunnelNullList(&so->meta) && pos == NULL)
-				so->nullNext = list->head;
-			if (i == (uint32) FunnelNullList(&so->meta) || list->head == InvalidBlockNumber)
-				continue;
-			if (pos != NULL)
-			{
-				/* a list empty when loaded may have rows by now: not opened */
-				if (pos[i] >= 0)
-					so->lists[pos[i]].bound = FunnelListBound(&so->q, list);
-				continue;
-			}
-			l->bound = so->ordered && !by_closeness ? FunnelListBound(&so->q, list) : 0;
-			l->closeness = by_closeness ? FunnelListCloseness(&so->q, list) : 0;
-			l->head = list->head;
-			l->listNo = i;
-			l->opened = false;
-			so->nlists++;
-		}
+			visit(so, i, FunnelPageGetList(BufferGetPage(buf), i - first, so->meta.listSize),
+				  arg);
 		UnlockReleaseBuffer(buf);
 	}
+}
+
+/*
+ * LoadLists' visitor: note where the NULL list begins; add a non-empty
+ * list, with its bound only in exact mode and, when *by_closeness, its
+ * centroid distance.
+ */
+static void
+AddList(FunnelScanOpaque so, uint32 listNo, const FunnelList *list, void *by_closeness)
+{
+	bool		closeness = *(bool *) by_closeness;
+	FunnelListRef *l = &so->lists[so->nlists];
+
+	if (listNo == (uint32) FunnelNullList(&so->meta))
+		so->nullNext = list->head;
+	if (listNo == (uint32) FunnelNullList(&so->meta) || list->head == InvalidBlockNumber)
+		return;
+	l->bound = so->ordered && !closeness ? FunnelListBound(&so->q, list) : 0;
+	l->closeness = closeness ? FunnelListCloseness(&so->q, list) : 0;
+	l->head = list->head;
+	l->listNo = listNo;
+	l->opened = false;
+	so->nlists++;
+}
+
+/*
+ * ListBounds' visitor: set the bound of a list the scan loaded; pos holds
+ * each list number's place in so->lists, -1 for one not loaded (a list
+ * empty when loaded may have rows by now: it is not opened).
+ */
+static void
+SetBound(FunnelScanOpaque so, uint32 listNo, const FunnelList *list, void *pos)
+{
+	if (listNo < so->meta.nlists && ((int *) pos)[listNo] >= 0)
+		so->lists[((int *) pos)[listNo]].bound = FunnelListBound(&so->q, list);
 }
 
 /*
@@ -500,7 +515,7 @@ ListBounds(IndexScanDesc scan, FunnelScanOpaque so)
 	memset(pos, -1, sizeof(int) * so->meta.nlists);
 	for (int i = 0; i < so->nlists; i++)
 		pos[so->lists[i].listNo] = i;
-	ReadDirectory(scan, so, true, pos);
+	WalkDirectory(scan, so, SetBound, pos);
 	pfree(pos);
 	so->bounded = true;
 }
@@ -517,7 +532,7 @@ LoadLists(IndexScanDesc scan, FunnelScanOpaque so)
 	bool		by_closeness = so->ordered && !so->exact;
 
 	so->lists = palloc(sizeof(FunnelListRef) * so->meta.nlists);
-	ReadDirectory(scan, so, by_closeness, NULL);
+	WalkDirectory(scan, so, AddList, &by_closeness);
 	SortLists(so->lists, so->nlists, &by_closeness);
 	MemoryContextSwitchTo(old);
 	so->loaded = true;
