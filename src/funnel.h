@@ -328,7 +328,7 @@ extern void FunnelReadMeta(Relation index, FunnelMetaPageData *meta);
 extern uint32 FunnelListsOnDirPage(const FunnelMetaPageData *meta, BlockNumber d);
 extern FunnelList *FunnelReadDirectory(Relation index, const FunnelMetaPageData *meta);
 extern int	FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta,
-							  const float *prefix);
+							  const float *prefix, int first, int end, float *dist);
 extern const float *FunnelDatumFloats(Datum value, int *dim);
 extern int	FunnelEntrySizeOf(const FunnelMetaPageData *meta, int listNo);
 extern int	FunnelCapacityOf(const FunnelMetaPageData *meta, int listNo);

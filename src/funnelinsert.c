@@ -285,7 +285,7 @@ funnelinsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 						  is.prefix);
 		/* (again: a relcache invalidation may have dropped the cache meanwhile) */
 		is.listNo = FunnelNearestList((FunnelList *) GetInsertCache(index)->dir, &is.meta,
-									  is.prefix);
+									  is.prefix, 0, is.meta.nlists, NULL);
 	}
 	is.entrySize = FunnelEntrySizeOf(&is.meta, is.listNo);
 	is.capacity = FunnelCapacityOf(&is.meta, is.listNo);

@@ -242,7 +242,7 @@ FunnelAssignList(const FunnelGroups *groups, const FunnelList *dir,
 	float		bestDist = FLT_MAX;
 
 	if (groups == NULL)
-		return FunnelNearestList(dir, meta, prefix);
+		return FunnelNearestList(dir, meta, prefix, 0, meta->nlists, NULL);
 
 	/* the nearest groups, ascending, by insertion (ties: the lower first) */
 	for (int g = 0; g < groups->ngroups; g++)
@@ -268,17 +268,17 @@ FunnelAssignList(const FunnelGroups *groups, const FunnelList *dir,
 
 	/* the nearest of their lists (ties: the lower number) */
 	for (int i = 0; i < nnear; i++)
-		for (int l = groups->firstList[near[i]]; l < groups->firstList[near[i] + 1]; l++)
-		{
-			float		d = mrl_kernels.l2sq(prefix, FunnelDirList(dir, l, meta->listSize)->centroid,
-											 meta->coarseDims);
+	{
+		float		d;
+		int			l = FunnelNearestList(dir, meta, prefix, groups->firstList[near[i]],
+										  groups->firstList[near[i] + 1], &d);
 
-			if (d < bestDist || (d == bestDist && l < best))
-			{
-				bestDist = d;
-				best = l;
-			}
+		if (d < bestDist || (d == bestDist && l < best))
+		{
+			bestDist = d;
+			best = l;
 		}
+	}
 	return best;
 }
 

@@ -228,14 +228,19 @@ FunnelAppendEntry(Page page, const void *entry, int entrySize)
 	FunnelSetPageUsed(page, (Size) opaque->nentries * entrySize);
 }
 
-/* The list whose centroid is nearest to the prefix. */
+/*
+ * Of lists first .. end - 1, the one whose centroid is nearest to the
+ * prefix (ties to the lower number; first if none is nearer than FLT_MAX),
+ * with its squared distance in *dist unless dist is NULL.
+ */
 int
-FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta, const float *prefix)
+FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta, const float *prefix,
+				  int first, int end, float *dist)
 {
-	int			best = 0;
+	int			best = first;
 	float		bestDist = FLT_MAX;
 
-	for (uint32 i = 0; i < meta->nlists; i++)
+	for (int i = first; i < end; i++)
 	{
 		float		d = mrl_kernels.l2sq(prefix, FunnelDirList(dir, i, meta->listSize)->centroid,
 										 meta->coarseDims);
@@ -246,6 +251,8 @@ FunnelNearestList(const FunnelList *dir, const FunnelMetaPageData *meta, const f
 			best = i;
 		}
 	}
+	if (dist)
+		*dist = bestDist;
 	return best;
 }
 
